@@ -1,0 +1,75 @@
+"""Password sign-in: the one path used by the JSON API and the hosted pages."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from provider.accounts.lockout import Lockout
+from provider.accounts.users import find_by_identifier
+from provider.context import Caller, Services
+from provider.crypto.tokens import keyed_hash
+from provider.errors import ApiError
+from provider.ops.metrics import AUTH_OPERATIONS
+from provider.storage.models import User
+from provider.storage.unit_of_work import unit_of_work
+
+INVALID_CREDENTIALS = "The email, username or password is incorrect."
+
+
+async def authenticate_password(
+    services: Services, caller: Caller, identifier: str, password: str
+) -> User:
+    """Check a password with lockout; unknown account and wrong password look the same."""
+    user = await find_by_identifier(identifier)
+    subject = (
+        str(user.id)
+        if user
+        else "id:"
+        + keyed_hash(
+            services.settings.secret, unicodedata.normalize("NFKC", identifier).strip().lower()
+        )
+    )
+    lockout = Lockout(services)
+    try:
+        await lockout.ensure_not_locked(subject, user)
+    except ApiError:
+        AUTH_OPERATIONS.labels(operation="login", outcome="locked").inc()
+        raise
+    if not await services.passwords.verify(user.password_hash if user else None, password):
+        await _record_failure(services, caller, lockout, subject, user)
+        AUTH_OPERATIONS.labels(operation="login", outcome="invalid_credentials").inc()
+        raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS)
+    assert user is not None
+    if user.deleted_at is not None:
+        AUTH_OPERATIONS.labels(operation="login", outcome="disabled").inc()
+        async with unit_of_work(caller, services.events) as work:
+            await work.audit(
+                "user.login_failed",
+                outcome="failure",
+                user_id=user.id,
+                details={"reason": "deleted"},
+            )
+        raise ApiError(403, "account_disabled", "This account has been deleted.")
+    await lockout.reset(subject)
+    await _rehash_if_needed(services, user, password)
+    return user
+
+
+async def _record_failure(
+    services: Services, caller: Caller, lockout: Lockout, subject: str, user: User | None
+) -> None:
+    async with unit_of_work(caller, services.events) as work:
+        await work.audit(
+            "user.login_failed",
+            outcome="failure",
+            user_id=user.id if user else None,
+            details={"reason": "invalid_credentials"},
+        )
+        await lockout.record_failure(work, subject, user)
+
+
+async def _rehash_if_needed(services: Services, user: User, password: str) -> None:
+    """Upgrade the stored hash when the Argon2 parameters were raised since it was made."""
+    if services.passwords.needs_rehash(user.password_hash):
+        user.password_hash = await services.passwords.hash(password)
+        await User.filter(id=user.id).update(password_hash=user.password_hash)

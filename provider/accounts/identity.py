@@ -1,0 +1,24 @@
+"""Normal forms of the identifiers a person types."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+
+
+def normalize_email(value: str) -> str | None:
+    """Trimmed, NFKC, lower-cased; None when it is not a plausible address."""
+    email = unicodedata.normalize("NFKC", value).strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        return None
+    return email
+
+
+def normalize_username(value: str) -> str | None:
+    username = unicodedata.normalize("NFKC", value).strip().lower()
+    if not _USERNAME.match(username):
+        return None
+    return username

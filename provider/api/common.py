@@ -1,0 +1,88 @@
+"""Request plumbing shared by the JSON endpoints: strict bodies, the caller, the services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sanic import Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from provider.context import Caller, Services
+from provider.errors import ApiError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class StrictBody(BaseModel):
+    """Unknown fields and wrong types are refused, never coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.ctx.services
+    return services
+
+
+def caller_of(request: Request) -> Caller:
+    return Caller(
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", "")[:512],
+        request_id=request.ctx.request_id,
+    )
+
+
+def client_ip(request: Request) -> str:
+    """The forwarded client address only when TRUST_PROXY says proxies are in front."""
+    if services_of(request).settings.trust_proxy and request.remote_addr:
+        return request.remote_addr
+    return request.ip
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ApiError(400, "invalid_json", f"Duplicate key {key!r} in the JSON body.")
+        result[key] = value
+    return result
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    """Decode a JSON object body into `model`, or raise a 4xx ApiError that says why."""
+    if request.content_type.split(";")[0].strip().lower() != "application/json":
+        raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "invalid_encoding", "The body is not valid UTF-8.") from exc
+    try:
+        data = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [
+            {
+                "field": ".".join(str(part) for part in error["loc"]) or "body",
+                "message": error["msg"],
+            }
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        raise ApiError(
+            400, "invalid_request", "The body does not match the schema.", details=details
+        ) from exc
+
+
+def ok(
+    data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> HTTPResponse:
+    return json_response(
+        data, status=status, headers={"Cache-Control": "no-store", **(headers or {})}
+    )

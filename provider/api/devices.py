@@ -1,0 +1,73 @@
+"""GET/DELETE /v1/auth/sessions: "your devices", and signing one or all of them out."""
+
+from __future__ import annotations
+
+import uuid
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.api.common import caller_of, ok, services_of
+from provider.api.guard import require_session
+from provider.api.session_tokens import public_session
+from provider.errors import ApiError
+from provider.sessions.service import revoke_session, revoke_user_sessions, session_is_live
+from provider.storage.models import Session
+from provider.storage.unit_of_work import unit_of_work, utcnow
+
+bp = Blueprint("api_devices", url_prefix="/v1/auth")
+
+
+@bp.get("/sessions")
+@openapi.tag("account")
+@openapi.summary("The user's live sessions, newest first, with the current one flagged")
+@openapi.secured("bearer")
+async def list_sessions(request: Request) -> HTTPResponse:
+    auth = await require_session(request)
+    settings = services_of(request).settings
+    now = utcnow()
+    sessions = await Session.filter(
+        user_id=auth.user.id, revoked_at=None, compromised_at=None, expires_at__gt=now
+    ).order_by("-last_active_at")
+    return ok(
+        {
+            "sessions": [
+                public_session(session, current=session.id == auth.session.id)
+                for session in sessions
+                if session_is_live(session, settings, now)
+            ]
+        }
+    )
+
+
+@bp.delete("/sessions/<session_id:str>")
+@openapi.tag("account")
+@openapi.summary("Sign one of the user's sessions out")
+@openapi.secured("bearer")
+async def delete_session(request: Request, session_id: str) -> HTTPResponse:
+    auth = await require_session(request)
+    services = services_of(request)
+    try:
+        target = uuid.UUID(session_id)
+    except ValueError as exc:
+        raise ApiError(404, "not_found", "No such session.") from exc
+    if not await Session.exists(id=target, user_id=auth.user.id, revoked_at=None):
+        raise ApiError(404, "not_found", "No such session.")
+    async with unit_of_work(caller_of(request), services.events) as work:
+        await revoke_session(work, target, auth.user.id, reason="user_revoked")
+    return ok({"revoked": True, "id": str(target)})
+
+
+@bp.delete("/sessions")
+@openapi.tag("account")
+@openapi.summary("Sign out every other session of the user")
+@openapi.secured("bearer")
+async def delete_other_sessions(request: Request) -> HTTPResponse:
+    auth = await require_session(request)
+    services = services_of(request)
+    async with unit_of_work(caller_of(request), services.events) as work:
+        count = await revoke_user_sessions(
+            work, auth.user.id, reason="user_revoked_others", keep=auth.session.id
+        )
+    return ok({"revoked": count})

@@ -1,0 +1,67 @@
+"""Protected routes: a valid access token AND a live server-side session, checked every time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sanic import Request
+
+from provider.api.common import services_of
+from provider.errors import unauthorized
+from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
+from provider.sessions.service import session_is_live
+from provider.storage.models import Session, User
+from provider.storage.unit_of_work import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    claims: dict[str, Any]
+    session: Session
+    user: User
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def require_session(request: Request) -> Authenticated:
+    """Verify the JWT, then the session it names: a revoked session fails before expiry."""
+    services = services_of(request)
+    settings = services.settings
+    token = bearer_token(request)
+    if token is None:
+        raise unauthorized()
+    try:
+        claims = verify_access_token(services.keystore, token, settings.issuer, settings.issuer)
+    except InvalidAccessToken as exc:
+        raise unauthorized("The access token is invalid or expired.", "invalid_token") from exc
+    session = None
+    if isinstance(claims.get("sid"), str):
+        session = await Session.get_or_none(id=claims["sid"]).select_related("user")
+    now = utcnow()
+    if (
+        session is None
+        or str(session.user_id) != claims["sub"]
+        or not session_is_live(session, settings, now)
+        or session.user.deleted_at is not None
+    ):
+        raise unauthorized("The session has ended; sign in again.", "session_revoked")
+    await _touch(session, settings.session_touch_interval)
+    return Authenticated(claims, session, session.user)
+
+
+async def _touch(session: Session, interval: int) -> None:
+    """Record activity at most once per interval, so reads do not write on every request."""
+    now = utcnow()
+    if now - session.last_active_at < timedelta(seconds=interval):
+        return
+    await Session.filter(id=session.id, last_active_at=session.last_active_at).update(
+        last_active_at=now
+    )
+    session.last_active_at = now

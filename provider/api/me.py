@@ -1,0 +1,22 @@
+"""GET /v1/auth/me: the signed-in user."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts.users import public_user
+from provider.api.common import ok
+from provider.api.guard import require_session
+
+bp = Blueprint("api_me", url_prefix="/v1/auth")
+
+
+@bp.get("/me")
+@openapi.tag("account")
+@openapi.summary("The signed-in user")
+@openapi.secured("bearer")
+async def me(request: Request) -> HTTPResponse:
+    auth = await require_session(request)
+    return ok({"user": public_user(auth.user), "session_id": str(auth.session.id)})

@@ -1,0 +1,48 @@
+"""POST /v1/auth/tokens/refresh: rotate a refresh token into a new token pair."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
+from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, token_pair
+from provider.cache.ratelimit import Limit, enforce
+from provider.errors import ApiError
+from provider.ops.metrics import AUTH_OPERATIONS
+from provider.sessions.service import RefreshRejected, rotate_refresh_token
+
+bp = Blueprint("api_refresh", url_prefix="/v1/auth")
+
+
+class RefreshBody(StrictBody):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+@bp.post("/tokens/refresh")
+@openapi.tag("account")
+@openapi.summary("Exchange a refresh token for a new pair (rotation; reuse revokes the family)")
+@openapi.body({"application/json": RefreshBody.model_json_schema()})
+@openapi.response(200, description="New token pair")
+@openapi.response(401, description="invalid_refresh_token")
+async def refresh(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    settings = services.settings
+    caller = caller_of(request)
+    limit = Limit("refresh_ip", settings.ratelimit_refresh_per_ip, settings.ratelimit_window)
+    headers = await enforce(services.cache, limit, caller.ip)
+    body = parse_body(request, RefreshBody)
+    try:
+        rotation = await rotate_refresh_token(
+            services, caller, body.refresh_token, FIRST_PARTY_CLIENT_ID
+        )
+    except RefreshRejected as exc:
+        AUTH_OPERATIONS.labels(operation="refresh", outcome=exc.reason).inc()
+        raise ApiError(
+            401, "invalid_refresh_token", "The refresh token is invalid, expired or revoked."
+        ) from exc
+    AUTH_OPERATIONS.labels(operation="refresh", outcome="success").inc()
+    pair = token_pair(services, rotation.user, rotation.session, rotation.refresh_token)
+    return ok(pair, headers=headers)

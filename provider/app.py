@@ -1,0 +1,107 @@
+"""create_app(settings): the one place that wires blueprints, middleware, stores and lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from sanic import Sanic
+from sanic_ext import Extend
+
+from provider.api import devices, login, logout, me, refresh, register
+from provider.cache.events import EventPublisher
+from provider.cache.fallback import build_cache
+from provider.config import Settings
+from provider.context import App, Services
+from provider.crypto.keys import Keystore
+from provider.crypto.passwords import Passwords
+from provider.oauth import jwks
+from provider.ops import health
+from provider.ops.errors import install_error_handlers
+from provider.ops.logging import configure_logging
+from provider.ops.maintenance import key_reload_loop, purge_loop
+from provider.ops.middleware import install_middleware
+from provider.storage.db import close_database, open_database
+
+BLUEPRINTS = (
+    register.bp,
+    login.bp,
+    refresh.bp,
+    me.bp,
+    devices.bp,
+    logout.bp,
+    jwks.bp,
+    health.bp,
+)
+
+
+def create_app(settings: Settings, name: str = "provider") -> App:
+    configure_logging(settings.json_logs, settings.log_level)
+    app: App = Sanic(name, configure_logging=False)
+    _configure(app, settings)
+    install_middleware(app, settings)
+    install_error_handlers(app)
+    for blueprint in BLUEPRINTS:
+        app.blueprint(blueprint)
+    _install_lifecycle(app, settings)
+    return app
+
+
+def _configure(app: App, settings: Settings) -> None:
+    app.config.REQUEST_MAX_SIZE = settings.max_body_size
+    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = settings.graceful_shutdown_timeout
+    app.config.PROXIES_COUNT = settings.trust_proxy
+    app.config.REAL_IP_HEADER = None
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.KEEP_ALIVE_TIMEOUT = 30
+    app.config.OAS_URL_PREFIX = "/docs"
+    app.config.OAS_UI_DEFAULT = "swagger"
+    app.config.OAS_UI_REDOC = False
+    app.config.CORS = False
+    app.config.HEALTH = False
+    app.config.TEMPLATING_PATH_TO_TEMPLATES = str(Path(__file__).parent / "web" / "templates")
+    Extend(app)
+    app.ext.openapi.describe(
+        "Provider account API",
+        version="1.0.0",
+        description=(
+            "First-party JSON API of the OAuth 2.1 / OpenID Connect provider. Errors are "
+            '`{"error": {"code", "message", "details"?, "request_id"}}`.'
+        ),
+    )
+    app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
+
+
+def _install_lifecycle(app: App, settings: Settings) -> None:
+    @app.before_server_start
+    async def open_services(app: App) -> None:
+        await open_database(settings.database_url)
+        cache = build_cache(settings.redis_url)
+        max_token_ttl = settings.access_token_ttl
+        app.ctx.services = Services(
+            settings=settings,
+            cache=cache,
+            events=EventPublisher(cache),
+            passwords=Passwords(
+                settings.argon2_time_cost,
+                settings.argon2_memory_cost,
+                settings.argon2_parallelism,
+                threads=max(os.cpu_count() or 1, 2),
+            ),
+            keystore=Keystore(settings.keys_dir, max_token_ttl),
+        )
+        app.ctx.tasks = [
+            asyncio.create_task(purge_loop(app.ctx.services)),
+            asyncio.create_task(key_reload_loop(app.ctx.services)),
+        ]
+
+    @app.after_server_stop
+    async def close_services(app: App) -> None:
+        for task in app.ctx.tasks:
+            task.cancel()
+        services: Services = app.ctx.services
+        await services.events.drain()
+        await services.cache.close()
+        services.passwords.close()
+        await close_database()

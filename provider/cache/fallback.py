@@ -1,0 +1,87 @@
+"""Serve from Redis; when Redis fails, log, count and serve from process memory instead.
+
+Rate-limit windows and counters kept in memory during an outage are per worker, which is weaker
+but keeps logins working; nothing durable lives in the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from provider.cache.base import Cache, CacheUnavailable, WindowResult
+from provider.cache.memory import MemoryCache
+from provider.ops.metrics import CACHE_FALLBACKS
+
+log = logging.getLogger("provider.cache")
+T = TypeVar("T")
+
+
+class FallbackCache:
+    def __init__(self, primary: Cache, fallback: MemoryCache | None = None) -> None:
+        self.primary = primary
+        self.fallback = fallback or MemoryCache()
+
+    async def _run(
+        self,
+        operation: str,
+        primary: Callable[[], Awaitable[T]],
+        fallback: Callable[[], Awaitable[T]],
+    ) -> T:
+        try:
+            return await primary()
+        except CacheUnavailable as exc:
+            CACHE_FALLBACKS.labels(operation=operation).inc()
+            log.warning("cache unavailable, using memory", extra={"op": operation, "err": str(exc)})
+            return await fallback()
+
+    async def get(self, key: str) -> str | None:
+        return await self._run("get", lambda: self.primary.get(key), lambda: self.fallback.get(key))
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        await self._run(
+            "set",
+            lambda: self.primary.set(key, value, ttl),
+            lambda: self.fallback.set(key, value, ttl),
+        )
+
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        return await self._run(
+            "set_if_absent",
+            lambda: self.primary.set_if_absent(key, value, ttl),
+            lambda: self.fallback.set_if_absent(key, value, ttl),
+        )
+
+    async def delete(self, key: str) -> None:
+        await self._run(
+            "delete", lambda: self.primary.delete(key), lambda: self.fallback.delete(key)
+        )
+
+    async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
+        return await self._run(
+            "hit_window",
+            lambda: self.primary.hit_window(key, limit, window),
+            lambda: self.fallback.hit_window(key, limit, window),
+        )
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self._run(
+            "publish",
+            lambda: self.primary.publish(channel, message),
+            lambda: self.fallback.publish(channel, message),
+        )
+
+    async def ping(self) -> None:
+        await self.primary.ping()
+
+    async def close(self) -> None:
+        await self.primary.close()
+
+
+def build_cache(redis_url: str) -> Cache:
+    if not redis_url:
+        return MemoryCache()
+    from provider.cache.redis import RedisCache
+
+    return FallbackCache(RedisCache(redis_url))

@@ -1,0 +1,74 @@
+"""In-process cache with the same behaviour as the Redis backend (embedded default, fallback)."""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Callable
+
+from provider.cache.base import WindowResult
+
+Subscriber = Callable[[str, str], None]
+
+
+class MemoryCache:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._values: dict[str, tuple[str, float]] = {}
+        self._windows: dict[str, list[float]] = {}
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    async def get(self, key: str) -> str | None:
+        item = self._values.get(key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires <= self._clock():
+            del self._values[key]
+            return None
+        return value
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        self._values[key] = (value, self._clock() + ttl)
+
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        if await self.get(key) is not None:
+            return False
+        await self.set(key, value, ttl)
+        return True
+
+    async def delete(self, key: str) -> None:
+        self._values.pop(key, None)
+        self._windows.pop(key, None)
+
+    async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
+        now = self._clock()
+        hits = self._windows.setdefault(key, [])
+        del hits[: bisect.bisect_right(hits, now - window)]
+        if len(hits) >= limit:
+            return WindowResult(len(hits), False, max(hits[0] + window - now, 0.0))
+        hits.append(now)
+        self._sweep(now, window)
+        return WindowResult(len(hits), True, 0.0)
+
+    async def publish(self, channel: str, message: str) -> None:
+        for subscriber in self._subscribers:
+            subscriber(channel, message)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def _sweep(self, now: float, window: float) -> None:
+        """Drop empty windows now and then, so memory stays bounded under many keys."""
+        if len(self._windows) < 10_000:
+            return
+        for key in [k for k, hits in self._windows.items() if not hits or hits[-1] < now - window]:
+            del self._windows[key]
+        for key in [k for k, (_, exp) in self._values.items() if exp <= now]:
+            del self._values[key]

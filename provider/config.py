@@ -1,0 +1,133 @@
+"""Settings, read from `PROVIDER_*` environment variables and `.env`, validated at start."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-secret-key-do-not-use-in-production"  # noqa: S105 - refused in prod
+
+
+def _is_local_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Names map to `PROVIDER_<NAME>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PROVIDER_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["dev", "prod"] = "dev"
+    issuer: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    database_url: str = "sqlite://var/provider.sqlite3"
+    redis_url: str = ""
+    keys_dir: Path = Path("keys")
+    secret_key: SecretStr | None = None
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: str = "INFO"
+
+    access_token_ttl: int = Field(600, ge=30, le=86_400)
+    refresh_token_ttl: int = Field(14 * 86_400, ge=60)
+    session_idle_ttl: int = Field(7 * 86_400, ge=60)
+    session_absolute_ttl: int = Field(30 * 86_400, ge=60)
+    max_sessions_per_user: int = Field(10, ge=1, le=1000)
+    session_touch_interval: int = Field(60, ge=1)
+
+    lockout_threshold: int = Field(5, ge=1)
+    lockout_window: int = Field(900, ge=1)
+    lockout_duration: int = Field(900, ge=1)
+    ratelimit_window: int = Field(60, ge=1)
+    ratelimit_login_per_ip: int = Field(30, ge=1)
+    ratelimit_login_per_account: int = Field(10, ge=1)
+    ratelimit_register_per_ip: int = Field(10, ge=1)
+    ratelimit_refresh_per_ip: int = Field(120, ge=1)
+
+    argon2_time_cost: int = Field(3, ge=1)
+    argon2_memory_cost: int = Field(65_536, ge=8, description="KiB")
+    argon2_parallelism: int = Field(4, ge=1)
+
+    key_activation_delay: int = Field(
+        3600, ge=0, description="seconds a new key is published first"
+    )
+    keys_reload_interval: int = Field(30, ge=1)
+    trust_proxy: int = Field(0, ge=0, le=10, description="number of proxies in front; 0 = none")
+    cors_origins: list[str] = Field(default_factory=list)
+    metrics_token: SecretStr | None = None
+    max_body_size: int = Field(64 * 1024, ge=1024)
+    purge_interval: int = Field(300, ge=1)
+    graceful_shutdown_timeout: float = Field(15.0, ge=0)
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment (OIDC Discovery §3)")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_is_supported(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value.replace("postgresql://", "postgres://", 1)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_is_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be empty or start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("["):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _production_refuses_dev_defaults(self) -> Settings:
+        if self.session_idle_ttl > self.session_absolute_ttl:
+            raise ValueError("session_idle_ttl must not exceed session_absolute_ttl")
+        if self.env != "prod":
+            return self
+        if self.secret_key is None or self.secret_key.get_secret_value() == DEV_SECRET_KEY:
+            raise ValueError("PROVIDER_SECRET_KEY is required when PROVIDER_ENV=prod")
+        if len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("PROVIDER_SECRET_KEY must be at least 32 characters in prod")
+        parts = urlsplit(self.issuer)
+        if parts.scheme != "https" and not _is_local_host(parts.hostname or ""):
+            raise ValueError("PROVIDER_ISSUER must be https in prod (unless it is localhost)")
+        return self
+
+    @cached_property
+    def secret(self) -> bytes:
+        value = self.secret_key.get_secret_value() if self.secret_key else DEV_SECRET_KEY
+        return value.encode()
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto" and self.env == "prod")

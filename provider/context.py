@@ -1,0 +1,36 @@
+"""What every request handler and service needs: the shared services and who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TypeAlias
+
+from sanic import Sanic
+from sanic.config import Config
+
+from provider.cache.base import Cache
+from provider.cache.events import EventPublisher
+from provider.config import Settings
+from provider.crypto.keys import Keystore
+from provider.crypto.passwords import Passwords
+
+App: TypeAlias = Sanic[Config, SimpleNamespace]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    cache: Cache
+    events: EventPublisher
+    passwords: Passwords
+    keystore: Keystore
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The network facts of one request, as written to the audit trail."""
+
+    ip: str
+    user_agent: str
+    request_id: str

@@ -1,0 +1,22 @@
+"""Random secrets and their stored form."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+
+def new_token() -> str:
+    """256 bits of randomness, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What we store for a high-entropy secret: a fast hash is right at 256 bits of entropy."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def keyed_hash(secret: bytes, value: str) -> str:
+    """An HMAC for low-entropy values (identifiers in cache keys) that must not be reversible."""
+    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:32]

@@ -1,0 +1,62 @@
+"""GET /health (the process answers), GET /ready (database and cache reachable), GET /metrics."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, raw
+from sanic.response import json as json_response
+from tortoise import connections
+
+from provider.api.common import services_of
+from provider.cache.base import CacheUnavailable
+from provider.errors import unauthorized
+from provider.ops import metrics
+from provider.storage.models import Session
+from provider.storage.unit_of_work import utcnow
+
+bp = Blueprint("ops")
+log = logging.getLogger("provider.ops")
+
+
+@bp.get("/health")
+async def health(request: Request) -> HTTPResponse:
+    return json_response({"status": "ok"})
+
+
+@bp.get("/ready")
+async def ready(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    checks = {"database": "ok", "cache": "ok"}
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as exc:  # any driver error means "not ready", never a 500
+        log.warning("database not ready", extra={"err": str(exc)})
+        checks["database"] = "unavailable"
+    try:
+        await services.cache.ping()
+    except (CacheUnavailable, OSError) as exc:
+        log.warning("cache not ready", extra={"err": str(exc)})
+        checks["cache"] = "unavailable"
+    ready = all(value == "ok" for value in checks.values())
+    return json_response(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+@bp.get("/metrics")
+async def metrics_endpoint(request: Request) -> HTTPResponse:
+    token = services_of(request).settings.metrics_token
+    if token is not None:
+        presented = request.headers.get("authorization", "")
+        expected = f"Bearer {token.get_secret_value()}"
+        if not hmac.compare_digest(presented.encode(), expected.encode()):
+            raise unauthorized("A metrics token is required.")
+    active = await Session.filter(
+        revoked_at=None, compromised_at=None, expires_at__gt=utcnow()
+    ).count()
+    body, content_type = metrics.render(active)
+    return raw(body, content_type=content_type)

@@ -1,0 +1,55 @@
+"""Periodic work of each worker: purge expired rows (one worker at a time) and pick up new keys."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from provider.cache.base import CacheUnavailable
+from provider.context import Services
+from provider.crypto.keys import KeyError_
+from provider.storage.models import OneTimeToken, RefreshToken, Session
+from provider.storage.unit_of_work import utcnow
+
+log = logging.getLogger("provider.maintenance")
+# Ended rows are kept this long for the "your devices" history and investigations.
+RETENTION = timedelta(days=7)
+
+
+async def purge_expired() -> dict[str, int]:
+    cutoff = utcnow() - RETENTION
+    return {
+        "refresh_tokens": await RefreshToken.filter(expires_at__lt=cutoff).delete(),
+        "one_time_tokens": await OneTimeToken.filter(expires_at__lt=cutoff).delete(),
+        "sessions": await Session.filter(expires_at__lt=cutoff).delete(),
+    }
+
+
+async def purge_loop(services: Services) -> None:
+    interval = services.settings.purge_interval
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            if await services.cache.set_if_absent("purge:lock", "1", interval):
+                removed = await purge_expired()
+                log.info("purged expired rows", extra=removed)
+        except (CacheUnavailable, OSError) as exc:
+            log.warning("purge skipped", extra={"err": str(exc)})
+        except Exception:
+            log.exception("purge failed")
+
+
+async def key_reload_loop(services: Services) -> None:
+    while True:
+        await asyncio.sleep(services.settings.keys_reload_interval)
+        try:
+            if services.keystore.maybe_reload():
+                log.info(
+                    "signing keys reloaded",
+                    extra={"kids": [r.kid for r in services.keystore.records]},
+                )
+        except (KeyError_, OSError) as exc:
+            log.error(
+                "signing keys not reloaded; keeping the previous set", extra={"err": str(exc)}
+            )

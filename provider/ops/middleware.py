@@ -1,0 +1,88 @@
+"""Per-request plumbing: request id, access log and metrics, security headers, CORS."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from sanic import Request
+from sanic.response import BaseHTTPResponse, HTTPResponse, empty
+
+from provider.config import Settings
+from provider.context import App
+from provider.errors import ApiError
+from provider.ops.logging import request_id_var
+from provider.ops.metrics import LATENCY, REQUESTS
+
+access_log = logging.getLogger("provider.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_CORS_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
+_CORS_HEADERS = "Authorization, Content-Type, X-Request-ID"
+
+
+def install_middleware(app: App, settings: Settings) -> None:
+    allowed_origins = frozenset(settings.cors_origins)
+
+    async def start(request: Request) -> HTTPResponse | None:
+        incoming = request.headers.get("x-request-id", "")
+        request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.ctx.started = time.perf_counter()
+        request_id_var.set(request.ctx.request_id)
+        if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
+            return _preflight(request, allowed_origins)
+        return None
+
+    async def finish(request: Request, response: BaseHTTPResponse) -> None:
+        request_id = getattr(request.ctx, "request_id", None) or uuid.uuid4().hex
+        response.headers["X-Request-ID"] = request_id
+        _security_headers(request, response)
+        origin = request.headers.get("origin")
+        if origin and origin in allowed_origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        _observe(request, response)
+
+    app.register_middleware(start, "request", priority=100)
+    app.register_middleware(finish, "response", priority=100)
+
+
+def _preflight(request: Request, allowed: frozenset[str]) -> HTTPResponse:
+    origin = request.headers.get("origin", "")
+    if origin not in allowed:
+        raise ApiError(403, "origin_not_allowed", "This origin may not call the API.")
+    return empty(
+        status=204,
+        headers={
+            "Access-Control-Allow-Methods": _CORS_METHODS,
+            "Access-Control-Allow-Headers": _CORS_HEADERS,
+            "Access-Control-Max-Age": "600",
+        },
+    )
+
+
+def _security_headers(request: Request, response: BaseHTTPResponse) -> None:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    if request.scheme == "https":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+def _observe(request: Request, response: BaseHTTPResponse) -> None:
+    route = request.route.path if request.route else "unmatched"
+    route = "/" + route.lstrip("/")
+    started = getattr(request.ctx, "started", None)
+    elapsed = time.perf_counter() - started if started is not None else 0.0
+    REQUESTS.labels(route=route, method=request.method, status=str(response.status)).inc()
+    LATENCY.labels(route=route).observe(elapsed)
+    access_log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status,
+        extra={"status": response.status, "ms": round(elapsed * 1000, 2), "route": route},
+    )

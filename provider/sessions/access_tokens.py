@@ -1,0 +1,79 @@
+"""RFC 9068 JWT access tokens: minted with the keystore's active key, verified offline."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwt import JWTClaimsRegistry
+
+from provider.crypto.keys import ALGORITHMS, Keystore
+
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class AccessGrant:
+    """Who the token speaks for and what it allows."""
+
+    subject: str
+    client_id: str
+    scope: str
+    session_id: str | None
+    auth_time: int | None
+    audience: str
+
+
+class InvalidAccessToken(Exception):
+    pass
+
+
+def mint_access_token(keystore: Keystore, issuer: str, ttl: int, grant: AccessGrant) -> str:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "sub": grant.subject,
+        "aud": grant.audience,
+        "client_id": grant.client_id,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+    }
+    if grant.scope:
+        claims["scope"] = grant.scope
+    if grant.session_id:
+        claims["sid"] = grant.session_id
+    if grant.auth_time is not None:
+        claims["auth_time"] = grant.auth_time
+    record = keystore.signing_key("RS256")
+    header = {"alg": record.alg, "kid": record.kid, "typ": ACCESS_TOKEN_TYPE}
+    return jwt.encode(header, claims, record.key)
+
+
+def verify_access_token(
+    keystore: Keystore, token: str, issuer: str, audience: str
+) -> dict[str, Any]:
+    """Signature, `typ`, issuer, audience and lifetime (RFC 9068 §4); raises on any failure."""
+    try:
+        decoded = jwt.decode(token, keystore.key_set, algorithms=list(ALGORITHMS))
+    except (JoseError, ValueError, TypeError) as exc:
+        raise InvalidAccessToken("signature or format") from exc
+    # RFC 9068 §4: the resource server MUST check that `typ` is at+jwt.
+    if str(decoded.header.get("typ", "")).lower() not in (ACCESS_TOKEN_TYPE, "application/at+jwt"):
+        raise InvalidAccessToken("not an access token")
+    registry = JWTClaimsRegistry(
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": audience},
+        exp={"essential": True},
+        sub={"essential": True},
+        leeway=5,
+    )
+    try:
+        registry.validate(decoded.claims)
+    except JoseError as exc:
+        raise InvalidAccessToken(str(exc)) from exc
+    return decoded.claims

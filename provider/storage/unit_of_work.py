@@ -1,0 +1,73 @@
+"""A transaction that also writes audit rows and publishes their events once it has committed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from provider.cache.events import EventPublisher
+from provider.context import Caller
+from provider.storage.models import AuditEvent
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class UnitOfWork:
+    conn: BaseDBAsyncClient
+    caller: Caller
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    async def audit(
+        self,
+        event: str,
+        *,
+        outcome: str = "success",
+        user_id: UUID | str | None = None,
+        session_id: UUID | str | None = None,
+        client_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        now = utcnow()
+        await AuditEvent.create(
+            created_at=now,
+            event=event,
+            outcome=outcome,
+            user_id=user_id,
+            session_id=session_id,
+            client_id=client_id,
+            ip=self.caller.ip,
+            user_agent=self.caller.user_agent[:512],
+            request_id=self.caller.request_id,
+            details=details or {},
+            using_db=self.conn,
+        )
+        payload = {
+            "outcome": outcome,
+            "user_id": str(user_id) if user_id else None,
+            "session_id": str(session_id) if session_id else None,
+            "client_id": client_id,
+            "ip": self.caller.ip,
+            "request_id": self.caller.request_id,
+            "time": now.isoformat(),
+            **(details or {}),
+        }
+        self.events.append((event, payload))
+
+
+@asynccontextmanager
+async def unit_of_work(caller: Caller, publisher: EventPublisher) -> AsyncIterator[UnitOfWork]:
+    async with in_transaction() as conn:
+        work = UnitOfWork(conn=conn, caller=caller)
+        yield work
+    for event, payload in work.events:
+        publisher.publish(event, payload)
