@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-secret-key-do-not-use-in-production"  # noqa: S105 - refused in prod
 
@@ -67,7 +68,8 @@ class Settings(BaseSettings):
     )
     keys_reload_interval: int = Field(30, ge=1)
     trust_proxy: int = Field(0, ge=0, le=10, description="number of proxies in front; 0 = none")
-    cors_origins: list[str] = Field(default_factory=list)
+    # NoDecode: a plain comma list must reach the validator (pydantic-settings would parse JSON).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     metrics_token: SecretStr | None = None
     max_body_size: int = Field(64 * 1024, ge=1024)
     purge_interval: int = Field(300, ge=1)
@@ -100,8 +102,12 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str) and not value.startswith("["):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        """A JSON list or a comma-separated list, as PROVIDER_CORS_ORIGINS may be written."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
         return value
 
     @model_validator(mode="after")
