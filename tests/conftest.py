@@ -1,0 +1,191 @@
+"""Shared fixtures: the real server in a subprocess, and the same database opened in the test.
+
+Integration and e2e tests run against the PostgreSQL and Redis named by
+PROVIDER_TEST_DATABASE_URL and PROVIDER_TEST_REDIS_URL; without them, on the embedded defaults
+(a SQLite file, in-memory cache).
+With CI=true a missing service is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as redis
+from tortoise import Tortoise
+
+from provider.storage.db import close_database, migrate, open_database
+from provider.storage.models import (
+    AuditEvent,
+    AuthorizationCode,
+    Client,
+    Consent,
+    OneTimeToken,
+    RefreshToken,
+    Session,
+    User,
+)
+from tests.support import (
+    RedisProcess,
+    Server,
+    fast_env,
+    redis_server_binary,
+    start_redis,
+    start_server,
+)
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("PROVIDER_TEST_DATABASE_URL", "")
+    if url:
+        return url
+    if IN_CI:
+        pytest.fail("CI=true but PROVIDER_TEST_DATABASE_URL is not set")
+    return f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("PROVIDER_TEST_REDIS_URL", "")
+    if not url and IN_CI:
+        pytest.fail("CI=true but PROVIDER_TEST_REDIS_URL is not set")
+    return url
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[str]:
+    """Migrations applied once; the test process reads the same rows the server writes."""
+    await migrate(database_url)
+    await open_database(database_url)
+    yield database_url
+    await close_database()
+
+
+@pytest.fixture
+async def clean(database: str, redis_url: str) -> None:
+    """Every test starts with empty tables and an empty cache."""
+    for model in (AuditEvent, AuthorizationCode, Consent, RefreshToken, OneTimeToken, Session):
+        await model.all().delete()
+    for model in (User, Client):
+        await model.all().delete()
+    if redis_url:
+        client = redis.Redis.from_url(redis_url)
+        await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture(scope="session")
+def base_env(database_url: str, redis_url: str, keys_dir: Path) -> dict[str, str]:
+    return fast_env(database_url, redis_url, keys_dir)
+
+
+@pytest.fixture(scope="session")
+def servers(
+    base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[tuple[tuple[str, str], ...], Server]]:
+    """Servers started so far, one per distinct configuration, stopped at the end."""
+    started: dict[tuple[tuple[str, str], ...], Server] = {}
+    yield started
+    for server in started.values():
+        server.stop()
+
+
+@pytest.fixture
+async def server(
+    servers: dict[tuple[tuple[str, str], ...], Server],
+    base_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    clean: None,
+) -> Server:
+    """The default server (one worker); tests that need other settings use `server_with`."""
+    return await _server(servers, base_env, tmp_path_factory, {})
+
+
+@pytest.fixture
+def server_with(
+    servers: dict[tuple[tuple[str, str], ...], Server],
+    base_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    clean: None,
+):  # type: ignore[no-untyped-def]
+    async def start(**overrides: str) -> Server:
+        return await _server(servers, base_env, tmp_path_factory, overrides)
+
+    return start
+
+
+async def _server(
+    servers: dict[tuple[tuple[str, str], ...], Server],
+    base_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    overrides: dict[str, str],
+) -> Server:
+    key = tuple(sorted(overrides.items()))
+    if key not in servers:
+        env = {**base_env, **{f"PROVIDER_{k.upper()}": v for k, v in overrides.items()}}
+        servers[key] = await asyncio.to_thread(start_server, env, tmp_path_factory.mktemp("server"))
+    return servers[key]
+
+
+@pytest.fixture
+async def client(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def events_redis_url(redis_url: str) -> Iterator[str]:
+    """A Redis to subscribe to `auth:*` on: the test Redis, or a private one without it."""
+    if redis_url:
+        yield redis_url
+        return
+    if redis_server_binary() is None:
+        if IN_CI:
+            pytest.fail("CI=true but redis-server is not installed")
+        pytest.skip("redis-server is not installed")
+    private = start_redis()
+    yield private.url
+    private.stop()
+
+
+@pytest.fixture
+async def events_server(server_with, redis_url: str, events_redis_url: str) -> Server:  # type: ignore[no-untyped-def]
+    """A server that publishes its events on `events_redis_url`."""
+    if events_redis_url == redis_url:
+        server: Server = await server_with()
+    else:
+        server = await server_with(redis_url=events_redis_url)
+    return server
+
+
+@pytest.fixture
+def redis_process() -> Iterator[Callable[[], RedisProcess]]:
+    """Start private redis-server processes (stopped at the end of the test)."""
+    if redis_server_binary() is None:
+        if IN_CI:
+            pytest.fail("CI=true but redis-server is not installed")
+        pytest.skip("redis-server is not installed")
+    started: list[RedisProcess] = []
+
+    def start() -> RedisProcess:
+        started.append(start_redis())
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+__all__ = ["Tortoise"]
