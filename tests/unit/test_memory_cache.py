@@ -1,0 +1,163 @@
+"""The in-memory cache (embedded default and Redis fallback), rate limits and the fallback."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import REGISTRY
+
+from provider.cache.base import CacheUnavailable, WindowResult
+from provider.cache.fallback import FallbackCache, build_cache
+from provider.cache.memory import MemoryCache
+from provider.cache.ratelimit import Limit, RateLimited, enforce
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def cache(clock: Clock) -> MemoryCache:
+    return MemoryCache(clock=clock)
+
+
+async def test_window_allows_up_to_the_limit_then_refuses(cache: MemoryCache) -> None:
+    results = [await cache.hit_window("k", 3, 60) for _ in range(3)]
+    assert [(r.count, r.allowed) for r in results] == [(1, True), (2, True), (3, True)]
+    refused = await cache.hit_window("k", 3, 60)
+    assert refused.allowed is False
+    assert refused.count == 3
+    assert refused.retry_after == pytest.approx(60)
+
+
+async def test_window_slides_one_hit_at_a_time(cache: MemoryCache, clock: Clock) -> None:
+    await cache.hit_window("k", 2, 10)  # t=1000
+    clock.now += 4
+    await cache.hit_window("k", 2, 10)  # t=1004
+    clock.now += 2
+    refused = await cache.hit_window("k", 2, 10)  # t=1006: the first hit frees up at 1010
+    assert refused.allowed is False
+    assert refused.retry_after == pytest.approx(4)
+    clock.now += 4.01  # t=1010.01: the first hit left the window, the second is still in
+    allowed = await cache.hit_window("k", 2, 10)
+    assert allowed == WindowResult(2, True, 0.0)
+    assert (await cache.hit_window("k", 2, 10)).allowed is False
+
+
+async def test_refused_hits_are_not_counted(cache: MemoryCache, clock: Clock) -> None:
+    await cache.hit_window("k", 1, 10)
+    for _ in range(5):
+        assert (await cache.hit_window("k", 1, 10)).allowed is False
+    clock.now += 10.01
+    assert (await cache.hit_window("k", 1, 10)).allowed is True
+
+
+async def test_windows_are_per_key(cache: MemoryCache) -> None:
+    await cache.hit_window("a", 1, 60)
+    assert (await cache.hit_window("a", 1, 60)).allowed is False
+    assert (await cache.hit_window("b", 1, 60)).allowed is True
+
+
+async def test_delete_clears_a_window(cache: MemoryCache) -> None:
+    await cache.hit_window("k", 1, 60)
+    await cache.delete("k")
+    assert (await cache.hit_window("k", 1, 60)).allowed is True
+
+
+async def test_values_expire_after_their_ttl(cache: MemoryCache, clock: Clock) -> None:
+    await cache.set("k", "v", 5)
+    assert await cache.get("k") == "v"
+    clock.now += 4.9
+    assert await cache.get("k") == "v"
+    clock.now += 0.2
+    assert await cache.get("k") is None
+
+
+async def test_set_if_absent(cache: MemoryCache, clock: Clock) -> None:
+    assert await cache.set_if_absent("k", "first", 5) is True
+    assert await cache.set_if_absent("k", "second", 5) is False
+    assert await cache.get("k") == "first"
+    clock.now += 6
+    assert await cache.set_if_absent("k", "third", 5) is True
+    assert await cache.get("k") == "third"
+
+
+async def test_publish_reaches_subscribers(cache: MemoryCache) -> None:
+    received: list[tuple[str, str]] = []
+    cache.subscribe(lambda channel, message: received.append((channel, message)))
+    await cache.publish("auth:user.login", "{}")
+    assert received == [("auth:user.login", "{}")]
+
+
+async def test_many_idle_windows_are_swept(cache: MemoryCache, clock: Clock) -> None:
+    for index in range(10_000):
+        await cache.hit_window(f"k{index}", 5, 1)
+    clock.now += 2
+    await cache.hit_window("fresh", 5, 1)
+    assert len(cache._windows) < 10  # only the live window is left
+
+
+async def test_enforce_returns_rate_limit_headers_then_raises(cache: MemoryCache) -> None:
+    limit = Limit("login_ip", 2, 60)
+    assert await enforce(cache, limit, "1.2.3.4") == {
+        "X-RateLimit-Limit": "2",
+        "X-RateLimit-Remaining": "1",
+        "X-RateLimit-Reset": "60",
+    }
+    assert (await enforce(cache, limit, "1.2.3.4"))["X-RateLimit-Remaining"] == "0"
+    with pytest.raises(RateLimited) as raised:
+        await enforce(cache, limit, "1.2.3.4")
+    error = raised.value
+    assert error.status == 429
+    assert error.code == "rate_limited"
+    assert error.headers["Retry-After"] == "60"
+    assert error.headers["X-RateLimit-Remaining"] == "0"
+    assert error.details == {"retry_after": 60}
+    # Another key has its own budget.
+    assert (await enforce(cache, limit, "5.6.7.8"))["X-RateLimit-Remaining"] == "1"
+
+
+class BrokenCache:
+    """A primary that is down: every operation raises CacheUnavailable."""
+
+    async def _fail(self, *args: object, **kwargs: object) -> None:
+        raise CacheUnavailable("connection refused")
+
+    get = set = set_if_absent = delete = hit_window = publish = ping = _fail
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_fallback_serves_from_memory_when_the_primary_is_down(clock: Clock) -> None:
+    memory = MemoryCache(clock=clock)
+    cache = FallbackCache(BrokenCache(), memory)  # type: ignore[arg-type]
+    before = REGISTRY.get_sample_value("provider_cache_fallbacks_total", {"operation": "get"})
+    await cache.set("k", "v", 10)
+    assert await cache.get("k") == "v"
+    assert await cache.set_if_absent("k", "w", 10) is False
+    assert (await cache.hit_window("w", 1, 10)).allowed is True
+    assert (await cache.hit_window("w", 1, 10)).allowed is False
+    await cache.publish("auth:x", "{}")
+    await cache.delete("k")
+    assert await cache.get("k") is None
+    after = REGISTRY.get_sample_value("provider_cache_fallbacks_total", {"operation": "get"})
+    assert after == (before or 0) + 2
+    # Readiness reports the outage instead of hiding it behind the fallback.
+    with pytest.raises(CacheUnavailable):
+        await cache.ping()
+
+
+async def test_build_cache_picks_the_backend() -> None:
+    assert isinstance(build_cache(""), MemoryCache)
+    redis_backed = build_cache("redis://127.0.0.1:1/0")
+    assert isinstance(redis_backed, FallbackCache)
+    await redis_backed.close()
