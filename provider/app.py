@@ -9,20 +9,23 @@ from pathlib import Path
 from sanic import Sanic
 from sanic_ext import Extend
 
-from provider.api import devices, login, logout, me, refresh, register
+from provider.api import devices, login, me, refresh, register
+from provider.api import logout as api_logout
 from provider.cache.events import EventPublisher
 from provider.cache.fallback import build_cache
 from provider.config import Settings
 from provider.context import App, Services
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
-from provider.oauth import jwks
+from provider.oauth import authorize, discovery, introspect, jwks, logout, revoke, token, userinfo
 from provider.ops import health
 from provider.ops.errors import install_error_handlers
 from provider.ops.logging import configure_logging
 from provider.ops.maintenance import key_reload_loop, purge_loop
 from provider.ops.middleware import install_middleware
 from provider.storage.db import close_database, open_database
+from provider.web import consent as web_consent
+from provider.web import login as web_login
 
 BLUEPRINTS = (
     register.bp,
@@ -30,8 +33,17 @@ BLUEPRINTS = (
     refresh.bp,
     me.bp,
     devices.bp,
-    logout.bp,
+    api_logout.bp,
     jwks.bp,
+    discovery.bp,
+    authorize.bp,
+    token.bp,
+    userinfo.bp,
+    introspect.bp,
+    revoke.bp,
+    logout.bp,
+    web_login.bp,
+    web_consent.bp,
     health.bp,
 )
 
@@ -44,6 +56,8 @@ def create_app(settings: Settings, name: str = "provider") -> App:
     install_error_handlers(app)
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
+    app.static("/static", Path(__file__).parent / "web" / "static", name="static")
+    app.ctx.discovery_cache = {}
     _install_lifecycle(app, settings)
     return app
 

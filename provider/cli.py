@@ -164,6 +164,116 @@ async def _users_add(settings: Settings, args: argparse.Namespace) -> None:
         await close_database()
 
 
+def cmd_clients_add(args: argparse.Namespace) -> None:
+    from provider.oauth.clients import ClientSpec
+
+    settings = load_settings()
+    grant_types = args.grant_type or ["authorization_code", "refresh_token"]
+    jwks = None
+    if args.jwks_file:
+        try:
+            jwks = json.loads(Path(args.jwks_file).read_text())
+        except (OSError, ValueError) as exc:
+            raise CliError(f"--jwks-file: {exc}") from exc
+    spec = ClientSpec(
+        name=args.name,
+        redirect_uris=args.redirect_uri or [],
+        post_logout_redirect_uris=args.post_logout_redirect_uri or [],
+        grant_types=grant_types,
+        scopes=args.scope or [],
+        public=args.public,
+        first_party=args.first_party,
+        auth_method=args.auth_method,
+        id_token_alg=args.id_token_alg,
+        audience=args.audience or "",
+        jwks=jwks,
+        jwks_uri=args.jwks_uri,
+    )
+    _run(_clients_add(settings, spec, args.json))
+
+
+async def _clients_add(settings: Settings, spec: Any, as_json: bool) -> None:
+    from provider.oauth.clients import ClientSpecError, create_client
+    from provider.storage.db import close_database, open_database
+
+    await open_database(settings.database_url)
+    try:
+        client, secret = await create_client(spec, settings.secret)
+    except ClientSpecError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        await close_database()
+    if as_json:
+        print(json.dumps({"client_id": client.id, "client_secret": secret, "name": client.name}))
+    else:
+        print(f"client_id:     {client.id}")
+        if secret:
+            print(f"client_secret: {secret}  (shown once; store it now)")
+
+
+def cmd_clients_list(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    _run(_clients_list(settings, args.json))
+
+
+async def _clients_list(settings: Settings, as_json: bool) -> None:
+    from provider.storage.db import close_database, open_database
+    from provider.storage.models import Client
+
+    await open_database(settings.database_url)
+    try:
+        clients = await Client.all().order_by("created_at")
+    finally:
+        await close_database()
+    rows = [
+        {
+            "client_id": c.id,
+            "name": c.name,
+            "public": c.public,
+            "auth_method": c.token_endpoint_auth_method,
+            "grant_types": c.grant_types,
+            "redirect_uris": c.redirect_uris,
+            "disabled": c.disabled,
+        }
+        for c in clients
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        state = " (disabled)" if row["disabled"] else ""
+        print(f"{row['client_id']}  {row['name']}  {row['auth_method']}{state}")
+
+
+def cmd_clients_rotate_secret(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    grace = settings.client_secret_grace_period if args.grace is None else args.grace
+    if grace < 0:
+        raise CliError("--grace must be zero or more seconds")
+    _run(_clients_rotate(settings, args.client_id, grace, args.json))
+
+
+async def _clients_rotate(settings: Settings, client_id: str, grace: int, as_json: bool) -> None:
+    from provider.oauth.clients import ClientSpecError, rotate_secret
+    from provider.storage.db import close_database, open_database
+    from provider.storage.models import Client
+
+    await open_database(settings.database_url)
+    try:
+        client = await Client.get_or_none(id=client_id)
+        if client is None:
+            raise CliError(f"no client {client_id!r}")
+        secret = await rotate_secret(client, settings.secret, grace)
+    except ClientSpecError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        await close_database()
+    if as_json:
+        print(json.dumps({"client_id": client_id, "client_secret": secret, "grace_seconds": grace}))
+    else:
+        print(f"client_secret: {secret}  (the previous one works for {grace} more seconds)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="provider", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +296,42 @@ def build_parser() -> argparse.ArgumentParser:
     keys_rotate.add_argument("--alg", choices=["RS256", "ES256", "Ed25519"], default="RS256")
     keys_rotate.add_argument("--delay", type=int, help="seconds before it signs")
     keys_rotate.set_defaults(func=cmd_keys_rotate)
+
+    clients = commands.add_parser("clients", help="relying parties").add_subparsers(
+        dest="clients", required=True
+    )
+    clients_add = clients.add_parser("add", help="register a client")
+    clients_add.add_argument("--name", required=True)
+    clients_add.add_argument("--redirect-uri", action="append")
+    clients_add.add_argument("--post-logout-redirect-uri", action="append")
+    clients_add.add_argument(
+        "--grant-type",
+        action="append",
+        choices=["authorization_code", "refresh_token", "client_credentials"],
+    )
+    clients_add.add_argument("--scope", action="append")
+    clients_add.add_argument("--public", action="store_true")
+    clients_add.add_argument("--first-party", action="store_true")
+    clients_add.add_argument(
+        "--auth-method",
+        choices=["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+    )
+    clients_add.add_argument(
+        "--id-token-alg", choices=["RS256", "ES256", "Ed25519"], default="RS256"
+    )
+    clients_add.add_argument("--audience", help="aud of its access tokens (default: the issuer)")
+    clients_add.add_argument("--jwks-file", help="public JWKS for private_key_jwt")
+    clients_add.add_argument("--jwks-uri", help="https URL of its JWKS for private_key_jwt")
+    clients_add.add_argument("--json", action="store_true")
+    clients_add.set_defaults(func=cmd_clients_add)
+    clients_list = clients.add_parser("list", help="list clients")
+    clients_list.add_argument("--json", action="store_true")
+    clients_list.set_defaults(func=cmd_clients_list)
+    clients_rotate = clients.add_parser("rotate-secret", help="issue a new client secret")
+    clients_rotate.add_argument("client_id")
+    clients_rotate.add_argument("--grace", type=int, help="seconds the old secret still works")
+    clients_rotate.add_argument("--json", action="store_true")
+    clients_rotate.set_defaults(func=cmd_clients_rotate_secret)
 
     users = commands.add_parser("users", help="accounts").add_subparsers(
         dest="users", required=True

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEV_SECRET_KEY = "dev-secret-key-do-not-use-in-production"  # noqa: S105 - refused in prod
+DEV_SECRET_KEY = "dev-secret-key-do-not-use-in-production"
 
 
 def _is_local_host(host: str) -> bool:
@@ -67,6 +67,7 @@ class Settings(BaseSettings):
         3600, ge=0, description="seconds a new key is published first"
     )
     keys_reload_interval: int = Field(30, ge=1)
+    client_secret_grace_period: int = Field(3600, ge=0, description="old secret keeps working")
     trust_proxy: int = Field(0, ge=0, le=10, description="number of proxies in front; 0 = none")
     # NoDecode: a plain comma list must reach the validator (pydantic-settings would parse JSON).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

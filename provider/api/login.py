@@ -53,7 +53,7 @@ async def login(request: Request) -> HTTPResponse:
     user = await authenticate_password(services, caller, body.identifier, body.password)
     async with unit_of_work(caller, services.events) as work:
         session = await start_session(work, settings, user, amr=["pwd"])
-        refresh_token = await issue_refresh_token(
+        refresh = await issue_refresh_token(
             work, settings, session, client_id=FIRST_PARTY_CLIENT_ID, scope=""
         )
         await work.audit(
@@ -64,4 +64,4 @@ async def login(request: Request) -> HTTPResponse:
             details={"amr": ["pwd"]},
         )
     AUTH_OPERATIONS.labels(operation="login", outcome="success").inc()
-    return ok(token_pair(services, user, session, refresh_token), headers=headers)
+    return ok(token_pair(services, user, session, refresh.token), headers=headers)

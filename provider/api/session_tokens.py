@@ -28,7 +28,7 @@ def token_pair(
     return {
         "access_token": mint_access_token(
             services.keystore, settings.issuer, settings.access_token_ttl, grant
-        ),
+        ).value,
         "refresh_token": refresh_token,
         "token_type": "Bearer",
         "expires_in": settings.access_token_ttl,

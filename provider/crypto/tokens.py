@@ -17,6 +17,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def keyed_hash(secret: bytes, value: str) -> str:
-    """An HMAC for low-entropy values (identifiers in cache keys) that must not be reversible."""
-    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:32]
+def keyed_hash(secret: bytes, value: str, length: int = 32) -> str:
+    """An HMAC-SHA256 (hex, `length` chars): for values that must not be reversible or forged."""
+    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:length]

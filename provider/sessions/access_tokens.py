@@ -13,7 +13,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from provider.crypto.keys import ALGORITHMS, Keystore
 
-ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
+ACCESS_TOKEN_TYPE = "at+jwt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,16 @@ class InvalidAccessToken(Exception):
     pass
 
 
-def mint_access_token(keystore: Keystore, issuer: str, ttl: int, grant: AccessGrant) -> str:
+@dataclass(frozen=True, slots=True)
+class MintedToken:
+    value: str
+    jti: str
+    expires_in: int
+
+
+def mint_access_token(
+    keystore: Keystore, issuer: str, ttl: int, grant: AccessGrant, alg: str = "RS256"
+) -> MintedToken:
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -49,13 +58,13 @@ def mint_access_token(keystore: Keystore, issuer: str, ttl: int, grant: AccessGr
         claims["sid"] = grant.session_id
     if grant.auth_time is not None:
         claims["auth_time"] = grant.auth_time
-    record = keystore.signing_key("RS256")
+    record = keystore.signing_key(alg)
     header = {"alg": record.alg, "kid": record.kid, "typ": ACCESS_TOKEN_TYPE}
-    return jwt.encode(header, claims, record.key)
+    return MintedToken(jwt.encode(header, claims, record.key), claims["jti"], ttl)
 
 
 def verify_access_token(
-    keystore: Keystore, token: str, issuer: str, audience: str
+    keystore: Keystore, token: str, issuer: str, audience: str | None
 ) -> dict[str, Any]:
     """Signature, `typ`, issuer, audience and lifetime (RFC 9068 §4); raises on any failure."""
     try:
@@ -65,13 +74,15 @@ def verify_access_token(
     # RFC 9068 §4: the resource server MUST check that `typ` is at+jwt.
     if str(decoded.header.get("typ", "")).lower() not in (ACCESS_TOKEN_TYPE, "application/at+jwt"):
         raise InvalidAccessToken("not an access token")
-    registry = JWTClaimsRegistry(
-        iss={"essential": True, "value": issuer},
-        aud={"essential": True, "value": audience},
-        exp={"essential": True},
-        sub={"essential": True},
-        leeway=5,
-    )
+    expected: dict[str, Any] = {
+        "iss": {"essential": True, "value": issuer},
+        "exp": {"essential": True},
+        "sub": {"essential": True},
+        "jti": {"essential": True},
+    }
+    if audience is not None:
+        expected["aud"] = {"essential": True, "value": audience}
+    registry = JWTClaimsRegistry(leeway=5, **expected)
     try:
         registry.validate(decoded.claims)
     except JoseError as exc:

@@ -29,6 +29,12 @@ class RefreshRejected(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class IssuedRefresh:
+    token: str
+    family_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class Rotation:
     refresh_token: str
     session: Session
@@ -55,6 +61,7 @@ async def start_session(
     amr: list[str],
     acr: str = "",
     client_id: str | None = None,
+    cookie_hash: str | None = None,
 ) -> Session:
     """Create a session, write `session.created`, and keep the user within the session limit."""
     now = utcnow()
@@ -69,6 +76,7 @@ async def start_session(
         acr=acr,
         ip=work.caller.ip,
         user_agent=work.caller.user_agent[:512],
+        cookie_hash=cookie_hash,
         using_db=work.conn,
     )
     await work.audit("session.created", user_id=user.id, session_id=session.id, client_id=client_id)
@@ -98,7 +106,7 @@ async def issue_refresh_token(
     client_id: str,
     scope: str,
     parent: RefreshToken | None = None,
-) -> str:
+) -> IssuedRefresh:
     """A new token: the head of a new family, or the child of `parent` in its family."""
     now = utcnow()
     family_expires_at = (
@@ -108,10 +116,11 @@ async def issue_refresh_token(
     )
     idle_expiry = now + timedelta(seconds=settings.session_idle_ttl)
     token = new_token()
+    family_id = parent.family_id if parent else uuid.uuid4()
     await RefreshToken.create(
         id=uuid.uuid4(),
         token_hash=token_hash(token),
-        family_id=parent.family_id if parent else uuid.uuid4(),
+        family_id=family_id,
         parent_id=parent.id if parent else None,
         session_id=session.id,
         user_id=session.user_id,
@@ -122,7 +131,7 @@ async def issue_refresh_token(
         family_expires_at=family_expires_at,
         using_db=work.conn,
     )
-    return token
+    return IssuedRefresh(token, family_id)
 
 
 async def rotate_refresh_token(
@@ -173,7 +182,7 @@ async def _issue_successor(
         client_id=client_id,
         details={"family_id": str(token.family_id)},
     )
-    return Rotation(child, session, user, client_id, token.scope)
+    return Rotation(child.token, session, user, client_id, token.scope)
 
 
 async def _explain_rejection(

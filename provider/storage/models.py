@@ -19,6 +19,8 @@ class User(Model):
     role = fields.CharField(max_length=16, default="user")
     email_verified_at = fields.DatetimeField(null=True)
     locked_until = fields.DatetimeField(null=True)
+    phone_number = fields.CharField(max_length=32, null=True)
+    address: dict[str, Any] | None = fields.JSONField(null=True)
     deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -46,6 +48,8 @@ class Session(Model):
     revoked_at = fields.DatetimeField(null=True)
     revoked_reason = fields.CharField(max_length=64, null=True)
     compromised_at = fields.DatetimeField(null=True)
+    # Hash of the browser cookie for sessions started on the hosted pages.
+    cookie_hash = fields.CharField(max_length=64, unique=True, null=True)
 
     class Meta:
         table = "sessions"
@@ -109,3 +113,79 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_events"
+
+
+# A relying party. The secret is server-generated (256 bits), so a keyed fast hash is right.
+class Client(Model):
+    id = fields.CharField(max_length=128, primary_key=True)
+    name = fields.CharField(max_length=200)
+    secret_hash = fields.CharField(max_length=64, null=True)
+    previous_secret_hash = fields.CharField(max_length=64, null=True)
+    previous_secret_expires_at = fields.DatetimeField(null=True)
+    public = fields.BooleanField(default=False)
+    redirect_uris: list[str] = fields.JSONField(default=list)
+    post_logout_redirect_uris: list[str] = fields.JSONField(default=list)
+    grant_types: list[str] = fields.JSONField(default=list)
+    scopes: list[str] = fields.JSONField(default=list)
+    token_endpoint_auth_method = fields.CharField(max_length=32, default="client_secret_basic")
+    jwks: dict[str, Any] | None = fields.JSONField(null=True)
+    jwks_uri = fields.CharField(max_length=2048, null=True)
+    id_token_signed_response_alg = fields.CharField(max_length=16, default="RS256")
+    access_token_signed_response_alg = fields.CharField(max_length=16, default="RS256")
+    audience = fields.CharField(max_length=512, default="")
+    access_token_ttl = fields.IntField(null=True)
+    refresh_token_ttl = fields.IntField(null=True)
+    first_party = fields.BooleanField(default=False)
+    require_mfa = fields.BooleanField(default=False)
+    require_verified_email = fields.BooleanField(default=False)
+    disabled = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "clients"
+
+
+# An authorization code: single use, 60 s, bound to client, redirect_uri, PKCE and nonce.
+class AuthorizationCode(Model):
+    id = fields.UUIDField(primary_key=True)
+    code_hash = fields.CharField(max_length=64, unique=True)
+    client_id = fields.CharField(max_length=128)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "provider.User", related_name="authorization_codes", on_delete=fields.CASCADE
+    )
+    user_id: str
+    session: fields.ForeignKeyRelation[Session] = fields.ForeignKeyField(
+        "provider.Session", related_name="authorization_codes", on_delete=fields.CASCADE
+    )
+    session_id: str
+    redirect_uri = fields.CharField(max_length=2048)
+    scope = fields.CharField(max_length=1024)
+    nonce = fields.CharField(max_length=512, null=True)
+    code_challenge = fields.CharField(max_length=128, null=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+    # What the redemption issued, so a second redemption can revoke it (RFC 6749 §4.1.2).
+    issued_family_id = fields.UUIDField(null=True)
+    issued_access_jti = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "authorization_codes"
+
+
+# The scopes a user granted to a client, remembered for the next authorization.
+class Consent(Model):
+    id = fields.UUIDField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "provider.User", related_name="consents", on_delete=fields.CASCADE
+    )
+    user_id: str
+    client_id = fields.CharField(max_length=128)
+    scopes: list[str] = fields.JSONField(default=list)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "consents"
+        unique_together = (("user_id", "client_id"),)

@@ -1,0 +1,45 @@
+"""Our own endpoints' view of an access token: signature, denylist and the live session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from provider.cache.base import CacheUnavailable
+from provider.context import Services
+from provider.oauth.issuance import DENYLIST_PREFIX
+from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
+from provider.sessions.service import session_is_live
+from provider.storage.models import Session, User
+from provider.storage.unit_of_work import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedToken:
+    claims: dict[str, Any]
+    session: Session | None
+    user: User | None
+
+
+async def check_access_token(services: Services, token: str) -> CheckedToken:
+    """Any audience is accepted here: these endpoints serve every client's tokens."""
+    settings = services.settings
+    claims = verify_access_token(services.keystore, token, settings.issuer, audience=None)
+    try:
+        denied = await services.cache.get(DENYLIST_PREFIX + str(claims["jti"]))
+    except CacheUnavailable:
+        denied = None
+    if denied is not None:
+        raise InvalidAccessToken("revoked")
+    sid = claims.get("sid")
+    if not isinstance(sid, str):
+        return CheckedToken(claims, None, None)
+    session = await Session.get_or_none(id=sid).select_related("user")
+    if (
+        session is None
+        or str(session.user_id) != claims["sub"]
+        or not session_is_live(session, settings, utcnow())
+        or session.user.deleted_at is not None
+    ):
+        raise InvalidAccessToken("session ended")
+    return CheckedToken(claims, session, session.user)

@@ -1,0 +1,55 @@
+"""GET|POST /authorize (RFC 6749 §4.1.1, OIDC Core §3.1.2), and its resumption after a page."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from provider.api.common import services_of
+from provider.errors import OAuthError
+from provider.oauth.authorization_request import (
+    PageError,
+    RedirectError,
+    load_client_and_redirect,
+    validate_request,
+)
+from provider.oauth.authorization_response import respond_error
+from provider.oauth.authorize_flow import proceed
+from provider.oauth.flows import load_flow, new_flow
+from provider.oauth.params import form_params, query_params
+from provider.web.render import error_page
+
+bp = Blueprint("authorize")
+
+
+async def authorize(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    try:
+        # OIDC Core §3.1.2.1: the OP MUST support both GET and POST (form-encoded).
+        params = form_params(request) if request.method == "POST" else query_params(request)
+        client, redirect_uri = await load_client_and_redirect(params)
+    except (OAuthError, PageError) as exc:
+        return await error_page(request, str(exc))
+    try:
+        auth = validate_request(client, redirect_uri, params)
+    except RedirectError as exc:
+        return await respond_error(
+            request, exc.request, services.settings.issuer, exc.error, exc.description
+        )
+    flow = await new_flow(services.cache, auth)
+    return await proceed(request, services, flow)
+
+
+# OIDC Core §3.1.2.1 / §5.3.1: both GET and POST are served.
+bp.add_route(authorize, "/authorize", methods=["GET", "POST"])
+
+
+@bp.get("/authorize/resume")
+async def resume(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    flow = await load_flow(services.cache, request.args.get("flow"))
+    if flow is None:
+        return await error_page(
+            request, "This sign-in request has expired. Go back to the application and retry."
+        )
+    return await proceed(request, services, flow)

@@ -1,0 +1,99 @@
+"""The steps after a valid authorization request: sign in, consent, then issue the code.
+
+The authorize endpoint, the login page and the consent page all call `proceed`, which decides
+the next step from the flow state and the browser session, so no step is written twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sanic import Request
+from sanic.response import HTTPResponse, redirect
+
+from provider.context import Services
+from provider.crypto.tokens import new_token, token_hash
+from provider.oauth.authorization_response import respond, respond_error
+from provider.oauth.flows import Flow, end_flow
+from provider.oauth.id_token import read_id_token_hint
+from provider.storage.models import AuthorizationCode, Client, Consent, Session
+from provider.storage.unit_of_work import utcnow
+from provider.web.cookies import browser_session
+from provider.web.render import error_page
+
+CODE_TTL = 60
+
+
+def _needs_login(flow: Flow, session: Session | None, services: Services) -> bool:
+    auth = flow.request
+    if session is None:
+        return True
+    if flow.login_session_id == str(session.id):
+        return False  # signed in during this very flow: prompt=login and max_age are met
+    if "login" in auth.prompt or "select_account" in auth.prompt:
+        return True
+    # OIDC Core §3.1.2.1: re-authenticate when the last one is older than max_age.
+    if auth.max_age is not None and (utcnow() - session.auth_time).total_seconds() > auth.max_age:
+        return True
+    if auth.id_token_hint:
+        hint = read_id_token_hint(services.keystore, auth.id_token_hint, services.settings.issuer)
+        if hint is not None and hint["sub"] != str(session.user_id):
+            return True
+    return False
+
+
+async def _needs_consent(flow: Flow, client: Client, session: Session) -> bool:
+    if client.first_party or flow.consented:
+        return False
+    if "consent" in flow.request.prompt:
+        return True
+    stored = await Consent.get_or_none(user_id=session.user_id, client_id=client.id)
+    return stored is None or not set(flow.request.scopes) <= set(stored.scopes)
+
+
+async def proceed(request: Request, services: Services, flow: Flow) -> HTTPResponse:
+    auth = flow.request
+    issuer = services.settings.issuer
+    client = await Client.get_or_none(id=auth.client_id)
+    if client is None or client.disabled:
+        return await error_page(request, "This application is no longer available.")
+    session = await browser_session(request, services.settings)
+    if _needs_login(flow, session, services):
+        if "none" in auth.prompt:
+            await end_flow(services.cache, flow)
+            return await respond_error(
+                request, auth, issuer, "login_required", "The user is not signed in."
+            )
+        return redirect(f"/login?flow={flow.id}", status=303)
+    assert session is not None
+    if await _needs_consent(flow, client, session):
+        if "none" in auth.prompt:
+            await end_flow(services.cache, flow)
+            return await respond_error(
+                request, auth, issuer, "consent_required", "The user has not consented."
+            )
+        return redirect(f"/consent?flow={flow.id}", status=303)
+    code = await _issue_code(flow, session)
+    await end_flow(services.cache, flow)
+    return await respond(request, auth, issuer, {"code": code})
+
+
+async def _issue_code(flow: Flow, session: Session) -> str:
+    auth = flow.request
+    code = new_token()
+    now = utcnow()
+    await AuthorizationCode.create(
+        id=uuid.uuid4(),
+        code_hash=token_hash(code),
+        client_id=auth.client_id,
+        user_id=session.user_id,
+        session_id=session.id,
+        redirect_uri=auth.redirect_uri,
+        scope=" ".join(auth.scopes),
+        nonce=auth.nonce,
+        code_challenge=auth.code_challenge,
+        created_at=now,
+        expires_at=now + timedelta(seconds=CODE_TTL),
+    )
+    return code

@@ -1,0 +1,150 @@
+"""Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3).
+
+Methods: client_secret_basic, client_secret_post, private_key_jwt (RFC 7523 §2.2, OIDC Core §9)
+and none (public clients, which identify themselves with client_id only).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from joserfc.jwt import JWTClaimsRegistry
+from sanic import Request
+
+from provider.cache.base import Cache
+from provider.context import Services
+from provider.errors import OAuthError
+from provider.oauth.clients import secret_matches
+from provider.storage.models import Client
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ASSERTION_ALGS = ["RS256", "PS256", "ES256", "Ed25519", "EdDSA"]
+_remote_jwks: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
+def invalid_client(
+    basic_used: bool, description: str = "Client authentication failed."
+) -> OAuthError:
+    """401 invalid_client; with Basic, the challenge names the scheme (RFC 6749 §5.2)."""
+    headers = {"WWW-Authenticate": 'Basic realm="provider"'} if basic_used else {}
+    return OAuthError("invalid_client", description, status=401, headers=headers)
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise invalid_client(True, "Malformed Basic credentials.") from exc
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise invalid_client(True, "Malformed Basic credentials.")
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
+
+
+async def authenticate_client(
+    request: Request, params: dict[str, str], services: Services, endpoint_url: str
+) -> Client:
+    """The client the request authenticates as, or invalid_client (401)."""
+    basic = _basic_credentials(request)
+    used = [
+        name
+        for name, present in (
+            ("client_secret_basic", basic is not None),
+            ("client_secret_post", "client_secret" in params),
+            ("private_key_jwt", "client_assertion" in params),
+        )
+        if present
+    ]
+    if len(used) > 1:
+        # RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
+        raise invalid_client(basic is not None, "Use exactly one client authentication method.")
+    method = used[0] if used else "none"
+    if method == "private_key_jwt":
+        client_id = await _assertion_client_id(params)
+    elif basic is not None:
+        client_id = basic[0]
+        if params.get("client_id", client_id) != client_id:
+            raise invalid_client(True, "client_id does not match the credentials.")
+    else:
+        client_id = params.get("client_id", "")
+    client = await Client.get_or_none(id=client_id) if client_id else None
+    if client is None or client.disabled or client.token_endpoint_auth_method != method:
+        raise invalid_client(basic is not None)
+    settings = services.settings
+    if method == "client_secret_basic" and basic is not None:
+        ok = secret_matches(client, basic[1], settings.secret)
+    elif method == "client_secret_post":
+        ok = secret_matches(client, params["client_secret"], settings.secret)
+    elif method == "private_key_jwt":
+        ok = await _verify_assertion(client, params, services.cache, endpoint_url, settings.issuer)
+    else:
+        ok = client.public
+    if not ok:
+        raise invalid_client(basic is not None)
+    return client
+
+
+async def _assertion_client_id(params: dict[str, str]) -> str:
+    """Who the assertion claims to be; its signature is checked against that client's keys."""
+    if params.get("client_assertion_type") != ASSERTION_TYPE:
+        raise invalid_client(False, "Unsupported client_assertion_type.")
+    try:
+        payload = params["client_assertion"].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, binascii.Error):
+        raise invalid_client(False, "Malformed client_assertion.") from None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    if not isinstance(sub, str) or params.get("client_id", sub) != sub:
+        raise invalid_client(False, "Malformed client_assertion.")
+    return sub
+
+
+async def _verify_assertion(
+    client: Client, params: dict[str, str], cache: Cache, endpoint_url: str, issuer: str
+) -> bool:
+    """Signature by a registered key; iss = sub = client_id; aud names us; jti used once."""
+    keys = client.jwks or await _fetch_jwks(client.jwks_uri or "")
+    try:
+        key_set = KeySet.import_key_set(keys)  # type: ignore[arg-type]
+        token = jwt.decode(params["client_assertion"], key_set, algorithms=ASSERTION_ALGS)
+        JWTClaimsRegistry(
+            iss={"essential": True, "value": client.id},
+            sub={"essential": True, "value": client.id},
+            aud={"essential": True, "values": [endpoint_url, issuer, issuer + "/token"]},
+            exp={"essential": True},
+            jti={"essential": True},
+            leeway=30,
+        ).validate(token.claims)
+    except (JoseError, ValueError, TypeError, KeyError):
+        return False
+    ttl = max(int(token.claims["exp"]) - int(time.time()), 1) + 30
+    return await cache.set_if_absent(f"assertion:{client.id}:{token.claims['jti']}", "1", ttl)
+
+
+async def _fetch_jwks(uri: str) -> dict[str, Any]:
+    cached = _remote_jwks.get(uri)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    if not uri.startswith("https://"):
+        return {"keys": []}
+    try:
+        async with httpx.AsyncClient(timeout=5, follow_redirects=False) as http:
+            response = await http.get(uri)
+        keys: dict[str, Any] = response.json() if response.status_code == 200 else {"keys": []}
+    except (httpx.HTTPError, ValueError):
+        keys = {"keys": []}
+    _remote_jwks[uri] = (time.monotonic() + 300, keys)
+    return keys

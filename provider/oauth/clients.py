@@ -1,0 +1,133 @@
+"""The registry of relying parties: create, authenticate by secret, rotate the secret."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from provider.crypto.tokens import keyed_hash, new_token
+from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES, SCOPES
+from provider.storage.models import Client
+from provider.storage.unit_of_work import utcnow
+
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+SIGNING_ALGS = ("RS256", "ES256", "Ed25519")
+
+
+class ClientSpecError(ValueError):
+    """A client registration that cannot work; the message says which field and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSpec:
+    name: str
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    grant_types: list[str]
+    scopes: list[str]
+    public: bool = False
+    first_party: bool = False
+    auth_method: str | None = None
+    id_token_alg: str = "RS256"
+    audience: str = ""
+    jwks: dict[str, object] | None = None
+    jwks_uri: str | None = None
+
+
+def _check_redirect_uri(uri: str) -> None:
+    """Exact, absolute URIs without fragments (RFC 6749 §3.1.2); http only for loopback."""
+    parts = urlsplit(uri)
+    if not parts.scheme or (not parts.netloc and parts.scheme in ("http", "https")):
+        raise ClientSpecError(f"redirect URI {uri!r} must be absolute")
+    if parts.fragment:
+        raise ClientSpecError(f"redirect URI {uri!r} must not contain a fragment")
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise ClientSpecError(f"redirect URI {uri!r} must use https (http only for loopback)")
+    if parts.scheme in ("javascript", "data", "file", "vbscript"):
+        raise ClientSpecError(f"redirect URI {uri!r} uses a forbidden scheme")
+
+
+def validate_spec(spec: ClientSpec) -> str:
+    """Check a registration; returns the token endpoint auth method to store."""
+    if not spec.name.strip():
+        raise ClientSpecError("name must not be empty")
+    for uri in (*spec.redirect_uris, *spec.post_logout_redirect_uris):
+        _check_redirect_uri(uri)
+    unknown = [g for g in spec.grant_types if g not in GRANT_TYPES]
+    if unknown or not spec.grant_types:
+        raise ClientSpecError(f"grant types must be among {', '.join(GRANT_TYPES)}")
+    if "authorization_code" in spec.grant_types and not spec.redirect_uris:
+        raise ClientSpecError("authorization_code needs at least one redirect URI")
+    unknown_scopes = [s for s in spec.scopes if s not in SCOPES]
+    if unknown_scopes:
+        raise ClientSpecError(f"unknown scopes: {', '.join(unknown_scopes)}")
+    method = spec.auth_method or ("none" if spec.public else "client_secret_basic")
+    if method not in AUTH_METHODS:
+        raise ClientSpecError(f"auth method must be one of {', '.join(AUTH_METHODS)}")
+    if spec.public != (method == "none"):
+        raise ClientSpecError("public clients use auth method none, confidential ones do not")
+    if spec.public and "client_credentials" in spec.grant_types:
+        raise ClientSpecError("a public client cannot use client_credentials")
+    if method == "private_key_jwt" and not (spec.jwks or spec.jwks_uri):
+        raise ClientSpecError("private_key_jwt needs a JWKS or a jwks_uri")
+    if spec.id_token_alg not in SIGNING_ALGS:
+        raise ClientSpecError(f"ID token alg must be one of {', '.join(SIGNING_ALGS)}")
+    return method
+
+
+async def create_client(spec: ClientSpec, secret_key: bytes) -> tuple[Client, str | None]:
+    """Register a client; returns it with its secret in clear (shown once), None if public."""
+    method = validate_spec(spec)
+    secret = None if spec.public else new_token()
+    client = await Client.create(
+        id=secrets.token_urlsafe(16),
+        name=spec.name.strip(),
+        secret_hash=keyed_hash_full(secret_key, secret) if secret else None,
+        public=spec.public,
+        redirect_uris=spec.redirect_uris,
+        post_logout_redirect_uris=spec.post_logout_redirect_uris,
+        grant_types=spec.grant_types,
+        scopes=spec.scopes or list(DEFAULT_CLIENT_SCOPES),
+        token_endpoint_auth_method=method,
+        jwks=spec.jwks,
+        jwks_uri=spec.jwks_uri,
+        id_token_signed_response_alg=spec.id_token_alg,
+        audience=spec.audience,
+        first_party=spec.first_party,
+    )
+    return client, secret
+
+
+def keyed_hash_full(secret_key: bytes, value: str) -> str:
+    return keyed_hash(secret_key, value, length=64)
+
+
+def secret_matches(client: Client, presented: str, secret_key: bytes) -> bool:
+    """The current secret, or the previous one during its grace period."""
+    digest = keyed_hash_full(secret_key, presented)
+    if client.secret_hash and hmac.compare_digest(client.secret_hash, digest):
+        return True
+    return bool(
+        client.previous_secret_hash
+        and client.previous_secret_expires_at
+        and client.previous_secret_expires_at > utcnow()
+        and hmac.compare_digest(client.previous_secret_hash, digest)
+    )
+
+
+async def rotate_secret(client: Client, secret_key: bytes, grace_seconds: int) -> str:
+    """A new secret; the old one keeps working for `grace_seconds`."""
+    if client.public:
+        raise ClientSpecError("a public client has no secret")
+    secret = new_token()
+    client.previous_secret_hash = client.secret_hash if grace_seconds > 0 else None
+    client.previous_secret_expires_at = (
+        utcnow() + timedelta(seconds=grace_seconds) if grace_seconds > 0 else None
+    )
+    client.secret_hash = keyed_hash_full(secret_key, secret)
+    await client.save()
+    return secret

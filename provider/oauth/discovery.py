@@ -1,0 +1,101 @@
+"""Discovery (OIDC Discovery 1.0 §3, RFC 8414 §2): exactly what this provider supports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, raw
+
+from provider.api.common import services_of
+from provider.config import Settings
+from provider.oauth.client_auth import ASSERTION_ALGS
+from provider.oauth.clients import AUTH_METHODS
+from provider.oauth.scopes import SCOPES
+
+bp = Blueprint("discovery")
+
+
+def metadata(settings: Settings, signing_algs: list[str]) -> dict[str, Any]:
+    issuer = settings.issuer
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
+        "token_endpoint": f"{issuer}/token",
+        "userinfo_endpoint": f"{issuer}/userinfo",
+        "jwks_uri": f"{issuer}/jwks",
+        "introspection_endpoint": f"{issuer}/introspect",
+        "revocation_endpoint": f"{issuer}/revoke",
+        "end_session_endpoint": f"{issuer}/logout",
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": signing_algs,
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "introspection_endpoint_auth_methods_supported": [m for m in AUTH_METHODS if m != "none"],
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "acr",
+            "amr",
+            "azp",
+            "sid",
+            "at_hash",
+            "name",
+            "preferred_username",
+            "updated_at",
+            "email",
+            "email_verified",
+            "phone_number",
+            "phone_number_verified",
+            "address",
+        ],
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "require_request_uri_registration": False,
+        "authorization_response_iss_parameter_supported": True,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "display_values_supported": ["page", "popup", "touch"],
+        "ui_locales_supported": ["en"],
+        "claims_locales_supported": ["en"],
+    }
+
+
+@bp.get("/.well-known/openid-configuration")
+async def openid_configuration(request: Request) -> HTTPResponse:
+    return _cached_document(request)
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+async def oauth_authorization_server(request: Request) -> HTTPResponse:
+    return _cached_document(request)
+
+
+def _cached_document(request: Request) -> HTTPResponse:
+    """The body is built once per key set and served with an ETag."""
+    services = services_of(request)
+    signing_algs = services.keystore.algorithms
+    cache: dict[str, tuple[bytes, str]] = request.app.ctx.discovery_cache
+    key = ",".join(signing_algs)
+    if key not in cache:
+        body = json.dumps(metadata(services.settings, signing_algs), separators=(",", ":")).encode()
+        cache.clear()
+        cache[key] = (body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+    body, etag = cache[key]
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
+    if request.headers.get("if-none-match") == etag:
+        return empty(status=304, headers=headers)
+    return raw(body, content_type="application/json", headers=headers)

@@ -1,0 +1,143 @@
+"""grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from contextlib import suppress
+from datetime import datetime
+
+from provider.cache.base import CacheUnavailable
+from provider.context import Caller, Services
+from provider.crypto.tokens import token_hash
+from provider.errors import OAuthError
+from provider.oauth.issuance import (
+    DENYLIST_PREFIX,
+    Subject,
+    may_refresh,
+    mint_for_client,
+    token_response,
+)
+from provider.sessions.service import issue_refresh_token, session_is_live
+from provider.storage.models import AuthorizationCode, Client, RefreshToken
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
+
+_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
+
+
+def invalid_grant(description: str) -> OAuthError:
+    return OAuthError("invalid_grant", description)
+
+
+def _check_pkce(code: AuthorizationCode, verifier: str | None) -> None:
+    if code.code_challenge is None:
+        if verifier is not None:
+            # RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
+            raise invalid_grant("No code_challenge was sent for this code.")
+        return
+    if verifier is None or not _VERIFIER.match(verifier):
+        raise invalid_grant("code_verifier is missing or malformed.")
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    if not hmac.compare_digest(expected, code.code_challenge):
+        raise invalid_grant("code_verifier does not match the code_challenge.")
+
+
+async def authorization_code_grant(
+    services: Services, caller: Caller, client: Client, params: dict[str, str]
+) -> dict[str, object]:
+    code_value = params.get("code")
+    if not code_value:
+        raise OAuthError("invalid_request", "code is required.")
+    digest = token_hash(code_value)
+    async with unit_of_work(caller, services.events) as work:
+        now = utcnow()
+        claimed = (
+            await AuthorizationCode.filter(code_hash=digest, used_at=None, expires_at__gt=now)
+            .using_db(work.conn)
+            .update(used_at=now)
+        )
+        if claimed == 1:
+            return await _redeem(services, work, client, params, digest, now)
+    await _handle_replay(services, caller, digest)
+    raise invalid_grant("The code is invalid, expired or already used.")
+
+
+async def _redeem(
+    services: Services,
+    work: UnitOfWork,
+    client: Client,
+    params: dict[str, str],
+    digest: str,
+    now: datetime,
+) -> dict[str, object]:
+    code = (
+        await AuthorizationCode.filter(code_hash=digest)
+        .using_db(work.conn)
+        .select_related("session", "user")
+        .get()
+    )
+    # RFC 6749 §4.1.3: the code is bound to the client and to the redirect_uri it was sent to.
+    if code.client_id != client.id:
+        raise invalid_grant("The code was issued to another client.")
+    redirect_uri = params.get("redirect_uri")
+    if redirect_uri != code.redirect_uri and not (
+        redirect_uri is None and client.redirect_uris == [code.redirect_uri]
+    ):
+        raise invalid_grant("redirect_uri does not match the authorization request.")
+    _check_pkce(code, params.get("code_verifier"))
+    session, user = code.session, code.user
+    if not session_is_live(session, services.settings, now) or user.deleted_at is not None:
+        raise invalid_grant("The session that granted this code has ended.")
+    scopes = code.scope.split()
+    subject = Subject(user=user, session=session)
+    access = mint_for_client(services, client, subject, scopes)
+    refresh = None
+    if may_refresh(client, scopes):
+        issued = await issue_refresh_token(
+            work, services.settings, session, client_id=client.id, scope=code.scope
+        )
+        refresh = issued.token
+        code.issued_family_id = issued.family_id
+    code.issued_access_jti = access.jti
+    await code.save(using_db=work.conn, update_fields=["issued_family_id", "issued_access_jti"])
+    await work.audit(
+        "token.issued",
+        user_id=user.id,
+        session_id=session.id,
+        client_id=client.id,
+        details={"grant_type": "authorization_code", "scope": code.scope},
+    )
+    return token_response(
+        services, client, subject, scopes, access, refresh_token=refresh, nonce=code.nonce
+    )
+
+
+async def _handle_replay(services: Services, caller: Caller, digest: str) -> None:
+    """A used code presented again: revoke what it issued (RFC 6749 §4.1.2, RFC 9700 §4.5)."""
+    code = await AuthorizationCode.get_or_none(code_hash=digest)
+    if code is None or code.used_at is None:
+        return
+    async with unit_of_work(caller, services.events) as work:
+        if code.issued_family_id is not None:
+            await (
+                RefreshToken.filter(family_id=code.issued_family_id, revoked_at=None)
+                .using_db(work.conn)
+                .update(revoked_at=utcnow(), revoked_reason="code_reuse")
+            )
+        await work.audit(
+            "authorization_code.reuse_detected",
+            outcome="failure",
+            user_id=code.user_id,
+            session_id=code.session_id,
+            client_id=code.client_id,
+        )
+    if code.issued_access_jti:
+        with suppress(CacheUnavailable):
+            await services.cache.set(
+                DENYLIST_PREFIX + code.issued_access_jti,
+                "code_reuse",
+                services.settings.access_token_ttl,
+            )

@@ -1,0 +1,36 @@
+"""grant_type=refresh_token (RFC 6749 §6): rotation and reuse detection of the core."""
+
+from __future__ import annotations
+
+from provider.context import Caller, Services
+from provider.errors import OAuthError
+from provider.oauth.issuance import Subject, mint_for_client, token_response
+from provider.oauth.scopes import parse_scope
+from provider.sessions.service import RefreshRejected, rotate_refresh_token
+from provider.storage.models import Client
+
+
+async def refresh_token_grant(
+    services: Services, caller: Caller, client: Client, params: dict[str, str]
+) -> dict[str, object]:
+    presented = params.get("refresh_token")
+    if not presented:
+        raise OAuthError("invalid_request", "refresh_token is required.")
+    try:
+        rotation = await rotate_refresh_token(services, caller, presented, client.id)
+    except RefreshRejected as exc:
+        raise OAuthError(
+            "invalid_grant", "The refresh token is invalid, expired or revoked."
+        ) from exc
+    granted = rotation.scope.split()
+    scopes = granted
+    if "scope" in params:
+        scopes = parse_scope(params["scope"])
+        # RFC 6749 §6: the scope may only narrow what the original grant allowed.
+        if not set(scopes) <= set(granted):
+            raise OAuthError("invalid_scope", "The scope exceeds what was granted.")
+    subject = Subject(user=rotation.user, session=rotation.session)
+    access = mint_for_client(services, client, subject, scopes)
+    return token_response(
+        services, client, subject, scopes, access, refresh_token=rotation.refresh_token
+    )

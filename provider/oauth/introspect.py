@@ -1,0 +1,80 @@
+"""POST /introspect (RFC 7662): is this token active, and what does it carry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from provider.api.common import services_of
+from provider.context import Services
+from provider.errors import OAuthError
+from provider.oauth.access_check import check_access_token
+from provider.oauth.client_auth import authenticate_client
+from provider.oauth.params import form_params
+from provider.oauth.token_lookup import find_refresh_token, looks_like_jwt
+from provider.sessions.access_tokens import InvalidAccessToken
+from provider.sessions.service import session_is_live
+from provider.storage.models import Client
+from provider.storage.unit_of_work import utcnow
+
+bp = Blueprint("introspect")
+INACTIVE = {"active": False}
+
+
+@bp.post("/introspect")
+async def introspect(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    params = form_params(request)
+    client = await authenticate_client(
+        request, params, services, services.settings.issuer + "/introspect"
+    )
+    token = params.get("token")
+    if not token:
+        raise OAuthError("invalid_request", "token is required.")
+    if looks_like_jwt(token):
+        body = await _access_token(services, token)
+    else:
+        body = await _refresh_token(services, client, token)
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+async def _access_token(services: Services, token: str) -> dict[str, Any]:
+    try:
+        checked = await check_access_token(services, token)
+    except InvalidAccessToken:
+        return INACTIVE
+    claims = checked.claims
+    keys = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sid", "auth_time")
+    body = {"active": True, "token_type": "Bearer"}
+    body.update({key: claims[key] for key in keys if key in claims})
+    if checked.user is not None:
+        body["username"] = checked.user.username or checked.user.email
+    return body
+
+
+async def _refresh_token(services: Services, client: Client, token: str) -> dict[str, Any]:
+    row = await find_refresh_token(token)
+    now = utcnow()
+    if (
+        row is None
+        or row.client_id != client.id  # RFC 7662 §2.2: do not reveal other clients' tokens
+        or row.used_at is not None
+        or row.revoked_at is not None
+        or row.expires_at <= now
+        or not session_is_live(row.session, services.settings, now)
+    ):
+        return INACTIVE
+    return {
+        "active": True,
+        "token_type": "refresh_token",
+        "client_id": row.client_id,
+        "sub": str(row.user_id),
+        "scope": row.scope,
+        "iss": services.settings.issuer,
+        "exp": int(row.expires_at.timestamp()),
+        "iat": int(row.created_at.timestamp()),
+        "sid": str(row.session_id),
+    }

@@ -1,0 +1,80 @@
+"""Building a token response for a client (RFC 6749 §5.1): access, ID and refresh tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from provider.context import Services
+from provider.oauth.id_token import mint_id_token
+from provider.sessions.access_tokens import AccessGrant, MintedToken, mint_access_token
+from provider.storage.models import Client, Session, User
+
+DENYLIST_PREFIX = "deny:jti:"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Whom the tokens are about: a user in a session, or the client itself."""
+
+    user: User | None
+    session: Session | None
+
+
+def mint_for_client(
+    services: Services, client: Client, subject: Subject, scopes: list[str]
+) -> MintedToken:
+    settings = services.settings
+    session = subject.session
+    grant = AccessGrant(
+        subject=str(subject.user.id) if subject.user else client.id,
+        client_id=client.id,
+        scope=" ".join(scopes),
+        session_id=str(session.id) if session else None,
+        auth_time=int(session.auth_time.timestamp()) if session else None,
+        audience=client.audience or settings.issuer,
+    )
+    ttl = client.access_token_ttl or settings.access_token_ttl
+    return mint_access_token(
+        services.keystore, settings.issuer, ttl, grant, client.access_token_signed_response_alg
+    )
+
+
+def token_response(
+    services: Services,
+    client: Client,
+    subject: Subject,
+    scopes: list[str],
+    access: MintedToken,
+    *,
+    refresh_token: str | None = None,
+    nonce: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "access_token": access.value,
+        "token_type": "Bearer",
+        "expires_in": access.expires_in,
+        "scope": " ".join(scopes),
+    }
+    if refresh_token:
+        body["refresh_token"] = refresh_token
+    if "openid" in scopes and subject.user is not None and subject.session is not None:
+        body["id_token"] = mint_id_token(
+            services.keystore,
+            services.settings.issuer,
+            services.settings.access_token_ttl,
+            client=client,
+            user=subject.user,
+            session=subject.session,
+            scopes=scopes,
+            nonce=nonce,
+            access_token=access.value,
+        )
+    return body
+
+
+def may_refresh(client: Client, scopes: list[str]) -> bool:
+    """Refresh tokens go to clients allowed the grant that got offline_access, or first-party."""
+    return "refresh_token" in client.grant_types and (
+        "offline_access" in scopes or client.first_party
+    )

@@ -1,0 +1,112 @@
+"""GET|POST /logout (OpenID Connect RP-Initiated Logout 1.0)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+
+from provider.api.common import caller_of, services_of
+from provider.errors import OAuthError
+from provider.oauth.id_token import read_id_token_hint
+from provider.oauth.params import form_params, query_params
+from provider.sessions.service import revoke_session
+from provider.storage.models import Client
+from provider.storage.unit_of_work import unit_of_work
+from provider.web.cookies import SESSION_COOKIE, browser_session, clear_cookie
+from provider.web.csrf import verify_csrf
+from provider.web.render import error_page, page
+
+bp = Blueprint("logout")
+CARRIED = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
+
+
+class LogoutRefused(Exception):
+    pass
+
+
+async def _client_and_target(
+    request: Request, params: dict[str, str]
+) -> tuple[Client | None, str | None]:
+    """The client named by id_token_hint or client_id, and a registered redirect target."""
+    services = services_of(request)
+    client_id = params.get("client_id")
+    if "id_token_hint" in params:
+        hint = read_id_token_hint(
+            services.keystore, params["id_token_hint"], services.settings.issuer
+        )
+        if hint is None:
+            raise LogoutRefused("The sign-out request carries an ID token we did not issue.")
+        audience = hint.get("aud")
+        hinted = audience if isinstance(audience, str) else (audience or [None])[0]
+        if client_id and client_id != hinted:
+            raise LogoutRefused("The sign-out request names two different applications.")
+        client_id = hinted
+    client = await Client.get_or_none(id=client_id) if client_id else None
+    target = params.get("post_logout_redirect_uri")
+    # RP-Initiated Logout §3: redirect only to a URI registered for that very client.
+    if target is not None and (client is None or target not in client.post_logout_redirect_uris):
+        raise LogoutRefused("The address to return to after sign-out is not registered.")
+    return client, target
+
+
+def _back_to_client(target: str, state: str | None) -> HTTPResponse:
+    location = target
+    if state is not None:
+        separator = "&" if urlsplit(target).query else "?"
+        location = f"{target}{separator}{urlencode({'state': state})}"
+    return redirect(location, status=303)
+
+
+async def logout(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    settings = services.settings
+    try:
+        params = form_params(request) if request.method == "POST" else query_params(request)
+        client, target = await _client_and_target(request, params)
+    except (OAuthError, LogoutRefused) as exc:
+        return await error_page(request, str(exc))
+    session = await browser_session(request, settings)
+    decision = params.get("decision") if request.method == "POST" else None
+    if session is not None and decision is None:
+        return await page(
+            request,
+            "logout_confirm.html",
+            {
+                "client_name": client.name if client else None,
+                "fields": {name: params[name] for name in CARRIED if name in params},
+            },
+        )
+    if decision is not None:
+        verify_csrf(request, settings, params.get("csrf"))
+    if decision == "stay":
+        return await page(
+            request,
+            "logged_out.html",
+            {"title": "Still signed in", "message": "You are still signed in."},
+        )
+    if session is not None:
+        async with unit_of_work(caller_of(request), services.events) as work:
+            await revoke_session(work, session.id, session.user_id, reason="logout")
+            await work.audit(
+                "user.logout",
+                user_id=session.user_id,
+                session_id=session.id,
+                client_id=client.id if client else None,
+            )
+    response = (
+        _back_to_client(target, params.get("state"))
+        if target
+        else await page(
+            request,
+            "logged_out.html",
+            {"title": "Signed out", "message": "You have been signed out."},
+        )
+    )
+    clear_cookie(response, settings, SESSION_COOKIE)
+    return response
+
+
+# OIDC Core §3.1.2.1 / §5.3.1: both GET and POST are served.
+bp.add_route(logout, "/logout", methods=["GET", "POST"])

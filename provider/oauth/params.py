@@ -1,0 +1,36 @@
+"""OAuth request parameters: one value each, empty means absent (RFC 6749 §3.1, §3.2)."""
+
+from __future__ import annotations
+
+from sanic import Request
+
+from provider.errors import OAuthError
+
+MAX_VALUE_LENGTH = 8192
+
+
+def form_params(request: Request) -> dict[str, str]:
+    """The urlencoded body of a POST (RFC 6749 §4.1.3 requires this content type)."""
+    content_type = request.content_type.split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise OAuthError("invalid_request", "The body must be application/x-www-form-urlencoded.")
+    return single_values(request.get_form(keep_blank_values=True) or {})
+
+
+def query_params(request: Request) -> dict[str, str]:
+    return single_values(request.get_args(keep_blank_values=True))
+
+
+def single_values(raw: dict[str, list[str]]) -> dict[str, str]:
+    """Refuse repeated parameters (RFC 6749 §3.1: MUST NOT be included more than once)."""
+    params: dict[str, str] = {}
+    for name, values in raw.items():
+        present = [value for value in values if value != ""]
+        if len(values) > 1:
+            raise OAuthError("invalid_request", f"The parameter {name!r} is repeated.")
+        if not present:
+            continue
+        if len(present[0]) > MAX_VALUE_LENGTH or "\x00" in present[0]:
+            raise OAuthError("invalid_request", f"The parameter {name!r} is malformed.")
+        params[name] = present[0]
+    return params

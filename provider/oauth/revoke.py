@@ -1,0 +1,72 @@
+"""POST /revoke (RFC 7009): end a refresh token's family, or deny an access token."""
+
+from __future__ import annotations
+
+import time
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty
+
+from provider.api.common import caller_of, services_of
+from provider.context import Caller, Services
+from provider.errors import OAuthError
+from provider.oauth.client_auth import authenticate_client
+from provider.oauth.issuance import DENYLIST_PREFIX
+from provider.oauth.params import form_params
+from provider.oauth.token_lookup import find_refresh_token, looks_like_jwt
+from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
+from provider.storage.models import Client, RefreshToken
+from provider.storage.unit_of_work import unit_of_work, utcnow
+
+bp = Blueprint("revoke")
+
+
+@bp.post("/revoke")
+async def revoke(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    params = form_params(request)
+    client = await authenticate_client(
+        request, params, services, services.settings.issuer + "/revoke"
+    )
+    token = params.get("token")
+    if not token:
+        raise OAuthError("invalid_request", "token is required.")
+    if looks_like_jwt(token):
+        await _deny_access_token(services, client, token)
+    else:
+        await _revoke_family(services, caller_of(request), client, token)
+    # RFC 7009 §2.2: 200 whether or not the token was valid, so nothing is revealed.
+    return empty(status=200, headers={"Cache-Control": "no-store"})
+
+
+async def _revoke_family(services: Services, caller: Caller, client: Client, token: str) -> None:
+    row = await find_refresh_token(token)
+    if row is None or row.client_id != client.id:
+        return
+    async with unit_of_work(caller, services.events) as work:
+        revoked = (
+            await RefreshToken.filter(family_id=row.family_id, revoked_at=None)
+            .using_db(work.conn)
+            .update(revoked_at=utcnow(), revoked_reason="revoked_by_client")
+        )
+        if revoked:
+            await work.audit(
+                "token.revoked",
+                user_id=row.user_id,
+                session_id=row.session_id,
+                client_id=client.id,
+                details={"family_id": str(row.family_id)},
+            )
+
+
+async def _deny_access_token(services: Services, client: Client, token: str) -> None:
+    settings = services.settings
+    try:
+        claims = verify_access_token(services.keystore, token, settings.issuer, audience=None)
+    except InvalidAccessToken:
+        return
+    if claims.get("client_id") != client.id:
+        return
+    remaining = int(claims["exp"]) - int(time.time())
+    if remaining > 0:
+        await services.cache.set(DENYLIST_PREFIX + str(claims["jti"]), "revoked", remaining + 5)

@@ -1,0 +1,54 @@
+"""POST /token (RFC 6749 §3.2): authenticate the client, then run its grant."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from provider.api.common import caller_of, services_of
+from provider.context import Caller, Services
+from provider.errors import OAuthError
+from provider.oauth.client_auth import authenticate_client
+from provider.oauth.grants.authorization_code import authorization_code_grant
+from provider.oauth.grants.client_credentials import client_credentials_grant
+from provider.oauth.grants.refresh_token import refresh_token_grant
+from provider.oauth.params import form_params
+from provider.ops.metrics import AUTH_OPERATIONS
+from provider.storage.models import Client
+
+bp = Blueprint("token")
+Grant = Callable[[Services, Caller, Client, dict[str, str]], Awaitable[dict[str, object]]]
+GRANTS: dict[str, Grant] = {
+    "authorization_code": authorization_code_grant,
+    "refresh_token": refresh_token_grant,
+    "client_credentials": client_credentials_grant,
+}
+# RFC 6749 §5.1: responses with tokens MUST NOT be cached.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@bp.post("/token")
+async def token(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    params = form_params(request)
+    client = await authenticate_client(
+        request, params, services, services.settings.issuer + "/token"
+    )
+    grant_type = params.get("grant_type")
+    if not grant_type:
+        raise OAuthError("invalid_request", "grant_type is required.")
+    grant = GRANTS.get(grant_type)
+    if grant is None:
+        raise OAuthError("unsupported_grant_type", "This grant type is not supported.")
+    if grant_type not in client.grant_types:
+        raise OAuthError("unauthorized_client", "This client may not use this grant type.")
+    try:
+        body = await grant(services, caller_of(request), client, params)
+    except OAuthError as exc:
+        AUTH_OPERATIONS.labels(operation=grant_type, outcome=exc.error).inc()
+        raise
+    AUTH_OPERATIONS.labels(operation=grant_type, outcome="success").inc()
+    return json_response(body, headers=NO_STORE)

@@ -1,0 +1,67 @@
+"""GET|POST /userinfo (OIDC Core §5.3): claims of the token's user, by granted scope."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from provider.api.common import services_of
+from provider.api.guard import bearer_token
+from provider.errors import OAuthError
+from provider.oauth.access_check import check_access_token
+from provider.oauth.claims import user_claims
+from provider.oauth.params import form_params
+from provider.sessions.access_tokens import InvalidAccessToken
+
+bp = Blueprint("userinfo")
+
+
+def invalid_token(description: str) -> OAuthError:
+    # RFC 6750 §3.1: 401 with the error in the Bearer challenge.
+    return OAuthError(
+        "invalid_token",
+        description,
+        status=401,
+        headers={
+            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'
+        },
+    )
+
+
+def _presented_token(request: Request) -> str:
+    header_token = bearer_token(request)
+    body_token = None
+    if request.method == "POST" and request.content_type.startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        body_token = form_params(request).get("access_token")
+    if header_token and body_token:
+        # RFC 6750 §2: a client MUST NOT use more than one method to send the token.
+        raise OAuthError("invalid_request", "Send the token in one place only.")
+    token = header_token or body_token
+    if not token:
+        raise OAuthError("invalid_token", "", status=401, headers={"WWW-Authenticate": "Bearer"})
+    return token
+
+
+async def userinfo(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    token = _presented_token(request)
+    try:
+        checked = await check_access_token(services, token)
+    except InvalidAccessToken as exc:
+        raise invalid_token("The access token is invalid, expired or revoked.") from exc
+    scopes = str(checked.claims.get("scope", "")).split()
+    if checked.user is None or "openid" not in scopes:
+        raise OAuthError(
+            "insufficient_scope",
+            "The token does not carry the openid scope.",
+            status=403,
+            headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="openid"'},
+        )
+    return json_response(user_claims(checked.user, scopes), headers={"Cache-Control": "no-store"})
+
+
+# OIDC Core §3.1.2.1 / §5.3.1: both GET and POST are served.
+bp.add_route(userinfo, "/userinfo", methods=["GET", "POST"])

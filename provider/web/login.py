@@ -1,0 +1,151 @@
+"""GET|POST /login: the hosted sign-in page of an authorization flow."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+
+from provider.accounts.authentication import authenticate_password
+from provider.api.common import caller_of, services_of
+from provider.cache.ratelimit import Limit, enforce
+from provider.context import Services
+from provider.crypto.tokens import keyed_hash, new_token, token_hash
+from provider.errors import ApiError
+from provider.oauth.flows import Flow, load_flow, save_flow
+from provider.oauth.params import form_params
+from provider.ops.metrics import AUTH_OPERATIONS
+from provider.sessions.service import revoke_session, start_session
+from provider.storage.models import Client, Session, User
+from provider.storage.unit_of_work import unit_of_work, utcnow
+from provider.web.cookies import SESSION_COOKIE, browser_session, set_cookie
+from provider.web.csrf import verify_csrf
+from provider.web.render import error_page, page
+
+bp = Blueprint("web_login")
+EXPIRED = "This sign-in request has expired. Go back to the application and try again."
+
+
+async def _login_page(
+    request: Request,
+    flow: Flow,
+    *,
+    identifier: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> HTTPResponse:
+    client = await Client.get_or_none(id=flow.request.client_id)
+    return await page(
+        request,
+        "login.html",
+        {
+            "flow": flow.id,
+            "client_name": client.name if client else None,
+            "identifier": identifier or flow.request.login_hint or "",
+            "error": error,
+            "register_url": None,
+            "forgot_url": None,
+        },
+        status=status,
+    )
+
+
+@bp.get("/login")
+async def show_login(request: Request) -> HTTPResponse:
+    flow = await load_flow(services_of(request).cache, request.args.get("flow"))
+    if flow is None:
+        return await error_page(request, EXPIRED)
+    return await _login_page(request, flow)
+
+
+@bp.post("/login")
+async def submit_login(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    settings = services.settings
+    form = form_params(request)
+    verify_csrf(request, settings, form.get("csrf"))
+    flow = await load_flow(services.cache, form.get("flow"))
+    if flow is None:
+        return await error_page(request, EXPIRED)
+    identifier = (form.get("identifier") or "")[:254]
+    password = (form.get("password") or "")[:256]
+    if not identifier or not password:
+        return await _login_page(
+            request,
+            flow,
+            identifier=identifier,
+            error="Enter your email or username and password.",
+            status=400,
+        )
+    try:
+        user = await _authenticate(request, services, identifier, password)
+    except ApiError as exc:
+        return await _login_page(
+            request, flow, identifier=identifier, error=exc.message, status=exc.status
+        )
+    response = redirect(f"/authorize/resume?flow={flow.id}", status=303)
+    session = await _sign_in(request, services, user, flow.request.client_id, response)
+    flow.login_session_id = str(session.id)
+    await save_flow(services.cache, flow)
+    AUTH_OPERATIONS.labels(operation="login", outcome="success").inc()
+    return response
+
+
+async def _authenticate(
+    request: Request, services: Services, identifier: str, password: str
+) -> User:
+    """The same limits, lockout and audit as the JSON API's login."""
+    settings = services.settings
+    caller = caller_of(request)
+    window = settings.ratelimit_window
+    await enforce(
+        services.cache, Limit("login_ip", settings.ratelimit_login_per_ip, window), caller.ip
+    )
+    account_key = keyed_hash(settings.secret, unicodedata.normalize("NFKC", identifier).lower())
+    await enforce(
+        services.cache,
+        Limit("login_account", settings.ratelimit_login_per_account, window),
+        account_key,
+    )
+    return await authenticate_password(services, caller, identifier, password)
+
+
+async def _sign_in(
+    request: Request, services: Services, user: User, client_id: str, response: HTTPResponse
+) -> Session:
+    """Re-authenticate the browser's session of the same user, or start a new one."""
+    settings = services.settings
+    current = await browser_session(request, settings)
+    async with unit_of_work(caller_of(request), services.events) as work:
+        if current is not None and current.user_id == user.id:
+            now = utcnow()
+            await (
+                Session.filter(id=current.id)
+                .using_db(work.conn)
+                .update(auth_time=now, last_active_at=now, amr=["pwd"])
+            )
+            session = current
+        else:
+            if current is not None:
+                await revoke_session(work, current.id, current.user_id, reason="switched_account")
+            cookie = new_token()
+            session = await start_session(
+                work,
+                settings,
+                user,
+                amr=["pwd"],
+                client_id=client_id,
+                cookie_hash=token_hash(cookie),
+            )
+            set_cookie(
+                response, settings, SESSION_COOKIE, cookie, max_age=settings.session_absolute_ttl
+            )
+        await work.audit(
+            "user.login",
+            user_id=user.id,
+            session_id=session.id,
+            client_id=client_id,
+            details={"amr": ["pwd"]},
+        )
+    return session
