@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 
 Algorithm = Literal["RS256", "ES256", "Ed25519"]
@@ -98,7 +99,8 @@ def read_keys(keys_dir: Path) -> list[KeyRecord]:
         try:
             document = json.loads(path.read_text())
             records.append(_record(path, document))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, JoseError) as exc:
+            # JoseError: a JWK missing members; it must not escape `keys list` or the reload loop.
             raise KeyError_(f"{path.name}: {exc}") from exc
     return sorted(records, key=lambda record: (record.active_from, record.created_at))
 
