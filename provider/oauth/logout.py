@@ -77,6 +77,7 @@ async def logout(request: Request) -> HTTPResponse:
                 "client_name": client.name if client else None,
                 "fields": {name: params[name] for name in CARRIED if name in params},
             },
+            form_targets=[target] if target else None,
         )
     if decision is not None:
         verify_csrf(request, settings, params.get("csrf"))

@@ -42,6 +42,7 @@ async def show_consent(request: Request) -> HTTPResponse:
             "user_name": session.user.name or session.user.email,
             "scopes": describe(flow.request.scopes),
         },
+        form_targets=[flow.request.redirect_uri],
     )
 
 

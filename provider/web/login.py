@@ -48,6 +48,8 @@ async def _login_page(
             "forgot_url": None,
         },
         status=status,
+        # CSP form-action also governs the redirects after the POST, up to the client.
+        form_targets=[flow.request.redirect_uri],
     )
 
 
