@@ -244,3 +244,28 @@ class EventCollector:
             )
             if message is not None and message["type"] == "pmessage":
                 self.messages.append((message["channel"], json.loads(message["data"])))
+
+
+def start_process(
+    args: list[str], url: str, log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a helper program (an example client) and wait until `url` answers."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{args} exited:\n{log_path.read_text(errors='replace')}")
+        try:
+            httpx.get(url, timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{args} did not start:\n{log_path.read_text(errors='replace')}")
