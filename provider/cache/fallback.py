@@ -1,12 +1,14 @@
 """Serve from Redis; when Redis fails, log, count and serve from process memory instead.
 
 Rate-limit windows and counters kept in memory during an outage are per worker, which is weaker
-but keeps logins working; nothing durable lives in the cache.
+but keeps logins working; nothing durable lives in the cache. After a failure Redis is left alone
+for a few seconds (a circuit breaker), so an outage costs one timeout, not one per operation.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -16,12 +18,14 @@ from provider.ops.metrics import CACHE_FALLBACKS
 
 log = logging.getLogger("provider.cache")
 T = TypeVar("T")
+RETRY_AFTER = 5.0
 
 
 class FallbackCache:
     def __init__(self, primary: Cache, fallback: MemoryCache | None = None) -> None:
         self.primary = primary
         self.fallback = fallback or MemoryCache()
+        self._skip_primary_until = 0.0
 
     async def _run(
         self,
@@ -29,12 +33,16 @@ class FallbackCache:
         primary: Callable[[], Awaitable[T]],
         fallback: Callable[[], Awaitable[T]],
     ) -> T:
-        try:
-            return await primary()
-        except CacheUnavailable as exc:
-            CACHE_FALLBACKS.labels(operation=operation).inc()
-            log.warning("cache unavailable, using memory", extra={"op": operation, "err": str(exc)})
-            return await fallback()
+        if time.monotonic() >= self._skip_primary_until:
+            try:
+                return await primary()
+            except CacheUnavailable as exc:
+                self._skip_primary_until = time.monotonic() + RETRY_AFTER
+                log.warning(
+                    "cache unavailable, using memory", extra={"op": operation, "err": str(exc)}
+                )
+        CACHE_FALLBACKS.labels(operation=operation).inc()
+        return await fallback()
 
     async def get(self, key: str) -> str | None:
         return await self._run("get", lambda: self.primary.get(key), lambda: self.fallback.get(key))
