@@ -25,7 +25,8 @@ async def test_code_flow_with_pkce(server: Server, client: httpx.AsyncClient) ->
             code_challenge_method="S256",
             scope="openid profile email offline_access",
         )
-    assert result["state"] == params["state"] and result["iss"] == server.url
+    assert result["state"] == params["state"]
+    assert result["iss"] == server.url
     token = await client.post(
         "/token",
         data={
@@ -41,9 +42,11 @@ async def test_code_flow_with_pkce(server: Server, client: httpx.AsyncClient) ->
     assert token.headers["cache-control"] == "no-store"
     jwks = KeySet.import_key_set((await client.get("/jwks")).json())
     id_token = jwt.decode(body["id_token"], jwks)
-    assert id_token.claims["nonce"] == params["nonce"] and id_token.claims["aud"] == rp.client_id
+    assert id_token.claims["nonce"] == params["nonce"]
+    assert id_token.claims["aud"] == rp.client_id
     assert "refresh_token" in body
     info = await client.get(
         "/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}
     )
-    assert info.status_code == 200 and info.json()["email"] == "ada@example.com"
+    assert info.status_code == 200
+    assert info.json()["email"] == "ada@example.com"
