@@ -6,6 +6,7 @@ from provider.context import Caller, Services
 from provider.errors import OAuthError
 from provider.oauth.issuance import Subject, mint_for_client, token_response
 from provider.oauth.scopes import parse_scope
+from provider.oauth.token_lookup import find_refresh_token
 from provider.sessions.service import RefreshRejected, rotate_refresh_token
 from provider.storage.models import Client
 
@@ -16,6 +17,13 @@ async def refresh_token_grant(
     presented = params.get("refresh_token")
     if not presented:
         raise OAuthError("invalid_request", "refresh_token is required.")
+    requested = parse_scope(params["scope"]) if "scope" in params else None
+    if requested is not None:
+        # Checked before rotating: a refused request must leave a live token usable, or the
+        # client's retry would be taken for theft. A used one still goes on to reuse detection.
+        row = await find_refresh_token(presented)
+        if row is not None and row.client_id == client.id and row.used_at is None:
+            _check_narrowing(requested, row.scope.split())
     try:
         rotation = await rotate_refresh_token(services, caller, presented, client.id)
     except RefreshRejected as exc:
@@ -24,13 +32,17 @@ async def refresh_token_grant(
         ) from exc
     granted = rotation.scope.split()
     scopes = granted
-    if "scope" in params:
-        scopes = parse_scope(params["scope"])
-        # RFC 6749 §6: the scope may only narrow what the original grant allowed.
-        if not set(scopes) <= set(granted):
-            raise OAuthError("invalid_scope", "The scope exceeds what was granted.")
+    if requested is not None:
+        _check_narrowing(requested, granted)
+        scopes = requested
     subject = Subject(user=rotation.user, session=rotation.session)
     access = mint_for_client(services, client, subject, scopes)
     return token_response(
         services, client, subject, scopes, access, refresh_token=rotation.refresh_token
     )
+
+
+def _check_narrowing(requested: list[str], granted: list[str]) -> None:
+    # RFC 6749 §6: the scope MUST NOT include any scope not originally granted.
+    if not set(requested) <= set(granted):
+        raise OAuthError("invalid_scope", "The scope exceeds what was granted.")
