@@ -25,6 +25,9 @@ from provider.web.render import error_page, page
 
 bp = Blueprint("web_login")
 EXPIRED = "This sign-in request has expired. Go back to the application and try again."
+# OIDC Core §2 `acr` (acr_values asks for it as a voluntary claim, §3.1.2.1): a password is one
+# factor, level 1 in the numeric convention of other OPs ("0" is below level 1, e.g. a cookie).
+PASSWORD_ACR = "1"
 
 
 async def _login_page(
@@ -125,7 +128,7 @@ async def _sign_in(
             await (
                 Session.filter(id=current.id)
                 .using_db(work.conn)
-                .update(auth_time=now, last_active_at=now, amr=["pwd"])
+                .update(auth_time=now, last_active_at=now, amr=["pwd"], acr=PASSWORD_ACR)
             )
             session = current
         else:
@@ -137,6 +140,7 @@ async def _sign_in(
                 settings,
                 user,
                 amr=["pwd"],
+                acr=PASSWORD_ACR,
                 client_id=client_id,
                 cookie_hash=token_hash(cookie),
             )
