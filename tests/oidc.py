@@ -265,3 +265,12 @@ def bearer(access_token: str) -> dict[str, str]:
 
 def now() -> int:
     return int(time.time())
+
+
+async def sign_out(browser: Browser, decision: str = "logout", **params: str) -> httpx.Response:
+    """RP-initiated logout: the confirmation page, then its form submitted with `decision`."""
+    page = await browser.http.get("/logout?" + urlencode(params))
+    assert page.status_code == 200, page.text[:500]
+    assert 'action="/logout"' in page.text, page.text[:500]
+    form = {**hidden_fields(page.text), "decision": decision}
+    return await browser.http.post("/logout", data=form)
