@@ -12,7 +12,7 @@ from provider.api.common import services_of
 from provider.context import Services
 from provider.errors import OAuthError
 from provider.oauth.access_check import check_access_token
-from provider.oauth.client_auth import authenticate_client
+from provider.oauth.client_auth import authenticate_client, invalid_client
 from provider.oauth.params import form_params
 from provider.oauth.token_lookup import find_refresh_token, looks_like_jwt
 from provider.sessions.access_tokens import InvalidAccessToken
@@ -31,6 +31,10 @@ async def introspect(request: Request) -> HTTPResponse:
     client = await authenticate_client(
         request, params, services, services.settings.issuer + "/introspect"
     )
+    if client.public:
+        # RFC 7662 §2.1: the endpoint MUST require authorization, and a client_id proves nothing
+        # (discovery lists no "none" method for introspection).
+        raise invalid_client(False, "Public clients cannot introspect tokens.")
     token = params.get("token")
     if not token:
         raise OAuthError("invalid_request", "token is required.")
