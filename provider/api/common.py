@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sanic import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
@@ -20,6 +20,14 @@ class StrictBody(BaseModel):
     """Unknown fields and wrong types are refused, never coerced."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: object) -> object:
+        """PostgreSQL text cannot hold U+0000, and no identifier or secret needs it."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 def services_of(request: Request) -> Services:

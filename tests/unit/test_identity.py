@@ -34,6 +34,11 @@ def test_emails_are_trimmed_nfkc_normalised_and_lower_cased(typed: str, normal: 
         "ada@exa mple.com",
         "a" * 65 + "@example.com",
         "ada@" + "a" * 250 + ".com",
+        "ada@example.com\x00",
+        "ada\x00@example.com",
+        "ada@exa\x01mple.com",
+        "ada@example.co\x7f",
+        "ada\u200b@example.com\x1b",
     ],
 )
 def test_implausible_emails_are_refused(typed: str) -> None:
