@@ -1,0 +1,114 @@
+"""Sliding-window rate limits: per IP and per account on login, per IP on register and refresh."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from provider.crypto.tokens import token_hash
+from provider.storage.models import RefreshToken
+from tests.support import PASSWORD, Server, assert_error, login, register, row_counts
+
+LOGIN = "/v1/auth/sessions"
+
+
+def assert_rate_limited(response: httpx.Response, limit: int, window: int = 60) -> None:
+    error = assert_error(response, 429, "rate_limited")
+    retry_after = int(response.headers["retry-after"])
+    assert 1 <= retry_after <= window
+    assert response.headers["x-ratelimit-limit"] == str(limit)
+    assert response.headers["x-ratelimit-remaining"] == "0"
+    assert response.headers["x-ratelimit-reset"] == str(retry_after)
+    assert error["details"] == {"retry_after": retry_after}
+
+
+async def _metric(http: httpx.AsyncClient, scope: str) -> float:
+    text = (await http.get("/metrics")).text
+    match = re.search(
+        rf'^provider_rate_limit_hits_total\{{scope="{scope}"\}} ([0-9.e+]+)$', text, re.M
+    )
+    return float(match.group(1)) if match else 0.0
+
+
+async def test_login_is_limited_per_ip(server_with) -> None:
+    server: Server = await server_with(ratelimit_login_per_ip="3")
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        await register(http)
+        ok = await http.post(LOGIN, json={"identifier": "ada@example.com", "password": PASSWORD})
+        assert ok.status_code == 200
+        assert ok.headers["x-ratelimit-limit"] == "3"
+        assert ok.headers["x-ratelimit-remaining"] == "2"
+        assert ok.headers["x-ratelimit-reset"] == "60"
+        for identifier in ("one@example.com", "two@example.com"):
+            response = await http.post(LOGIN, json={"identifier": identifier, "password": "x"})
+            assert response.status_code == 401
+        before = await row_counts()
+        # The budget of this address is spent: any identifier, even good credentials, waits.
+        for identifier in ("ada@example.com", "three@example.com"):
+            response = await http.post(LOGIN, json={"identifier": identifier, "password": PASSWORD})
+            assert_rate_limited(response, 3)
+        # ... and so does a body that would not even parse: the limit comes first.
+        assert_rate_limited(await http.post(LOGIN, content=b"garbage"), 3)
+        assert await row_counts() == before
+        assert await _metric(http, "login_ip") == 3
+
+
+async def test_login_is_limited_per_account(server_with) -> None:
+    server: Server = await server_with(ratelimit_login_per_account="3")
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        await register(http)
+        await register(http, email="grace@example.com")
+        for identifier in ("ada@example.com", "ADA@example.com", "Ada@Example.com"):
+            await login(http, identifier)
+        before = await row_counts()
+        response = await http.post(
+            LOGIN, json={"identifier": "ada@EXAMPLE.com", "password": PASSWORD}
+        )
+        assert_rate_limited(response, 3)
+        assert await row_counts() == before
+        # Another account from the same address is not affected.
+        assert (await login(http, "grace@example.com"))["user"]["email"] == "grace@example.com"
+        assert await _metric(http, "login_account") == 1
+
+
+async def test_register_is_limited_per_ip(server_with) -> None:
+    server: Server = await server_with(ratelimit_register_per_ip="2")
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        first = await http.post(
+            "/v1/auth/register",
+            json={"email": "a1@example.com", "password": PASSWORD, "name": "A"},
+        )
+        assert first.status_code == 201
+        assert first.headers["x-ratelimit-limit"] == "2"
+        assert first.headers["x-ratelimit-remaining"] == "1"
+        await register(http, email="a2@example.com")
+        before = await row_counts()
+        response = await http.post(
+            "/v1/auth/register",
+            json={"email": "a3@example.com", "password": PASSWORD, "name": "A"},
+        )
+        assert_rate_limited(response, 2)
+        assert await row_counts() == before
+        assert await _metric(http, "register_ip") == 1
+
+
+async def test_refresh_is_limited_per_ip(server_with) -> None:
+    server: Server = await server_with(ratelimit_refresh_per_ip="2")
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        await register(http)
+        token = (await login(http))["refresh_token"]
+        for remaining in ("1", "0"):
+            response = await http.post("/v1/auth/tokens/refresh", json={"refresh_token": token})
+            assert response.status_code == 200
+            assert response.headers["x-ratelimit-remaining"] == remaining
+            token = response.json()["refresh_token"]
+        before = await row_counts()
+        response = await http.post("/v1/auth/tokens/refresh", json={"refresh_token": token})
+        assert_rate_limited(response, 2)
+        assert await row_counts() == before
+        # The refused request did not consume the token.
+        row = await RefreshToken.get(token_hash=token_hash(token))
+        assert row.used_at is None
+        assert row.revoked_at is None
+        assert await _metric(http, "refresh_ip") == 1
