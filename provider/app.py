@@ -17,6 +17,7 @@ from provider.config import Settings
 from provider.context import App, Services
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
+from provider.mail.mailer import Mailer
 from provider.oauth import authorize, discovery, introspect, jwks, logout, revoke, token, userinfo
 from provider.ops import health
 from provider.ops.errors import install_error_handlers
@@ -104,6 +105,7 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
                 threads=max(os.cpu_count() or 1, 2),
             ),
             keystore=Keystore(settings.keys_dir, max_token_ttl),
+            mailer=Mailer.from_settings(settings),
         )
         app.ctx.tasks = [
             asyncio.create_task(purge_loop(app.ctx.services)),
@@ -115,6 +117,7 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
         for task in app.ctx.tasks:
             task.cancel()
         services: Services = app.ctx.services
+        await services.mailer.drain(settings.graceful_shutdown_timeout)
         await services.events.drain()
         await services.cache.close()
         services.passwords.close()

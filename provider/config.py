@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from email.utils import parseaddr
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -76,6 +77,26 @@ class Settings(BaseSettings):
     purge_interval: int = Field(300, ge=1)
     graceful_shutdown_timeout: float = Field(15.0, ge=0)
 
+    # Mail. An empty SMTP_URL writes every mail to MAIL_OUTBOX_DIR as a .eml file instead.
+    smtp_url: SecretStr = Field(
+        SecretStr(""),
+        description="smtp://user:pass@host:port[?starttls=true] or smtps://… (implicit TLS)",
+    )
+    mail_from: str = "Provider <no-reply@localhost>"
+    mail_outbox_dir: Path = Path("var/outbox")
+    mail_attempts: int = Field(4, ge=1, le=10, description="delivery attempts per mail")
+    mail_retry_delay: float = Field(
+        2.0, ge=0, le=300, description="seconds before the first retry; doubles each time"
+    )
+    mail_timeout: float = Field(15.0, gt=0, le=300)
+    email_verification_ttl: int = Field(24 * 3600, ge=60)
+    password_reset_ttl: int = Field(3600, ge=60)
+    mfa_token_ttl: int = Field(300, ge=30, le=3600)
+    totp_issuer: str = Field("", max_length=64, description="label in authenticator apps")
+    ratelimit_mail_window: int = Field(3600, ge=1)
+    ratelimit_mail_per_ip: int = Field(20, ge=1)
+    ratelimit_mail_per_account: int = Field(5, ge=1)
+
     @field_validator("issuer")
     @classmethod
     def _issuer_is_url(cls, value: str) -> str:
@@ -98,6 +119,33 @@ class Settings(BaseSettings):
     def _redis_is_url(cls, value: str) -> str:
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be empty or start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_is_url(cls, value: SecretStr) -> SecretStr:
+        text = value.get_secret_value()
+        if not text:
+            return value
+        parts = urlsplit(text)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("must be empty or smtp://host[:port] or smtps://host[:port]")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError as exc:
+            raise ValueError("has an invalid port") from exc
+        starttls = parse_qs(parts.query).get("starttls", ["false"])
+        if len(starttls) != 1 or starttls[0].lower() not in ("true", "false"):
+            raise ValueError("starttls must be true or false")
+        if parts.scheme == "smtps" and starttls[0].lower() == "true":
+            raise ValueError("smtps:// is implicit TLS; starttls=true applies to smtp:// only")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from_is_address(cls, value: str) -> str:
+        if "@" not in parseaddr(value)[1] or "\n" in value or "\r" in value:
+            raise ValueError("must be an address, e.g. 'Provider <no-reply@example.com>'")
         return value
 
     @field_validator("cors_origins", mode="before")
@@ -130,6 +178,11 @@ class Settings(BaseSettings):
     def secret(self) -> bytes:
         value = self.secret_key.get_secret_value() if self.secret_key else DEV_SECRET_KEY
         return value.encode()
+
+    @property
+    def totp_label(self) -> str:
+        """The issuer name authenticator apps show next to the account."""
+        return self.totp_issuer or urlsplit(self.issuer).hostname or "provider"
 
     @property
     def secure_cookies(self) -> bool:

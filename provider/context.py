@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TypeAlias
 
@@ -14,6 +14,7 @@ from provider.cache.events import EventPublisher
 from provider.config import Settings
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
+from provider.mail.mailer import DiscardTransport, Mailer
 
 App: TypeAlias = Sanic[Config, SimpleNamespace]
 
@@ -25,6 +26,8 @@ class Services:
     events: EventPublisher
     passwords: Passwords
     keystore: Keystore
+    # A default, so code that builds Services without mail (tools, tests) keeps working.
+    mailer: Mailer = field(default_factory=lambda: Mailer(DiscardTransport()))
 
 
 @dataclass(frozen=True, slots=True)

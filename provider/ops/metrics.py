@@ -34,6 +34,12 @@ CACHE_FALLBACKS = Counter(
     "provider_cache_fallbacks_total", "Cache operations served from memory", ["operation"]
 )
 EVENTS_DROPPED = Counter("provider_events_dropped_total", "Pub/sub events that could not be sent")
+MAIL_SENT = Counter(
+    "provider_mail_sent_total", "Mails handed to SMTP or written to the outbox", ["kind"]
+)
+MAIL_FAILURES = Counter(
+    "provider_mail_failures_total", "Mails given up on after every delivery attempt", ["kind"]
+)
 
 
 def render(active_sessions: int) -> tuple[bytes, str]:

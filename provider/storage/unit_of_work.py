@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +26,11 @@ class UnitOfWork:
     conn: BaseDBAsyncClient
     caller: Caller
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    callbacks: list[Callable[[], None]] = field(default_factory=list)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` after the commit (e.g. queue a mail); never after a rollback."""
+        self.callbacks.append(callback)
 
     async def audit(
         self,
@@ -71,3 +76,5 @@ async def unit_of_work(caller: Caller, publisher: EventPublisher) -> AsyncIterat
         yield work
     for event, payload in work.events:
         publisher.publish(event, payload)
+    for callback in work.callbacks:
+        callback()

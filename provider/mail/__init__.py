@@ -1,0 +1,1 @@
+"""Outgoing mail: rendering, background delivery with retries, SMTP or a local outbox."""
