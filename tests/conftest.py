@@ -22,6 +22,7 @@ from provider.storage.db import close_database, migrate, open_database
 from provider.storage.models import (
     AuditEvent,
     AuthorizationCode,
+    BackupCode,
     Client,
     Consent,
     OneTimeToken,
@@ -71,7 +72,15 @@ async def database(database_url: str) -> AsyncIterator[str]:
 @pytest.fixture
 async def clean(database: str, redis_url: str) -> None:
     """Every test starts with empty tables and an empty cache."""
-    for model in (AuditEvent, AuthorizationCode, Consent, RefreshToken, OneTimeToken, Session):
+    for model in (
+        AuditEvent,
+        AuthorizationCode,
+        Consent,
+        RefreshToken,
+        OneTimeToken,
+        BackupCode,
+        Session,
+    ):
         await model.all().delete()
     for model in (User, Client):
         await model.all().delete()

@@ -24,6 +24,12 @@ class User(Model):
     deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # TOTP (RFC 6238). Both secrets are sealed with AES-256-GCM (provider.crypto.sealing); the
+    # pending one waits for its first code. The last accepted time step refuses replays (§5.2).
+    totp_secret = fields.CharField(max_length=255, null=True)
+    totp_pending_secret = fields.CharField(max_length=255, null=True)
+    totp_enabled_at = fields.DatetimeField(null=True)
+    totp_last_step = fields.BigIntField(null=True)
 
     class Meta:
         table = "users"
@@ -96,6 +102,22 @@ class OneTimeToken(Model):
 
     class Meta:
         table = "one_time_tokens"
+
+
+# A single-use MFA backup code; only its keyed hash (HMAC-SHA256 under the server secret) is kept.
+class BackupCode(Model):
+    id = fields.UUIDField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "provider.User", related_name="backup_codes", on_delete=fields.CASCADE
+    )
+    user_id: str
+    code_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "backup_codes"
+        unique_together = (("user_id", "code_hash"),)
 
 
 class AuditEvent(Model):
