@@ -9,7 +9,23 @@ from pathlib import Path
 from sanic import Sanic
 from sanic_ext import Extend
 
-from provider.api import devices, login, me, refresh, register
+from provider.api import (
+    devices,
+    email_resend,
+    email_verify,
+    login,
+    me,
+    mfa_backup_codes,
+    mfa_disable,
+    mfa_enrol,
+    mfa_status,
+    mfa_verify,
+    password_change,
+    password_forgot,
+    password_reset,
+    refresh,
+    register,
+)
 from provider.api import logout as api_logout
 from provider.cache.events import EventPublisher
 from provider.cache.fallback import build_cache
@@ -35,6 +51,16 @@ BLUEPRINTS = (
     me.bp,
     devices.bp,
     api_logout.bp,
+    email_verify.bp,
+    email_resend.bp,
+    password_forgot.bp,
+    password_reset.bp,
+    password_change.bp,
+    mfa_status.bp,
+    mfa_enrol.bp,
+    mfa_disable.bp,
+    mfa_backup_codes.bp,
+    mfa_verify.bp,
     jwks.bp,
     discovery.bp,
     authorize.bp,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from provider.accounts.lockout import Lockout
+from provider.accounts.mfa import mfa_enabled
 from provider.accounts.users import find_by_identifier
 from provider.context import Caller, Services
 from provider.crypto.tokens import keyed_hash
@@ -50,7 +51,10 @@ async def authenticate_password(
                 details={"reason": "deleted"},
             )
         raise ApiError(403, "account_disabled", "This account has been deleted.")
-    await lockout.reset(subject)
+    if not mfa_enabled(user):
+        # With MFA on, the failures are cleared once the second factor is right too: otherwise a
+        # known password would reset the count of wrong codes (provider.accounts.login).
+        await lockout.reset(subject)
     await _rehash_if_needed(services, user, password)
     return user
 

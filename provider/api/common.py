@@ -88,6 +88,16 @@ def parse_body(request: Request, model: type[M]) -> M:
         ) from exc
 
 
+class EmptyBody(StrictBody):
+    """For endpoints that take no parameters: only `{}` (or nothing at all) is accepted."""
+
+
+def refuse_body(request: Request) -> None:
+    """An endpoint without parameters still refuses a body that is not JSON or has fields."""
+    if request.body:
+        parse_body(request, EmptyBody)
+
+
 def ok(
     data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> HTTPResponse:

@@ -10,12 +10,12 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.authentication import authenticate_password
+from provider.accounts.login import AMR_PASSWORD, finish_login, start_mfa_challenge
+from provider.accounts.mfa import METHODS, mfa_enabled
 from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
-from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, token_pair
+from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
 from provider.cache.ratelimit import Limit, enforce
 from provider.crypto.tokens import keyed_hash
-from provider.ops.metrics import AUTH_OPERATIONS
-from provider.sessions.service import issue_refresh_token, start_session
 from provider.storage.unit_of_work import unit_of_work
 
 bp = Blueprint("api_login", url_prefix="/v1/auth")
@@ -28,9 +28,13 @@ class LoginBody(StrictBody):
 
 @bp.post("/sessions")
 @openapi.tag("account")
-@openapi.summary("Sign in; returns an access token, a refresh token and the session")
+@openapi.summary("Sign in; returns tokens, or an MFA challenge when two-factor is on")
+@openapi.description(
+    'With two-factor authentication on, the answer is `{"mfa_required": true, "mfa_token", '
+    '"methods", "expires_in"}`: send the token with a code to `POST /v1/auth/mfa/verify`.'
+)
 @openapi.body({"application/json": LoginBody.model_json_schema()})
-@openapi.response(200, description="Token pair, user and session")
+@openapi.response(200, description="Token pair, user and session; or an MFA challenge")
 @openapi.response(401, description="invalid_credentials")
 @openapi.response(423, description="account_locked")
 async def login(request: Request) -> HTTPResponse:
@@ -51,17 +55,19 @@ async def login(request: Request) -> HTTPResponse:
         account_key,
     )
     user = await authenticate_password(services, caller, body.identifier, body.password)
+    if mfa_enabled(user):
+        challenge = await start_mfa_challenge(services, caller, user)
+        return ok(
+            {
+                "mfa_required": True,
+                "mfa_token": challenge,
+                "methods": list(METHODS),
+                "expires_in": settings.mfa_token_ttl,
+            },
+            headers=headers,
+        )
     async with unit_of_work(caller, services.events) as work:
-        session = await start_session(work, settings, user, amr=["pwd"])
-        refresh = await issue_refresh_token(
-            work, settings, session, client_id=FIRST_PARTY_CLIENT_ID, scope=""
+        completed = await finish_login(
+            work, services, user, amr=list(AMR_PASSWORD), client_id=FIRST_PARTY_CLIENT_ID
         )
-        await work.audit(
-            "user.login",
-            user_id=user.id,
-            session_id=session.id,
-            client_id=FIRST_PARTY_CLIENT_ID,
-            details={"amr": ["pwd"]},
-        )
-    AUTH_OPERATIONS.labels(operation="login", outcome="success").inc()
-    return ok(token_pair(services, user, session, refresh.token), headers=headers)
+    return ok(login_response(services, completed), headers=headers)

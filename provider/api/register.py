@@ -7,6 +7,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
+from provider.accounts.email_verification import send_verification_email
 from provider.accounts.users import public_user, register_user
 from provider.api.common import StrictBody, caller_of, client_ip, ok, parse_body, services_of
 from provider.cache.ratelimit import Limit, enforce
@@ -24,7 +25,7 @@ class RegisterBody(StrictBody):
 
 @bp.post("/register")
 @openapi.tag("account")
-@openapi.summary("Register an account")
+@openapi.summary("Register an account; a verification link is mailed to the address")
 @openapi.body({"application/json": RegisterBody.model_json_schema()})
 @openapi.response(201, description="The new user")
 @openapi.response(409, description="email_taken or username_taken")
@@ -34,14 +35,16 @@ async def register(request: Request) -> HTTPResponse:
     limit = Limit("register_ip", settings.ratelimit_register_per_ip, settings.ratelimit_window)
     headers = await enforce(services.cache, limit, client_ip(request))
     body = parse_body(request, RegisterBody)
+    caller = caller_of(request)
     user = await register_user(
         services.passwords,
         services.events,
-        caller_of(request),
+        caller,
         email=body.email,
         password=body.password,
         name=body.name,
         username=body.username,
     )
+    await send_verification_email(services, caller, user)
     AUTH_OPERATIONS.labels(operation="register", outcome="success").inc()
     return ok({"user": public_user(user)}, status=201, headers=headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from provider.accounts.login import CompletedLogin
 from provider.accounts.users import public_user
 from provider.context import Services
 from provider.sessions.access_tokens import AccessGrant, mint_access_token
@@ -35,6 +36,12 @@ def token_pair(
         "user": public_user(user),
         "session": public_session(session, current=True),
     }
+
+
+def login_response(services: Services, completed: CompletedLogin) -> dict[str, Any]:
+    """The body of a successful API login, with or without a second factor."""
+    assert completed.refresh_token is not None, "API logins always issue a refresh token"
+    return token_pair(services, completed.user, completed.session, completed.refresh_token)
 
 
 def public_session(session: Session, *, current: bool) -> dict[str, Any]:

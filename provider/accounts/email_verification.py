@@ -1,0 +1,67 @@
+"""Proving that a user controls their email address: a single-use link, valid for a day."""
+
+from __future__ import annotations
+
+from provider.accounts.notices import account_notice
+from provider.accounts.one_time_tokens import (
+    VERIFY_EMAIL,
+    consume_one_time_token,
+    issue_one_time_token,
+    retire_one_time_tokens,
+)
+from provider.context import Caller, Services
+from provider.errors import ApiError
+from provider.mail.mailer import MailKind, action_link
+from provider.storage.models import User
+from provider.storage.unit_of_work import unit_of_work, utcnow
+
+VERIFY_PATH = "/email/verify"
+
+
+def invalid_verification_token() -> ApiError:
+    return ApiError(
+        400, "invalid_token", "The verification link is invalid, expired or already used."
+    )
+
+
+async def send_verification_email(services: Services, caller: Caller, user: User) -> None:
+    """Issue a token bound to the current address and mail its link (after the commit)."""
+    if user.email_verified_at is not None:
+        raise ApiError(409, "already_verified", "This email address is already verified.")
+    settings = services.settings
+    async with unit_of_work(caller, services.events) as work:
+        token = await issue_one_time_token(
+            work, user.id, VERIFY_EMAIL, settings.email_verification_ttl, {"email": user.email}
+        )
+        work.after_commit(
+            account_notice(
+                services,
+                caller,
+                user,
+                MailKind.VERIFY_EMAIL,
+                link=action_link(settings.issuer, VERIFY_PATH, token=token),
+                hours=settings.email_verification_ttl // 3600 or 1,
+            )
+        )
+
+
+async def verify_email(services: Services, caller: Caller, token: str) -> User:
+    """Consume the token and mark the address verified; every other pending link dies too."""
+    async with unit_of_work(caller, services.events) as work:
+        row = await consume_one_time_token(work, token, VERIFY_EMAIL)
+        if row is None:
+            raise invalid_verification_token()
+        user = await User.filter(id=row.user_id).using_db(work.conn).get()
+        # The link proves control of the address it was sent to, not of a later one.
+        if user.deleted_at is not None or row.data.get("email") != user.email:
+            raise invalid_verification_token()
+        if user.email_verified_at is None:
+            user.email_verified_at = utcnow()
+            await (
+                User.filter(id=user.id)
+                .using_db(work.conn)
+                .update(email_verified_at=user.email_verified_at)
+            )
+        await retire_one_time_tokens(work, user.id, VERIFY_EMAIL)
+        await work.audit("email.verified", user_id=user.id)
+    return user

@@ -1,0 +1,183 @@
+"""The end of every login, whichever way the user proved who they are, and the MFA step before it.
+
+The JSON API and the hosted pages both call `finish_login` (DESIGN: nothing about a login is
+written twice): a session, optionally the head of a refresh-token family, the `user.login` audit
+row, the success metric and the "new device" mail all come from here.
+
+With TOTP on, a correct password is only the first step: `start_mfa_challenge` hands out a
+short-lived single-use token bound to the caller (IP and User-Agent), and `complete_mfa_login`
+takes it with a code. Wrong codes count toward the same account lockout as wrong passwords; the
+challenge token is consumed only on success, in the same transaction as the code and the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from provider.accounts.lockout import Lockout
+from provider.accounts.mfa import accept_second_factor, mfa_enabled
+from provider.accounts.notices import account_notice
+from provider.accounts.one_time_tokens import (
+    MFA_LOGIN,
+    consume_one_time_token,
+    find_one_time_token,
+    issue_one_time_token,
+)
+from provider.context import Caller, Services
+from provider.errors import ApiError
+from provider.mail.mailer import MailKind
+from provider.ops.metrics import AUTH_OPERATIONS
+from provider.sessions.service import issue_refresh_token, start_session
+from provider.storage.models import Session, User
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work
+
+# RFC 8176 §2 authentication method references.
+AMR_PASSWORD = ("pwd",)
+AMR_PASSWORD_AND_OTP = ("pwd", "otp", "mfa")
+# OIDC Core §2 `acr`: one factor is level "1" (as the hosted pages record it), two factors this.
+ACR_PASSWORD = "1"
+ACR_MFA = "urn:provider:acr:mfa"
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedLogin:
+    user: User
+    session: Session
+    refresh_token: str | None
+
+
+async def finish_login(
+    work: UnitOfWork,
+    services: Services,
+    user: User,
+    *,
+    amr: list[str],
+    client_id: str,
+    issue_refresh: bool = True,
+    scope: str = "",
+    cookie_hash: str | None = None,
+) -> CompletedLogin:
+    """Start the session of an authenticated user inside `work` and record the login.
+
+    `issue_refresh` makes the session's first refresh-token family for `client_id` (the JSON
+    API); the hosted pages pass False and a `cookie_hash` instead. The mail about a new device and
+    the metric follow the commit of `work`.
+    """
+    settings = services.settings
+    new_device = await _is_new_device(work, user)
+    session = await start_session(
+        work,
+        settings,
+        user,
+        amr=amr,
+        acr=ACR_MFA if "mfa" in amr else ACR_PASSWORD,
+        client_id=client_id,
+        cookie_hash=cookie_hash,
+    )
+    refresh_token = None
+    if issue_refresh:
+        issued = await issue_refresh_token(
+            work, settings, session, client_id=client_id, scope=scope
+        )
+        refresh_token = issued.token
+    await work.audit(
+        "user.login",
+        user_id=user.id,
+        session_id=session.id,
+        client_id=client_id,
+        details={"amr": amr},
+    )
+    work.after_commit(AUTH_OPERATIONS.labels(operation="login", outcome="success").inc)
+    if new_device:
+        work.after_commit(account_notice(services, work.caller, user, MailKind.NEW_DEVICE))
+    return CompletedLogin(user, session, refresh_token)
+
+
+async def _is_new_device(work: UnitOfWork, user: User) -> bool:
+    """No earlier session from this User-Agent and address; never for the very first session."""
+    earlier = Session.filter(user_id=user.id).using_db(work.conn)
+    if not await earlier.exists():
+        return False
+    seen = await earlier.filter(ip=work.caller.ip, user_agent=work.caller.user_agent[:512]).exists()
+    return not seen
+
+
+async def start_mfa_challenge(services: Services, caller: Caller, user: User) -> str:
+    """The token that stands for "password verified" until the second factor is given."""
+    async with unit_of_work(caller, services.events) as work:
+        token = await issue_one_time_token(
+            work,
+            user.id,
+            MFA_LOGIN,
+            services.settings.mfa_token_ttl,
+            {"ip": caller.ip, "user_agent": caller.user_agent[:512]},
+        )
+        await work.audit("mfa.challenged", user_id=user.id)
+    AUTH_OPERATIONS.labels(operation="login", outcome="mfa_required").inc()
+    return token
+
+
+def invalid_mfa_token() -> ApiError:
+    return ApiError(
+        401, "invalid_mfa_token", "The sign-in attempt has expired or is unknown; start again."
+    )
+
+
+async def complete_mfa_login(
+    services: Services,
+    caller: Caller,
+    mfa_token: str,
+    code: str,
+    *,
+    client_id: str,
+    issue_refresh: bool = True,
+    cookie_hash: str | None = None,
+) -> CompletedLogin:
+    """Check the second factor of a challenged login and finish it (amr pwd+otp+mfa)."""
+    challenge = await find_one_time_token(mfa_token, MFA_LOGIN)
+    if (
+        challenge is None
+        or challenge.data.get("ip") != caller.ip
+        or challenge.data.get("user_agent") != caller.user_agent[:512]
+    ):
+        raise invalid_mfa_token()
+    user = await User.get_or_none(id=challenge.user_id)
+    if user is None or user.deleted_at is not None or not mfa_enabled(user):
+        raise invalid_mfa_token()
+    lockout = Lockout(services)
+    subject = str(user.id)
+    try:
+        await lockout.ensure_not_locked(subject, user)
+    except ApiError:
+        AUTH_OPERATIONS.labels(operation="mfa", outcome="locked").inc()
+        raise
+    login = None
+    async with unit_of_work(caller, services.events) as work:
+        method = await accept_second_factor(work, services.settings, user, code)
+        if method is not None:
+            if await consume_one_time_token(work, mfa_token, MFA_LOGIN) is None:
+                raise invalid_mfa_token()  # a concurrent request won; undo the spent code
+            await work.audit("mfa.verified", user_id=user.id, details={"method": method})
+            login = await finish_login(
+                work,
+                services,
+                user,
+                amr=list(AMR_PASSWORD_AND_OTP),
+                client_id=client_id,
+                issue_refresh=issue_refresh,
+                cookie_hash=cookie_hash,
+            )
+    if login is None:
+        async with unit_of_work(caller, services.events) as work:
+            await work.audit(
+                "user.login_failed",
+                outcome="failure",
+                user_id=user.id,
+                details={"reason": "invalid_mfa_code"},
+            )
+            await lockout.record_failure(work, subject, user)
+        AUTH_OPERATIONS.labels(operation="mfa", outcome="invalid_code").inc()
+        raise ApiError(401, "invalid_code", "The code is incorrect or was already used.")
+    # Only now: a correct password alone must not clear the failures of wrong codes.
+    await lockout.reset(subject)
+    return login

@@ -1,0 +1,150 @@
+"""Forgotten passwords (a mailed single-use link) and password changes by a signed-in user.
+
+A reset request answers the same way, doing the same work, whether or not the account exists
+(OWASP Forgot Password Cheat Sheet): both paths look the user up, make a token and write one
+audit row in one transaction; only the existing account also gets the token row and the mail.
+No path runs Argon2, so no path is ~100 ms slower than the other.
+"""
+
+from __future__ import annotations
+
+from provider.accounts.identity import normalize_email
+from provider.accounts.lockout import Lockout
+from provider.accounts.notices import account_notice
+from provider.accounts.one_time_tokens import (
+    RESET_PASSWORD,
+    VERIFY_EMAIL,
+    consume_one_time_token,
+    find_one_time_token,
+    issue_one_time_token,
+    retire_one_time_tokens,
+)
+from provider.accounts.password_policy import password_problems
+from provider.context import Caller, Services
+from provider.crypto.tokens import new_token, token_hash
+from provider.errors import ApiError
+from provider.mail.mailer import MailKind, action_link
+from provider.sessions.service import revoke_user_sessions
+from provider.storage.models import Session, User
+from provider.storage.unit_of_work import unit_of_work, utcnow
+
+RESET_PATH = "/password/reset"
+
+
+def invalid_reset_token() -> ApiError:
+    return ApiError(400, "invalid_token", "The reset link is invalid, expired or already used.")
+
+
+def _weak_password(problems: list[str]) -> ApiError:
+    return ApiError(
+        422, "validation_failed", "Some fields are not acceptable.", details={"password": problems}
+    )
+
+
+async def request_password_reset(services: Services, caller: Caller, email: str) -> None:
+    """Mail a reset link if `email` belongs to a live account; otherwise, silently, nothing."""
+    settings = services.settings
+    normalized = normalize_email(email)
+    user = await User.get_or_none(email=normalized, deleted_at=None) if normalized else None
+    async with unit_of_work(caller, services.events) as work:
+        if user is None:
+            token_hash(new_token())  # the token the other path makes, for equal work
+            await work.audit(
+                "password.reset_requested",
+                outcome="failure",
+                details={"reason": "unknown_account"},
+            )
+            return
+        token = await issue_one_time_token(
+            work, user.id, RESET_PASSWORD, settings.password_reset_ttl, {"email": user.email}
+        )
+        await work.audit("password.reset_requested", user_id=user.id)
+        work.after_commit(
+            account_notice(
+                services,
+                caller,
+                user,
+                MailKind.RESET_PASSWORD,
+                link=action_link(settings.issuer, RESET_PATH, token=token),
+                minutes=settings.password_reset_ttl // 60,
+            )
+        )
+
+
+async def reset_password(services: Services, caller: Caller, token: str, password: str) -> User:
+    """Set a new password with a reset token; every session and refresh family of the user ends.
+
+    The policy is checked before the token is consumed, so a refused password can be retried
+    with the same link.
+    """
+    row = await find_one_time_token(token, RESET_PASSWORD)
+    user = await User.get_or_none(id=row.user_id) if row else None
+    if row is None or user is None or user.deleted_at is not None:
+        raise invalid_reset_token()
+    problems = password_problems(password, user.email, user.username)
+    if problems:
+        raise _weak_password(problems)
+    password_hash = await services.passwords.hash(password)
+    async with unit_of_work(caller, services.events) as work:
+        if await consume_one_time_token(work, token, RESET_PASSWORD) is None:
+            raise invalid_reset_token()
+        now = utcnow()
+        changes: dict[str, object] = {"password_hash": password_hash, "locked_until": None}
+        # The link reached the address it was sent to: that proves control of it.
+        if user.email_verified_at is None and row.data.get("email") == user.email:
+            changes["email_verified_at"] = now
+            await retire_one_time_tokens(work, user.id, VERIFY_EMAIL)
+        await User.filter(id=user.id).using_db(work.conn).update(**changes)
+        await retire_one_time_tokens(work, user.id, RESET_PASSWORD)
+        await revoke_user_sessions(work, user.id, reason="password_reset")
+        await work.audit("password.reset", user_id=user.id)
+        work.after_commit(
+            account_notice(services, caller, user, MailKind.PASSWORD_CHANGED, reset=True)
+        )
+    await Lockout(services).reset(str(user.id))
+    return user
+
+
+async def change_password(
+    services: Services,
+    caller: Caller,
+    user: User,
+    session: Session,
+    *,
+    current_password: str,
+    new_password: str,
+) -> int:
+    """Replace the password of a signed-in user; every other session ends. Returns how many.
+
+    A wrong current password counts toward the account lockout like a failed login.
+    """
+    lockout = Lockout(services)
+    subject = str(user.id)
+    await lockout.ensure_not_locked(subject, user)
+    if not await services.passwords.verify(user.password_hash, current_password):
+        async with unit_of_work(caller, services.events) as work:
+            await work.audit(
+                "password.change_failed",
+                outcome="failure",
+                user_id=user.id,
+                session_id=session.id,
+                details={"reason": "invalid_password"},
+            )
+            await lockout.record_failure(work, subject, user)
+        raise ApiError(403, "invalid_password", "The current password is incorrect.")
+    problems = password_problems(new_password, user.email, user.username)
+    if problems:
+        raise _weak_password(problems)
+    password_hash = await services.passwords.hash(new_password)
+    async with unit_of_work(caller, services.events) as work:
+        await User.filter(id=user.id).using_db(work.conn).update(password_hash=password_hash)
+        revoked = await revoke_user_sessions(
+            work, user.id, reason="password_changed", keep=session.id
+        )
+        await retire_one_time_tokens(work, user.id, RESET_PASSWORD)
+        await work.audit("password.changed", user_id=user.id, session_id=session.id)
+        work.after_commit(
+            account_notice(services, caller, user, MailKind.PASSWORD_CHANGED, reset=False)
+        )
+    await lockout.reset(subject)
+    return revoked

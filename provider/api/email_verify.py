@@ -1,0 +1,35 @@
+"""POST /v1/auth/email/verify: consume the token of a verification link."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts.email_verification import verify_email
+from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
+from provider.cache.ratelimit import Limit, enforce
+
+bp = Blueprint("api_email_verify", url_prefix="/v1/auth")
+
+
+class VerifyEmailBody(StrictBody):
+    token: str = Field(min_length=1, max_length=128, description="from the mailed link")
+
+
+@bp.post("/email/verify")
+@openapi.tag("account")
+@openapi.summary("Verify the email address with the token of the mailed link (single use)")
+@openapi.body({"application/json": VerifyEmailBody.model_json_schema()})
+@openapi.response(200, description="The address is verified")
+@openapi.response(400, description="invalid_token: unknown, expired or already used")
+async def verify(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    settings = services.settings
+    caller = caller_of(request)
+    limit = Limit("email_verify_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
+    headers = await enforce(services.cache, limit, caller.ip)
+    body = parse_body(request, VerifyEmailBody)
+    await verify_email(services, caller, body.token)
+    return ok({"email_verified": True}, headers=headers)

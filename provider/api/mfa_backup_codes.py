@@ -1,0 +1,41 @@
+"""POST /v1/auth/mfa/backup-codes: replace the backup codes, with the password and a code."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts.mfa import regenerate_backup_codes
+from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
+from provider.api.guard import require_session
+
+bp = Blueprint("api_mfa_backup_codes", url_prefix="/v1/auth")
+
+
+class RegenerateBody(StrictBody):
+    password: str = Field(min_length=1, max_length=256)
+    code: str = Field(min_length=6, max_length=16, description="a TOTP or a backup code")
+
+
+@bp.post("/mfa/backup-codes")
+@openapi.tag("mfa")
+@openapi.summary("New backup codes (the old ones stop working); shown only once")
+@openapi.secured("bearer")
+@openapi.body({"application/json": RegenerateBody.model_json_schema()})
+@openapi.response(200, description="backup_codes")
+@openapi.response(403, description="invalid_password or invalid_code (count toward lockout)")
+@openapi.response(409, description="mfa_not_enabled")
+async def regenerate(request: Request) -> HTTPResponse:
+    auth = await require_session(request)
+    body = parse_body(request, RegenerateBody)
+    codes = await regenerate_backup_codes(
+        services_of(request),
+        caller_of(request),
+        auth.user,
+        auth.session,
+        password=body.password,
+        code=body.code,
+    )
+    return ok({"backup_codes": codes})

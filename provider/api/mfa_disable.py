@@ -1,0 +1,42 @@
+"""DELETE /v1/auth/mfa/totp: turn TOTP off, with the password and a current code."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts.mfa import disable_totp
+from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
+from provider.api.guard import require_session
+
+bp = Blueprint("api_mfa_disable", url_prefix="/v1/auth")
+
+
+class DisableBody(StrictBody):
+    password: str = Field(min_length=1, max_length=256)
+    code: str = Field(min_length=6, max_length=16, description="a TOTP or a backup code")
+
+
+# ignore_body=False: Sanic skips the body of DELETE requests unless told otherwise.
+@bp.delete("/mfa/totp", ignore_body=False)
+@openapi.tag("mfa")
+@openapi.summary("Turn two-factor authentication off (password AND a TOTP or backup code)")
+@openapi.secured("bearer")
+@openapi.body({"application/json": DisableBody.model_json_schema()})
+@openapi.response(200, description="Two-factor authentication is off")
+@openapi.response(403, description="invalid_password or invalid_code (count toward lockout)")
+@openapi.response(409, description="mfa_not_enabled")
+async def disable(request: Request) -> HTTPResponse:
+    auth = await require_session(request)
+    body = parse_body(request, DisableBody)
+    await disable_totp(
+        services_of(request),
+        caller_of(request),
+        auth.user,
+        auth.session,
+        password=body.password,
+        code=body.code,
+    )
+    return ok({"mfa_enabled": False})

@@ -1,0 +1,54 @@
+"""POST /v1/auth/mfa/totp (start) and /v1/auth/mfa/totp/confirm: turn TOTP on, in two steps."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts.mfa import confirm_totp_enrolment, start_totp_enrolment
+from provider.api.common import StrictBody, caller_of, ok, parse_body, refuse_body, services_of
+from provider.api.guard import require_session
+
+bp = Blueprint("api_mfa_enrol", url_prefix="/v1/auth")
+
+
+class ConfirmBody(StrictBody):
+    code: str = Field(min_length=6, max_length=16, description="from the authenticator app")
+
+
+@bp.post("/mfa/totp")
+@openapi.tag("mfa")
+@openapi.summary("Start TOTP enrolment: a new secret, its otpauth:// URI and a QR code")
+@openapi.secured("bearer")
+@openapi.response(200, description="secret, otpauth_uri, qr_svg_data_uri")
+@openapi.response(409, description="mfa_already_enabled")
+async def start(request: Request) -> HTTPResponse:
+    auth = await require_session(request)
+    refuse_body(request)
+    enrolment = await start_totp_enrolment(services_of(request), caller_of(request), auth.user)
+    return ok(
+        {
+            "secret": enrolment.secret,
+            "otpauth_uri": enrolment.otpauth_uri,
+            "qr_svg_data_uri": enrolment.qr_svg_data_uri,
+        }
+    )
+
+
+@bp.post("/mfa/totp/confirm")
+@openapi.tag("mfa")
+@openapi.summary("Confirm TOTP with a first code; returns 10 backup codes, shown only once")
+@openapi.secured("bearer")
+@openapi.body({"application/json": ConfirmBody.model_json_schema()})
+@openapi.response(200, description="backup_codes")
+@openapi.response(400, description="invalid_code")
+@openapi.response(409, description="mfa_already_enabled or mfa_enrolment_not_started")
+async def confirm(request: Request) -> HTTPResponse:
+    auth = await require_session(request)
+    body = parse_body(request, ConfirmBody)
+    codes = await confirm_totp_enrolment(
+        services_of(request), caller_of(request), auth.user, auth.session, body.code
+    )
+    return ok({"mfa_enabled": True, "backup_codes": codes})

@@ -1,0 +1,22 @@
+"""GET /v1/auth/mfa: whether two-factor authentication is on, and how many backup codes are left."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts.mfa import mfa_status
+from provider.api.common import ok
+from provider.api.guard import require_session
+
+bp = Blueprint("api_mfa_status", url_prefix="/v1/auth")
+
+
+@bp.get("/mfa")
+@openapi.tag("mfa")
+@openapi.summary("Two-factor status of the signed-in user")
+@openapi.secured("bearer")
+async def status(request: Request) -> HTTPResponse:
+    auth = await require_session(request)
+    return ok(await mfa_status(auth.user))

@@ -1,0 +1,40 @@
+"""POST /v1/auth/mfa/verify: the second step of a login with two-factor authentication."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts.login import complete_mfa_login
+from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
+from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
+from provider.cache.ratelimit import Limit, enforce
+
+bp = Blueprint("api_mfa_verify", url_prefix="/v1/auth")
+
+
+class VerifyBody(StrictBody):
+    mfa_token: str = Field(min_length=1, max_length=128, description="from POST /sessions")
+    code: str = Field(min_length=6, max_length=16, description="a TOTP or a backup code")
+
+
+@bp.post("/mfa/verify")
+@openapi.tag("mfa")
+@openapi.summary("Finish a login with a TOTP or backup code; returns the token pair")
+@openapi.body({"application/json": VerifyBody.model_json_schema()})
+@openapi.response(200, description="Token pair, user and session (amr pwd+otp+mfa)")
+@openapi.response(401, description="invalid_code (counts toward lockout) or invalid_mfa_token")
+@openapi.response(423, description="account_locked")
+async def verify(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    settings = services.settings
+    caller = caller_of(request)
+    limit = Limit("mfa_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
+    headers = await enforce(services.cache, limit, caller.ip)
+    body = parse_body(request, VerifyBody)
+    completed = await complete_mfa_login(
+        services, caller, body.mfa_token, body.code, client_id=FIRST_PARTY_CLIENT_ID
+    )
+    return ok(login_response(services, completed), headers=headers)

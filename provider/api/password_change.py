@@ -1,0 +1,43 @@
+"""POST /v1/auth/password/change: a signed-in user replaces their password."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts.password_reset import change_password
+from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
+from provider.api.guard import require_session
+
+bp = Blueprint("api_password_change", url_prefix="/v1/auth")
+
+
+class ChangeBody(StrictBody):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+@bp.post("/password/change")
+@openapi.tag("account")
+@openapi.summary("Change the password; every other session is signed out")
+@openapi.secured("bearer")
+@openapi.body({"application/json": ChangeBody.model_json_schema()})
+@openapi.response(200, description="The password is changed")
+@openapi.response(403, description="invalid_password (counts toward the lockout)")
+@openapi.response(422, description="validation_failed: the password policy refuses it")
+@openapi.response(423, description="account_locked")
+async def change(request: Request) -> HTTPResponse:
+    auth = await require_session(request)
+    services = services_of(request)
+    body = parse_body(request, ChangeBody)
+    revoked = await change_password(
+        services,
+        caller_of(request),
+        auth.user,
+        auth.session,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+    return ok({"password_changed": True, "revoked_sessions": revoked})

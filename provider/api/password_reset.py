@@ -1,0 +1,37 @@
+"""POST /v1/auth/password/reset: set a new password with the token of a reset link."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts.password_reset import reset_password
+from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
+from provider.cache.ratelimit import Limit, enforce
+
+bp = Blueprint("api_password_reset", url_prefix="/v1/auth")
+
+
+class ResetBody(StrictBody):
+    token: str = Field(min_length=1, max_length=128, description="from the mailed link")
+    password: str = Field(min_length=1, max_length=256)
+
+
+@bp.post("/password/reset")
+@openapi.tag("account")
+@openapi.summary("Choose a new password with a reset token; signs out every session")
+@openapi.body({"application/json": ResetBody.model_json_schema()})
+@openapi.response(200, description="The password is changed")
+@openapi.response(400, description="invalid_token: unknown, expired or already used")
+@openapi.response(422, description="validation_failed: the password policy refuses it")
+async def reset(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    settings = services.settings
+    caller = caller_of(request)
+    limit = Limit("password_reset_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
+    headers = await enforce(services.cache, limit, caller.ip)
+    body = parse_body(request, ResetBody)
+    await reset_password(services, caller, body.token, body.password)
+    return ok({"password_reset": True}, headers=headers)
