@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import shutil
 import sys
@@ -43,12 +44,17 @@ def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings(host=args.host, port=args.port, workers=args.workers)
     from provider.crypto.keys import ensure_dev_key
+    from provider.ops.logging import configure_logging
     from provider.storage.db import migrate
 
+    # Before anything is said: with JSON logs, every line the process writes is JSON.
+    configure_logging(settings.json_logs, settings.log_level)
     _run(migrate(settings.database_url))
     created = ensure_dev_key(settings.keys_dir)
     if created is not None:
-        print(f"created signing key {created.kid} in {settings.keys_dir}", file=sys.stderr)
+        logging.getLogger("provider.keys").warning(
+            "created signing key %s in %s", created.kid, settings.keys_dir
+        )
     _serve(settings)
 
 
