@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 from pathlib import Path
 
 from sanic import Sanic
@@ -38,7 +40,7 @@ from provider.oauth import authorize, discovery, introspect, jwks, logout, revok
 from provider.ops import health
 from provider.ops.errors import install_error_handlers
 from provider.ops.logging import configure_logging
-from provider.ops.maintenance import key_reload_loop, purge_loop
+from provider.ops.maintenance import key_reload_loop, purge_loop, reload_keys
 from provider.ops.middleware import install_middleware
 from provider.storage.db import close_database, open_database
 from provider.web import consent as web_consent
@@ -137,6 +139,11 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
             asyncio.create_task(purge_loop(app.ctx.services)),
             asyncio.create_task(key_reload_loop(app.ctx.services)),
         ]
+        # `kill -HUP`: re-read the keys folder now (after `keys rotate`), not at the next poll.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGHUP, reload_keys, app.ctx.services
+            )
 
     @app.after_server_stop
     async def close_services(app: App) -> None:

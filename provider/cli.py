@@ -64,6 +64,7 @@ def _serve(settings: Settings) -> None:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
+        _forward_sighup_to_workers()
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
@@ -80,6 +81,20 @@ def _serve(settings: Settings) -> None:
         motd=False,
     )
     Sanic.serve(primary=app, app_loader=loader)
+
+
+def _forward_sighup_to_workers() -> None:
+    """SIGHUP to the main process (`docker kill -s HUP`) makes every worker re-read its keys."""
+    import multiprocessing
+    import signal
+    from types import FrameType
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        for child in multiprocessing.active_children():
+            if child.pid is not None:
+                os.kill(child.pid, signal.SIGHUP)
+
+    signal.signal(signal.SIGHUP, forward)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -116,12 +131,17 @@ def cmd_keys_list(args: argparse.Namespace) -> None:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> None:
-    from provider.crypto.keys import rotate
+    from provider.crypto.keys import read_keys, rotate
 
     settings = load_settings()
     delay = settings.key_activation_delay if args.delay is None else args.delay
     if delay < 0:
         raise CliError("--delay must be zero or more seconds")
+    if args.if_missing and settings.keys_dir.exists():
+        existing = [r for r in read_keys(settings.keys_dir) if r.alg == args.alg]
+        if existing:
+            print(f"{args.alg} key {existing[-1].kid} exists; nothing to do")
+            return
     record = rotate(settings.keys_dir, args.alg, delay, settings.access_token_ttl)
     when = datetime.fromtimestamp(record.active_from, UTC).isoformat()
     print(f"added {record.alg} key {record.kid}; published now, signing from {when}")
@@ -301,6 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys_rotate = keys.add_parser("rotate", help="add the next signing key")
     keys_rotate.add_argument("--alg", choices=["RS256", "ES256", "Ed25519"], default="RS256")
     keys_rotate.add_argument("--delay", type=int, help="seconds before it signs")
+    keys_rotate.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="only when the folder holds no key of this algorithm yet (first deployment)",
+    )
     keys_rotate.set_defaults(func=cmd_keys_rotate)
 
     clients = commands.add_parser("clients", help="relying parties").add_subparsers(

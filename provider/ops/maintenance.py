@@ -1,4 +1,7 @@
-"""Periodic work of each worker: purge expired rows (one worker at a time) and pick up new keys."""
+"""Periodic work of each worker: purge expired rows (one worker at a time) and pick up new keys.
+
+Keys are also re-read at once on SIGHUP (`reload_keys`), e.g. right after `keys rotate`.
+"""
 
 from __future__ import annotations
 
@@ -53,3 +56,16 @@ async def key_reload_loop(services: Services) -> None:
             log.error(
                 "signing keys not reloaded; keeping the previous set", extra={"err": str(exc)}
             )
+
+
+def reload_keys(services: Services) -> None:
+    """Read the keys folder now (the SIGHUP handler); a bad folder keeps the previous set."""
+    try:
+        services.keystore.reload()
+    except (KeyError_, OSError) as exc:
+        log.error("signing keys not reloaded; keeping the previous set", extra={"err": str(exc)})
+        return
+    log.info(
+        "signing keys reloaded on SIGHUP",
+        extra={"kids": [r.kid for r in services.keystore.records]},
+    )
