@@ -48,6 +48,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # workers share one stream: which process said it
             "message": redact(record.getMessage()),
             **_extras(record),
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 import pytest
 
@@ -89,6 +90,7 @@ def test_json_lines_carry_level_logger_request_id_and_redacted_extras() -> None:
     assert SECRET not in line
     assert entry["level"] == "info"
     assert entry["logger"] == "provider.test"
+    assert entry["pid"] == os.getpid()
     assert entry["request_id"] == "req-123"
     assert entry["message"] == "login by ada with Bearer [redacted]"
     assert entry["password"] == "[redacted]"
