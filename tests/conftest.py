@@ -180,7 +180,7 @@ async def events_server(server_with, redis_url: str, events_redis_url: str) -> S
 
 
 @pytest.fixture
-def redis_process() -> Iterator[Callable[[], RedisProcess]]:
+def redis_process() -> Iterator[Callable[..., RedisProcess]]:
     """Start private redis-server processes (stopped at the end of the test)."""
     if redis_server_binary() is None:
         if IN_CI:
@@ -188,8 +188,8 @@ def redis_process() -> Iterator[Callable[[], RedisProcess]]:
         pytest.skip("redis-server is not installed")
     started: list[RedisProcess] = []
 
-    def start() -> RedisProcess:
-        started.append(start_redis())
+    def start(port: int | None = None) -> RedisProcess:
+        started.append(start_redis(port))
         return started[-1]
 
     yield start

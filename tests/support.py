@@ -186,10 +186,10 @@ class RedisProcess:
             self.process.wait(timeout=10)
 
 
-def start_redis() -> RedisProcess:
+def start_redis(port: int | None = None) -> RedisProcess:
     binary = redis_server_binary()
     assert binary is not None, "redis-server is not installed"
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
