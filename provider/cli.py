@@ -64,7 +64,8 @@ def _serve(settings: Settings) -> None:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
-        _forward_sighup_to_workers()
+    # Sanic.serve runs a manager process with the workers as its children, even for one worker.
+    _forward_sighup_to_workers()
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
@@ -89,9 +90,14 @@ def _forward_sighup_to_workers() -> None:
     import signal
     from types import FrameType
 
+    from sanic.worker.process import Worker, WorkerProcess
+
+    server_prefix = f"{Worker.WORKER_PREFIX}-{WorkerProcess.SERVER_LABEL}-"
+
     def forward(signum: int, frame: FrameType | None) -> None:
+        # Only the server workers: Sanic's other children (its state manager) die on SIGHUP.
         for child in multiprocessing.active_children():
-            if child.pid is not None:
+            if child.name.startswith(server_prefix) and child.pid is not None:
                 os.kill(child.pid, signal.SIGHUP)
 
     signal.signal(signal.SIGHUP, forward)
