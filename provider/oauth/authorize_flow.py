@@ -44,7 +44,7 @@ def _needs_login(flow: Flow, session: Session | None, services: Services) -> boo
 
 
 async def _needs_consent(flow: Flow, client: Client, session: Session) -> bool:
-    if client.first_party or flow.consented:
+    if client.first_party or flow.consented_session_id == str(session.id):
         return False
     if "consent" in flow.request.prompt:
         return True

@@ -19,14 +19,16 @@ class Flow:
     request: AuthorizationRequest
     # Set when the user signed in during this flow (so prompt=login and max_age are satisfied).
     login_session_id: str | None = None
-    consented: bool = False
+    # The session whose user allowed this request. A flow id can be opened in any browser: the
+    # decision must come from the user the code is issued for (OIDC Core §3.1.2.4).
+    consented_session_id: str | None = None
 
     def dump(self) -> str:
         return json.dumps(
             {
                 "request": self.request.to_dict(),
                 "login_session_id": self.login_session_id,
-                "consented": self.consented,
+                "consented_session_id": self.consented_session_id,
             }
         )
 
@@ -52,7 +54,7 @@ async def load_flow(cache: Cache, flow_id: str | None) -> Flow | None:
         id=flow_id,
         request=AuthorizationRequest.from_dict(data["request"]),
         login_session_id=data.get("login_session_id"),
-        consented=bool(data.get("consented")),
+        consented_session_id=data.get("consented_session_id"),
     )
 
 

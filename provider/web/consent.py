@@ -81,7 +81,7 @@ async def submit_consent(request: Request) -> HTTPResponse:
         return await respond_error(
             request, auth, services.settings.issuer, "access_denied", "The user denied access."
         )
-    flow.consented = True
+    flow.consented_session_id = str(session.id)
     await save_flow(services.cache, flow)
     return redirect(f"/authorize/resume?flow={flow.id}", status=303)
 

@@ -18,7 +18,9 @@ from tests.oidc import (
     Browser,
     RegisteredClient,
     auth_params,
+    csrf_of,
     decode_jwt,
+    flow_of,
     hidden_fields,
     is_consent_page,
     is_login_page,
@@ -404,6 +406,28 @@ async def test_first_party_client_skips_consent(server: Server, client: httpx.As
     assert "code" in redirect_query(response, rp)
     assert all(not page.startswith("/consent") for page in browser.pages)
     assert await Consent.all().count() == 0
+
+
+async def test_consent_is_bound_to_the_session_that_gave_it(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """A flow consented in one browser, left unfinished, cannot be finished in another's."""
+    await register(client, email="mallory@example.com")
+    await register(client)
+    rp = await register_client(name="Malicious App")
+    bystander = await register_client(name="Unrelated App", first_party=True)
+    async with Browser.open(server.url) as attacker, _signed_in(server, bystander) as browser:
+        page = await attacker.authorize(auth_params(rp))
+        page = await attacker.submit_login(page, "mallory@example.com", PASSWORD)
+        assert is_consent_page(page)
+        flow = flow_of(page.text)
+        consented = await attacker.http.post(
+            "/consent", data={"flow": flow, "csrf": csrf_of(page.text), "decision": "allow"}
+        )
+        assert consented.status_code == 303  # not followed: the flow stays open
+        response = await browser.follow(await browser.http.get(f"/authorize/resume?flow={flow}"))
+        assert is_consent_page(response), (response.status_code, response.headers)
+        assert await AuthorizationCode.filter(client_id=rp.client_id).count() == 0
 
 
 # --- PKCE at the authorization endpoint ------------------------------------------------------
