@@ -252,5 +252,6 @@ class Mailer:
             task.cancel()
             if kind is not None:
                 MAIL_FAILURES.labels(kind=kind.value).inc()
+        await asyncio.gather(*unfinished, return_exceptions=True)
         if unfinished:
             log.warning("mails abandoned at shutdown", extra={"count": len(unfinished)})
