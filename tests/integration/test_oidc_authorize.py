@@ -211,6 +211,23 @@ async def test_form_post_error_response(server: Server, client: httpx.AsyncClien
     assert fields["iss"] == server.url
 
 
+async def test_reflected_values_are_escaped(server: Server, client: httpx.AsyncClient) -> None:
+    await register(client)
+    rp = await register_client()
+    evil = '"><script>alert(1)</script>'
+    async with Browser.open(server.url) as browser:
+        login = await browser.authorize(auth_params(rp, login_hint=evil))
+        assert is_login_page(login)
+        assert "<script>alert(1)" not in login.text
+        params = auth_params(rp, response_mode="form_post", state=evil)
+        response = await browser.authorize(params)
+        response = await browser.submit_login(response, EMAIL, PASSWORD)
+        response = await browser.submit_consent(response)
+    assert response.status_code == 200
+    assert "<script>alert(1)" not in response.text
+    assert hidden_fields(response.text)["state"] == evil
+
+
 # --- prompt, max_age, hints ------------------------------------------------------------------
 
 
