@@ -4,6 +4,7 @@ with `state` and `iss` (RFC 9207), and no redirect at all where it is not safe (
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from tests.oidc import (
     Browser,
     RegisteredClient,
     auth_params,
+    bearer,
     csrf_of,
     decode_jwt,
     flow_of,
@@ -96,6 +98,53 @@ async def test_profile_and_email_scopes_in_id_token(
     assert claims["email"] == EMAIL
     assert claims["email_verified"] is False
     assert "name" not in claims
+
+
+async def test_address_phone_and_all_scopes(server: Server, client: httpx.AsyncClient) -> None:
+    user = await register(client, username="ada")
+    address = {"street_address": "1 Main St", "locality": "Springfield", "country": "US"}
+    await User.filter(id=user["id"]).update(phone_number="+15555550100", address=address)
+    rp = await register_client()
+    everything = "openid profile email address phone"
+    async with Browser.open(server.url) as browser:
+        body, _ = await sign_in_for_tokens(browser, rp, EMAIL, PASSWORD, scope="openid address")
+        phone, _ = await sign_in_for_tokens(browser, rp, EMAIL, PASSWORD, scope="phone openid")
+        full, _ = await sign_in_for_tokens(browser, rp, EMAIL, PASSWORD, scope=everything)
+    keys = await key_set(client)
+    _, claims = decode_jwt(body["id_token"], keys)
+    assert claims["address"] == address
+    assert "phone_number" not in claims
+    _, claims = decode_jwt(phone["id_token"], keys)
+    assert claims["phone_number"] == "+15555550100"
+    assert claims["phone_number_verified"] is False
+    assert "address" not in claims
+    info = await client.get("/userinfo", headers=bearer(full["access_token"]))
+    assert info.status_code == 200
+    assert {
+        "sub",
+        "name",
+        "preferred_username",
+        "updated_at",
+        "email",
+        "email_verified",
+        "address",
+        "phone_number",
+        "phone_number_verified",
+    } <= set(info.json())
+
+
+async def test_claims_parameter_is_ignored(server: Server, client: httpx.AsyncClient) -> None:
+    """claims_parameter_supported is false: a claims request neither fails nor adds claims."""
+    await register(client)
+    rp = await register_client()
+    claims_request = json.dumps({"userinfo": {"name": {"essential": True}}})
+    async with Browser.open(server.url) as browser:
+        body, _ = await sign_in_for_tokens(
+            browser, rp, EMAIL, PASSWORD, scope="openid email", claims=claims_request
+        )
+    info = (await client.get("/userinfo", headers=bearer(body["access_token"]))).json()
+    assert "name" not in info
+    assert info["email"] == EMAIL
 
 
 async def test_parameter_order_does_not_matter(server: Server, client: httpx.AsyncClient) -> None:

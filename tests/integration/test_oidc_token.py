@@ -317,8 +317,14 @@ async def test_refresh_rotates(server: Server, client: httpx.AsyncClient) -> Non
     assert rotated["access_token"] != tokens["access_token"]
     assert rotated["scope"] == OFFLINE
     keys = await key_set(client)
+    _, original = decode_jwt(tokens["id_token"], keys)
     _, claims = decode_jwt(rotated["id_token"], keys)
+    # OIDC Core §12.2: same iss, sub, aud, azp and auth_time; a new iat; no nonce.
+    for name in ("iss", "sub", "aud", "azp", "auth_time", "sid"):
+        assert claims[name] == original[name], name
     assert claims["sub"] == user["id"]
+    assert claims["iat"] >= original["iat"]
+    assert "nonce" not in claims
     assert claims["at_hash"] == left_half_hash(rotated["access_token"])
     old = await RefreshToken.get(token_hash=token_hash(tokens["refresh_token"]))
     new = await RefreshToken.get(token_hash=token_hash(rotated["refresh_token"]))
