@@ -16,6 +16,8 @@ from provider.storage.models import Client
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 RESPONSE_MODES = ("query", "form_post")
 _CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
+# The nonce is stored with the code (authorization_codes.nonce); longer would fail the insert.
+MAX_NONCE_LENGTH = 512
 
 
 class PageError(Exception):
@@ -104,6 +106,8 @@ def validate_request(
     _pkce(request, client, params)
     _prompt_and_age(request, params)
     request.nonce = params.get("nonce")
+    if request.nonce is not None and len(request.nonce) > MAX_NONCE_LENGTH:
+        raise RedirectError(request, "invalid_request", "nonce is too long.")
     request.login_hint = params.get("login_hint")
     request.id_token_hint = params.get("id_token_hint")
     request.acr_values = params.get("acr_values", "").split()

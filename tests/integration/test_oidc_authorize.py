@@ -224,6 +224,19 @@ async def test_invalid_requests_redirect_with_error_state_and_iss(
     assert await AuthorizationCode.all().count() == 0
 
 
+async def test_nonce_length_limit(server: Server, client: httpx.AsyncClient) -> None:
+    """A nonce too long to store is refused up front, not a crash after the user signed in."""
+    await register(client)
+    rp = await register_client()
+    params = auth_params(rp, nonce="n" * 513)
+    response = await client.get("/authorize?" + urlencode(params))
+    _assert_error_redirect(response, rp, server, "invalid_request", params["state"])
+    async with Browser.open(server.url) as browser:
+        body, _ = await sign_in_for_tokens(browser, rp, EMAIL, PASSWORD, nonce="n" * 512)
+    _, claims = decode_jwt(body["id_token"], await key_set(client))
+    assert claims["nonce"] == "n" * 512
+
+
 async def test_form_post_response_mode(server: Server, client: httpx.AsyncClient) -> None:
     await register(client)
     rp = await register_client()
