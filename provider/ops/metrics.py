@@ -33,6 +33,12 @@ RATE_LIMIT_HITS = Counter("provider_rate_limit_hits_total", "Requests refused wi
 CACHE_FALLBACKS = Counter(
     "provider_cache_fallbacks_total", "Cache operations served from memory", ["operation"]
 )
+# Committed audit rows by event type: lockout and reuse-detection spikes are alerted on from it.
+AUDIT_EVENTS = Counter(
+    "provider_audit_events_total",
+    "Security events written to the audit trail",
+    ["event", "outcome"],
+)
 EVENTS_DROPPED = Counter("provider_events_dropped_total", "Pub/sub events that could not be sent")
 MAIL_SENT = Counter(
     "provider_mail_sent_total", "Mails handed to SMTP or written to the outbox", ["kind"]

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from provider.cache.events import EventPublisher
 from provider.context import Caller
+from provider.ops.metrics import AUDIT_EVENTS
 from provider.storage.models import AuditEvent
 
 
@@ -43,7 +44,7 @@ class UnitOfWork:
         details: dict[str, Any] | None = None,
     ) -> None:
         now = utcnow()
-        await AuditEvent.create(
+        row = await AuditEvent.create(
             created_at=now,
             event=event,
             outcome=outcome,
@@ -56,7 +57,9 @@ class UnitOfWork:
             details=details or {},
             using_db=self.conn,
         )
-        payload = {
+        # The fixed keys come first and win: a detail can never pass for the user or session.
+        payload: dict[str, Any] = {
+            "audit_id": row.id,
             "outcome": outcome,
             "user_id": str(user_id) if user_id else None,
             "session_id": str(session_id) if session_id else None,
@@ -64,8 +67,10 @@ class UnitOfWork:
             "ip": self.caller.ip,
             "request_id": self.caller.request_id,
             "time": now.isoformat(),
-            **(details or {}),
         }
+        payload.update(
+            {k: v for k, v in (details or {}).items() if k not in payload and k != "event"}
+        )
         self.events.append((event, payload))
 
 
@@ -75,6 +80,7 @@ async def unit_of_work(caller: Caller, publisher: EventPublisher) -> AsyncIterat
         work = UnitOfWork(conn=conn, caller=caller)
         yield work
     for event, payload in work.events:
+        AUDIT_EVENTS.labels(event=event, outcome=str(payload["outcome"])).inc()
         publisher.publish(event, payload)
     for callback in work.callbacks:
         callback()
