@@ -11,6 +11,7 @@ from pathlib import Path
 from sanic import Sanic
 from sanic_ext import Extend
 
+from provider.api import admin as api_admin
 from provider.api import (
     devices,
     email_resend,
@@ -73,6 +74,7 @@ BLUEPRINTS = (
     logout.bp,
     web_login.bp,
     web_consent.bp,
+    *api_admin.BLUEPRINTS,
     health.bp,
 )
 

@@ -1,0 +1,261 @@
+"""What an administrator may do to an account, each change audited in the caller's transaction.
+
+The JSON admin API and the hosted admin pages both call these functions, so a lock, a deletion or a
+role change is written (and audited) one way only. Every audit row names the target as `user_id`
+and the administrator as `details.admin_id`. An administrator cannot lock, delete, demote or force a
+reset on their own account: that keeps at least one administrator able to undo mistakes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from provider.config import Settings
+from provider.errors import ApiError
+from provider.sessions.service import revoke_user_sessions, session_is_live
+from provider.storage.models import ROLES, AuditEvent, BackupCode, Session, User
+from provider.storage.unit_of_work import UnitOfWork, utcnow
+
+# "Locked until further notice": far enough to mean forever, near enough for every database.
+LOCK_INDEFINITELY = timedelta(days=100 * 365)
+MAX_LOCK_SECONDS = 10 * 365 * 86_400
+# Not an Argon2 hash, so no password ever verifies against it: the user must reset it.
+UNUSABLE_PASSWORD = "!reset-required"
+STATUSES = ("active", "locked", "deleted", "unverified")
+SESSIONS_SHOWN = 50
+LOGINS_SHOWN = 10
+
+
+def user_status(user: User, now: datetime) -> str:
+    """One word for lists: deleted wins over locked, locked over unverified."""
+    if user.deleted_at is not None:
+        return "deleted"
+    if user.locked_until is not None and user.locked_until > now:
+        return "locked"
+    if user.email_verified_at is None:
+        return "unverified"
+    return "active"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def admin_user_view(user: User, now: datetime) -> dict[str, Any]:
+    """What an administrator sees of an account (never a hash or a secret)."""
+    remaining = user.locked_until - now if user.locked_until is not None else None
+    locked = remaining is not None and remaining.total_seconds() > 0
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "username": user.username,
+        "name": user.name,
+        "role": user.role,
+        "status": user_status(user, now),
+        "email_verified": user.email_verified_at is not None,
+        "email_verified_at": _iso(user.email_verified_at),
+        "locked": locked,
+        "locked_until": _iso(user.locked_until) if locked else None,
+        "locked_indefinitely": remaining is not None and remaining > LOCK_INDEFINITELY / 2,
+        "deleted": user.deleted_at is not None,
+        "deleted_at": _iso(user.deleted_at),
+        "mfa_enabled": user.totp_enabled_at is not None,
+        "password_reset_required": user.password_hash == UNUSABLE_PASSWORD,
+        "created_at": user.created_at.isoformat(),
+        "updated_at": user.updated_at.isoformat(),
+    }
+
+
+def admin_session_view(session: Session, live: bool) -> dict[str, Any]:
+    return {
+        "id": str(session.id),
+        "live": live,
+        "ip": session.ip,
+        "user_agent": session.user_agent,
+        "amr": session.amr,
+        "created_at": session.created_at.isoformat(),
+        "last_active_at": session.last_active_at.isoformat(),
+        "expires_at": session.expires_at.isoformat(),
+        "revoked_at": _iso(session.revoked_at),
+        "revoked_reason": session.revoked_reason,
+        "compromised_at": _iso(session.compromised_at),
+    }
+
+
+def login_view(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "time": event.created_at.isoformat(),
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "client_id": event.client_id,
+        "session_id": str(event.session_id) if event.session_id else None,
+        "amr": event.details.get("amr"),
+    }
+
+
+async def user_detail(user: User, settings: Settings) -> dict[str, Any]:
+    """The account with its recent sessions, MFA state and last sign-ins (from the audit trail)."""
+    now = utcnow()
+    sessions = await Session.filter(user_id=user.id).order_by("-created_at").limit(SESSIONS_SHOWN)
+    logins = (
+        await AuditEvent.filter(user_id=user.id, event="user.login")
+        .order_by("-id")
+        .limit(LOGINS_SHOWN)
+    )
+    return {
+        "user": admin_user_view(user, now),
+        "mfa": {
+            "totp_enabled": user.totp_enabled_at is not None,
+            "totp_enabled_at": _iso(user.totp_enabled_at),
+            "backup_codes_left": await BackupCode.filter(user_id=user.id, used_at=None).count(),
+        },
+        "sessions": [
+            admin_session_view(session, session_is_live(session, settings, now))
+            for session in sessions
+        ],
+        "last_logins": [login_view(event) for event in logins],
+    }
+
+
+async def find_target(user_id: uuid.UUID) -> User:
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        raise ApiError(404, "not_found", "No such user.")
+    return user
+
+
+def _refuse_own_account(admin: User, target: User, action: str) -> None:
+    if admin.id == target.id:
+        raise ApiError(
+            409, "own_account", f"Administrators cannot {action} their own account here."
+        )
+
+
+async def _update(work: UnitOfWork, target: User, **changes: Any) -> None:
+    """Write `changes` (and updated_at) to the row and mirror them on `target`."""
+    changes["updated_at"] = utcnow()
+    await User.filter(id=target.id).using_db(work.conn).update(**changes)
+    for name, value in changes.items():
+        setattr(target, name, value)
+
+
+def _details(admin: User, **extra: Any) -> dict[str, Any]:
+    return {"admin_id": str(admin.id), **extra}
+
+
+async def set_role(work: UnitOfWork, admin: User, target: User, role: str) -> bool:
+    """Change the role; False when it already was `role`."""
+    if role not in ROLES:
+        raise ApiError(400, "invalid_request", f"role must be one of {', '.join(ROLES)}.")
+    if target.role == role:
+        return False
+    _refuse_own_account(admin, target, "change the role of")
+    previous = target.role
+    await _update(work, target, role=role)
+    await work.audit(
+        "admin.user_updated",
+        user_id=target.id,
+        details=_details(admin, changes={"role": {"from": previous, "to": role}}),
+    )
+    return True
+
+
+async def set_email_verified(work: UnitOfWork, admin: User, target: User, verified: bool) -> bool:
+    """Mark the address verified (now) or unverified; False when nothing changes."""
+    if (target.email_verified_at is not None) == verified:
+        return False
+    value = utcnow() if verified else None
+    await _update(work, target, email_verified_at=value)
+    await work.audit(
+        "admin.user_updated",
+        user_id=target.id,
+        details=_details(admin, changes={"email_verified": verified}),
+    )
+    return True
+
+
+async def lock_user(work: UnitOfWork, admin: User, target: User, seconds: int | None = None) -> int:
+    """Lock the account (for `seconds`, else indefinitely) and end its sessions; how many."""
+    _refuse_own_account(admin, target, "lock")
+    now = utcnow()
+    until = now + (timedelta(seconds=seconds) if seconds else LOCK_INDEFINITELY)
+    await _update(work, target, locked_until=until)
+    # A lock that left the sessions alive would not stop someone already signed in.
+    revoked = await revoke_user_sessions(work, target.id, reason="admin_locked")
+    await work.audit(
+        "admin.user_locked",
+        user_id=target.id,
+        details=_details(
+            admin, until=until.isoformat(), indefinite=seconds is None, sessions_revoked=revoked
+        ),
+    )
+    return revoked
+
+
+async def unlock_user(work: UnitOfWork, admin: User, target: User) -> bool:
+    """Lift a lock (an administrator's or the failed-login lockout); False if none was set."""
+    if target.locked_until is None:
+        return False
+    await _update(work, target, locked_until=None)
+    await work.audit("admin.user_unlocked", user_id=target.id, details=_details(admin))
+    return True
+
+
+async def revoke_sessions(work: UnitOfWork, admin: User, target: User) -> int:
+    revoked = await revoke_user_sessions(work, target.id, reason="admin_revoked")
+    await work.audit(
+        "admin.sessions_revoked", user_id=target.id, details=_details(admin, count=revoked)
+    )
+    return revoked
+
+
+async def force_password_reset(work: UnitOfWork, admin: User, target: User) -> int:
+    """End every session and make the password unusable; the user must reset it by mail."""
+    _refuse_own_account(admin, target, "force a password reset on")
+    if target.deleted_at is not None:
+        raise ApiError(409, "user_deleted", "The account is deleted; restore it first.")
+    await _update(work, target, password_hash=UNUSABLE_PASSWORD)
+    revoked = await revoke_user_sessions(work, target.id, reason="admin_password_reset")
+    await work.audit(
+        "admin.password_reset_forced",
+        user_id=target.id,
+        details=_details(admin, sessions_revoked=revoked),
+    )
+    return revoked
+
+
+async def delete_user(work: UnitOfWork, admin: User, target: User) -> int:
+    """Soft delete: the row stays for the audit trail; every session ends at once.
+
+    A conditional update, so of two concurrent deletions exactly one succeeds and is audited.
+    """
+    _refuse_own_account(admin, target, "delete")
+    now = utcnow()
+    changed = (
+        await User.filter(id=target.id, deleted_at__isnull=True)
+        .using_db(work.conn)
+        .update(deleted_at=now, updated_at=now)
+    )
+    if not changed:
+        raise ApiError(409, "already_deleted", "The account is already deleted.")
+    target.deleted_at = now
+    revoked = await revoke_user_sessions(work, target.id, reason="admin_deleted")
+    await work.audit(
+        "admin.user_deleted", user_id=target.id, details=_details(admin, sessions_revoked=revoked)
+    )
+    return revoked
+
+
+async def restore_user(work: UnitOfWork, admin: User, target: User) -> None:
+    now = utcnow()
+    changed = (
+        await User.filter(id=target.id, deleted_at__isnull=False)
+        .using_db(work.conn)
+        .update(deleted_at=None, updated_at=now)
+    )
+    if not changed:
+        raise ApiError(409, "not_deleted", "The account is not deleted.")
+    target.deleted_at = None
+    await work.audit("admin.user_restored", user_id=target.id, details=_details(admin))

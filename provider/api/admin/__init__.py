@@ -1,0 +1,7 @@
+"""The admin API (/v1/admin/…): users, user actions, clients, audit trail, stats."""
+
+from __future__ import annotations
+
+from provider.api.admin import audit, clients, stats, user_actions, users
+
+BLUEPRINTS = (users.bp, user_actions.bp, clients.bp, audit.bp, stats.bp)

@@ -1,0 +1,79 @@
+"""GET /v1/admin/stats: daily counts of the last days (UTC), computed from the audit trail.
+
+Each day is a half-open range [00:00, next 00:00) in UTC, counted with GROUP BY and
+COUNT(DISTINCT) in the database, so the same code works on PostgreSQL and SQLite.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+from tortoise.functions import Count
+
+from provider.api.admin.params import invalid, query_of
+from provider.api.admin.roles import READERS, require_role
+from provider.api.common import ok
+from provider.storage.models import AuditEvent
+from provider.storage.unit_of_work import utcnow
+
+bp = Blueprint("api_admin_stats", url_prefix="/v1/admin")
+
+# Metric name → the audit event it counts.
+COUNTED = {
+    "sign_ups": "user.registered",
+    "logins": "user.login",
+    "failed_logins": "user.login_failed",
+    "lockouts": "user.locked",
+    "token_refreshes": "token.refreshed",
+    "reuse_detections": "token.reuse_detected",
+}
+# A user is active on a day when they signed in or refreshed a token that day.
+ACTIVITY = ("user.login", "token.refreshed")
+DEFAULT_DAYS = 7
+MAX_DAYS = 31
+
+
+async def day_stats(day: date) -> dict[str, Any]:
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    window = AuditEvent.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
+    counts: dict[str, int] = {
+        row["event"]: int(row["n"])
+        for row in await window.filter(event__in=list(COUNTED.values()))
+        .annotate(n=Count("id"))
+        .group_by("event")
+        .values("event", "n")
+    }
+    active = (
+        await window.filter(event__in=ACTIVITY, user_id__isnull=False)
+        .annotate(n=Count("user_id", distinct=True))
+        .values("n")
+    )
+    stats: dict[str, Any] = {"date": day.isoformat()}
+    stats.update({name: counts.get(event, 0) for name, event in COUNTED.items()})
+    stats["active_users"] = int(active[0]["n"]) if active else 0
+    return stats
+
+
+@bp.get("/stats")
+@openapi.tag("admin")
+@openapi.summary("Per-day sign-ups, logins, failures, lockouts, active users, refreshes, reuse")
+@openapi.description(
+    "The last `days` (default 7, at most 31) UTC dates, oldest first, today included. "
+    "`active_users` counts distinct users with a login or a token refresh that day."
+)
+@openapi.secured("bearer")
+@openapi.response(200, description='{"days": [{"date", "sign_ups", ...}], "totals": {...}}')
+async def stats(request: Request) -> HTTPResponse:
+    await require_role(request, *READERS)
+    params = query_of(request, {"days"})
+    text = params.get("days", str(DEFAULT_DAYS))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
+        raise invalid("days", f"must be an integer from 1 to {MAX_DAYS}")
+    today = utcnow().date()
+    days = [await day_stats(today - timedelta(days=n)) for n in range(int(text) - 1, -1, -1)]
+    totals = {name: sum(day[name] for day in days) for name in COUNTED}
+    return ok({"days": days, "totals": totals})

@@ -1,0 +1,85 @@
+"""Actions on one account: revoke sessions, force a password reset, delete, restore (admin)."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts import administration
+from provider.accounts.password_reset import request_password_reset
+from provider.api.admin.params import optional_body, path_uuid
+from provider.api.admin.roles import ADMIN, require_role
+from provider.api.common import StrictBody, caller_of, ok, services_of
+from provider.storage.unit_of_work import unit_of_work, utcnow
+
+bp = Blueprint("api_admin_user_actions", url_prefix="/v1/admin/users")
+
+
+class NoFields(StrictBody):
+    """These actions take no parameters: no body, or `{}`."""
+
+
+@bp.post("/<user_id:str>/revoke-sessions")
+@openapi.tag("admin")
+@openapi.summary("End every session and refresh-token family of the user (admin)")
+@openapi.secured("bearer")
+@openapi.response(200, description='{"revoked": n}')
+async def revoke_sessions(request: Request, user_id: str) -> HTTPResponse:
+    auth = await require_role(request, *ADMIN)
+    optional_body(request, NoFields)
+    target = await administration.find_target(path_uuid(user_id))
+    async with unit_of_work(caller_of(request), services_of(request).events) as work:
+        revoked = await administration.revoke_sessions(work, auth.user, target)
+    return ok({"revoked": revoked})
+
+
+@bp.post("/<user_id:str>/force-password-reset")
+@openapi.tag("admin")
+@openapi.summary("End every session and require a new password (admin)")
+@openapi.description(
+    "The current password stops working at once; the user is mailed a reset link and can "
+    "also ask for one with forgot-password."
+)
+@openapi.secured("bearer")
+@openapi.response(200, description='{"revoked": n, "reset_mail": true}')
+async def force_password_reset(request: Request, user_id: str) -> HTTPResponse:
+    auth = await require_role(request, *ADMIN)
+    optional_body(request, NoFields)
+    target = await administration.find_target(path_uuid(user_id))
+    services = services_of(request)
+    caller = caller_of(request)
+    async with unit_of_work(caller, services.events) as work:
+        revoked = await administration.force_password_reset(work, auth.user, target)
+    await request_password_reset(services, caller, target.email)
+    return ok({"revoked": revoked, "reset_mail": True})
+
+
+@bp.delete("/<user_id:str>")
+@openapi.tag("admin")
+@openapi.summary("Soft-delete the user; every session ends at once (admin)")
+@openapi.secured("bearer")
+@openapi.response(200, description='{"deleted": true, "revoked": n}')
+@openapi.response(409, description="already_deleted, own_account")
+async def delete_user(request: Request, user_id: str) -> HTTPResponse:
+    auth = await require_role(request, *ADMIN)
+    optional_body(request, NoFields)
+    target = await administration.find_target(path_uuid(user_id))
+    async with unit_of_work(caller_of(request), services_of(request).events) as work:
+        revoked = await administration.delete_user(work, auth.user, target)
+    return ok({"deleted": True, "revoked": revoked})
+
+
+@bp.post("/<user_id:str>/restore")
+@openapi.tag("admin")
+@openapi.summary("Undo a soft delete (admin)")
+@openapi.secured("bearer")
+@openapi.response(200, description='{"user": {...}}')
+@openapi.response(409, description="not_deleted")
+async def restore_user(request: Request, user_id: str) -> HTTPResponse:
+    auth = await require_role(request, *ADMIN)
+    optional_body(request, NoFields)
+    target = await administration.find_target(path_uuid(user_id))
+    async with unit_of_work(caller_of(request), services_of(request).events) as work:
+        await administration.restore_user(work, auth.user, target)
+    return ok({"user": administration.admin_user_view(target, utcnow())})
