@@ -44,6 +44,7 @@ from provider.ops.logging import configure_logging
 from provider.ops.maintenance import key_reload_loop, purge_loop, reload_keys
 from provider.ops.middleware import install_middleware
 from provider.storage.db import close_database, open_database
+from provider.web import admin as web_admin
 from provider.web import consent as web_consent
 from provider.web import login as web_login
 
@@ -75,6 +76,7 @@ BLUEPRINTS = (
     web_login.bp,
     web_consent.bp,
     *api_admin.BLUEPRINTS,
+    web_admin.bp,
     health.bp,
 )
 

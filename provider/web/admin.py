@@ -1,0 +1,242 @@
+"""The hosted admin pages: /admin (users), /admin/users/{id}, /admin/clients, /admin/audit.
+
+Server-rendered, no JavaScript, CSRF on every form that changes something. A browser session
+(the hosted login's cookie, `/login?next=/admin`) of an admin or an auditor is required; auditors
+see the same pages without action buttons and their POSTs are refused with 403. Every action calls
+provider.accounts.administration, as the JSON admin API does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+
+from provider.accounts import administration
+from provider.accounts.password_reset import request_password_reset
+from provider.api.admin.audit import audit_page, event_view, export_csv
+from provider.api.admin.clients import client_view, clients_page
+from provider.api.admin.params import path_uuid, query_of
+from provider.api.admin.roles import ADMIN, READERS, audit_forbidden
+from provider.api.admin.users import LIST_PARAMS, users_page
+from provider.api.common import caller_of, services_of
+from provider.errors import ApiError, OAuthError
+from provider.oauth.params import form_params
+from provider.storage.models import User
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
+from provider.web.cookies import browser_session
+from provider.web.csrf import verify_csrf
+from provider.web.render import error_page, page
+
+bp = Blueprint("web_admin")
+
+FORBIDDEN = "Your account does not have access to this page."
+PAGE_SIZE = 50
+AUDIT_FILTERS = {"user_id", "client_id", "event", "outcome", "ip", "from", "to", "cursor"}
+
+Action = Callable[[UnitOfWork, User, User], Awaitable[object]]
+
+
+async def _verify(work: UnitOfWork, admin: User, target: User) -> object:
+    return await administration.set_email_verified(work, admin, target, True)
+
+
+ACTIONS: dict[str, tuple[Action, str]] = {
+    "lock": (administration.lock_user, "Account locked; its sessions ended."),
+    "unlock": (administration.unlock_user, "Account unlocked."),
+    "revoke-sessions": (administration.revoke_sessions, "Every session ended."),
+    "delete": (administration.delete_user, "Account deleted; its sessions ended."),
+    "restore": (administration.restore_user, "Account restored."),
+    "verify": (_verify, "Email address marked as verified."),
+    "force-password-reset": (
+        administration.force_password_reset,
+        "Sessions ended; the user must reset their password.",
+    ),
+}
+
+
+class Refused(Exception):
+    """Stop the handler with this response (sign in first, or not allowed)."""
+
+    def __init__(self, response: HTTPResponse) -> None:
+        super().__init__("refused")
+        self.response = response
+
+
+async def _viewer(request: Request, roles: tuple[str, ...]) -> User:
+    """The signed-in user if their role is in `roles`; otherwise `Refused` with the answer."""
+    services = services_of(request)
+    session = await browser_session(request, services.settings)
+    if session is None:
+        target = request.path if request.method == "GET" else "/admin"
+        if request.method == "GET" and request.query_string:
+            target += "?" + request.query_string
+        raise Refused(redirect("/login?" + urlencode({"next": target}), status=303))
+    user = session.user
+    if user.role not in roles:
+        await audit_forbidden(
+            services, caller_of(request), user, session, request.method, request.path
+        )
+        raise Refused(await error_page(request, FORBIDDEN, status=403, title="Not allowed"))
+    return user
+
+
+async def _render(
+    request: Request, template: str, viewer: User, context: dict[str, Any], status: int = 200
+) -> HTTPResponse:
+    return await page(
+        request,
+        template,
+        {
+            "wide": True,
+            "viewer": viewer,
+            "can_act": viewer.role in ADMIN,
+            **context,
+        },
+        status=status,
+    )
+
+
+async def _guarded(
+    request: Request, roles: tuple[str, ...], build: Callable[[User], Awaitable[HTTPResponse]]
+) -> HTTPResponse:
+    """Run `build` for an allowed viewer; bad input becomes an error page, never a 500."""
+    try:
+        viewer = await _viewer(request, roles)
+        return await build(viewer)
+    except Refused as refused:
+        return refused.response
+    except ApiError as exc:
+        return await error_page(request, exc.message, status=exc.status)
+    except OAuthError as exc:
+        return await error_page(request, exc.description or exc.error, status=exc.status)
+
+
+@bp.get("/admin")
+async def users(request: Request) -> HTTPResponse:
+    async def build(viewer: User) -> HTTPResponse:
+        params = query_of(request, LIST_PARAMS)
+        params.setdefault("limit", str(PAGE_SIZE))
+        now = utcnow()
+        found, next_cursor = await users_page(params, now)
+        next_url = None
+        if next_cursor:
+            next_url = "/admin?" + urlencode({**params, "cursor": next_cursor})
+        return await _render(
+            request,
+            "admin/users.html",
+            viewer,
+            {
+                "users": [administration.admin_user_view(user, now) for user in found],
+                "q": params.get("q", ""),
+                "status": params.get("status", ""),
+                "role": params.get("role", ""),
+                "statuses": administration.STATUSES,
+                "next_url": next_url,
+            },
+        )
+
+    return await _guarded(request, READERS, build)
+
+
+@bp.get("/admin/users/<user_id:str>")
+async def user_detail(request: Request, user_id: str) -> HTTPResponse:
+    async def build(viewer: User) -> HTTPResponse:
+        target = await administration.find_target(path_uuid(user_id))
+        detail = await administration.user_detail(target, services_of(request).settings)
+        return await _render(
+            request,
+            "admin/user.html",
+            viewer,
+            {
+                **detail,
+                "notice": action_notice(request.args.get("done")),
+                "is_self": target.id == viewer.id,
+            },
+        )
+
+    return await _guarded(request, READERS, build)
+
+
+@bp.post("/admin/users/<user_id:str>/<action:str>")
+async def user_action(request: Request, user_id: str, action: str) -> HTTPResponse:
+    services = services_of(request)
+
+    async def build(viewer: User) -> HTTPResponse:
+        verify_csrf(request, services.settings, form_params(request).get("csrf"))
+        if action not in ACTIONS:
+            raise ApiError(404, "not_found", "No such action.")
+        target = await administration.find_target(path_uuid(user_id))
+        run, _ = ACTIONS[action]
+        caller = caller_of(request)
+        async with unit_of_work(caller, services.events) as work:
+            await run(work, viewer, target)
+        if action == "force-password-reset":
+            await request_password_reset(services, caller, target.email)
+        return redirect(f"/admin/users/{target.id}?done={action}", status=303)
+
+    return await _guarded(request, ADMIN, build)
+
+
+@bp.get("/admin/clients")
+async def clients(request: Request) -> HTTPResponse:
+    async def build(viewer: User) -> HTTPResponse:
+        params = query_of(request, {"cursor"})
+        params["limit"] = str(PAGE_SIZE)
+        found, next_cursor = await clients_page(params)
+        return await _render(
+            request,
+            "admin/clients.html",
+            viewer,
+            {
+                "clients": [client_view(client) for client in found],
+                "next_url": "/admin/clients?" + urlencode({"cursor": next_cursor})
+                if next_cursor
+                else None,
+            },
+        )
+
+    return await _guarded(request, READERS, build)
+
+
+@bp.get("/admin/audit")
+async def audit(request: Request) -> HTTPResponse:
+    async def build(viewer: User) -> HTTPResponse:
+        params = query_of(request, AUDIT_FILTERS)
+        events, next_cursor = await audit_page(params, PAGE_SIZE)
+        filters = {name: value for name, value in params.items() if name != "cursor"}
+        return await _render(
+            request,
+            "admin/audit.html",
+            viewer,
+            {
+                "events": [event_view(event) for event in events],
+                "filters": filters,
+                "csv_url": "/admin/audit.csv?" + urlencode(filters),
+                "next_url": "/admin/audit?" + urlencode({**filters, "cursor": next_cursor})
+                if next_cursor
+                else None,
+            },
+        )
+
+    return await _guarded(request, READERS, build)
+
+
+@bp.get("/admin/audit.csv")
+async def audit_csv(request: Request) -> HTTPResponse | None:
+    try:
+        await _viewer(request, READERS)
+        # Filters are checked before the first byte is sent, so a bad one is still a page.
+        await export_csv(request, query_of(request, AUDIT_FILTERS - {"cursor"}))
+    except Refused as refused:
+        return refused.response
+    except ApiError as exc:
+        return await error_page(request, exc.message, status=exc.status)
+    return None
+
+
+def action_notice(action: str | None) -> str | None:
+    return ACTIONS[action][1] if action in ACTIONS else None
