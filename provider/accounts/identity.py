@@ -25,3 +25,14 @@ def normalize_username(value: str) -> str | None:
     if not _USERNAME.match(username):
         return None
     return username
+
+
+def identifier_key(value: str) -> str:
+    """One spelling per account of what is typed at login, for counting attempts per account.
+
+    The normal email or username when the text is one (as the lookup sees it), else the trimmed,
+    NFKC, lower-cased text: " Ada@Example.com" and "ada@example.com" are the same account.
+    """
+    text = unicodedata.normalize("NFKC", value).strip().lower()
+    normal = normalize_email(text) if "@" in text else normalize_username(text)
+    return normal or text

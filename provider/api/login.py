@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.authentication import authenticate_password
+from provider.accounts.identity import identifier_key
 from provider.accounts.login import AMR_PASSWORD, finish_login, start_mfa_challenge
 from provider.accounts.mfa import METHODS, mfa_enabled
 from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
@@ -46,9 +45,7 @@ async def login(request: Request) -> HTTPResponse:
         services.cache, Limit("login_ip", settings.ratelimit_login_per_ip, window), caller.ip
     )
     body = parse_body(request, LoginBody)
-    account_key = keyed_hash(
-        settings.secret, unicodedata.normalize("NFKC", body.identifier).lower()
-    )
+    account_key = keyed_hash(settings.secret, identifier_key(body.identifier))
     await enforce(
         services.cache,
         Limit("login_account", settings.ratelimit_login_per_account, window),

@@ -72,6 +72,25 @@ async def test_login_is_limited_per_account(server_with) -> None:
         assert await _metric(http, "login_account") == 1
 
 
+async def test_the_account_limit_counts_every_spelling_of_an_identifier(server_with) -> None:
+    """Spaces, case and NFKC variants reach the same account, so they share its budget."""
+    server: Server = await server_with(
+        ratelimit_login_per_account="3", ratelimit_login_per_ip="1000"
+    )
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        await register(http, username="ada")
+        for identifier in (" ada@example.com", "ada@example.com\t", "\uff41da@example.com"):
+            await login(http, identifier)
+        for identifier in ("  ada@example.com  ", "ADA@EXAMPLE.COM "):
+            response = await http.post(LOGIN, json={"identifier": identifier, "password": PASSWORD})
+            assert_rate_limited(response, 3)
+        # The username is counted by its own normal form.
+        for identifier in ("ada", " ADA", "Ada "):
+            await login(http, identifier)
+        response = await http.post(LOGIN, json={"identifier": " ada ", "password": PASSWORD})
+        assert_rate_limited(response, 3)
+
+
 async def test_register_is_limited_per_ip(server_with) -> None:
     server: Server = await server_with(ratelimit_register_per_ip="2")
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provider.accounts.identity import normalize_email, normalize_username
+from provider.accounts.identity import identifier_key, normalize_email, normalize_username
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,19 @@ def test_usernames_are_normalised(typed: str, normal: str) -> None:
 )
 def test_invalid_usernames_are_refused(typed: str) -> None:
     assert normalize_username(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("ada@example.com", "ada@example.com"),
+        ("  ADA@Example.com\t", "ada@example.com"),
+        ("\uff41da@example.com", "ada@example.com"),
+        ("Ada", "ada"),
+        (" ada ", "ada"),
+        ("Not A Username!", "not a username!"),
+        ("broken@", "broken@"),
+    ],
+)
+def test_identifier_keys_give_one_spelling_per_account(typed: str, key: str) -> None:
+    assert identifier_key(typed) == key
