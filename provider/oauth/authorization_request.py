@@ -10,6 +10,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from provider.oauth.clients import find_client
 from provider.oauth.scopes import parse_scope
 from provider.storage.models import Client
 
@@ -63,7 +64,7 @@ async def load_client_and_redirect(params: dict[str, str]) -> tuple[Client, str]
     client_id = params.get("client_id")
     if not client_id:
         raise PageError("The application did not identify itself (client_id is missing).")
-    client = await Client.get_or_none(id=client_id)
+    client = await find_client(client_id)
     if client is None or client.disabled:
         raise PageError("This application is not known to us.")
     if "authorization_code" not in client.grant_types:

@@ -23,7 +23,7 @@ from sanic import Request
 from provider.cache.base import Cache
 from provider.context import Services
 from provider.errors import OAuthError
-from provider.oauth.clients import secret_matches
+from provider.oauth.clients import find_client, secret_matches
 from provider.storage.models import Client
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -80,7 +80,7 @@ async def authenticate_client(
             raise invalid_client(True, "client_id does not match the credentials.")
     else:
         client_id = params.get("client_id", "")
-    client = await Client.get_or_none(id=client_id) if client_id else None
+    client = await find_client(client_id)
     if client is None or client.disabled or client.token_endpoint_auth_method != method:
         raise invalid_client(basic is not None)
     settings = services.settings

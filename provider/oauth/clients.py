@@ -16,6 +16,7 @@ from provider.storage.unit_of_work import utcnow
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 SIGNING_ALGS = ("RS256", "ES256", "Ed25519")
+MAX_CLIENT_ID_LENGTH = 128  # the clients.id column
 
 
 class ClientSpecError(ValueError):
@@ -100,6 +101,14 @@ async def create_client(spec: ClientSpec, secret_key: bytes) -> tuple[Client, st
         first_party=spec.first_party,
     )
     return client, secret
+
+
+async def find_client(client_id: str | None) -> Client | None:
+    """The client with this id, or None. A presented id longer than the column is simply unknown
+    (the ORM would raise a validation error on the lookup, a 500 instead of a clean refusal)."""
+    if not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH:
+        return None
+    return await Client.get_or_none(id=client_id)
 
 
 def keyed_hash_full(secret_key: bytes, value: str) -> str:

@@ -9,6 +9,7 @@ from sanic.response import HTTPResponse, redirect
 
 from provider.api.common import caller_of, services_of
 from provider.errors import OAuthError
+from provider.oauth.clients import find_client
 from provider.oauth.id_token import read_id_token_hint
 from provider.oauth.params import form_params, query_params
 from provider.sessions.service import revoke_session
@@ -43,7 +44,7 @@ async def _client_and_target(
         if client_id and client_id != hinted:
             raise LogoutRefused("The sign-out request names two different applications.")
         client_id = hinted
-    client = await Client.get_or_none(id=client_id) if client_id else None
+    client = await find_client(client_id)
     target = params.get("post_logout_redirect_uri")
     # RP-Initiated Logout §3: redirect only to a URI registered for that very client.
     if target is not None and (client is None or target not in client.post_logout_redirect_uris):

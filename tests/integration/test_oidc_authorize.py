@@ -572,8 +572,9 @@ async def test_unknown_or_disabled_client_gets_an_error_page(
     server: Server, client: httpx.AsyncClient
 ) -> None:
     rp = await register_client()
-    unknown = auth_params(RegisteredClient("no-such-client", None))
-    _assert_error_page(await client.get("/authorize?" + urlencode(unknown)))
+    for client_id in ("no-such-client", "x" * 200):
+        unknown = auth_params(RegisteredClient(client_id, None))
+        _assert_error_page(await client.get("/authorize?" + urlencode(unknown)))
     missing = auth_params(rp)
     missing.pop("client_id")
     _assert_error_page(await client.get("/authorize?" + urlencode(missing)))

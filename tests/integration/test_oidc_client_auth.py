@@ -126,6 +126,12 @@ async def test_unknown_and_mismatched_client_ids(server: Server, client: httpx.A
         "/token", data=CLIENT_CREDENTIALS, auth=httpx.BasicAuth("no-such-client", rp.secret)
     )
     _assert_invalid_client(unknown, basic=True)
+    too_long = await client.post(
+        "/token", data=CLIENT_CREDENTIALS, auth=httpx.BasicAuth("x" * 200, rp.secret)
+    )
+    _assert_invalid_client(too_long, basic=True)
+    too_long = await client.post("/token", data={**CLIENT_CREDENTIALS, "client_id": "x" * 200})
+    _assert_invalid_client(too_long, basic=False)
     other = await _service()
     mismatch = await client.post(
         "/token", data={**CLIENT_CREDENTIALS, "client_id": other.client_id}, auth=rp.basic()

@@ -181,6 +181,7 @@ async def test_unregistered_post_logout_redirect_uri(
             {"client_id": other.client_id, "post_logout_redirect_uri": LOGOUT_URI},
             # Nobody to vouch for the address.
             {"post_logout_redirect_uri": LOGOUT_URI},
+            {"client_id": "x" * 200, "post_logout_redirect_uri": LOGOUT_URI},
             # Two different clients named at once.
             {"id_token_hint": hint, "client_id": other.client_id},
             # A hint we did not sign.
