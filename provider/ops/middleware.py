@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import re
 import time
@@ -20,6 +22,10 @@ access_log = logging.getLogger("provider.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _CORS_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 _CORS_HEADERS = "Authorization, Content-Type, X-Request-ID"
+_STRICT_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# The API docs page (sanic-ext's Swagger UI) loads its assets from this CDN.
+_DOCS_ASSETS = "https://cdnjs.cloudflare.com"
+_INLINE_BLOCK = re.compile(rb"<(script|style)>(.*?)</\1>", re.S)
 
 
 def install_middleware(app: App, settings: Settings) -> None:
@@ -67,9 +73,33 @@ def _security_headers(request: Request, response: BaseHTTPResponse) -> None:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    headers.setdefault("Content-Security-Policy", _content_security_policy(request, response))
     if request.scheme == "https":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+def _content_security_policy(request: Request, response: BaseHTTPResponse) -> str:
+    """Nothing may load anywhere, except what the HTML pages of the API docs need to render."""
+    docs_prefix = str(request.app.config.get("OAS_URL_PREFIX", "/docs")).rstrip("/")
+    is_html = (response.content_type or "").startswith("text/html")
+    if not (is_html and request.path.startswith(docs_prefix) and response.body):
+        return _STRICT_POLICY
+    inline: dict[bytes, list[str]] = {b"script": [], b"style": []}
+    for kind, content in _INLINE_BLOCK.findall(response.body):
+        digest = base64.b64encode(hashlib.sha256(content).digest()).decode()
+        inline[kind].append(f"'sha256-{digest}'")
+    return "; ".join(
+        [
+            "default-src 'none'",
+            " ".join(["script-src", _DOCS_ASSETS, *inline[b"script"]]),
+            " ".join(["style-src", _DOCS_ASSETS, *inline[b"style"]]),
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def _observe(request: Request, response: BaseHTTPResponse) -> None:

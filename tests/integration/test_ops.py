@@ -147,9 +147,18 @@ async def test_openapi_document_lists_the_account_api(client: httpx.AsyncClient)
         assert path in paths, sorted(paths)
     login_schema = json.dumps(document["paths"]["/v1/auth/sessions"]["post"])
     assert "identifier" in login_schema
+    assert response.headers["content-security-policy"] == (
+        "default-src 'none'; frame-ancestors 'none'"
+    )
     docs = await client.get("/docs")
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]
+    # The page may load its own assets (tests/e2e/test_docs_page.py), and nothing inline but
+    # its own blocks, pinned by hash.
+    policy = docs.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "'unsafe-inline'" not in policy
+    assert "'sha256-" in policy
 
 
 # --- request ids and headers ---------------------------------------------------------------------
