@@ -1,0 +1,6 @@
+"""Load benchmark of the provider's hot paths (`scripts/bench`; see README, "Benchmark").
+
+The provider runs in production mode on PostgreSQL and Redis, pinned to its own core(s); wrk and a
+small httpx login driver load it from another core; a bare Sanic JSON handler measured in the same
+run gives the framework ceiling the provider's figures are compared to.
+"""
