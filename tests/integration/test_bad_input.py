@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +150,26 @@ async def test_bad_bodies_are_refused_cleanly(
     assert seeded not in response.text
     if case.status == 400 and case.code is None:
         assert error["code"] in ("invalid_request", "invalid_json", "invalid_encoding")
+    assert await row_counts() == before
+
+
+@pytest.mark.parametrize("path", list(ENDPOINTS))
+async def test_a_chunked_body_above_the_limit_is_refused(
+    client: httpx.AsyncClient, seeded: str, path: str
+) -> None:
+    """No Content-Length to check up front: the limit holds while the body streams in."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"padding": "'
+        for _ in range(MAX_BODY // 4096 + 2):
+            yield b"z" * 4096
+        yield b'"}'
+
+    before = await row_counts()
+    response = await client.post(
+        path, content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert_error(response, 413, "payload_too_large")
     assert await row_counts() == before
 
 

@@ -54,6 +54,26 @@ async def test_login_is_limited_per_ip(server_with) -> None:
         assert await _metric(http, "login_ip") == 3
 
 
+async def test_forwarding_headers_do_not_buy_a_new_budget(server_with) -> None:
+    """Without PROVIDER_TRUST_PROXY, the client address is the socket's, whatever headers say."""
+    server: Server = await server_with(ratelimit_login_per_ip="3")
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        spoofed = [
+            {"X-Forwarded-For": "203.0.113.1"},
+            {"X-Real-IP": "203.0.113.2"},
+            {"Forwarded": "for=203.0.113.3"},
+            {"X-Forwarded-For": "203.0.113.4, 198.51.100.4"},
+        ]
+        statuses = []
+        for headers in spoofed:
+            response = await http.post(
+                LOGIN, json={"identifier": "x@example.com", "password": "x"}, headers=headers
+            )
+            statuses.append(response.status_code)
+        assert statuses[:3] == [401, 401, 401]
+        assert statuses[3] == 429
+
+
 async def test_login_is_limited_per_account(server_with) -> None:
     server: Server = await server_with(ratelimit_login_per_account="3")
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:

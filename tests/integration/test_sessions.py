@@ -111,6 +111,18 @@ async def test_sessions_list_the_users_devices(client: httpx.AsyncClient) -> Non
     assert [s["current"] for s in await _sessions(client, phone)] == [True, False]
 
 
+async def test_a_huge_user_agent_is_stored_truncated(client: httpx.AsyncClient) -> None:
+    await register(client)
+    user_agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0 " + "x" * 3000
+    tokens = await login(client, **{"User-Agent": user_agent})
+    row = await Session.get(id=tokens["session"]["id"])
+    assert row.user_agent == user_agent[:512]
+    assert tokens["session"]["device"] == "Firefox on Linux"
+    events = await AuditEvent.filter(session_id=row.id)
+    assert events
+    assert all(event.user_agent == user_agent[:512] for event in events)
+
+
 async def test_delete_one_session_signs_that_device_out(client: httpx.AsyncClient) -> None:
     user = await register(client)
     laptop = await login(client)
