@@ -580,6 +580,9 @@ async def test_unknown_or_disabled_client_gets_an_error_page(
     _assert_error_page(await client.get("/authorize?" + urlencode(missing)))
     await Client.filter(id=rp.client_id).update(disabled=True)
     _assert_error_page(await client.get("/authorize?" + urlencode(auth_params(rp))))
+    # A client that may not sign users in, even with a redirect URI on record.
+    service = await register_client(name="Service", grant_types=["client_credentials"])
+    _assert_error_page(await client.get("/authorize?" + urlencode(auth_params(service))))
 
 
 async def test_repeated_parameter_gets_an_error_page(
