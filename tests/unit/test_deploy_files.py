@@ -319,8 +319,17 @@ def test_provider_services_serve_on_the_port_caddy_and_the_health_check_use(
         assert service["depends_on"]["redis"]["condition"] == "service_healthy"
         assert service["env_file"] == ".env"
     assert len(upstreams) == len(PROVIDER_SERVICES)
-    published = [name for name, service in services.items() if "ports" in service]
+    # Only Caddy is reachable from outside; the `monitoring` profile listens on loopback only.
+    monitoring = {
+        name for name, service in services.items() if "monitoring" in service.get("profiles", [])
+    }
+    published = [
+        name for name, service in services.items() if "ports" in service and name not in monitoring
+    ]
     assert published == ["caddy"]
+    for name in monitoring:
+        for port in services[name].get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name}: {port} is not loopback-only"
 
 
 def test_migrate_applies_migrations_and_creates_the_first_key(services: dict[str, Any]) -> None:

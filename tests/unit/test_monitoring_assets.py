@@ -195,3 +195,41 @@ def test_promtool_accepts_the_rules_and_their_unit_tests() -> None:
 @needs_promtool
 def test_promtool_accepts_the_config() -> None:
     _promtool("check", "config", "--syntax-only", "monitoring/prometheus.yml")
+
+
+def test_the_compose_monitoring_profile_matches_the_assets() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    prometheus, grafana = services["prometheus"], services["grafana"]
+    assert prometheus["profiles"] == ["monitoring"]
+    assert grafana["profiles"] == ["monitoring"]
+    assert "./monitoring:/etc/prometheus:ro" in prometheus["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    config = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
+    (job,) = config["scrape_configs"]
+    # The token file is the compose secret, and the targets are the provider instances.
+    (secret,) = prometheus["secrets"]
+    assert job["authorization"]["credentials_file"] == f"/run/secrets/{secret}"
+    assert compose["secrets"][secret] == {"environment": "PROVIDER_METRICS_TOKEN"}
+    instances = {
+        f"{name}:{service['expose'][0]}"
+        for name, service in services.items()
+        if service.get("command") == ["serve"]
+    }
+    assert set(job["static_configs"][0]["targets"]) == instances
+    assert set(prometheus["networks"]) & set(services["provider-1"]["networks"])
+    provisioning = yaml.safe_load(
+        (MONITORING / "grafana/provisioning/dashboards/provider.yml").read_text()
+    )
+    dashboards_dir = provisioning["providers"][0]["options"]["path"]
+    assert any(
+        volume.startswith("./monitoring/grafana/dashboard.json:" + dashboards_dir + "/")
+        for volume in grafana["volumes"]
+    )
+    datasource = yaml.safe_load(
+        (MONITORING / "grafana/provisioning/datasources/prometheus.yml").read_text()
+    )["datasources"][0]
+    dashboard = json.loads((MONITORING / "grafana" / "dashboard.json").read_text())
+    (variable,) = dashboard["templating"]["list"]
+    assert variable["current"]["value"] == datasource["uid"]
+    assert datasource["url"] == "http://prometheus:9090"
