@@ -36,6 +36,18 @@ async def authorize(request: Request) -> HTTPResponse:
         return await respond_error(
             request, exc.request, services.settings.issuer, exc.error, exc.description
         )
+    if "openid" in auth.scopes and client.id_token_signed_response_alg not in (
+        services.keystore.algorithms
+    ):
+        # No key can sign this client's ID tokens (an ES256 or Ed25519 client without such a
+        # key): RFC 6749 §4.1.2.1 server_error now, rather than a 500 after the user signed in.
+        return await respond_error(
+            request,
+            auth,
+            services.settings.issuer,
+            "server_error",
+            "The provider cannot sign ID tokens for this application.",
+        )
     flow = await new_flow(services.cache, auth)
     return await proceed(request, services, flow)
 

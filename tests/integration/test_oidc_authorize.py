@@ -585,6 +585,18 @@ async def test_unknown_or_disabled_client_gets_an_error_page(
     _assert_error_page(await client.get("/authorize?" + urlencode(auth_params(service))))
 
 
+async def test_id_token_alg_without_a_key_is_a_server_error(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """An ES256 client on a provider with RS256 keys only: told before anyone signs in."""
+    rp = await register_client(id_token_alg="ES256")
+    metadata = (await client.get("/.well-known/openid-configuration")).json()
+    assert "ES256" not in metadata["id_token_signing_alg_values_supported"]
+    params = auth_params(rp)
+    response = await client.get("/authorize?" + urlencode(params))
+    _assert_error_redirect(response, rp, server, "server_error", params["state"])
+
+
 async def test_repeated_parameter_gets_an_error_page(
     server: Server, client: httpx.AsyncClient
 ) -> None:
