@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_INSTALLED = os.path.exists(CHROMIUM)
 # Chromium's background services try to reach Google; this machine has no such network.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -24,7 +25,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 async def chromium() -> AsyncIterator[Browser]:
-    if not os.path.exists(CHROMIUM):
+    if not CHROMIUM_INSTALLED:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("chromium is not installed (apt-get install chromium)")
         pytest.skip("chromium is not installed")

@@ -81,7 +81,8 @@ async def test_authlib_client_through_hosted_pages(
         await page.click("#allow")
         callback = await catcher.next_url()
         returned = query_of(callback)
-        assert returned["state"] == state and returned["iss"] == server.url
+        assert returned["state"] == state
+        assert returned["iss"] == server.url
 
         token = await oauth.fetch_token(
             meta["token_endpoint"], authorization_response=callback, code_verifier=verifier
@@ -100,7 +101,8 @@ async def test_authlib_client_through_hosted_pages(
         assert id_token.header["kid"] in {key["kid"] for key in jwks.as_dict()["keys"]}
 
         info = (await oauth.get(meta["userinfo_endpoint"])).json()
-        assert info["sub"] == id_token.claims["sub"] and info["email"] == "ada@example.com"
+        assert info["sub"] == id_token.claims["sub"]
+        assert info["email"] == "ada@example.com"
 
         refreshed = await oauth.refresh_token(
             meta["token_endpoint"], refresh_token=token["refresh_token"]
@@ -117,7 +119,8 @@ async def test_authlib_client_through_hosted_pages(
             data={"grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"]},
             auth=(rp.client_id, rp.secret),
         )
-        assert dead.status_code == 400 and dead.json()["error"] == "invalid_grant"
+        assert dead.status_code == 400
+        assert dead.json()["error"] == "invalid_grant"
 
     logout = urlencode(
         {

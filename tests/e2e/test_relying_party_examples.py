@@ -1,4 +1,4 @@
-"""The examples in clients/ against the real provider: a web app signing in, an API checking tokens."""
+"""The clients/ examples against the real provider: a web app signs in, an API checks tokens."""
 
 from __future__ import annotations
 
@@ -116,7 +116,8 @@ async def test_resource_server_accepts_ours_and_refuses_the_rest(
     good = await token_for(service)
     async with httpx.AsyncClient(base_url=api) as http:
         ok = await http.get("/api/hello", headers={"Authorization": f"Bearer {good}"})
-        assert ok.status_code == 200 and ok.json()["client_id"] == service.client_id
+        assert ok.status_code == 200
+        assert ok.json()["client_id"] == service.client_id
 
         head, body, signature = good.split(".")
         flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
