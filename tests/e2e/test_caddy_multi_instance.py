@@ -81,9 +81,9 @@ class Edge:
     provider_env: dict[str, str]
     redis_url: str
 
-    def client(self) -> httpx.AsyncClient:
-        """A client of the public site: trusts only Caddy's local CA, connects over IPv4."""
-        transport = httpx.AsyncHTTPTransport(verify=self.tls, local_address="0.0.0.0")
+    def client(self, source: str = "127.0.0.1") -> httpx.AsyncClient:
+        """A client of the public site from `source`: trusts only Caddy's local CA."""
+        transport = httpx.AsyncHTTPTransport(verify=self.tls, local_address=source)
         return httpx.AsyncClient(base_url=self.url, transport=transport, timeout=30)
 
     @staticmethod
@@ -202,12 +202,16 @@ def edge(
         check=False,
     )
     assert cli.returncode == 0, cli.stderr
-    a = start_server(env, tmp_path_factory.mktemp("edge-a"))
-    b = start_server({**env, "PROVIDER_WORKERS": "2"}, tmp_path_factory.mktemp("edge-b"))
+    servers: list[Server] = []
     caddy: subprocess.Popen[bytes] | None = None
     try:
+        # One after the other: the second start finds the schema migrated.
+        servers.append(start_server(env, tmp_path_factory.mktemp("edge-a")))
+        env_b = {**env, "PROVIDER_WORKERS": "2"}
+        servers.append(start_server(env_b, tmp_path_factory.mktemp("edge-b")))
+        a, b = servers
         caddy, caddy_log, context = _start_caddy(
-            binary, tmp_path_factory.mktemp("edge-caddy"), https_port, [a, b]
+            binary, tmp_path_factory.mktemp("edge-caddy"), https_port, servers
         )
         url = f"https://localhost:{https_port}"
         yield Edge(url, context, a, b, caddy, caddy_log, env, shared_redis_url)
@@ -219,8 +223,8 @@ def edge(
             except subprocess.TimeoutExpired:
                 caddy.kill()
                 caddy.wait()
-        a.stop()
-        b.stop()
+        for server in servers:
+            server.stop()
 
 
 @pytest.fixture
@@ -426,6 +430,17 @@ async def test_rate_limits_are_shared_and_keyed_on_the_real_client(
             )
             statuses.append(response.status_code)
     assert statuses == [201, 201, 201, 429, 429]
+
+    # Another client address has its own window: the limit counts the address Caddy forwards,
+    # not Caddy's own (127.0.0.1, as for every request above).
+    async with edge.client(source="127.0.0.2") as other:
+        response = await other.post(
+            "/v1/auth/register",
+            json={"email": "other@example.com", "password": PASSWORD, "name": "O"},
+        )
+    assert response.status_code == 201, response.text
+    row = await AuditEvent.get(event="user.registered", user_id=response.json()["user"]["id"])
+    assert row.ip == "127.0.0.2"
 
 
 async def test_a_rotated_key_reaches_running_instances_on_sighup(
