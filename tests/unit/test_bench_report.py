@@ -1,0 +1,123 @@
+"""The benchmark harness's arithmetic: wrk reports parsed right, targets judged right."""
+
+from __future__ import annotations
+
+import pytest
+
+from scripts.bench_run import report, wrk
+from scripts.bench_run.report import Ceilings, Row
+
+REPORT = """\
+Running 15s test @ http://127.0.0.1:40123/token
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    41.10ms    9.84ms 120.02ms   80.12%
+    Req/Sec   780.11     60.13     0.90k    71.33%
+  Latency Distribution
+     50%   40.08ms
+     75%  812.00us
+     90%    1.02s
+     99%    2.50m
+  11702 requests in 15.01s, 9.83MB read
+  Socket errors: connect 0, read 3, write 0, timeout 2
+  Non-2xx or 3xx responses: 12
+Requests/sec:    779.61
+Transfer/sec:    670.54KB
+BENCH_JSON {"tokens_used": 11710, "tokens_available": 150000, "fillers": 0, "exhausted": false}
+"""
+
+
+def test_a_wrk_report_is_parsed_with_its_units_and_errors() -> None:
+    result = wrk.parse(REPORT)
+    assert result.requests == 11702
+    assert result.seconds == pytest.approx(15.01)
+    assert result.percentiles_ms == {50: 40.08, 75: 0.812, 90: 1020.0, 99: 150_000.0}
+    assert result.non_2xx == 12
+    assert result.socket_errors == {"connect": 0, "read": 3, "write": 0, "timeout": 2}
+    assert result.errors == 17
+    assert result.wrk_rps == pytest.approx(779.61)
+    assert result.extra["tokens_used"] == 11710
+    # Non-2xx responses are errors, never throughput.
+    assert result.ok_rps == pytest.approx((11702 - 12) / 15.01)
+
+
+def test_a_clean_report_has_no_errors_and_fillers_do_not_count() -> None:
+    text = REPORT.replace("  Socket errors: connect 0, read 3, write 0, timeout 2\n", "")
+    text = text.replace("  Non-2xx or 3xx responses: 12\n", "").replace(
+        '"fillers": 0', '"fillers": 32'
+    )
+    result = wrk.parse(text)
+    assert result.errors == 0
+    assert result.ok_rps == pytest.approx((11702 - 32) / 15.01)
+
+
+def test_something_else_than_a_report_is_an_error() -> None:
+    with pytest.raises(wrk.WrkError):
+        wrk.parse("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def test_the_command_pins_wrk_and_passes_script_arguments() -> None:
+    if wrk.shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed")
+    args = wrk.command(
+        "http://127.0.0.1:1/token",
+        cpus="1",
+        seconds=15,
+        connections=32,
+        script="post_form.lua",
+        headers=("Authorization: Basic eDp5",),
+        script_args=("grant_type=client_credentials",),
+    )
+    assert args[:3] == ["taskset", "-c", "1"]
+    assert args[4:8] == ["-t1", "-c32", "-d15s", "--latency"]
+    assert args[-3:] == ["http://127.0.0.1:1/token", "--", "grant_type=client_credentials"]
+    assert (wrk.LUA_DIR / "post_form.lua").exists()
+
+
+CEILINGS = Ceilings(bare_rps=10_000, rsa_per_second=1000, argon2_seconds=0.2, server_cores=1)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "workers", "rps", "met"),
+    [
+        ("discovery", 1, 9_000, True),
+        ("jwks", 1, 8_999, False),
+        ("cc_es256", 1, 5_000, True),
+        ("cc_rs256", 1, 800, True),
+        ("cc_rs256", 1, 799, False),
+        ("refresh", 1, 1_200, True),
+        ("refresh", 1, 1_199, False),
+        ("refresh", 2, 100, None),  # the refresh target is stated for one worker
+        ("userinfo", 1, 4_000, True),
+        ("introspection", 1, 3_999, False),
+        ("login", 1, 4.3, True),  # 0.85 x 1 core / 0.2 s = 4.25
+        ("login", 1, 4.2, False),
+    ],
+)
+def test_targets(scenario: str, workers: int, rps: float, met: bool | None) -> None:
+    row = Row(scenario=scenario, workers=workers, rps=rps, errors=0)
+    report.judge(row, CEILINGS)
+    assert row.met is met
+
+
+def test_errors_never_meet_a_target() -> None:
+    row = Row(scenario="discovery", workers=1, rps=20_000, errors=1)
+    report.judge(row, CEILINGS)
+    assert row.met is False
+    assert row.ratio_to_bare == 2.0
+
+
+def test_jwks_latency_during_logins_and_memory() -> None:
+    fast = Row(scenario="jwks_during_login", workers=1, rps=90, p99_ms=19.9, errors=0)
+    slow = Row(scenario="jwks_during_login", workers=1, rps=90, p99_ms=20.0, errors=0)
+    report.judge(fast, CEILINGS)
+    report.judge(slow, CEILINGS)
+    assert (fast.met, slow.met) == (True, False)
+    workers = [
+        {"rss_mb_checks": [100.0, 103.0]},
+        {"rss_mb_checks": [100.0, 110.0]},
+        {"rss_mb_checks": [149.0, 151.0]},
+    ]
+    report.judge_memory(workers)
+    assert [w["met"] for w in workers] == [True, False, False]
+    assert workers[1]["growing"] is True
