@@ -45,6 +45,9 @@ async def follow(url: str, pattern: str, out: TextIO = sys.stdout) -> None:
     pubsub = client.pubsub()
     try:
         await pubsub.psubscribe(pattern)
+        # Wait for Redis to confirm, so "subscribed" means no later event is missed.
+        while (await pubsub.get_message(timeout=5)) is None:
+            pass
         print(f"subscribed to {pattern}", file=sys.stderr, flush=True)
         async for message in pubsub.listen():
             if message["type"] == "pmessage":
