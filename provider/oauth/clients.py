@@ -9,7 +9,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from provider.crypto.tokens import keyed_hash, new_token
-from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES, SCOPES
+from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES, is_scope_token
 from provider.storage.models import Client
 from provider.storage.unit_of_work import utcnow
 
@@ -63,9 +63,9 @@ def validate_spec(spec: ClientSpec) -> str:
         raise ClientSpecError(f"grant types must be among {', '.join(GRANT_TYPES)}")
     if "authorization_code" in spec.grant_types and not spec.redirect_uris:
         raise ClientSpecError("authorization_code needs at least one redirect URI")
-    unknown_scopes = [s for s in spec.scopes if s not in SCOPES]
-    if unknown_scopes:
-        raise ClientSpecError(f"unknown scopes: {', '.join(unknown_scopes)}")
+    malformed = [s for s in spec.scopes if not is_scope_token(s)]
+    if malformed:
+        raise ClientSpecError(f"malformed scopes: {', '.join(malformed)}")
     method = spec.auth_method or ("none" if spec.public else "client_secret_basic")
     if method not in AUTH_METHODS:
         raise ClientSpecError(f"auth method must be one of {', '.join(AUTH_METHODS)}")

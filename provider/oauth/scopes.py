@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]{1,128}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,5 +37,10 @@ def parse_scope(value: str) -> list[str]:
     return list(seen)
 
 
+def is_scope_token(value: str) -> bool:
+    """RFC 6749 §3.3 scope-token syntax; anything beyond SCOPES is an API scope of the client."""
+    return bool(_SCOPE_TOKEN.match(value))
+
+
 def describe(scopes: list[str]) -> list[Scope]:
-    return [SCOPES[name] for name in scopes if name in SCOPES]
+    return [SCOPES.get(name) or Scope(name, f"Use {name} on your behalf") for name in scopes]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from sanic import Blueprint, Request
@@ -10,6 +11,7 @@ from sanic.response import json as json_response
 
 from provider.api.common import caller_of, services_of
 from provider.context import Caller, Services
+from provider.crypto.keys import KeyError_
 from provider.errors import OAuthError
 from provider.oauth.client_auth import authenticate_client
 from provider.oauth.grants.authorization_code import authorization_code_grant
@@ -20,6 +22,7 @@ from provider.ops.metrics import AUTH_OPERATIONS
 from provider.storage.models import Client
 
 bp = Blueprint("token")
+log = logging.getLogger("provider.token")
 Grant = Callable[[Services, Caller, Client, dict[str, str]], Awaitable[dict[str, object]]]
 GRANTS: dict[str, Grant] = {
     "authorization_code": authorization_code_grant,
@@ -45,6 +48,7 @@ async def token(request: Request) -> HTTPResponse:
         raise OAuthError("unsupported_grant_type", "This grant type is not supported.")
     if grant_type not in client.grant_types:
         raise OAuthError("unauthorized_client", "This client may not use this grant type.")
+    _ensure_signing_keys(services, client)
     try:
         body = await grant(services, caller_of(request), client, params)
     except OAuthError as exc:
@@ -52,3 +56,15 @@ async def token(request: Request) -> HTTPResponse:
         raise
     AUTH_OPERATIONS.labels(operation=grant_type, outcome="success").inc()
     return json_response(body, headers=NO_STORE)
+
+
+def _ensure_signing_keys(services: Services, client: Client) -> None:
+    """Refuse before any single-use token is consumed when a key the client needs is gone."""
+    try:
+        services.keystore.signing_key(client.access_token_signed_response_alg)
+        services.keystore.signing_key(client.id_token_signed_response_alg)
+    except KeyError_ as exc:
+        log.error("no signing key for client", extra={"client_id": client.id, "err": str(exc)})
+        raise OAuthError(
+            "server_error", "No key can sign tokens for this client.", status=500
+        ) from exc

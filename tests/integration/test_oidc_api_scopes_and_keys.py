@@ -1,0 +1,102 @@
+"""API scopes for client_credentials, and a client whose signing key disappeared."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from provider.crypto.keys import write_key
+from provider.oauth.clients import ClientSpec, ClientSpecError, validate_spec
+from provider.storage.models import Client, RefreshToken
+from tests.oidc import Browser, register_client, sign_in_and_get_code
+from tests.support import PASSWORD, Server, register
+
+
+def test_scopes_must_be_rfc6749_scope_tokens() -> None:
+    base = {
+        "name": "x",
+        "redirect_uris": [],
+        "post_logout_redirect_uris": [],
+        "grant_types": ["client_credentials"],
+    }
+    assert validate_spec(ClientSpec(**base, scopes=["orders.read", "urn:example:write"]))
+    for bad in ("two words", 'quo"te', "back\\slash", ""):
+        with pytest.raises(ClientSpecError):
+            validate_spec(ClientSpec(**base, scopes=[bad]))
+
+
+async def test_client_credentials_with_api_scopes(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    service = await register_client(
+        redirect_uris=[], grant_types=["client_credentials"], scopes=["orders.read", "orders.write"]
+    )
+    granted = await client.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": "orders.read"},
+        auth=service.basic(),
+    )
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["scope"] == "orders.read"
+    jwks = KeySet.import_key_set((await client.get("/jwks")).json())
+    claims = jwt.decode(granted.json()["access_token"], jwks).claims
+    assert claims["scope"] == "orders.read"
+    assert claims["sub"] == service.client_id
+    refused = await client.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": "orders.delete"},
+        auth=service.basic(),
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_scope"
+
+
+async def test_removed_signing_key_is_a_server_error_that_consumes_nothing(
+    server_with,
+    tmp_path_factory: pytest.TempPathFactory,  # type: ignore[no-untyped-def]
+) -> None:
+    keys_dir: Path = tmp_path_factory.mktemp("keys-removed")
+    write_key(keys_dir, "RS256", active_from=time.time())
+    es256 = write_key(keys_dir, "ES256", active_from=time.time())
+    server: Server = await server_with(keys_dir=str(keys_dir))
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        await register(http)
+        rp = await register_client(scopes=["openid", "offline_access"])
+        await Client.filter(id=rp.client_id).update(access_token_signed_response_alg="ES256")
+        result, _ = await sign_in_and_get_code(
+            Browser(http), rp, "ada@example.com", PASSWORD, scope="openid offline_access"
+        )
+        first = await http.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": result["code"],
+                "redirect_uri": rp.redirect_uri,
+            },
+            auth=rp.basic(),
+        )
+        assert first.status_code == 200, first.text
+        refresh_token = first.json()["refresh_token"]
+
+        es256.path.unlink()
+        for _ in range(50):  # workers reload keys every PROVIDER_KEYS_RELOAD_INTERVAL (1 s)
+            if "ES256" not in (await http.get("/.well-known/openid-configuration")).text:
+                break
+            await asyncio.sleep(0.2)
+        failed = await http.post(
+            "/token",
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+            auth=rp.basic(),
+        )
+        assert failed.status_code == 500
+        assert failed.json()["error"] == "server_error"
+        assert "Traceback" not in failed.text
+        # The refresh token was not consumed, so the client's retry is not taken for theft.
+        assert await RefreshToken.filter(used_at__isnull=False).count() == 0
+        assert await RefreshToken.filter(revoked_at__isnull=False).count() == 0
