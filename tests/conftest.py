@@ -129,6 +129,13 @@ def server_with(
     tmp_path_factory: pytest.TempPathFactory,
     clean: None,
 ):  # type: ignore[no-untyped-def]
+    """Start (or reuse) a server with Settings overrides, e.g. `server_with(workers="2")`.
+
+    Servers are shared by every test asking for the same overrides. `tag="..."` is not a setting:
+    it gives the caller a server of its own, for a test that needs a fresh in-memory cache
+    (rate-limit windows, lockout counters) when no test Redis is flushed between tests.
+    """
+
     async def start(**overrides: str) -> Server:
         return await _server(servers, base_env, tmp_path_factory, overrides)
 
@@ -143,7 +150,8 @@ async def _server(
 ) -> Server:
     key = tuple(sorted(overrides.items()))
     if key not in servers:
-        env = {**base_env, **{f"PROVIDER_{k.upper()}": v for k, v in overrides.items()}}
+        settings = {k: v for k, v in overrides.items() if k != "tag"}
+        env = {**base_env, **{f"PROVIDER_{k.upper()}": v for k, v in settings.items()}}
         servers[key] = await asyncio.to_thread(start_server, env, tmp_path_factory.mktemp("server"))
     return servers[key]
 

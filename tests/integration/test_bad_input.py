@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +127,26 @@ PARAMS = [
 ]
 
 
+async def _post_oversized(
+    client: httpx.AsyncClient,
+    path: str,
+    content: Callable[[], bytes | AsyncIterator[bytes]],
+    headers: dict[str, str],
+) -> httpx.Response:
+    """POST a body the server refuses before reading it all.
+
+    Sanic answers 413 and closes the connection while the client may still be sending; the
+    client then sometimes sees the reset instead of the answer (a limit of the HTTP/1.1 server;
+    the proxy in front enforces its own body limit in production). Try again in that case.
+    """
+    for _ in range(5):
+        try:
+            return await client.post(path, content=content(), headers=headers, timeout=5)
+        except httpx.TransportError:
+            continue
+    raise AssertionError("the connection was dropped every time without a 413 answer")
+
+
 @pytest.fixture
 async def seeded(client: httpx.AsyncClient) -> str:
     """An account and a live refresh token, so a request that slipped through would show."""
@@ -143,7 +163,10 @@ async def test_bad_bodies_are_refused_cleanly(
     body = case.body.replace(b"REFRESH", seeded.encode())
     headers = {"Content-Type": case.content_type} if case.content_type else {}
     before = await row_counts()
-    response = await client.post(path, content=body, headers=headers)
+    if case.status == 413:
+        response = await _post_oversized(client, path, lambda: body, headers)
+    else:
+        response = await client.post(path, content=body, headers=headers)
     error = assert_error(response, case.status, case.code)
     assert 400 <= response.status_code < 500
     assert PASSWORD not in response.text
@@ -166,9 +189,7 @@ async def test_a_chunked_body_above_the_limit_is_refused(
         yield b'"}'
 
     before = await row_counts()
-    response = await client.post(
-        path, content=chunks(), headers={"Content-Type": "application/json"}
-    )
+    response = await _post_oversized(client, path, chunks, {"Content-Type": "application/json"})
     assert_error(response, 413, "payload_too_large")
     assert await row_counts() == before
 
@@ -185,6 +206,9 @@ async def test_schema_errors_name_the_offending_fields(client: httpx.AsyncClient
 async def test_the_server_still_works_after_the_abuse(client: httpx.AsyncClient) -> None:
     for case in _cases("/v1/auth/sessions"):
         headers = {"Content-Type": case.content_type} if case.content_type else {}
-        await client.post("/v1/auth/sessions", content=case.body, headers=headers)
+        if case.status == 413:
+            await _post_oversized(client, "/v1/auth/sessions", lambda c=case: c.body, headers)
+        else:
+            await client.post("/v1/auth/sessions", content=case.body, headers=headers)
     await register(client)
     assert (await login(client))["user"]["email"] == "ada@example.com"

@@ -76,7 +76,7 @@ async def test_unknown_identifiers_lock_the_same_way(client: httpx.AsyncClient) 
 
 
 async def test_the_lock_ends_after_the_lock_duration(server_with) -> None:
-    server: Server = await server_with(lockout_duration="2")
+    server: Server = await server_with(lockout_duration="2", tag="lock-ends")
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         user = await register(http)
         await _fail(http, "ada@example.com", 5)

@@ -32,7 +32,7 @@ async def _metric(http: httpx.AsyncClient, scope: str) -> float:
 
 
 async def test_login_is_limited_per_ip(server_with) -> None:
-    server: Server = await server_with(ratelimit_login_per_ip="3")
+    server: Server = await server_with(ratelimit_login_per_ip="3", tag="login-ip")
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         await register(http)
         ok = await http.post(LOGIN, json={"identifier": "ada@example.com", "password": PASSWORD})
@@ -56,7 +56,7 @@ async def test_login_is_limited_per_ip(server_with) -> None:
 
 async def test_forwarding_headers_do_not_buy_a_new_budget(server_with) -> None:
     """Without PROVIDER_TRUST_PROXY, the client address is the socket's, whatever headers say."""
-    server: Server = await server_with(ratelimit_login_per_ip="3")
+    server: Server = await server_with(ratelimit_login_per_ip="3", tag="forwarded")
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         spoofed = [
             {"X-Forwarded-For": "203.0.113.1"},
@@ -75,7 +75,7 @@ async def test_forwarding_headers_do_not_buy_a_new_budget(server_with) -> None:
 
 
 async def test_login_is_limited_per_account(server_with) -> None:
-    server: Server = await server_with(ratelimit_login_per_account="3")
+    server: Server = await server_with(ratelimit_login_per_account="3", tag="login-account")
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         await register(http)
         await register(http, email="grace@example.com")
@@ -95,7 +95,7 @@ async def test_login_is_limited_per_account(server_with) -> None:
 async def test_the_account_limit_counts_every_spelling_of_an_identifier(server_with) -> None:
     """Spaces, case and NFKC variants reach the same account, so they share its budget."""
     server: Server = await server_with(
-        ratelimit_login_per_account="3", ratelimit_login_per_ip="1000"
+        ratelimit_login_per_account="3", ratelimit_login_per_ip="1000", tag="spellings"
     )
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         await register(http, username="ada")
@@ -112,7 +112,7 @@ async def test_the_account_limit_counts_every_spelling_of_an_identifier(server_w
 
 
 async def test_register_is_limited_per_ip(server_with) -> None:
-    server: Server = await server_with(ratelimit_register_per_ip="2")
+    server: Server = await server_with(ratelimit_register_per_ip="2", tag="register-ip")
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         first = await http.post(
             "/v1/auth/register",
@@ -133,7 +133,7 @@ async def test_register_is_limited_per_ip(server_with) -> None:
 
 
 async def test_refresh_is_limited_per_ip(server_with) -> None:
-    server: Server = await server_with(ratelimit_refresh_per_ip="2")
+    server: Server = await server_with(ratelimit_refresh_per_ip="2", tag="refresh-ip")
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         await register(http)
         token = (await login(http))["refresh_token"]
