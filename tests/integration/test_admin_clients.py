@@ -83,7 +83,7 @@ async def test_create_list_and_read(client: httpx.AsyncClient) -> None:
         ),
         ({**WEB_APP, "redirect_uris": ["javascript:alert(1)"]}, "invalid_client_metadata"),
         ({**WEB_APP, "redirect_uris": []}, "invalid_client_metadata"),
-        ({**WEB_APP, "scopes": ["openid", "admin"]}, "invalid_client_metadata"),
+        ({**WEB_APP, "scopes": ["openid", "read write"]}, "invalid_client_metadata"),
         ({**SERVICE, "public": True}, "invalid_client_metadata"),
         ({**WEB_APP, "token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
         ({**WEB_APP, "name": "   "}, "invalid_client_metadata"),
