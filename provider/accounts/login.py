@@ -27,9 +27,9 @@ from provider.context import Caller, Services
 from provider.errors import ApiError
 from provider.mail.mailer import MailKind
 from provider.ops.metrics import AUTH_OPERATIONS
-from provider.sessions.service import issue_refresh_token, start_session
+from provider.sessions.service import issue_refresh_token, revoke_session, start_session
 from provider.storage.models import Session, User
-from provider.storage.unit_of_work import UnitOfWork, unit_of_work
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
 # RFC 8176 §2 authentication method references.
 AMR_PASSWORD = ("pwd",)
@@ -52,30 +52,41 @@ async def finish_login(
     user: User,
     *,
     amr: list[str],
-    client_id: str,
+    client_id: str | None,
     issue_refresh: bool = True,
     scope: str = "",
     cookie_hash: str | None = None,
+    current: Session | None = None,
 ) -> CompletedLogin:
     """Start the session of an authenticated user inside `work` and record the login.
 
     `issue_refresh` makes the session's first refresh-token family for `client_id` (the JSON
-    API); the hosted pages pass False and a `cookie_hash` instead. The mail about a new device and
-    the metric follow the commit of `work`.
+    API); the hosted pages pass False and a `cookie_hash` instead, with `current`, the browser's
+    live session: the same user's is authenticated again (a new auth_time, amr and acr; its
+    cookie stays valid) rather than doubled, another user's is ended. The mail about a new device
+    and the metric follow the commit of `work`.
     """
     settings = services.settings
-    new_device = await _is_new_device(work, user)
-    session = await start_session(
-        work,
-        settings,
-        user,
-        amr=amr,
-        acr=ACR_MFA if "mfa" in amr else ACR_PASSWORD,
-        client_id=client_id,
-        cookie_hash=cookie_hash,
-    )
+    acr = ACR_MFA if "mfa" in amr else ACR_PASSWORD
+    new_device = False
+    if current is not None and str(current.user_id) == str(user.id):
+        session = await _authenticate_again(work, current, amr, acr)
+    else:
+        if current is not None:
+            await revoke_session(work, current.id, current.user_id, reason="switched_account")
+        new_device = await _is_new_device(work, user)
+        session = await start_session(
+            work,
+            settings,
+            user,
+            amr=amr,
+            acr=acr,
+            client_id=client_id,
+            cookie_hash=cookie_hash,
+        )
     refresh_token = None
     if issue_refresh:
+        assert client_id is not None, "a refresh token belongs to a client"
         issued = await issue_refresh_token(
             work, settings, session, client_id=client_id, scope=scope
         )
@@ -91,6 +102,21 @@ async def finish_login(
     if new_device:
         work.after_commit(account_notice(services, work.caller, user, MailKind.NEW_DEVICE))
     return CompletedLogin(user, session, refresh_token)
+
+
+async def _authenticate_again(
+    work: UnitOfWork, session: Session, amr: list[str], acr: str
+) -> Session:
+    """The same session, proven again now (OIDC Core §2 auth_time; prompt=login, max_age)."""
+    now = utcnow()
+    await (
+        Session.filter(id=session.id)
+        .using_db(work.conn)
+        .update(auth_time=now, last_active_at=now, amr=amr, acr=acr)
+    )
+    session.auth_time = session.last_active_at = now
+    session.amr, session.acr = amr, acr
+    return session
 
 
 async def _is_new_device(work: UnitOfWork, user: User) -> bool:
@@ -129,11 +155,15 @@ async def complete_mfa_login(
     mfa_token: str,
     code: str,
     *,
-    client_id: str,
+    client_id: str | None,
     issue_refresh: bool = True,
     cookie_hash: str | None = None,
+    current: Session | None = None,
 ) -> CompletedLogin:
-    """Check the second factor of a challenged login and finish it (amr pwd+otp+mfa)."""
+    """Check the second factor of a challenged login and finish it (amr pwd+otp+mfa).
+
+    `current` is passed on to `finish_login`: a step-up of the browser's session keeps it.
+    """
     challenge = await find_one_time_token(mfa_token, MFA_LOGIN)
     if (
         challenge is None
@@ -166,6 +196,7 @@ async def complete_mfa_login(
                 client_id=client_id,
                 issue_refresh=issue_refresh,
                 cookie_hash=cookie_hash,
+                current=current,
             )
     if login is None:
         async with unit_of_work(caller, services.events) as work:

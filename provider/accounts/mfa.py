@@ -177,6 +177,21 @@ async def start_totp_enrolment(services: Services, caller: Caller, user: User) -
             .update(totp_pending_secret=seal_totp_secret(settings, user.id, secret))
         )
         await work.audit("mfa.enrolment_started", user_id=user.id, details={"method": "totp"})
+    return _enrolment(settings, user, secret)
+
+
+def pending_enrolment(settings: Settings, user: User) -> Enrolment | None:
+    """The enrolment started and not yet confirmed, to show its QR code again; else None."""
+    if mfa_enabled(user) or user.totp_pending_secret is None:
+        return None
+    try:
+        secret = unseal_totp_secret(settings, user.id, user.totp_pending_secret)
+    except SealError:
+        return None  # sealed under another key: the user starts over
+    return _enrolment(settings, user, secret)
+
+
+def _enrolment(settings: Settings, user: User, secret: str) -> Enrolment:
     uri = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_INTERVAL).provisioning_uri(
         name=user.email, issuer_name=settings.totp_label
     )

@@ -6,12 +6,14 @@ import uuid
 
 from tortoise.exceptions import IntegrityError
 
+from provider.accounts.email_verification import send_verification_email
 from provider.accounts.identity import normalize_email, normalize_username
 from provider.accounts.password_policy import password_problems
 from provider.cache.events import EventPublisher
-from provider.context import Caller
+from provider.context import Caller, Services
 from provider.crypto.passwords import Passwords
 from provider.errors import ApiError
+from provider.ops.metrics import AUTH_OPERATIONS
 from provider.storage.models import ROLES, User
 from provider.storage.unit_of_work import unit_of_work, utcnow
 
@@ -75,6 +77,30 @@ async def register_user(
             await work.audit("user.registered", user_id=user.id)
     except IntegrityError as exc:
         raise await _conflict(normalized_email, normalized_username) from exc
+    return user
+
+
+async def sign_up(
+    services: Services,
+    caller: Caller,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    username: str | None = None,
+) -> User:
+    """Self-service registration (the JSON API and the hosted page): the account, then the mail."""
+    user = await register_user(
+        services.passwords,
+        services.events,
+        caller,
+        email=email,
+        password=password,
+        name=name,
+        username=username,
+    )
+    await send_verification_email(services, caller, user)
+    AUTH_OPERATIONS.labels(operation="register", outcome="success").inc()
     return user
 
 

@@ -7,11 +7,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.email_verification import send_verification_email
-from provider.accounts.users import public_user, register_user
+from provider.accounts.users import public_user, sign_up
 from provider.api.common import StrictBody, caller_of, client_ip, ok, parse_body, services_of
 from provider.cache.ratelimit import Limit, enforce
-from provider.ops.metrics import AUTH_OPERATIONS
 
 bp = Blueprint("api_register", url_prefix="/v1/auth")
 
@@ -36,15 +34,12 @@ async def register(request: Request) -> HTTPResponse:
     headers = await enforce(services.cache, limit, client_ip(request))
     body = parse_body(request, RegisterBody)
     caller = caller_of(request)
-    user = await register_user(
-        services.passwords,
-        services.events,
+    user = await sign_up(
+        services,
         caller,
         email=body.email,
         password=body.password,
         name=body.name,
         username=body.username,
     )
-    await send_verification_email(services, caller, user)
-    AUTH_OPERATIONS.labels(operation="register", outcome="success").inc()
     return ok({"user": public_user(user)}, status=201, headers=headers)
