@@ -1,4 +1,5 @@
-"""Shared fixtures: the real server in a subprocess, and the same database opened in the test.
+"""Shared fixtures: the real server in a subprocess, the same database opened in the test, and a
+real SMTP server (aiosmtpd) that receives the server's mail.
 
 Integration and e2e tests run against the PostgreSQL and Redis named by
 PROVIDER_TEST_DATABASE_URL and PROVIDER_TEST_REDIS_URL; without them, on the embedded defaults
@@ -12,6 +13,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +31,14 @@ from provider.storage.models import (
     RefreshToken,
     Session,
     User,
+)
+from tests.mail import (
+    MAIL_SETTINGS,
+    CollectingHandler,
+    Mailbox,
+    MailServerFactory,
+    RefusingHandler,
+    start_smtp,
 )
 from tests.support import (
     RedisProcess,
@@ -203,6 +213,47 @@ def redis_process() -> Iterator[Callable[..., RedisProcess]]:
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[tuple[int, Mailbox]]:
+    """A real SMTP server on a free port that keeps every message it receives."""
+    mailbox = Mailbox()
+    controller = start_smtp(CollectingHandler(mailbox))
+    yield controller.port, mailbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def refusing_smtp() -> Iterator[tuple[int, RefusingHandler]]:
+    """An SMTP server that answers 550 to every message."""
+    handler = RefusingHandler()
+    controller = start_smtp(handler)
+    yield controller.port, handler
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp: tuple[int, Mailbox]) -> Mailbox:
+    smtp[1].clear()
+    return smtp[1]
+
+
+@pytest.fixture
+def mail_server_with(server_with: Any, smtp: tuple[int, Mailbox]) -> MailServerFactory:
+    """Start (or reuse) a server that delivers to the test SMTP server, with overrides."""
+
+    async def start(**overrides: str) -> Server:
+        settings = {"smtp_url": f"smtp://127.0.0.1:{smtp[0]}", **MAIL_SETTINGS, **overrides}
+        server: Server = await server_with(**settings)
+        return server
+
+    return start
+
+
+@pytest.fixture
+async def mail_server(mail_server_with: MailServerFactory, mailbox: Mailbox) -> Server:
+    return await mail_server_with()
 
 
 __all__ = ["Tortoise"]

@@ -6,7 +6,6 @@ joserfc against the JWKS → userinfo → refresh → revoke → RP-initiated lo
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from urllib.parse import urlencode
 
@@ -15,35 +14,12 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
-from playwright.async_api import Page, Route
+from playwright.async_api import Page
 
 from provider.storage.models import Session
+from tests.e2e.relying_party import Catcher, sign_in_on_page
 from tests.oidc import LOGOUT_URI, REDIRECT_URI, query_of, register_client
 from tests.support import PASSWORD, Server, register
-
-
-class Catcher:
-    """Stands in for the relying party's callback: records where the browser was sent."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.arrived = asyncio.Event()
-
-    async def __call__(self, route: Route) -> None:
-        self.urls.append(route.request.url)
-        self.arrived.set()
-        await route.fulfill(status=200, content_type="text/plain", body="back at the app")
-
-    async def next_url(self) -> str:
-        await asyncio.wait_for(self.arrived.wait(), timeout=20)
-        self.arrived.clear()
-        return self.urls[-1]
-
-
-async def sign_in_on_page(page: Page, email: str, password: str) -> None:
-    await page.fill("input[name=identifier]", email)
-    await page.fill("input[name=password]", password)
-    await page.click("#sign-in")
 
 
 async def test_authlib_client_through_hosted_pages(
