@@ -44,9 +44,11 @@ from provider.ops.logging import configure_logging
 from provider.ops.maintenance import key_reload_loop, purge_loop, reload_keys
 from provider.ops.middleware import install_middleware
 from provider.storage.db import close_database, open_database
+from provider.web import account as web_account
 from provider.web import admin as web_admin
 from provider.web import consent as web_consent
 from provider.web import login as web_login
+from provider.web import mfa as web_mfa
 
 BLUEPRINTS = (
     register.bp,
@@ -74,7 +76,9 @@ BLUEPRINTS = (
     revoke.bp,
     logout.bp,
     web_login.bp,
+    web_mfa.bp,
     web_consent.bp,
+    web_account.bp,
     *api_admin.BLUEPRINTS,
     web_admin.bp,
     health.bp,

@@ -15,9 +15,9 @@ from provider.oauth.params import form_params
 from provider.oauth.scopes import describe
 from provider.storage.models import Client, Consent
 from provider.storage.unit_of_work import unit_of_work, utcnow
+from provider.web.common import EXPIRED
 from provider.web.cookies import browser_session
 from provider.web.csrf import verify_csrf
-from provider.web.login import EXPIRED
 from provider.web.render import error_page, page
 
 bp = Blueprint("web_consent")

@@ -13,6 +13,8 @@ from provider.storage.unit_of_work import utcnow
 
 SESSION_COOKIE = "sid"
 CSRF_COOKIE = "csrf"
+# The pending sign-in between the password and the second factor (an MFA challenge token).
+MFA_COOKIE = "mfa"
 
 
 def cookie_name(settings: Settings, base: str) -> str:

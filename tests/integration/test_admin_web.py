@@ -112,9 +112,12 @@ async def test_a_password_alone_does_not_pass_for_an_mfa_account(
     user = await account(browser, "root@example.com", "admin")
     await User.filter(id=user["id"]).update(totp_enabled_at=utcnow(), totp_secret="sealed")
     response = await sign_in(browser, "root@example.com")
-    assert response.status_code == 403
-    assert "two-factor" in response.text
-    assert "set-cookie" not in {name.lower() for name in response.headers if "sid" in name}
+    # On to the second factor, with `next` kept; no session cookie yet.
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login/mfa?next=%2Fadmin"
+    cookies = response.headers.get_list("set-cookie")
+    assert any(cookie.startswith("mfa=") for cookie in cookies), cookies
+    assert not any(cookie.startswith("sid=") for cookie in cookies), cookies
     assert (await browser.get("/admin")).status_code == 303
 
 

@@ -1,0 +1,115 @@
+"""The signed-in user's own pages: /account (a summary and links) and /account/password.
+
+Without a live browser session they redirect to /login?next=… and come back after sign-in.
+Changing the password calls provider.accounts.password_reset.change_password, as the JSON API
+does: the current password is checked (a wrong one counts toward the lockout), the policy
+applies, and every other session of the user ends.
+"""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from provider.accounts.mfa import mfa_enabled
+from provider.accounts.password_reset import change_password
+from provider.api.common import caller_of, services_of
+from provider.errors import ApiError
+from provider.oauth.params import form_params
+from provider.storage.models import User
+from provider.web.common import signed_in_or_redirect, with_headers
+from provider.web.csrf import verify_csrf
+from provider.web.render import page
+
+bp = Blueprint("web_account")
+
+NOTICES = {"resent": "A new verification link is on its way."}
+
+
+@bp.get("/account")
+async def account(request: Request) -> HTTPResponse:
+    found = await signed_in_or_redirect(request)
+    if isinstance(found, HTTPResponse):
+        return found
+    user = found.user
+    return await page(
+        request,
+        "account.html",
+        {
+            "user": user,
+            "verified": user.email_verified_at is not None,
+            "mfa_on": mfa_enabled(user),
+            "notice": NOTICES.get(request.args.get("done") or ""),
+        },
+    )
+
+
+async def _password_page(
+    request: Request,
+    user: User,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTTPResponse:
+    return await page(
+        request,
+        "account_password.html",
+        {"user": user, "errors": errors or {}, "error": error},
+        status=status,
+    )
+
+
+@bp.get("/account/password")
+async def password_form(request: Request) -> HTTPResponse:
+    found = await signed_in_or_redirect(request)
+    if isinstance(found, HTTPResponse):
+        return found
+    return await _password_page(request, found.user)
+
+
+@bp.post("/account/password")
+async def submit_password(request: Request) -> HTTPResponse:
+    found = await signed_in_or_redirect(request, back="/account/password")
+    if isinstance(found, HTTPResponse):
+        return found
+    session, user = found, found.user
+    form = form_params(request)
+    verify_csrf(request, services_of(request).settings, form.get("csrf"))
+    current = (form.get("current_password") or "")[:256]
+    new = (form.get("new_password") or "")[:257]  # one past the limit, so the policy says so
+    missing = {
+        name: ["is required"]
+        for name, value in (("current_password", current), ("new_password", new))
+        if not value
+    }
+    if missing:
+        return await _password_page(request, user, errors=missing, status=400)
+    try:
+        revoked = await change_password(
+            services_of(request),
+            caller_of(request),
+            user,
+            session,
+            current_password=current,
+            new_password=new,
+        )
+    except ApiError as exc:
+        if exc.code == "validation_failed" and isinstance(exc.details, dict):
+            errors = {"new_password": list(exc.details.get("password", []))}
+            return await _password_page(request, user, errors=errors, status=exc.status)
+        if exc.code == "invalid_password":
+            errors = {"current_password": ["is incorrect"]}
+            return await _password_page(request, user, errors=errors, status=exc.status)
+        failed = await _password_page(request, user, error=exc.message, status=exc.status)
+        return with_headers(failed, exc)
+    ended = f"{revoked} other session{'s' if revoked != 1 else ''}"
+    return await page(
+        request,
+        "notice.html",
+        {
+            "title": "Password changed",
+            "message": f"Your password is changed; {ended} signed out.",
+            "links": [("/account", "Back to your account")],
+        },
+    )

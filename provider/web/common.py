@@ -1,0 +1,61 @@
+"""Helpers shared by the hosted pages: local return paths, signed-in pages, errors as pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from sanic import Request
+from sanic.response import HTTPResponse, redirect
+
+from provider.api.common import services_of
+from provider.errors import ApiError
+from provider.storage.models import Session
+from provider.web.cookies import browser_session
+
+EXPIRED = "This sign-in request has expired. Go back to the application and try again."
+
+
+def local_path(value: str | None) -> str | None:
+    """`value` if it is a path on this site: "/x", never "//host", "/\\host" or control bytes."""
+    if not value or len(value) > 512 or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(char) < 0x21 or ord(char) == 0x7F for char in value):
+        return None
+    return value
+
+
+def return_to(values: dict[str, str]) -> dict[str, str | None]:
+    """Where a page linked from the sign-in page leads back to: its flow id or local `next`."""
+    flow = values.get("flow") or ""
+    return {"flow": flow if 0 < len(flow) <= 64 else None, "next": local_path(values.get("next"))}
+
+
+def page_url(path: str, **params: str | None) -> str:
+    """`path` with the given query parameters, leaving out those that are None or empty."""
+    present = {name: value for name, value in params.items() if value}
+    return f"{path}?{urlencode(present)}" if present else path
+
+
+def resume_url(flow_id: str) -> str:
+    return page_url("/authorize/resume", flow=flow_id)
+
+
+def with_headers(response: HTTPResponse, exc: ApiError) -> HTTPResponse:
+    """The error's own headers (Retry-After of a rate limit) on the page that shows it."""
+    for name, value in exc.headers.items():
+        response.headers[name] = value
+    return response
+
+
+async def signed_in_or_redirect(request: Request, back: str = "/account") -> Session | HTTPResponse:
+    """The browser's live session, or a redirect to sign in first and then return.
+
+    A GET comes back to itself; a form post cannot be replayed, so it comes back to `back`.
+    """
+    session = await browser_session(request, services_of(request).settings)
+    if session is not None:
+        return session
+    target = back
+    if request.method == "GET":
+        target = request.path + ("?" + request.query_string if request.query_string else "")
+    return redirect(page_url("/login", next=local_path(target) or back), status=303)

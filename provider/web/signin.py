@@ -1,0 +1,95 @@
+"""The last steps of a sign-in on the hosted pages, after the password or the second factor.
+
+The session itself comes from provider.accounts.login.finish_login, as for the JSON API; here
+are only the browser's parts: the session cookie, and where the browser goes next (back into
+the authorization flow, to a local `next` path, or a "signed in" page).
+"""
+
+from __future__ import annotations
+
+from sanic import Request
+from sanic.response import HTTPResponse, redirect
+
+from provider.accounts.login import CompletedLogin, finish_login, start_mfa_challenge
+from provider.api.common import caller_of, services_of
+from provider.crypto.tokens import new_token, token_hash
+from provider.oauth.flows import Flow, save_flow
+from provider.storage.models import User
+from provider.storage.unit_of_work import unit_of_work
+from provider.web.common import page_url, resume_url
+from provider.web.cookies import MFA_COOKIE, SESSION_COOKIE, browser_session, set_cookie
+from provider.web.render import page
+
+
+async def sign_in(
+    request: Request,
+    user: User,
+    *,
+    amr: list[str],
+    flow: Flow | None,
+    next_path: str | None,
+) -> HTTPResponse:
+    """Sign the browser in as `user`, who has just proven who they are on one of our pages."""
+    services = services_of(request)
+    current = await browser_session(request, services.settings)
+    cookie = new_token()
+    async with unit_of_work(caller_of(request), services.events) as work:
+        completed = await finish_login(
+            work,
+            services,
+            user,
+            amr=amr,
+            client_id=flow.request.client_id if flow else None,
+            issue_refresh=False,
+            cookie_hash=token_hash(cookie),
+            current=current,
+        )
+    new_session = current is None or current.id != completed.session.id
+    return await after_sign_in(
+        request, completed, cookie if new_session else None, flow=flow, next_path=next_path
+    )
+
+
+async def after_sign_in(
+    request: Request,
+    completed: CompletedLogin,
+    cookie: str | None,
+    *,
+    flow: Flow | None,
+    next_path: str | None,
+) -> HTTPResponse:
+    """On to the flow, `next` or the signed-in page; `cookie` is set when the session is new."""
+    services = services_of(request)
+    settings = services.settings
+    if flow is not None:
+        # The flow remembers that its user signed in now: prompt=login and max_age are met.
+        flow.login_session_id = str(completed.session.id)
+        await save_flow(services.cache, flow)
+        response = redirect(resume_url(flow.id), status=303)
+    elif next_path:
+        response = redirect(next_path, status=303)
+    else:
+        user = completed.user
+        response = await page(request, "signed_in.html", {"user_name": user.name or user.email})
+    if cookie is not None:
+        set_cookie(
+            response, settings, SESSION_COOKIE, cookie, max_age=settings.session_absolute_ttl
+        )
+    return response
+
+
+async def ask_for_second_factor(
+    request: Request, user: User, *, flow: Flow | None, next_path: str | None
+) -> HTTPResponse:
+    """A pending sign-in of `user` (an MFA challenge in an HttpOnly cookie), then the code page.
+
+    The challenge token is single-use, expires with `mfa_token_ttl` and is bound to this
+    browser's address and User-Agent (provider.accounts.login.start_mfa_challenge).
+    """
+    services = services_of(request)
+    settings = services.settings
+    token = await start_mfa_challenge(services, caller_of(request), user)
+    target = page_url("/login/mfa", flow=flow.id if flow else None, next=next_path)
+    response = redirect(target, status=303)
+    set_cookie(response, settings, MFA_COOKIE, token, max_age=settings.mfa_token_ttl)
+    return response
