@@ -47,8 +47,11 @@ from provider.storage.db import close_database, open_database
 from provider.web import account as web_account
 from provider.web import admin as web_admin
 from provider.web import consent as web_consent
+from provider.web import email_verify as web_email_verify
 from provider.web import login as web_login
 from provider.web import mfa as web_mfa
+from provider.web import password as web_password
+from provider.web import register as web_register
 
 BLUEPRINTS = (
     register.bp,
@@ -78,6 +81,9 @@ BLUEPRINTS = (
     web_login.bp,
     web_mfa.bp,
     web_consent.bp,
+    web_register.bp,
+    web_email_verify.bp,
+    web_password.bp,
     web_account.bp,
     *api_admin.BLUEPRINTS,
     web_admin.bp,

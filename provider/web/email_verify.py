@@ -1,0 +1,117 @@
+"""The link in the verification mail (/email/verify?token=…) and asking for a new one.
+
+GET only shows a button: mail scanners and link previews fetch links, and must not spend a
+single-use token. The POST (with CSRF) consumes it through
+provider.accounts.email_verification.verify_email, as POST /v1/auth/email/verify does, under
+the same rate limit. POST /email/resend mails a new link to the signed-in user.
+"""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from provider.accounts.email_verification import (
+    invalid_verification_token,
+    send_verification_email,
+    verify_email,
+)
+from provider.accounts.one_time_tokens import VERIFY_EMAIL, find_one_time_token
+from provider.api.common import caller_of, services_of
+from provider.cache.ratelimit import Limit, enforce
+from provider.errors import ApiError
+from provider.oauth.params import form_params
+from provider.web.common import local_path, signed_in_or_redirect, with_headers
+from provider.web.cookies import browser_session
+from provider.web.csrf import verify_csrf
+from provider.web.render import error_page, page
+
+bp = Blueprint("web_email_verify")
+
+TITLE = "Verify your email address"
+
+
+def _token(value: str | None) -> str | None:
+    return value if value and len(value) <= 128 else None
+
+
+@bp.get("/email/verify")
+async def show_verification(request: Request) -> HTTPResponse:
+    token = _token(request.args.get("token"))
+    row = await find_one_time_token(token, VERIFY_EMAIL) if token else None
+    if token is None or row is None:
+        return await error_page(request, invalid_verification_token().message, title=TITLE)
+    return await page(
+        request, "email_verify.html", {"token": token, "email": row.data.get("email", "")}
+    )
+
+
+@bp.post("/email/verify")
+async def submit_verification(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    settings = services.settings
+    form = form_params(request)
+    verify_csrf(request, settings, form.get("csrf"))
+    caller = caller_of(request)
+    try:
+        # The limit of POST /v1/auth/email/verify, on the same counter.
+        limit = Limit("email_verify_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
+        await enforce(services.cache, limit, caller.ip)
+        user = await verify_email(services, caller, _token(form.get("token")) or "")
+    except ApiError as exc:
+        failed = await error_page(request, exc.message, status=exc.status, title=TITLE)
+        return with_headers(failed, exc)
+    signed_in = await browser_session(request, settings) is not None
+    return await page(
+        request,
+        "notice.html",
+        {
+            "title": "Email address verified",
+            "message": f"Thank you: {user.email} is verified.",
+            "links": [("/account", "Go to your account") if signed_in else ("/login", "Sign in")],
+        },
+    )
+
+
+@bp.post("/email/resend")
+async def resend(request: Request) -> HTTPResponse:
+    """A new link for the signed-in user; `next` is where the page after it leads."""
+    services = services_of(request)
+    settings = services.settings
+    found = await signed_in_or_redirect(request, back="/account")
+    if isinstance(found, HTTPResponse):
+        return found
+    form = form_params(request)
+    verify_csrf(request, settings, form.get("csrf"))
+    back = local_path(form.get("next")) or "/account"
+    caller = caller_of(request)
+    user = found.user
+    try:
+        # The limits of POST /v1/auth/email/resend, on the same counters.
+        window = settings.ratelimit_mail_window
+        await enforce(
+            services.cache, Limit("mail_ip", settings.ratelimit_mail_per_ip, window), caller.ip
+        )
+        await enforce(
+            services.cache,
+            Limit("verify_mail_user", settings.ratelimit_mail_per_account, window),
+            str(user.id),
+        )
+        await send_verification_email(services, caller, user)
+    except ApiError as exc:
+        failed = await page(
+            request,
+            "notice.html",
+            {"title": "No new link sent", "message": exc.message, "links": [(back, "Continue")]},
+            status=exc.status,
+        )
+        return with_headers(failed, exc)
+    return await page(
+        request,
+        "notice.html",
+        {
+            "title": "Check your mail",
+            "message": f"We sent a new link to {user.email}. Open it, then continue here.",
+            "links": [(back, "Continue")],
+        },
+    )

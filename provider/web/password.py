@@ -1,0 +1,158 @@
+"""A forgotten password: /password/forgot (mail a link) and /password/reset?token=… (a new one).
+
+The request page answers the same whether or not an account uses the address (OWASP Forgot
+Password Cheat Sheet), under the limits of POST /v1/auth/password/forgot on the same counters.
+The reset page shows a form on GET and spends the single-use token only with a POST whose new
+password the policy accepts (provider.accounts.password_reset.reset_password): every session of
+the user ends, and the user signs in again with the new password.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from provider.accounts.one_time_tokens import RESET_PASSWORD, find_one_time_token
+from provider.accounts.password_reset import (
+    invalid_reset_token,
+    request_password_reset,
+    reset_password,
+)
+from provider.api.common import caller_of, services_of
+from provider.api.password_forgot import ACCEPTED
+from provider.cache.ratelimit import Limit, enforce
+from provider.crypto.tokens import keyed_hash
+from provider.errors import ApiError
+from provider.oauth.params import form_params
+from provider.web.common import page_url, return_to, with_headers
+from provider.web.csrf import verify_csrf
+from provider.web.render import error_page, page
+
+bp = Blueprint("web_password")
+
+RESET_TITLE = "Choose a new password"
+
+
+async def _forgot_page(
+    request: Request,
+    back: dict[str, str | None],
+    *,
+    email: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> HTTPResponse:
+    return await page(
+        request,
+        "password_forgot.html",
+        {**back, "email": email, "error": error, "login_url": page_url("/login", **back)},
+        status=status,
+    )
+
+
+@bp.get("/password/forgot")
+async def forgot_form(request: Request) -> HTTPResponse:
+    args = {name: request.args.get(name) or "" for name in ("flow", "next")}
+    return await _forgot_page(request, return_to(args))
+
+
+@bp.post("/password/forgot")
+async def submit_forgot(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    settings = services.settings
+    form = form_params(request)
+    verify_csrf(request, settings, form.get("csrf"))
+    back = return_to(form)
+    email = form.get("email", "")
+    caller = caller_of(request)
+    try:
+        window = settings.ratelimit_mail_window
+        await enforce(
+            services.cache, Limit("mail_ip", settings.ratelimit_mail_per_ip, window), caller.ip
+        )
+        if not email or len(email) > 254:
+            raise ApiError(400, "invalid_request", "Enter the email address of your account.")
+        email_key = keyed_hash(
+            settings.secret, unicodedata.normalize("NFKC", email).strip().lower()
+        )
+        await enforce(
+            services.cache,
+            Limit("reset_mail_address", settings.ratelimit_mail_per_account, window),
+            email_key,
+        )
+        await request_password_reset(services, caller, email)
+    except ApiError as exc:
+        failed = await _forgot_page(
+            request, back, email=email[:254], error=exc.message, status=exc.status
+        )
+        return with_headers(failed, exc)
+    return await page(
+        request,
+        "notice.html",
+        {
+            "title": "Check your mail",
+            "message": str(ACCEPTED["message"]),
+            "links": [(page_url("/login", **back), "Back to sign in")],
+        },
+    )
+
+
+def _token(value: str | None) -> str | None:
+    return value if value and len(value) <= 128 else None
+
+
+async def _reset_page(
+    request: Request,
+    token: str,
+    *,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HTTPResponse:
+    return await page(
+        request, "password_reset.html", {"token": token, "errors": errors or []}, status=status
+    )
+
+
+@bp.get("/password/reset")
+async def reset_form(request: Request) -> HTTPResponse:
+    token = _token(request.args.get("token"))
+    if token is None or await find_one_time_token(token, RESET_PASSWORD) is None:
+        return await error_page(request, invalid_reset_token().message, title=RESET_TITLE)
+    return await _reset_page(request, token)
+
+
+@bp.post("/password/reset")
+async def submit_reset(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    settings = services.settings
+    form = form_params(request)
+    verify_csrf(request, settings, form.get("csrf"))
+    token = _token(form.get("token")) or ""
+    password = (form.get("password") or "")[:257]  # one past the limit, so the policy says so
+    caller = caller_of(request)
+    try:
+        # The limit of POST /v1/auth/password/reset, on the same counter.
+        limit = Limit(
+            "password_reset_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window
+        )
+        await enforce(services.cache, limit, caller.ip)
+        if not password:
+            return await _reset_page(request, token, errors=["is required"], status=400)
+        await reset_password(services, caller, token, password)
+    except ApiError as exc:
+        if exc.code == "validation_failed" and isinstance(exc.details, dict):
+            reasons = list(exc.details.get("password", []))
+            return await _reset_page(request, token, errors=reasons, status=exc.status)
+        failed = await error_page(request, exc.message, status=exc.status, title=RESET_TITLE)
+        return with_headers(failed, exc)
+    return await page(
+        request,
+        "notice.html",
+        {
+            "title": "Password changed",
+            "message": "Your password is changed and every session was signed out. "
+            "Sign in with the new password.",
+            "links": [("/login?next=/account", "Sign in")],
+        },
+    )

@@ -1,0 +1,117 @@
+"""GET|POST /register: create an account on the hosted pages, then check the mail.
+
+The rules are those of POST /v1/auth/register (provider.accounts.users.sign_up, the same rate
+limit on the same counter): a plausible email, an optional username, the password policy. Each
+refused field gets its reason next to it. `flow` or `next` are carried, so the page after the
+form leads back to the sign-in the user came from.
+"""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from provider.accounts.users import sign_up
+from provider.api.common import caller_of, client_ip, services_of
+from provider.cache.ratelimit import Limit, enforce
+from provider.errors import ApiError
+from provider.oauth.params import form_params
+from provider.web.common import page_url, return_to, with_headers
+from provider.web.csrf import verify_csrf
+from provider.web.render import page
+
+bp = Blueprint("web_register")
+
+FIELDS = ("email", "name", "username")
+# The bounds of the JSON API's RegisterBody.
+MAX_LENGTHS = {"email": 254, "name": 200, "username": 64, "password": 256}
+CONFLICT_FIELDS = {"email_taken": "email", "username_taken": "username"}
+
+
+async def _form_page(
+    request: Request,
+    back: dict[str, str | None],
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTTPResponse:
+    return await page(
+        request,
+        "register.html",
+        {
+            **back,
+            "values": values or {},
+            "errors": errors or {},
+            "error": error,
+            "login_url": page_url("/login", **back),
+        },
+        status=status,
+    )
+
+
+@bp.get("/register")
+async def register_form(request: Request) -> HTTPResponse:
+    args = {name: request.args.get(name) or "" for name in ("flow", "next")}
+    return await _form_page(request, return_to(args))
+
+
+@bp.post("/register")
+async def submit_registration(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    settings = services.settings
+    form = form_params(request)
+    verify_csrf(request, settings, form.get("csrf"))
+    back = return_to(form)
+    values = {name: form.get(name, "") for name in FIELDS}
+    try:
+        # The limit of POST /v1/auth/register, on the same counter, before anything else.
+        limit = Limit("register_ip", settings.ratelimit_register_per_ip, settings.ratelimit_window)
+        await enforce(services.cache, limit, client_ip(request))
+    except ApiError as exc:
+        failed = await _form_page(
+            request, back, values=values, error=exc.message, status=exc.status
+        )
+        return with_headers(failed, exc)
+    errors = _bounds(form)
+    if errors:
+        return await _form_page(request, back, values=values, errors=errors, status=400)
+    try:
+        user = await sign_up(
+            services,
+            caller_of(request),
+            email=values["email"],
+            password=form.get("password", ""),
+            name=values["name"],
+            username=values["username"] or None,
+        )
+    except ApiError as exc:
+        if exc.code == "validation_failed" and isinstance(exc.details, dict):
+            errors = {name: list(reasons) for name, reasons in exc.details.items()}
+            return await _form_page(request, back, values=values, errors=errors, status=exc.status)
+        if exc.code in CONFLICT_FIELDS:
+            errors = {CONFLICT_FIELDS[exc.code]: [exc.message]}
+            return await _form_page(request, back, values=values, errors=errors, status=exc.status)
+        return await _form_page(request, back, values=values, error=exc.message, status=exc.status)
+    return await page(
+        request,
+        "notice.html",
+        {
+            "title": "Check your mail",
+            "message": f"We sent a link to {user.email}. Open it to verify your address.",
+            "links": [(page_url("/login", **back), "Continue to sign in")],
+        },
+    )
+
+
+def _bounds(form: dict[str, str]) -> dict[str, list[str]]:
+    """What the JSON API's schema refuses before any rule: missing or over-long fields."""
+    errors: dict[str, list[str]] = {}
+    for name in ("email", "password"):
+        if not form.get(name):
+            errors[name] = ["is required"]
+    for name, limit in MAX_LENGTHS.items():
+        if len(form.get(name, "")) > limit:
+            errors.setdefault(name, []).append(f"must be at most {limit} characters")
+    return errors
