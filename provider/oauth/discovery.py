@@ -9,6 +9,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
+from provider.accounts.login import ACR_MFA, ACR_PASSWORD
 from provider.api.common import services_of
 from provider.config import Settings
 from provider.oauth.client_auth import ASSERTION_ALGS
@@ -34,6 +35,8 @@ def metadata(settings: Settings, signing_algs: list[str]) -> dict[str, Any]:
         "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
+        # What the ID token's acr can say; acr_values=urn:provider:acr:mfa asks for two factors.
+        "acr_values_supported": [ACR_PASSWORD, ACR_MFA],
         "id_token_signing_alg_values_supported": signing_algs,
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
