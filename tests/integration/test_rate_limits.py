@@ -32,46 +32,43 @@ async def _metric(http: httpx.AsyncClient, scope: str) -> float:
 
 
 async def test_login_is_limited_per_ip(server_with) -> None:
+    """Per client address; without PROVIDER_TRUST_PROXY that is the socket's, whatever the
+    forwarding headers say."""
     server: Server = await server_with(ratelimit_login_per_ip="3", tag="login-ip")
+    spoofed = [
+        {"X-Forwarded-For": "203.0.113.1"},
+        {"X-Real-IP": "203.0.113.2"},
+        {"Forwarded": "for=203.0.113.3"},
+        {"X-Forwarded-For": "203.0.113.4, 198.51.100.4"},
+    ]
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         await register(http)
+        hits = await _metric(http, "login_ip")
         ok = await http.post(LOGIN, json={"identifier": "ada@example.com", "password": PASSWORD})
         assert ok.status_code == 200
         assert ok.headers["x-ratelimit-limit"] == "3"
         assert ok.headers["x-ratelimit-remaining"] == "2"
         assert ok.headers["x-ratelimit-reset"] == "60"
-        for identifier in ("one@example.com", "two@example.com"):
-            response = await http.post(LOGIN, json={"identifier": identifier, "password": "x"})
+        for identifier, headers in zip(
+            ("one@example.com", "two@example.com"), spoofed[:2], strict=True
+        ):
+            response = await http.post(
+                LOGIN, json={"identifier": identifier, "password": "x"}, headers=headers
+            )
             assert response.status_code == 401
         before = await row_counts()
         # The budget of this address is spent: any identifier, even good credentials, waits.
-        for identifier in ("ada@example.com", "three@example.com"):
-            response = await http.post(LOGIN, json={"identifier": identifier, "password": PASSWORD})
+        for identifier, headers in zip(
+            ("ada@example.com", "three@example.com"), spoofed[2:], strict=True
+        ):
+            response = await http.post(
+                LOGIN, json={"identifier": identifier, "password": PASSWORD}, headers=headers
+            )
             assert_rate_limited(response, 3)
         # ... and so does a body that would not even parse: the limit comes first.
         assert_rate_limited(await http.post(LOGIN, content=b"garbage"), 3)
         assert await row_counts() == before
-        assert await _metric(http, "login_ip") == 3
-
-
-async def test_forwarding_headers_do_not_buy_a_new_budget(server_with) -> None:
-    """Without PROVIDER_TRUST_PROXY, the client address is the socket's, whatever headers say."""
-    server: Server = await server_with(ratelimit_login_per_ip="3", tag="forwarded")
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        spoofed = [
-            {"X-Forwarded-For": "203.0.113.1"},
-            {"X-Real-IP": "203.0.113.2"},
-            {"Forwarded": "for=203.0.113.3"},
-            {"X-Forwarded-For": "203.0.113.4, 198.51.100.4"},
-        ]
-        statuses = []
-        for headers in spoofed:
-            response = await http.post(
-                LOGIN, json={"identifier": "x@example.com", "password": "x"}, headers=headers
-            )
-            statuses.append(response.status_code)
-        assert statuses[:3] == [401, 401, 401]
-        assert statuses[3] == 429
+        assert await _metric(http, "login_ip") == hits + 3
 
 
 async def test_login_is_limited_per_account(server_with) -> None:
@@ -79,6 +76,7 @@ async def test_login_is_limited_per_account(server_with) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         await register(http)
         await register(http, email="grace@example.com")
+        hits = await _metric(http, "login_account")
         for identifier in ("ada@example.com", "ADA@example.com", "Ada@Example.com"):
             await login(http, identifier)
         before = await row_counts()
@@ -89,31 +87,30 @@ async def test_login_is_limited_per_account(server_with) -> None:
         assert await row_counts() == before
         # Another account from the same address is not affected.
         assert (await login(http, "grace@example.com"))["user"]["email"] == "grace@example.com"
-        assert await _metric(http, "login_account") == 1
+        assert await _metric(http, "login_account") == hits + 1
 
 
 async def test_the_account_limit_counts_every_spelling_of_an_identifier(server_with) -> None:
     """Spaces, case and NFKC variants reach the same account, so they share its budget."""
-    server: Server = await server_with(
-        ratelimit_login_per_account="3", ratelimit_login_per_ip="1000", tag="spellings"
-    )
+    server: Server = await server_with(ratelimit_login_per_account="3", tag="login-account")
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        await register(http, username="ada")
-        for identifier in (" ada@example.com", "ada@example.com\t", "\uff41da@example.com"):
+        await register(http, email="bob@example.com", username="bob")
+        for identifier in (" bob@example.com", "bob@example.com\t", "\uff42ob@example.com"):
             await login(http, identifier)
-        for identifier in ("  ada@example.com  ", "ADA@EXAMPLE.COM "):
+        for identifier in ("  bob@example.com  ", "BOB@EXAMPLE.COM "):
             response = await http.post(LOGIN, json={"identifier": identifier, "password": PASSWORD})
             assert_rate_limited(response, 3)
         # The username is counted by its own normal form.
-        for identifier in ("ada", " ADA", "Ada "):
+        for identifier in ("bob", " BOB", "Bob "):
             await login(http, identifier)
-        response = await http.post(LOGIN, json={"identifier": " ada ", "password": PASSWORD})
+        response = await http.post(LOGIN, json={"identifier": " bob ", "password": PASSWORD})
         assert_rate_limited(response, 3)
 
 
 async def test_register_is_limited_per_ip(server_with) -> None:
     server: Server = await server_with(ratelimit_register_per_ip="2", tag="register-ip")
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        hits = await _metric(http, "register_ip")
         first = await http.post(
             "/v1/auth/register",
             json={"email": "a1@example.com", "password": PASSWORD, "name": "A"},
@@ -129,12 +126,13 @@ async def test_register_is_limited_per_ip(server_with) -> None:
         )
         assert_rate_limited(response, 2)
         assert await row_counts() == before
-        assert await _metric(http, "register_ip") == 1
+        assert await _metric(http, "register_ip") == hits + 1
 
 
 async def test_refresh_is_limited_per_ip(server_with) -> None:
     server: Server = await server_with(ratelimit_refresh_per_ip="2", tag="refresh-ip")
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        hits = await _metric(http, "refresh_ip")
         await register(http)
         token = (await login(http))["refresh_token"]
         for remaining in ("1", "0"):
@@ -150,4 +148,4 @@ async def test_refresh_is_limited_per_ip(server_with) -> None:
         row = await RefreshToken.get(token_hash=token_hash(token))
         assert row.used_at is None
         assert row.revoked_at is None
-        assert await _metric(http, "refresh_ip") == 1
+        assert await _metric(http, "refresh_ip") == hits + 1
