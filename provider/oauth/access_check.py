@@ -7,7 +7,7 @@ from typing import Any
 
 from provider.cache.base import CacheUnavailable
 from provider.context import Services
-from provider.oauth.issuance import DENYLIST_PREFIX
+from provider.oauth.issuance import CLIENT_DENYLIST_PREFIX, DENYLIST_PREFIX
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
 from provider.sessions.service import session_is_live
 from provider.storage.models import Session, User
@@ -25,12 +25,13 @@ async def check_access_token(services: Services, token: str) -> CheckedToken:
     """Any audience is accepted here: these endpoints serve every client's tokens."""
     settings = services.settings
     claims = verify_access_token(services.keystore, token, settings.issuer, audience=None)
-    try:
-        denied = await services.cache.get(DENYLIST_PREFIX + str(claims["jti"]))
-    except CacheUnavailable:
-        denied = None
-    if denied is not None:
+    if await _cached(services, DENYLIST_PREFIX + str(claims["jti"])) is not None:
         raise InvalidAccessToken("revoked")
+    client_disabled_at = await _cached(
+        services, CLIENT_DENYLIST_PREFIX + str(claims.get("client_id"))
+    )
+    if client_disabled_at is not None and int(claims.get("iat", 0)) <= float(client_disabled_at):
+        raise InvalidAccessToken("client disabled")
     sid = claims.get("sid")
     if not isinstance(sid, str):
         return CheckedToken(claims, None, None)
@@ -43,3 +44,10 @@ async def check_access_token(services: Services, token: str) -> CheckedToken:
     ):
         raise InvalidAccessToken("session ended")
     return CheckedToken(claims, session, session.user)
+
+
+async def _cached(services: Services, key: str) -> str | None:
+    try:
+        return await services.cache.get(key)
+    except CacheUnavailable:
+        return None

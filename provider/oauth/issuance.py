@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+from provider.cache.base import CacheUnavailable
 from provider.context import Services
 from provider.oauth.id_token import mint_id_token
 from provider.sessions.access_tokens import AccessGrant, MintedToken, mint_access_token
 from provider.storage.models import Client, Session, User
 
 DENYLIST_PREFIX = "deny:jti:"
+CLIENT_DENYLIST_PREFIX = "deny:client:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +82,10 @@ def may_refresh(client: Client, scopes: list[str]) -> bool:
     return "refresh_token" in client.grant_types and (
         "offline_access" in scopes or client.first_party
     )
+
+
+async def deny_client_tokens(services: Services, client: Client) -> None:
+    """Refuse the access tokens a disabled or deleted client holds now, until they expire."""
+    ttl = max(client.access_token_ttl or 0, services.settings.access_token_ttl)
+    with suppress(CacheUnavailable):
+        await services.cache.set(CLIENT_DENYLIST_PREFIX + client.id, str(time.time()), ttl + 5)

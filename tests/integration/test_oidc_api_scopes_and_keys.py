@@ -100,3 +100,40 @@ async def test_removed_signing_key_is_a_server_error_that_consumes_nothing(
         # The refresh token was not consumed, so the client's retry is not taken for theft.
         assert await RefreshToken.filter(used_at__isnull=False).count() == 0
         assert await RefreshToken.filter(revoked_at__isnull=False).count() == 0
+
+
+async def test_disabling_a_client_refuses_the_access_tokens_it_holds(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    from tests.admin_support import admin
+
+    headers = await admin(client)
+    service = await register_client(
+        redirect_uris=[], grant_types=["client_credentials"], scopes=["orders.read"]
+    )
+    resource = await register_client(
+        name="API", redirect_uris=[], grant_types=["client_credentials"], scopes=[]
+    )
+    issued = await client.post(
+        "/token", data={"grant_type": "client_credentials"}, auth=service.basic()
+    )
+    token = issued.json()["access_token"]
+
+    async def active() -> bool:
+        response = await client.post("/introspect", data={"token": token}, auth=resource.basic())
+        return bool(response.json()["active"])
+
+    assert await active()
+    disabled = await client.post(f"/v1/admin/clients/{service.client_id}/disable", headers=headers)
+    assert disabled.status_code == 200
+    assert not await active()
+    enabled = await client.patch(
+        f"/v1/admin/clients/{service.client_id}", json={"disabled": False}, headers=headers
+    )
+    assert enabled.status_code == 200
+    await asyncio.sleep(1.1)  # iat has whole seconds; tokens from after the re-enabling count
+    fresh = await client.post(
+        "/token", data={"grant_type": "client_credentials"}, auth=service.basic()
+    )
+    token = fresh.json()["access_token"]
+    assert await active()

@@ -32,6 +32,7 @@ from provider.oauth.clients import (
     rotate_secret,
     validate_spec,
 )
+from provider.oauth.issuance import deny_client_tokens
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES
 from provider.storage.models import AuthorizationCode, Client, Consent, RefreshToken
 from provider.storage.unit_of_work import unit_of_work, utcnow
@@ -316,6 +317,7 @@ async def disable(request: Request, client_id: str) -> HTTPResponse:
             await work.audit(
                 "admin.client_disabled", client_id=client.id, details=_admin(auth.user.id)
             )
+        await deny_client_tokens(services_of(request), client)
     return ok({"client": client_view(client)})
 
 
@@ -351,4 +353,5 @@ async def delete(request: Request, client_id: str) -> HTTPResponse:
                 "refresh_tokens_revoked": revoked,
             },
         )
+    await deny_client_tokens(services_of(request), client)
     return ok({"deleted": True, "refresh_tokens_revoked": revoked})
