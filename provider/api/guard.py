@@ -52,7 +52,9 @@ async def require_session(request: Request) -> Authenticated:
         or session.user.deleted_at is not None
     ):
         raise unauthorized("The session has ended; sign in again.", "session_revoked")
-    await _touch(session, settings.session_touch_interval)
+    # Unrecorded activity counts for nothing against the idle timeout: write often enough that
+    # a user active more often than the timeout keeps the session, whatever the interval says.
+    await _touch(session, min(settings.session_touch_interval, settings.session_idle_ttl // 4))
     return Authenticated(claims, session, session.user)
 
 

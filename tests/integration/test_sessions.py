@@ -330,6 +330,28 @@ async def test_last_active_at_is_written_at_most_once_per_interval(
     assert (await Session.get(id=session_id)).last_active_at == touched
 
 
+async def test_activity_is_recorded_often_enough_for_a_short_idle_timeout(server_with) -> None:
+    """With a 60 s idle timeout (and the default 60 s touch interval), a user active every
+    40 s stays signed in: activity must be written well within the idle timeout."""
+    server: Server = await server_with(session_idle_ttl="60", session_absolute_ttl="3600")
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        await register(http)
+        tokens = await login(http)
+        session_id = tokens["session"]["id"]
+        for _ in range(3):
+            # 40 s have passed since the last recorded activity; the user is active again.
+            row = await Session.get(id=session_id)
+            await Session.filter(id=session_id).update(
+                last_active_at=row.last_active_at - timedelta(seconds=40)
+            )
+            assert (await http.get("/v1/auth/me", headers=bearer(tokens))).status_code == 200
+        # Two minutes of steady use in all, and the session is alive.
+        assert (await http.get("/v1/auth/me", headers=bearer(tokens))).status_code == 200
+        # Idle for longer than the timeout, it ends.
+        await Session.filter(id=session_id).update(last_active_at=utcnow() - timedelta(seconds=61))
+        assert_error(await http.get("/v1/auth/me", headers=bearer(tokens)), 401, "session_revoked")
+
+
 async def test_a_wrong_password_login_does_not_end_sessions(client: httpx.AsyncClient) -> None:
     await register(client)
     tokens = await login(client)
