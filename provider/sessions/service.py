@@ -85,11 +85,21 @@ async def start_session(
 
 
 async def _enforce_session_limit(work: UnitOfWork, settings: Settings, user: User) -> None:
-    """Revoke the oldest live sessions beyond `max_sessions_per_user`."""
+    """Revoke the oldest live sessions beyond `max_sessions_per_user`.
+
+    Live as `session_is_live` sees it: a session already ended by its idle timeout does not take
+    a place, or a new login would sign out a device in use while keeping an abandoned one.
+    """
     now = utcnow()
     live = cast(
         "list[uuid.UUID]",
-        await Session.filter(user_id=user.id, revoked_at=None, expires_at__gt=now)
+        await Session.filter(
+            user_id=user.id,
+            revoked_at=None,
+            compromised_at=None,
+            expires_at__gt=now,
+            last_active_at__gt=now - timedelta(seconds=settings.session_idle_ttl),
+        )
         .using_db(work.conn)
         .order_by("-created_at")
         .values_list("id", flat=True),

@@ -309,6 +309,27 @@ async def test_the_oldest_session_is_revoked_beyond_the_limit(server_with) -> No
         assert await Session.filter(revoked_at=None).count() == 3  # 2 of Ada's, 1 of Grace's
 
 
+async def test_sessions_ended_by_idleness_do_not_count_toward_the_limit(server_with) -> None:
+    server: Server = await server_with(
+        max_sessions_per_user="2", session_idle_ttl="60", session_absolute_ttl="3600"
+    )
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        await register(http)
+        active = await login(http)
+        abandoned = await login(http)
+        await Session.filter(id=abandoned["session"]["id"]).update(
+            last_active_at=utcnow() - timedelta(seconds=120)
+        )
+        assert_error(await http.get("/v1/auth/me", headers=bearer(abandoned)), 401)
+        newest = await login(http)
+        # Two live sessions, within the limit: the one in use is not signed out.
+        assert (await http.get("/v1/auth/me", headers=bearer(active))).status_code == 200
+        assert (await http.get("/v1/auth/me", headers=bearer(newest))).status_code == 200
+        assert (await Session.get(id=active["session"]["id"])).revoked_at is None
+        listed = await _sessions(http, newest)
+        assert {s["id"] for s in listed} == {active["session"]["id"], newest["session"]["id"]}
+
+
 async def test_last_active_at_is_written_at_most_once_per_interval(
     client: httpx.AsyncClient,
 ) -> None:
@@ -333,7 +354,9 @@ async def test_last_active_at_is_written_at_most_once_per_interval(
 async def test_activity_is_recorded_often_enough_for_a_short_idle_timeout(server_with) -> None:
     """With a 60 s idle timeout (and the default 60 s touch interval), a user active every
     40 s stays signed in: activity must be written well within the idle timeout."""
-    server: Server = await server_with(session_idle_ttl="60", session_absolute_ttl="3600")
+    server: Server = await server_with(
+        max_sessions_per_user="2", session_idle_ttl="60", session_absolute_ttl="3600"
+    )
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         await register(http)
         tokens = await login(http)
