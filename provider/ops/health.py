@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from datetime import timedelta
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
@@ -55,8 +56,10 @@ async def metrics_endpoint(request: Request) -> HTTPResponse:
         expected = f"Bearer {token.get_secret_value()}"
         if not hmac.compare_digest(presented.encode(), expected.encode()):
             raise unauthorized("A metrics token is required.")
+    now = utcnow()
+    idle_cutoff = now - timedelta(seconds=services_of(request).settings.session_idle_ttl)
     active = await Session.filter(
-        revoked_at=None, compromised_at=None, expires_at__gt=utcnow()
+        revoked_at=None, compromised_at=None, expires_at__gt=now, last_active_at__gt=idle_cutoff
     ).count()
     body, content_type = metrics.render(active)
     return raw(body, content_type=content_type)

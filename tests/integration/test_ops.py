@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from provider.storage.models import Session
+from provider.storage.unit_of_work import utcnow
 from tests.support import PASSWORD, Server, assert_error, bearer, login, register
 
 METRICS = (
@@ -77,6 +79,10 @@ async def test_metrics_expose_the_documented_series(client: httpx.AsyncClient) -
     await client.post("/v1/auth/sessions", json={"identifier": "x@example.com", "password": "x"})
     doomed = await login(client)
     await client.delete(f"/v1/auth/sessions/{doomed['session']['id']}", headers=bearer(tokens))
+    abandoned = await login(client)  # ended by the idle timeout (7 days by default)
+    await Session.filter(id=abandoned["session"]["id"]).update(
+        last_active_at=utcnow() - timedelta(days=8)
+    )
     stray = f"/no-such-page-{uuid.uuid4().hex}"
     assert_error(await client.get(stray), 404, "not_found")
 
@@ -104,8 +110,7 @@ async def test_metrics_expose_the_documented_series(client: httpx.AsyncClient) -
     assert (
         sample(text, "provider_http_request_duration_seconds_count", route="/v1/auth/sessions") >= 2
     )
-    live = await Session.filter(revoked_at=None).count()
-    assert sample(text, "provider_active_sessions") == live == 1
+    assert sample(text, "provider_active_sessions") == 1  # neither revoked nor idle nor expired
     # Routes are labelled by pattern: no ids or stray paths become label values.
     assert doomed["session"]["id"] not in text
     assert stray not in text
