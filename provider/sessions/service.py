@@ -13,11 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
+from tortoise import connections
+
 from provider.config import Settings
 from provider.context import Caller, Services
 from provider.crypto.tokens import new_token, token_hash
+from provider.sessions.rotation_sql import rotate_in_one_statement
 from provider.storage.models import RefreshToken, Session, User
-from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
+from provider.storage.unit_of_work import (
+    UnitOfWork,
+    announce,
+    event_payload,
+    unit_of_work,
+    utcnow,
+)
 
 
 class RefreshRejected(Exception):
@@ -150,6 +159,37 @@ async def rotate_refresh_token(
     """Exchange a refresh token for its successor, or detect its reuse (DESIGN: Tokens)."""
     digest = token_hash(presented)
     settings = services.settings
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        child = new_token()
+        now = utcnow()
+        rotated = await rotate_in_one_statement(
+            conn,
+            settings,
+            caller,
+            digest=digest,
+            child_hash=token_hash(child),
+            client_id=client_id,
+            now=now,
+        )
+        if rotated is not None:
+            details = {"family_id": str(rotated.family_id)}
+            announce(
+                services.events,
+                "token.refreshed",
+                event_payload(
+                    caller,
+                    audit_id=rotated.audit_id,
+                    outcome="success",
+                    user_id=rotated.user.id,
+                    session_id=rotated.session.id,
+                    client_id=client_id,
+                    time=now,
+                    details=details,
+                ),
+            )
+            return Rotation(child, rotated.session, rotated.user, client_id, rotated.scope)
+        raise RefreshRejected(await _explain_rejection(services, caller, digest, client_id))
     async with unit_of_work(caller, services.events) as work:
         now = utcnow()
         claimed = (
@@ -199,11 +239,18 @@ async def _explain_rejection(
     services: Services, caller: Caller, digest: str, client_id: str
 ) -> str:
     """Why the token was not claimable; a used one revokes its family and session (reuse)."""
-    token = await RefreshToken.get_or_none(token_hash=digest)
+    token = await RefreshToken.get_or_none(token_hash=digest).select_related("session__user")
     if token is None:
         return "unknown"
     if token.used_at is None:
-        return "revoked" if token.revoked_at else "expired"
+        now = utcnow()
+        if token.revoked_at is not None:
+            return "revoked"
+        if token.expires_at <= now:
+            return "expired"
+        if token.client_id != client_id:
+            return "client_mismatch"
+        return "session_ended"
     async with unit_of_work(caller, services.events) as work:
         now = utcnow()
         await (

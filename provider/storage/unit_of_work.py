@@ -57,21 +57,50 @@ class UnitOfWork:
             details=details or {},
             using_db=self.conn,
         )
-        # The fixed keys come first and win: a detail can never pass for the user or session.
-        payload: dict[str, Any] = {
-            "audit_id": row.id,
-            "outcome": outcome,
-            "user_id": str(user_id) if user_id else None,
-            "session_id": str(session_id) if session_id else None,
-            "client_id": client_id,
-            "ip": self.caller.ip,
-            "request_id": self.caller.request_id,
-            "time": now.isoformat(),
-        }
-        payload.update(
-            {k: v for k, v in (details or {}).items() if k not in payload and k != "event"}
+        payload = event_payload(
+            self.caller,
+            audit_id=row.id,
+            outcome=outcome,
+            user_id=user_id,
+            session_id=session_id,
+            client_id=client_id,
+            time=now,
+            details=details,
         )
         self.events.append((event, payload))
+
+
+def event_payload(
+    caller: Caller,
+    *,
+    audit_id: int,
+    outcome: str,
+    user_id: UUID | str | None,
+    session_id: UUID | str | None,
+    client_id: str | None,
+    time: datetime,
+    details: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The pub/sub message of an audit row."""
+    # The fixed keys come first and win: a detail can never pass for the user or session.
+    payload: dict[str, Any] = {
+        "audit_id": audit_id,
+        "outcome": outcome,
+        "user_id": str(user_id) if user_id else None,
+        "session_id": str(session_id) if session_id else None,
+        "client_id": client_id,
+        "ip": caller.ip,
+        "request_id": caller.request_id,
+        "time": time.isoformat(),
+    }
+    payload.update({k: v for k, v in (details or {}).items() if k not in payload and k != "event"})
+    return payload
+
+
+def announce(publisher: EventPublisher, event: str, payload: dict[str, Any]) -> None:
+    """Count and publish an event whose audit row has been committed."""
+    AUDIT_EVENTS.labels(event=event, outcome=str(payload["outcome"])).inc()
+    publisher.publish(event, payload)
 
 
 @asynccontextmanager
@@ -80,7 +109,6 @@ async def unit_of_work(caller: Caller, publisher: EventPublisher) -> AsyncIterat
         work = UnitOfWork(conn=conn, caller=caller)
         yield work
     for event, payload in work.events:
-        AUDIT_EVENTS.labels(event=event, outcome=str(payload["outcome"])).inc()
-        publisher.publish(event, payload)
+        announce(publisher, event, payload)
     for callback in work.callbacks:
         callback()

@@ -25,7 +25,7 @@ async def test_token_reuse_is_published(events_server: Server, events_redis_url:
         )
         assert replay.status_code == 401
 
-        reuse = await events.wait_for("auth:token.reuse_detected")
+        reuse = await events.wait_for("auth:token.reuse_detected", request_id="replay-1")
         assert reuse["event"] == "token.reuse_detected"
         assert reuse["outcome"] == "failure"
         assert reuse["user_id"] == user["id"]
@@ -35,7 +35,7 @@ async def test_token_reuse_is_published(events_server: Server, events_redis_url:
         assert reuse["family_id"]
         assert "refresh_token" not in reuse
         assert tokens["refresh_token"] not in str(events.messages)
-        revoked = await events.wait_for("auth:session.revoked")
+        revoked = await events.wait_for("auth:session.revoked", request_id="replay-1")
         assert revoked["reason"] == "reuse_detected"
         for channel in (
             "auth:user.registered",
@@ -43,8 +43,8 @@ async def test_token_reuse_is_published(events_server: Server, events_redis_url:
             "auth:user.login",
             "auth:token.refreshed",
         ):
-            payload = await events.wait_for(channel)
-            assert payload["user_id"] == user["id"], channel
+            payload = await events.wait_for(channel, user_id=user["id"])
+            assert payload["ip"] == "127.0.0.1", channel
 
 
 async def test_a_lockout_is_published(events_server: Server, events_redis_url: str) -> None:
@@ -59,10 +59,10 @@ async def test_a_lockout_is_published(events_server: Server, events_redis_url: s
                 json={"identifier": "ada@example.com", "password": PASSWORD + "!"},
             )
             assert response.status_code == 401
-        locked = await events.wait_for("auth:user.locked")
+        locked = await events.wait_for("auth:user.locked", user_id=user["id"])
         assert locked["user_id"] == user["id"]
         assert locked["failures"] == 5
         assert locked["until"]
-        failed = await events.wait_for("auth:user.login_failed")
+        failed = await events.wait_for("auth:user.login_failed", user_id=user["id"])
         assert failed["outcome"] == "failure"
         assert PASSWORD not in str(events.messages)
