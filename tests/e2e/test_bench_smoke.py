@@ -38,7 +38,7 @@ def bench_database() -> str:
     """A database beside the test database (the bench drops and re-creates it)."""
     url = os.environ.get("PROVIDER_TEST_DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
-        _requirement("the benchmark needs PostgreSQL (PROVIDER_TEST_DATABASE_URL) ")
+        _requirement("the benchmark needs PostgreSQL (PROVIDER_TEST_DATABASE_URL)")
     if not os.environ.get("PROVIDER_TEST_REDIS_URL"):
         _requirement("the benchmark needs Redis (PROVIDER_TEST_REDIS_URL)")
     if shutil.which("wrk") is None:
