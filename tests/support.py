@@ -230,12 +230,13 @@ class EventCollector:
         await self._pubsub.aclose()
         await self._client.aclose()
 
-    async def wait_for(self, channel: str, within: float = 5) -> dict[str, Any]:
-        """The payload of the first message on `channel`; fails after `within` seconds."""
+    async def wait_for(self, channel: str, within: float = 5, **match: Any) -> dict[str, Any]:
+        """The payload of the first message on `channel` whose fields equal `match` (channels are
+        shared by every process on that Redis); fails after `within` seconds."""
         deadline = time.monotonic() + within
         while True:
             for seen, payload in self.messages:
-                if seen == channel:
+                if seen == channel and all(payload.get(k) == v for k, v in match.items()):
                     return payload
             remaining = deadline - time.monotonic()
             assert remaining > 0, f"no {channel} event; got {[c for c, _ in self.messages]}"
