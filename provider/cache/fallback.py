@@ -47,6 +47,11 @@ class FallbackCache:
     async def get(self, key: str) -> str | None:
         return await self._run("get", lambda: self.primary.get(key), lambda: self.fallback.get(key))
 
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        return await self._run(
+            "get_many", lambda: self.primary.get_many(keys), lambda: self.fallback.get_many(keys)
+        )
+
     async def set(self, key: str, value: str, ttl: float) -> None:
         await self._run(
             "set",

@@ -31,6 +31,9 @@ class MemoryCache:
             return None
         return value
 
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        return [await self.get(key) for key in keys]
+
     async def set(self, key: str, value: str, ttl: float) -> None:
         self._values[key] = (value, self._clock() + ttl)
 

@@ -40,6 +40,13 @@ class RedisCache:
             raise CacheUnavailable(str(exc)) from exc
         return None if value is None else str(value)
 
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        try:
+            values = await self._client.mget(keys)
+        except RedisError as exc:
+            raise CacheUnavailable(str(exc)) from exc
+        return [None if value is None else str(value) for value in values]
+
     async def set(self, key: str, value: str, ttl: float) -> None:
         try:
             await self._client.set(key, value, px=max(int(ttl * 1000), 1))

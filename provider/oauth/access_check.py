@@ -25,11 +25,15 @@ async def check_access_token(services: Services, token: str) -> CheckedToken:
     """Any audience is accepted here: these endpoints serve every client's tokens."""
     settings = services.settings
     claims = verify_access_token(services.keystore, token, settings.issuer, audience=None)
-    if await _cached(services, DENYLIST_PREFIX + str(claims["jti"])) is not None:
-        raise InvalidAccessToken("revoked")
-    client_disabled_at = await _cached(
-        services, CLIENT_DENYLIST_PREFIX + str(claims.get("client_id"))
+    jti_denied, client_disabled_at = await _cached(
+        services,
+        [
+            DENYLIST_PREFIX + str(claims["jti"]),
+            CLIENT_DENYLIST_PREFIX + str(claims.get("client_id")),
+        ],
     )
+    if jti_denied is not None:
+        raise InvalidAccessToken("revoked")
     if client_disabled_at is not None and int(claims.get("iat", 0)) <= float(client_disabled_at):
         raise InvalidAccessToken("client disabled")
     sid = claims.get("sid")
@@ -46,8 +50,8 @@ async def check_access_token(services: Services, token: str) -> CheckedToken:
     return CheckedToken(claims, session, session.user)
 
 
-async def _cached(services: Services, key: str) -> str | None:
+async def _cached(services: Services, keys: list[str]) -> list[str | None]:
     try:
-        return await services.cache.get(key)
+        return await services.cache.get_many(keys)
     except CacheUnavailable:
-        return None
+        return [None] * len(keys)

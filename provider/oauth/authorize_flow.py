@@ -169,6 +169,9 @@ async def _issue_code(flow: Flow, session: Session) -> str:
         scope=" ".join(auth.scopes),
         nonce=auth.nonce,
         code_challenge=auth.code_challenge,
+        auth_time=session.auth_time,
+        amr=list(session.amr),
+        acr=session.acr,
         created_at=now,
         expires_at=now + timedelta(seconds=CODE_TTL),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from joserfc import jwt
@@ -21,6 +23,19 @@ def token_hash_claim(value: str, alg: str) -> str:
     return base64.urlsafe_b64encode(half[: len(half) // 2]).rstrip(b"=").decode()
 
 
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """When and how the user authenticated, as tokens state it (auth_time, amr, acr)."""
+
+    time: datetime
+    amr: list[str]
+    acr: str
+
+    @classmethod
+    def of(cls, session: Session) -> Authentication:
+        return cls(session.auth_time, list(session.amr), session.acr)
+
+
 def mint_id_token(
     keystore: Keystore,
     issuer: str,
@@ -29,6 +44,7 @@ def mint_id_token(
     client: Client,
     user: User,
     session: Session,
+    authentication: Authentication,
     scopes: list[str],
     nonce: str | None,
     access_token: str | None,
@@ -42,12 +58,12 @@ def mint_id_token(
         "azp": client.id,
         "iat": now,
         "exp": now + ttl,
-        "auth_time": int(session.auth_time.timestamp()),
+        "auth_time": int(authentication.time.timestamp()),
         "sid": str(session.id),
-        "amr": list(session.amr),
+        "amr": authentication.amr,
     }
-    if session.acr:
-        claims["acr"] = session.acr
+    if authentication.acr:
+        claims["acr"] = authentication.acr
     if nonce:
         claims["nonce"] = nonce
     if access_token:

@@ -9,7 +9,7 @@ from typing import Any
 
 from provider.cache.base import CacheUnavailable
 from provider.context import Services
-from provider.oauth.id_token import mint_id_token
+from provider.oauth.id_token import Authentication, mint_id_token
 from provider.sessions.access_tokens import AccessGrant, MintedToken, mint_access_token
 from provider.storage.models import Client, Session, User
 
@@ -19,10 +19,17 @@ CLIENT_DENYLIST_PREFIX = "deny:client:"
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """Whom the tokens are about: a user in a session, or the client itself."""
+    """Whom the tokens are about: a user in a session, or the client itself. `authentication`
+    overrides the session's own record, for a code issued before the session stepped up."""
 
     user: User | None
     session: Session | None
+    authentication: Authentication | None = None
+
+    def authenticated(self) -> Authentication | None:
+        if self.authentication is not None:
+            return self.authentication
+        return Authentication.of(self.session) if self.session is not None else None
 
 
 def mint_for_client(
@@ -30,12 +37,13 @@ def mint_for_client(
 ) -> MintedToken:
     settings = services.settings
     session = subject.session
+    authenticated = subject.authenticated()
     grant = AccessGrant(
         subject=str(subject.user.id) if subject.user else client.id,
         client_id=client.id,
         scope=" ".join(scopes),
         session_id=str(session.id) if session else None,
-        auth_time=int(session.auth_time.timestamp()) if session else None,
+        auth_time=int(authenticated.time.timestamp()) if authenticated else None,
         audience=client.audience or settings.issuer,
     )
     ttl = client.access_token_ttl or settings.access_token_ttl
@@ -70,6 +78,7 @@ def token_response(
             client=client,
             user=subject.user,
             session=subject.session,
+            authentication=subject.authenticated() or Authentication.of(subject.session),
             scopes=scopes,
             nonce=nonce,
             access_token=access.value,

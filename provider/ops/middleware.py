@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
+from collections.abc import Iterator
+from functools import lru_cache
 
+from prometheus_client import Counter, Histogram
 from sanic import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse, empty
 
@@ -30,10 +34,15 @@ _INLINE_BLOCK = re.compile(rb"<(script|style)>(.*?)</\1>", re.S)
 
 def install_middleware(app: App, settings: Settings) -> None:
     allowed_origins = frozenset(settings.cors_origins)
+    # HSTS when the issuer is https, or when a trusted proxy says the request came over TLS
+    # (RFC 6797 §8.1: browsers ignore it over plain http anyway).
+    always_hsts = settings.secure_cookies
+    trust_proxy = settings.trust_proxy > 0
+    request_ids = _request_ids()
 
     async def start(request: Request) -> HTTPResponse | None:
         incoming = request.headers.get("x-request-id", "")
-        request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else next(request_ids)
         request.ctx.started = time.perf_counter()
         request_id_var.set(request.ctx.request_id)
         if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
@@ -41,9 +50,10 @@ def install_middleware(app: App, settings: Settings) -> None:
         return None
 
     async def finish(request: Request, response: BaseHTTPResponse) -> None:
-        request_id = getattr(request.ctx, "request_id", None) or uuid.uuid4().hex
+        request_id = getattr(request.ctx, "request_id", None) or next(request_ids)
         response.headers["X-Request-ID"] = request_id
-        _security_headers(request, response)
+        hsts = always_hsts or (trust_proxy and request.scheme == "https")
+        _security_headers(request, response, hsts)
         origin = request.headers.get("origin")
         if origin and origin in allowed_origins:
             response.headers["Access-Control-Allow-Origin"] = origin
@@ -68,13 +78,19 @@ def _preflight(request: Request, allowed: frozenset[str]) -> HTTPResponse:
     )
 
 
-def _security_headers(request: Request, response: BaseHTTPResponse) -> None:
+def _request_ids() -> Iterator[str]:
+    """Unique ids without a system call per request: a random per-process prefix and a counter."""
+    prefix = secrets.token_hex(8)
+    return (f"{prefix}{n:016x}" for n in itertools.count())
+
+
+def _security_headers(request: Request, response: BaseHTTPResponse, hsts: bool) -> None:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Content-Security-Policy", _content_security_policy(request, response))
-    if request.scheme == "https":
+    if hsts:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
@@ -107,8 +123,8 @@ def _observe(request: Request, response: BaseHTTPResponse) -> None:
     route = "/" + route.lstrip("/")
     started = getattr(request.ctx, "started", None)
     elapsed = time.perf_counter() - started if started is not None else 0.0
-    REQUESTS.labels(route=route, method=request.method, status=str(response.status)).inc()
-    LATENCY.labels(route=route).observe(elapsed)
+    _request_counter(route, request.method, response.status).inc()
+    _latency_histogram(route).observe(elapsed)
     access_log.info(
         "%s %s %s",
         request.method,
@@ -116,3 +132,13 @@ def _observe(request: Request, response: BaseHTTPResponse) -> None:
         response.status,
         extra={"status": response.status, "ms": round(elapsed * 1000, 2), "route": route},
     )
+
+
+@lru_cache(maxsize=4096)
+def _request_counter(route: str, method: str, status: int) -> Counter:
+    return REQUESTS.labels(route=route, method=method, status=str(status))
+
+
+@lru_cache(maxsize=1024)
+def _latency_histogram(route: str) -> Histogram:
+    return LATENCY.labels(route=route)

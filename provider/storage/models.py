@@ -185,6 +185,10 @@ class AuthorizationCode(Model):
     scope = fields.CharField(max_length=1024)
     nonce = fields.CharField(max_length=512, null=True)
     code_challenge = fields.CharField(max_length=128, null=True)
+    # The authentication the code was issued under, for the ID token it yields.
+    auth_time = fields.DatetimeField()
+    amr: list[str] = fields.JSONField(default=list)
+    acr = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(db_index=True)
     used_at = fields.DatetimeField(null=True)

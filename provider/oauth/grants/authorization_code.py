@@ -13,6 +13,7 @@ from provider.cache.base import CacheUnavailable
 from provider.context import Caller, Services
 from provider.crypto.tokens import token_hash
 from provider.errors import OAuthError
+from provider.oauth.id_token import Authentication
 from provider.oauth.issuance import (
     DENYLIST_PREFIX,
     Subject,
@@ -92,7 +93,13 @@ async def _redeem(
     if not session_is_live(session, services.settings, now) or user.deleted_at is not None:
         raise invalid_grant("The session that granted this code has ended.")
     scopes = code.scope.split()
-    subject = Subject(user=user, session=session)
+    # The ID token states the authentication the code was issued under (OIDC Core §2: auth_time,
+    # amr, acr), even if the session has re-authenticated since.
+    subject = Subject(
+        user=user,
+        session=session,
+        authentication=Authentication(code.auth_time, code.amr, code.acr),
+    )
     access = mint_for_client(services, client, subject, scopes)
     refresh = None
     if may_refresh(client, scopes):

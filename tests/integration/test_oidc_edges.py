@@ -137,3 +137,34 @@ async def test_disabling_a_client_refuses_the_access_tokens_it_holds(
     )
     token = fresh.json()["access_token"]
     assert await active()
+
+
+async def test_id_token_states_the_authentication_the_code_was_issued_under(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    from provider.storage.models import Session
+
+    await register(client)
+    rp = await register_client()
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        result, _ = await sign_in_and_get_code(Browser(http), rp, "ada@example.com", PASSWORD)
+    session = await Session.get()
+    stepped_up = session.auth_time.replace(year=session.auth_time.year + 1)
+    await Session.filter(id=session.id).update(
+        amr=["pwd", "otp", "mfa"], acr="urn:provider:acr:mfa", auth_time=stepped_up
+    )
+    token = await client.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": result["code"],
+            "redirect_uri": rp.redirect_uri,
+        },
+        auth=rp.basic(),
+    )
+    assert token.status_code == 200, token.text
+    jwks = KeySet.import_key_set((await client.get("/jwks")).json())
+    claims = jwt.decode(token.json()["id_token"], jwks).claims
+    assert claims["amr"] == ["pwd"]
+    assert claims["acr"] == "1"
+    assert claims["auth_time"] == int(session.auth_time.timestamp())
