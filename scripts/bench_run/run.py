@@ -50,6 +50,8 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_SAMPLER_CONNECTIONS = 2
 JWKS_SAMPLER_PAUSE_MS = 20
 
+REFRESH_SCOPE = "offline_access"
+
 
 @dataclass(frozen=True)
 class Options:
@@ -419,8 +421,8 @@ class Phase:
             seed.mint_refresh_tokens(
                 options.database_url,
                 session_id=sid,
-                client_id=self.seeded.code_client.client_id,
-                scope=tokens["scope"],
+                client_id=self.seeded.refresh_client.client_id,
+                scope=REFRESH_SCOPE,
                 count=warm_count + main_count,
                 sessions=options.refresh_sessions,
             )
@@ -431,14 +433,14 @@ class Phase:
             "refresh",
             server.url + "/token",
             script="refresh.lua",
-            headers=(basic(self.seeded.code_client),),
+            headers=(basic(self.seeded.refresh_client),),
             args=(str(main_file),),
             warmup_args=(str(warm_file),),
             done_file=True,
             server=server,
         )
         script = row.detail.get("script", {})
-        row.detail["scope"] = tokens["scope"]
+        row.detail["scope"] = REFRESH_SCOPE
         row.detail["sessions"] = options.refresh_sessions
         if script.get("exhausted"):
             row.notes.append(
