@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
@@ -47,12 +49,13 @@ async def test_login_by_email_or_username(client: httpx.AsyncClient, identifier:
 
 async def test_unknown_user_and_wrong_password_look_the_same(client: httpx.AsyncClient) -> None:
     await register(client, username="ada")
+    run = uuid.uuid4().hex[:8]  # unknown identifiers of this run only (lockout counters)
     attempts = [
         {"identifier": "ada@example.com", "password": "wrong password 1"},
         {"identifier": "ada", "password": "wrong password 2"},
-        {"identifier": "nobody@example.com", "password": PASSWORD},
-        {"identifier": "nobody", "password": PASSWORD},
-        {"identifier": "not an identifier!", "password": PASSWORD},
+        {"identifier": f"nobody-{run}@example.com", "password": PASSWORD},
+        {"identifier": f"nobody-{run}", "password": PASSWORD},
+        {"identifier": f"not an identifier {run}!", "password": PASSWORD},
     ]
     bodies = []
     for attempt in attempts:
