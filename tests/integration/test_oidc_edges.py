@@ -168,3 +168,27 @@ async def test_id_token_states_the_authentication_the_code_was_issued_under(
     assert claims["amr"] == ["pwd"]
     assert claims["acr"] == "1"
     assert claims["auth_time"] == int(session.auth_time.timestamp())
+
+
+async def test_disabling_a_client_by_patch_refuses_its_access_tokens(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    from tests.admin_support import admin
+
+    headers = await admin(client)
+    service = await register_client(
+        redirect_uris=[], grant_types=["client_credentials"], scopes=["orders.read"]
+    )
+    resource = await register_client(
+        name="API", redirect_uris=[], grant_types=["client_credentials"], scopes=[]
+    )
+    issued = await client.post(
+        "/token", data={"grant_type": "client_credentials"}, auth=service.basic()
+    )
+    token = issued.json()["access_token"]
+    patched = await client.patch(
+        f"/v1/admin/clients/{service.client_id}", json={"disabled": True}, headers=headers
+    )
+    assert patched.status_code == 200
+    response = await client.post("/introspect", data={"token": token}, auth=resource.basic())
+    assert response.json() == {"active": False}

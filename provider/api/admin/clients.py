@@ -259,6 +259,8 @@ async def update(request: Request, client_id: str) -> HTTPResponse:
             client_id=client.id,
             details={**_admin(auth.user.id), "fields": sorted(changes)},
         )
+    if changes.get("disabled"):
+        await deny_client_tokens(services_of(request), client)
     return ok({"client": client_view(client)})
 
 
