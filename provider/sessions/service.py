@@ -239,14 +239,13 @@ async def _explain_rejection(
     services: Services, caller: Caller, digest: str, client_id: str
 ) -> str:
     """Why the token was not claimable; a used one revokes its family and session (reuse)."""
-    token = await RefreshToken.get_or_none(token_hash=digest).select_related("session__user")
+    token = await RefreshToken.get_or_none(token_hash=digest)
     if token is None:
         return "unknown"
     if token.used_at is None:
-        now = utcnow()
         if token.revoked_at is not None:
             return "revoked"
-        if token.expires_at <= now:
+        if token.expires_at <= utcnow():
             return "expired"
         if token.client_id != client_id:
             return "client_mismatch"
