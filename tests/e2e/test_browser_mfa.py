@@ -6,15 +6,14 @@ from __future__ import annotations
 import secrets
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 from playwright.async_api import Page
 
 from provider.storage.models import AuditEvent, Session
-from tests.e2e.relying_party import Catcher, sign_in_on_page
-from tests.oidc import REDIRECT_URI, query_of, register_client
+from tests.e2e.relying_party import Catcher, fetch_json, oauth_client, sign_in_on_page
+from tests.oidc import query_of, register_client
 from tests.support import PASSWORD, Server, register
 from tests.support import login as api_login
 from tests.totp import enrol_totp, fresh_totp_code
@@ -29,19 +28,8 @@ async def test_a_totp_code_on_the_hosted_page_gives_an_id_token_with_otp(
     catcher = Catcher()
     await page.route("http://127.0.0.1:9/**", catcher)
 
-    async with AsyncOAuth2Client(
-        rp.client_id,
-        rp.secret,
-        scope="openid profile email",
-        redirect_uri=REDIRECT_URI,
-        code_challenge_method="S256",
-        token_endpoint_auth_method="client_secret_basic",
-    ) as oauth:
-        meta = (
-            await oauth.request(
-                "GET", f"{server.url}/.well-known/openid-configuration", withhold_token=True
-            )
-        ).json()
+    async with oauth_client(rp, "openid profile email") as oauth:
+        meta = await fetch_json(oauth, f"{server.url}/.well-known/openid-configuration")
         verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(12)
         url, state = oauth.create_authorization_url(
             meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce
@@ -72,9 +60,7 @@ async def test_a_totp_code_on_the_hosted_page_gives_an_id_token_with_otp(
         token = await oauth.fetch_token(
             meta["token_endpoint"], authorization_response=callback, code_verifier=verifier
         )
-        jwks = KeySet.import_key_set(
-            (await oauth.request("GET", meta["jwks_uri"], withhold_token=True)).json()
-        )
+        jwks = KeySet.import_key_set(await fetch_json(oauth, meta["jwks_uri"]))
     id_token = jwt.decode(token["id_token"], jwks)
     JWTClaimsRegistry(
         iss={"essential": True, "value": server.url},
