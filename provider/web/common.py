@@ -30,6 +30,11 @@ def return_to(values: dict[str, str]) -> dict[str, str | None]:
     return {"flow": flow if 0 < len(flow) <= 64 else None, "next": local_path(values.get("next"))}
 
 
+def return_to_from_query(request: Request) -> dict[str, str | None]:
+    """`return_to` for a page opened by a link that carries `flow` or `next`."""
+    return return_to({name: request.args.get(name) or "" for name in ("flow", "next")})
+
+
 def page_url(path: str, **params: str | None) -> str:
     """`path` with the given query parameters, leaving out those that are None or empty."""
     present = {name: value for name, value in params.items() if value}

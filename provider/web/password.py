@@ -26,7 +26,7 @@ from provider.cache.ratelimit import Limit, enforce
 from provider.crypto.tokens import keyed_hash
 from provider.errors import ApiError
 from provider.oauth.params import form_params
-from provider.web.common import page_url, return_to, with_headers
+from provider.web.common import page_url, return_to, return_to_from_query, with_headers
 from provider.web.csrf import verify_csrf
 from provider.web.render import error_page, page
 
@@ -53,8 +53,7 @@ async def _forgot_page(
 
 @bp.get("/password/forgot")
 async def forgot_form(request: Request) -> HTTPResponse:
-    args = {name: request.args.get(name) or "" for name in ("flow", "next")}
-    return await _forgot_page(request, return_to(args))
+    return await _forgot_page(request, return_to_from_query(request))
 
 
 @bp.post("/password/forgot")

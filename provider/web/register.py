@@ -16,7 +16,7 @@ from provider.api.common import caller_of, client_ip, services_of
 from provider.cache.ratelimit import Limit, enforce
 from provider.errors import ApiError
 from provider.oauth.params import form_params
-from provider.web.common import page_url, return_to, with_headers
+from provider.web.common import page_url, return_to, return_to_from_query, with_headers
 from provider.web.csrf import verify_csrf
 from provider.web.render import page
 
@@ -53,8 +53,7 @@ async def _form_page(
 
 @bp.get("/register")
 async def register_form(request: Request) -> HTTPResponse:
-    args = {name: request.args.get(name) or "" for name in ("flow", "next")}
-    return await _form_page(request, return_to(args))
+    return await _form_page(request, return_to_from_query(request))
 
 
 @bp.post("/register")
