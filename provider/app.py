@@ -35,7 +35,7 @@ from provider.api import logout as api_logout
 from provider.cache.events import EventPublisher
 from provider.cache.fallback import build_cache
 from provider.config import Settings
-from provider.context import App, Services
+from provider.context import Services
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
 from provider.mail.mailer import Mailer
@@ -45,6 +45,7 @@ from provider.ops.errors import install_error_handlers
 from provider.ops.logging import configure_logging
 from provider.ops.maintenance import key_reload_loop, purge_loop, reload_keys
 from provider.ops.middleware import install_middleware
+from provider.sanic_app import App
 from provider.storage.db import close_database, open_database
 from provider.web import account as web_account
 from provider.web import admin as web_admin

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import SimpleNamespace
-from typing import TypeAlias
-
-from sanic import Sanic
-from sanic.config import Config
 
 from provider.cache.base import Cache
 from provider.cache.events import EventPublisher
@@ -15,8 +10,6 @@ from provider.config import Settings
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
 from provider.mail.mailer import DiscardTransport, Mailer
-
-App: TypeAlias = Sanic[Config, SimpleNamespace]
 
 
 @dataclass(frozen=True, slots=True)

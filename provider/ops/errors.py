@@ -9,8 +9,8 @@ from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from provider.context import App
 from provider.errors import ApiError, OAuthError
+from provider.sanic_app import App
 
 log = logging.getLogger("provider.errors")
 

@@ -17,10 +17,10 @@ from sanic import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse, empty
 
 from provider.config import Settings
-from provider.context import App
 from provider.errors import ApiError
 from provider.ops.logging import request_id_var
 from provider.ops.metrics import LATENCY, REQUESTS
+from provider.sanic_app import App
 
 access_log = logging.getLogger("provider.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
