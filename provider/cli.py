@@ -230,7 +230,7 @@ async def _clients_add(settings: Settings, spec: Any, as_json: bool) -> None:
 
     await open_database(settings.database_url)
     try:
-        client, secret = await create_client(spec, settings.secret)
+        client, secret = await create_client(spec, settings.secret, settings.issuer)
     except ClientSpecError as exc:
         raise CliError(str(exc)) from exc
     finally:
@@ -356,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     clients_add.add_argument(
         "--id-token-alg", choices=["RS256", "ES256", "Ed25519"], default="RS256"
     )
-    clients_add.add_argument("--audience", help="aud of its access tokens (default: the issuer)")
+    clients_add.add_argument("--audience", help="aud of its access tokens (default: the client id)")
     clients_add.add_argument("--jwks-file", help="public JWKS for private_key_jwt")
     clients_add.add_argument("--jwks-uri", help="https URL of its JWKS for private_key_jwt")
     clients_add.add_argument("--json", action="store_true")

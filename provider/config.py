@@ -185,6 +185,11 @@ class Settings(BaseSettings):
         return self.totp_issuer or urlsplit(self.issuer).hostname or "provider"
 
     @property
+    def api_audience(self) -> str:
+        """The `aud` of first-party tokens: the account and admin APIs, never an OAuth client."""
+        return self.issuer + "/v1"
+
+    @property
     def secure_cookies(self) -> bool:
         return self.issuer.startswith("https://")
 

@@ -45,6 +45,8 @@ class RegisteredClient:
 
 
 async def register_client(**overrides: Any) -> RegisteredClient:
+    """A client registered straight in the database; `issuer` is only for the audience rule."""
+    issuer = overrides.pop("issuer", "http://127.0.0.1")
     spec = {
         "name": "Example App",
         "redirect_uris": [REDIRECT_URI],
@@ -53,7 +55,7 @@ async def register_client(**overrides: Any) -> RegisteredClient:
         "scopes": ["openid", "profile", "email", "offline_access", "phone", "address"],
         **overrides,
     }
-    client, secret = await create_client(ClientSpec(**spec), DEV_SECRET_KEY.encode())
+    client, secret = await create_client(ClientSpec(**spec), DEV_SECRET_KEY.encode(), issuer)
     redirect_uris = spec["redirect_uris"]
     return RegisteredClient(client.id, secret, redirect_uris[0] if redirect_uris else "")
 

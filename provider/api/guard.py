@@ -9,6 +9,7 @@ from typing import Any
 from sanic import Request
 
 from provider.api.common import services_of
+from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID
 from provider.errors import unauthorized
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
 from provider.sessions.service import session_is_live
@@ -38,9 +39,15 @@ async def require_session(request: Request) -> Authenticated:
     if token is None:
         raise unauthorized()
     try:
-        claims = verify_access_token(services.keystore, token, settings.issuer, settings.issuer)
+        claims = verify_access_token(
+            services.keystore, token, settings.issuer, settings.api_audience
+        )
     except InvalidAccessToken as exc:
         raise unauthorized("The access token is invalid or expired.", "invalid_token") from exc
+    # The audience alone is not trusted: only the first-party app's own tokens reach this API,
+    # whatever an OAuth client was granted (a first_party OAuth client only skips consent).
+    if claims.get("client_id") != FIRST_PARTY_CLIENT_ID:
+        raise unauthorized("The access token is not for this API.", "invalid_token")
     session = None
     if isinstance(claims.get("sid"), str):
         session = await Session.get_or_none(id=claims["sid"]).select_related("user")

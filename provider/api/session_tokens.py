@@ -24,7 +24,7 @@ def token_pair(
         scope="",
         session_id=str(session.id),
         auth_time=int(session.auth_time.timestamp()),
-        audience=settings.issuer,
+        audience=settings.api_audience,
     )
     return {
         "access_token": mint_access_token(

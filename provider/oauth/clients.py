@@ -54,10 +54,20 @@ def _check_redirect_uri(uri: str) -> None:
         raise ClientSpecError(f"redirect URI {uri!r} uses a forbidden scheme")
 
 
-def validate_spec(spec: ClientSpec) -> str:
+def is_reserved_audience(audience: str, issuer: str) -> bool:
+    """The issuer and everything under it (the account and admin APIs at `<issuer>/v1`) belong
+    to the provider: a client whose tokens named them would reach APIs no client may call."""
+    candidate = audience.strip().rstrip("/").lower()
+    own = issuer.rstrip("/").lower()
+    return candidate == own or candidate.startswith(own + "/")
+
+
+def validate_spec(spec: ClientSpec, issuer: str) -> str:
     """Check a registration; returns the token endpoint auth method to store."""
     if not spec.name.strip():
         raise ClientSpecError("name must not be empty")
+    if spec.audience and is_reserved_audience(spec.audience, issuer):
+        raise ClientSpecError("audience must not be the issuer or an address under it")
     for uri in (*spec.redirect_uris, *spec.post_logout_redirect_uris):
         _check_redirect_uri(uri)
     unknown = [g for g in spec.grant_types if g not in GRANT_TYPES]
@@ -82,9 +92,11 @@ def validate_spec(spec: ClientSpec) -> str:
     return method
 
 
-async def create_client(spec: ClientSpec, secret_key: bytes) -> tuple[Client, str | None]:
+async def create_client(
+    spec: ClientSpec, secret_key: bytes, issuer: str
+) -> tuple[Client, str | None]:
     """Register a client; returns it with its secret in clear (shown once), None if public."""
-    method = validate_spec(spec)
+    method = validate_spec(spec, issuer)
     secret = None if spec.public else new_token()
     client = await Client.create(
         id=secrets.token_urlsafe(16),

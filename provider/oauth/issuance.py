@@ -44,7 +44,8 @@ def mint_for_client(
         scope=" ".join(scopes),
         session_id=str(session.id) if session else None,
         auth_time=int(authenticated.time.timestamp()) if authenticated else None,
-        audience=client.audience or settings.issuer,
+        # Never the issuer nor the account API: by default a token is for its own client only.
+        audience=client.audience or client.id,
     )
     ttl = client.access_token_ttl or settings.access_token_ttl
     return mint_access_token(

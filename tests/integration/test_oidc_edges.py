@@ -17,6 +17,8 @@ from provider.storage.models import Client, RefreshToken
 from tests.oidc import Browser, register_client, sign_in_and_get_code
 from tests.support import PASSWORD, Server, register
 
+ISSUER = "https://id.example"
+
 
 def test_scopes_must_be_rfc6749_scope_tokens() -> None:
     base = {
@@ -25,10 +27,10 @@ def test_scopes_must_be_rfc6749_scope_tokens() -> None:
         "post_logout_redirect_uris": [],
         "grant_types": ["client_credentials"],
     }
-    assert validate_spec(ClientSpec(**base, scopes=["orders.read", "urn:example:write"]))
+    assert validate_spec(ClientSpec(**base, scopes=["orders.read", "urn:example:write"]), ISSUER)
     for bad in ("two words", 'quo"te', "back\\slash", ""):
         with pytest.raises(ClientSpecError):
-            validate_spec(ClientSpec(**base, scopes=[bad]))
+            validate_spec(ClientSpec(**base, scopes=[bad]), ISSUER)
 
 
 async def test_client_credentials_with_api_scopes(
