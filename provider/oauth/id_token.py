@@ -77,7 +77,13 @@ def read_id_token_hint(keystore: Keystore, token: str, issuer: str) -> dict[str,
         decoded = jwt.decode(token, keystore.key_set, algorithms=["RS256", "ES256", "Ed25519"])
     except Exception:  # any malformed or foreign token is simply not a usable hint
         return None
+    # Only an ID token is a hint (OIDC Core §3.1.2.1): an access token is signed by the same keys,
+    # so its `typ` (at+jwt, RFC 9068 §2.1) and its access-token claims give it away.
+    if str(decoded.header.get("typ", "JWT")).upper() != "JWT":
+        return None
     claims = decoded.claims
     if claims.get("iss") != issuer or not isinstance(claims.get("sub"), str):
+        return None
+    if "aud" not in claims or "client_id" in claims or "jti" in claims:
         return None
     return claims

@@ -192,3 +192,29 @@ async def test_unregistered_post_logout_redirect_uri(
             _assert_error_page(await client.get("/logout?" + urlencode(params)))
             _assert_error_page(await browser.http.post("/logout", data=params))
     assert await Session.filter(revoked_at__isnull=False).count() == 0
+
+
+async def test_an_access_token_is_not_an_id_token_hint(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """Same keys sign both: the hint must be an ID token (typ JWT), not an at+jwt access token."""
+    await register(client)
+    rp = await register_client()
+    async with Browser.open(server.url) as browser:
+        tokens, _ = await sign_in_for_tokens(browser, rp, EMAIL, PASSWORD)
+        access = tokens["access_token"]
+        for params in (
+            {"id_token_hint": access, "post_logout_redirect_uri": LOGOUT_URI, "state": "s"},
+            {"id_token_hint": access},
+        ):
+            _assert_error_page(await browser.http.get("/logout?" + urlencode(params)))
+            _assert_error_page(await client.get("/logout?" + urlencode(params)))
+        # The ID token itself still works as a hint.
+        allowed = await client.get(
+            "/logout?"
+            + urlencode(
+                {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": LOGOUT_URI}
+            )
+        )
+        assert allowed.status_code == 303, allowed.text[:300]
+    assert await Session.filter(revoked_at__isnull=False).count() == 0
