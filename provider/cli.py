@@ -215,6 +215,7 @@ def cmd_clients_add(args: argparse.Namespace) -> None:
         scopes=args.scope or [],
         public=args.public,
         first_party=args.first_party,
+        introspect_any=args.introspect_any,
         auth_method=args.auth_method,
         id_token_alg=args.id_token_alg,
         audience=args.audience or "",
@@ -349,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
     clients_add.add_argument("--scope", action="append")
     clients_add.add_argument("--public", action="store_true")
     clients_add.add_argument("--first-party", action="store_true")
+    clients_add.add_argument(
+        "--introspect-any",
+        action="store_true",
+        help="may introspect tokens issued to other clients (a trusted resource server)",
+    )
     clients_add.add_argument(
         "--auth-method",
         choices=["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],

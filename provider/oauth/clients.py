@@ -34,6 +34,7 @@ class ClientSpec:
     scopes: list[str]
     public: bool = False
     first_party: bool = False
+    introspect_any: bool = False
     auth_method: str | None = None
     id_token_alg: str = "RS256"
     audience: str = ""
@@ -83,6 +84,8 @@ def validate_spec(spec: ClientSpec, issuer: str) -> str:
         raise ClientSpecError(f"auth method must be one of {', '.join(AUTH_METHODS)}")
     if spec.public != (method == "none"):
         raise ClientSpecError("public clients use auth method none, confidential ones do not")
+    if spec.public and spec.introspect_any:
+        raise ClientSpecError("a public client cannot introspect tokens")
     if spec.public and "client_credentials" in spec.grant_types:
         raise ClientSpecError("a public client cannot use client_credentials")
     if method == "private_key_jwt" and not (spec.jwks or spec.jwks_uri):
@@ -113,6 +116,7 @@ async def create_client(
         id_token_signed_response_alg=spec.id_token_alg,
         audience=spec.audience,
         first_party=spec.first_party,
+        introspect_any=spec.introspect_any,
     )
     return client, secret
 

@@ -39,23 +39,35 @@ async def introspect(request: Request) -> HTTPResponse:
     if not token:
         raise OAuthError("invalid_request", "token is required.")
     if looks_like_jwt(token):
-        body = await _access_token(services, token)
+        body = await _access_token(services, client, token)
     else:
         body = await _refresh_token(services, client, token)
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 
-async def _access_token(services: Services, token: str) -> dict[str, Any]:
+def may_see(caller: Client, claims: dict[str, Any]) -> bool:
+    """RFC 7662 §2.2/§4: a token is shown to the client it was issued to, to a resource server its
+    audience names (by client id), or to a client registered with `introspect_any`; to any other
+    caller it is simply not active, so tokens cannot be probed."""
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    return caller.introspect_any or claims.get("client_id") == caller.id or caller.id in audiences
+
+
+async def _access_token(services: Services, caller: Client, token: str) -> dict[str, Any]:
     try:
         checked = await check_access_token(services, token)
     except InvalidAccessToken:
         return INACTIVE
     claims = checked.claims
+    if not may_see(caller, claims):
+        return INACTIVE
     keys = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sid", "auth_time")
     body = {"active": True, "token_type": "Bearer"}
     body.update({key: claims[key] for key in keys if key in claims})
-    if checked.user is not None:
-        body["username"] = checked.user.username or checked.user.email
+    # Only a username the user chose: an email address is not given out as one.
+    if checked.user is not None and checked.user.username:
+        body["username"] = checked.user.username
     return body
 
 

@@ -158,6 +158,9 @@ class Client(Model):
     access_token_ttl = fields.IntField(null=True)
     refresh_token_ttl = fields.IntField(null=True)
     first_party = fields.BooleanField(default=False)
+    # May introspect tokens issued to other clients (RFC 7662 §4); off, a client sees its own
+    # tokens and those naming it as audience only.
+    introspect_any = fields.BooleanField(default=False, db_default=False)
     require_mfa = fields.BooleanField(default=False)
     require_verified_email = fields.BooleanField(default=False)
     disabled = fields.BooleanField(default=False)

@@ -235,3 +235,38 @@ async def test_disable_and_delete(server: Server, client: httpx.AsyncClient) -> 
     assert await AuditEvent.filter(event="admin.client_deleted", client_id=rp.client_id).exists()
     assert await AuditEvent.filter(event="admin.client_disabled", client_id=service_id).exists()
     assert_error(await client.delete(f"{CLIENTS}/{rp.client_id}", headers=headers), 404)
+
+
+async def test_introspect_any_is_set_and_changed_through_the_admin_api(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    headers = await admin(client)
+    created = await client.post(
+        "/v1/admin/clients",
+        json={
+            "name": "Gateway",
+            "grant_types": ["client_credentials"],
+            "introspect_any": True,
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    view = created.json()["client"]
+    assert view["introspect_any"] is True
+    assert (await Client.get(id=view["client_id"])).introspect_any is True
+    patched = await client.patch(
+        f"/v1/admin/clients/{view['client_id']}", json={"introspect_any": False}, headers=headers
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["client"]["introspect_any"] is False
+    public = await client.post(
+        "/v1/admin/clients",
+        json={
+            "name": "SPA",
+            "public": True,
+            "redirect_uris": ["https://spa.example/cb"],
+            "introspect_any": True,
+        },
+        headers=headers,
+    )
+    assert public.status_code == 400, public.text

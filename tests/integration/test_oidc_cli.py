@@ -186,3 +186,17 @@ async def test_rotate_secret_with_and_without_grace(
     assert len(unknown.stderr.strip().splitlines()) == 1
     assert negative.code == 2
     assert (await _client_credentials(client, client_id, third)).status_code == 200
+
+
+async def test_clients_add_sets_introspect_any_and_refuses_the_issuers_audience(
+    cli, clean: None
+) -> None:  # type: ignore[no-untyped-def]
+    base = ("clients", "add", "--grant-type", "client_credentials", "--json")
+    gateway = (await cli(*base, "--name", "Gateway", "--introspect-any")).json()
+    plain = (await cli(*base, "--name", "Plain")).json()
+    assert (await Client.get(id=gateway["client_id"])).introspect_any is True
+    assert (await Client.get(id=plain["client_id"])).introspect_any is False
+    # The CLI's issuer is the default one: its account API audience is not for clients.
+    refused = await cli(*base, "--name", "Sneaky", "--audience", "http://127.0.0.1:8000/v1")
+    assert refused.code != 0
+    assert "audience" in refused.stderr

@@ -82,9 +82,41 @@ async def test_active_access_token(server: Server, client: httpx.AsyncClient) ->
     assert body["iat"] == claims["iat"]
     assert body["jti"] == claims["jti"]
     assert body["token_type"] == "Bearer"
-    # A resource server (another confidential client) may introspect it too.
-    resource_server = await register_client(name="API")
-    assert (await _introspect(client, resource_server, tokens["access_token"]))["active"] is True
+    # The account has no username: its email is not given out as one.
+    assert "username" not in body
+    assert user["email"] not in response_text(body)
+
+
+def response_text(body: dict[str, Any]) -> str:
+    return repr(sorted(body.items()))
+
+
+async def test_introspection_shows_a_token_only_to_whom_it_concerns(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """RFC 7662 §2.2/§4: the token's client, a resource server its audience names, or a client
+    registered with introspect_any; anyone else learns nothing (active false, no claims)."""
+    await register(client, username="ada")
+    resource_server = await register_client(
+        name="Orders API", redirect_uris=[], grant_types=["client_credentials"]
+    )
+    rp = await register_client(audience=resource_server.client_id)
+    bystander = await register_client(name="Bystander")
+    auditor = await register_client(name="Gateway", introspect_any=True)
+    tokens = await _tokens(server, rp)
+    access = tokens["access_token"]
+    for caller in (rp, resource_server, auditor):
+        body = await _introspect(client, caller, access)
+        assert body["active"] is True, caller
+        assert body["username"] == "ada"
+    assert await _introspect(client, bystander, access) == {"active": False}
+    # A token without an audience of its own (aud = its client) is the client's alone.
+    plain = (await _tokens(server, bystander))["access_token"]
+    assert await _introspect(client, rp, plain) == {"active": False}
+    assert await _introspect(client, resource_server, plain) == {"active": False}
+    assert (await _introspect(client, auditor, plain))["active"] is True
+    # Refresh tokens stay between a client and the provider, introspect_any or not.
+    assert await _introspect(client, auditor, tokens["refresh_token"]) == {"active": False}
 
 
 async def test_refresh_token_is_active_only_for_its_client(

@@ -58,6 +58,7 @@ class ClientCreate(StrictBody):
     scopes: list[Scope] = Field(default_factory=list, max_length=32)
     public: bool = False
     first_party: bool = False
+    introspect_any: bool = Field(False, description="may introspect other clients' tokens")
     token_endpoint_auth_method: (
         Literal["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] | None
     ) = None
@@ -74,6 +75,7 @@ class ClientPatch(StrictBody):
     scopes: list[Scope] | None = Field(None, max_length=32)
     grant_types: list[GrantType] | None = Field(None, max_length=3)
     first_party: bool | None = None
+    introspect_any: bool | None = None
     disabled: bool | None = None
     audience: str | None = Field(None, max_length=512)
 
@@ -102,6 +104,7 @@ def client_view(client: Client) -> dict[str, Any]:
         "scopes": client.scopes,
         "audience": client.audience,
         "first_party": client.first_party,
+        "introspect_any": client.introspect_any,
         "disabled": client.disabled,
         "require_mfa": client.require_mfa,
         "require_verified_email": client.require_verified_email,
@@ -147,6 +150,7 @@ async def create(request: Request) -> HTTPResponse:
         scopes=list(body.scopes),
         public=body.public,
         first_party=body.first_party,
+        introspect_any=body.introspect_any,
         auth_method=body.token_endpoint_auth_method,
         id_token_alg=body.id_token_signed_response_alg,
         audience=body.audience,
@@ -221,6 +225,9 @@ def _merged_spec(client: Client, body: ClientPatch) -> ClientSpec:
         scopes=list(body.scopes) if body.scopes is not None else client.scopes,
         public=client.public,
         first_party=body.first_party if body.first_party is not None else client.first_party,
+        introspect_any=client.introspect_any
+        if body.introspect_any is None
+        else body.introspect_any,
         auth_method=client.token_endpoint_auth_method,
         id_token_alg=client.id_token_signed_response_alg,
         audience=body.audience if body.audience is not None else client.audience,
