@@ -51,8 +51,9 @@ class Passwords:
         verified against the dummy hash so its timing matches a real wrong password.
         """
         usable = stored_hash is not None and stored_hash.startswith(ARGON2_PREFIX)
+        checked = stored_hash if stored_hash is not None and usable else self._dummy_hash
         matches = await asyncio.get_running_loop().run_in_executor(
-            self._pool, self._verify, stored_hash if usable else self._dummy_hash, password
+            self._pool, self._verify, checked, password
         )
         return matches and usable
 
