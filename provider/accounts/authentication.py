@@ -34,6 +34,8 @@ async def authenticate_password(
     try:
         await lockout.ensure_not_locked(subject, user)
     except ApiError:
+        # The refusal costs what a wrong password costs, so timing tells nothing more.
+        await services.passwords.waste(password)
         AUTH_OPERATIONS.labels(operation="login", outcome="locked").inc()
         raise
     if not await services.passwords.verify(user.password_hash if user else None, password):

@@ -2,6 +2,10 @@
 
 Failures are counted per account, and per typed identifier when no account matches, so an attacker
 sees the same lock for an address that exists and one that does not (no enumeration by lockout).
+
+`claim_attempt` counts an attempt before it is evaluated (increment-then-check, one atomic step in
+the cache): with check-evaluate-record, concurrent attempts all pass the check before any failure
+is counted, and thirty wrong codes sent at once were all evaluated against a threshold of five.
 """
 
 from __future__ import annotations
@@ -50,6 +54,35 @@ class Lockout:
         if result.allowed and result.count < settings.lockout_threshold:
             return False
         await self._services.cache.delete(f"lock:fail:{subject}")
+        return await self._lock(work, subject, user, result.count)
+
+    async def claim_attempt(self, subject: str) -> int:
+        """Count an attempt before evaluating it; AccountLocked when no attempt is left.
+
+        Returns the attempt's number in the window, for `record_claimed_failure`.
+        """
+        settings = self._settings
+        result = await self._services.cache.hit_window(
+            f"lock:fail:{subject}", settings.lockout_threshold, settings.lockout_window
+        )
+        if not result.allowed:
+            raise AccountLocked(max(int(result.retry_after) + 1, 1))
+        return result.count
+
+    async def record_claimed_failure(
+        self, work: UnitOfWork, subject: str, user: User | None, attempt: int
+    ) -> bool:
+        """The claimed attempt `attempt` failed: lock if it was the last one allowed.
+
+        The full count stays in the cache (it ages out of the window): attempts racing this one
+        read the account before it was locked, and the count is what refuses them.
+        """
+        if attempt < self._settings.lockout_threshold:
+            return False
+        return await self._lock(work, subject, user, attempt)
+
+    async def _lock(self, work: UnitOfWork, subject: str, user: User | None, failures: int) -> bool:
+        settings = self._settings
         if user is None:
             until = time.time() + settings.lockout_duration
             await self._services.cache.set(
@@ -61,7 +94,7 @@ class Lockout:
         await work.audit(
             "user.locked",
             user_id=user.id,
-            details={"until": locked_until.isoformat(), "failures": result.count},
+            details={"until": locked_until.isoformat(), "failures": failures},
         )
         return True
 

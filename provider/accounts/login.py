@@ -8,13 +8,17 @@ With TOTP on, a correct password is only the first step: `start_mfa_challenge` h
 short-lived single-use token bound to the caller (IP and User-Agent), and `complete_mfa_login`
 takes it with a code. Wrong codes count toward the same account lockout as wrong passwords; the
 challenge token is consumed only on success, in the same transaction as the code and the session.
+
+Every attempt is counted before its code is evaluated, atomically in the cache, twice: against
+the challenge (at most MFA_CHALLENGE_ATTEMPTS, then the challenge is dead) and against the
+account's lockout. However many requests arrive at once, no more codes are evaluated than that.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from provider.accounts.lockout import Lockout
+from provider.accounts.lockout import AccountLocked, Lockout
 from provider.accounts.mfa import accept_second_factor, mfa_enabled
 from provider.accounts.notices import account_notice
 from provider.accounts.one_time_tokens import (
@@ -24,6 +28,7 @@ from provider.accounts.one_time_tokens import (
     issue_one_time_token,
 )
 from provider.context import Caller, Services
+from provider.crypto.tokens import token_hash
 from provider.errors import ApiError
 from provider.mail.mailer import MailKind
 from provider.ops.metrics import AUTH_OPERATIONS
@@ -37,6 +42,8 @@ AMR_PASSWORD_AND_OTP = ("pwd", "otp", "mfa")
 # OIDC Core §2 `acr`: one factor is level "1" (as the hosted pages record it), two factors this.
 ACR_PASSWORD = "1"
 ACR_MFA = "urn:provider:acr:mfa"
+# Codes evaluated per challenge, right or wrong; the next attempt finds the challenge dead.
+MFA_CHALLENGE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +185,9 @@ async def complete_mfa_login(
     subject = str(user.id)
     try:
         await lockout.ensure_not_locked(subject, user)
-    except ApiError:
+        await _claim_challenge_attempt(services, caller, mfa_token)
+        attempt = await lockout.claim_attempt(subject)
+    except AccountLocked:
         AUTH_OPERATIONS.labels(operation="mfa", outcome="locked").inc()
         raise
     login = None
@@ -206,9 +215,24 @@ async def complete_mfa_login(
                 user_id=user.id,
                 details={"reason": "invalid_mfa_code"},
             )
-            await lockout.record_failure(work, subject, user)
+            await lockout.record_claimed_failure(work, subject, user, attempt)
         AUTH_OPERATIONS.labels(operation="mfa", outcome="invalid_code").inc()
         raise ApiError(401, "invalid_code", "The code is incorrect or was already used.")
     # Only now: a correct password alone must not clear the failures of wrong codes.
     await lockout.reset(subject)
     return login
+
+
+async def _claim_challenge_attempt(services: Services, caller: Caller, mfa_token: str) -> None:
+    """Count this attempt against the challenge; past the limit the challenge is spent."""
+    result = await services.cache.hit_window(
+        f"mfa:attempts:{token_hash(mfa_token)}",
+        MFA_CHALLENGE_ATTEMPTS,
+        services.settings.mfa_token_ttl,
+    )
+    if result.allowed:
+        return
+    async with unit_of_work(caller, services.events) as work:
+        await consume_one_time_token(work, mfa_token, MFA_LOGIN)
+    AUTH_OPERATIONS.labels(operation="mfa", outcome="challenge_exhausted").inc()
+    raise invalid_mfa_token()

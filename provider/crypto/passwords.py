@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 HASHING_NICENESS = 10
+ARGON2_PREFIX = "$argon2"
 
 
 def _yield_to_event_loop() -> None:
@@ -43,11 +44,22 @@ class Passwords:
         )
 
     async def verify(self, stored_hash: str | None, password: str) -> bool:
-        """Check a password; with no stored hash, spend the same time and answer False."""
+        """Check a password; with no usable hash, spend the same time and answer False.
+
+        "No usable hash" covers a missing account, an account under a forced reset (its
+        placeholder fails to parse in microseconds) and anything that is not Argon2: each is
+        verified against the dummy hash so its timing matches a real wrong password.
+        """
+        usable = stored_hash is not None and stored_hash.startswith(ARGON2_PREFIX)
+        checked = stored_hash if stored_hash is not None and usable else self._dummy_hash
         matches = await asyncio.get_running_loop().run_in_executor(
-            self._pool, self._verify, stored_hash or self._dummy_hash, password
+            self._pool, self._verify, checked, password
         )
-        return matches and stored_hash is not None
+        return matches and usable
+
+    async def waste(self, password: str) -> None:
+        """Spend one verification's time for a refusal decided without the password."""
+        await self.verify(None, password)
 
     def needs_rehash(self, stored_hash: str) -> bool:
         return self._hasher.check_needs_rehash(stored_hash)

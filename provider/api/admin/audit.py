@@ -18,6 +18,7 @@ from sanic_ext import openapi
 from tortoise.queryset import QuerySet
 
 from provider.api.admin.params import (
+    cursor_int64,
     datetime_of,
     decode_cursor,
     encode_cursor,
@@ -28,7 +29,6 @@ from provider.api.admin.params import (
 )
 from provider.api.admin.roles import READERS, require_role
 from provider.api.common import ok
-from provider.errors import ApiError
 from provider.storage.models import AuditEvent
 
 bp = Blueprint("api_admin_audit", url_prefix="/v1/admin")
@@ -84,9 +84,7 @@ def filtered_events(params: dict[str, str]) -> QuerySet[AuditEvent]:
 
 def before_cursor(query: QuerySet[AuditEvent], cursor: str) -> QuerySet[AuditEvent]:
     (last_id,) = decode_cursor(cursor, "audit", 1)
-    if not isinstance(last_id, int) or isinstance(last_id, bool):
-        raise ApiError(400, "invalid_cursor", "The cursor is not valid.")
-    return query.filter(id__lt=last_id)
+    return query.filter(id__lt=cursor_int64(last_id))
 
 
 async def audit_page(params: dict[str, str], limit: int) -> tuple[list[AuditEvent], str | None]:

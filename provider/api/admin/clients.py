@@ -191,7 +191,7 @@ async def clients_page(params: dict[str, str]) -> tuple[list[Client], str | None
     query = Client.all()
     if "cursor" in params:
         created, last_id = decode_cursor(params["cursor"], "clients", 2)
-        after, after_id = cursor_datetime(created), cursor_str(last_id)
+        after, after_id = cursor_datetime(created), cursor_str(last_id, 128)
         query = query.filter(Q(created_at__gt=after) | Q(created_at=after, id__gt=after_id))
     clients = await query.order_by("created_at", "id").limit(limit + 1)
     page = clients[:limit]

@@ -14,7 +14,7 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 from tortoise.functions import Count
 
-from provider.api.admin.params import invalid, query_of
+from provider.api.admin.params import bounded_int, query_of
 from provider.api.admin.roles import READERS, require_role
 from provider.api.common import ok
 from provider.storage.models import AuditEvent
@@ -70,10 +70,8 @@ async def day_stats(day: date) -> dict[str, Any]:
 async def stats(request: Request) -> HTTPResponse:
     await require_role(request, *READERS)
     params = query_of(request, {"days"})
-    text = params.get("days", str(DEFAULT_DAYS))
-    if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
-        raise invalid("days", f"must be an integer from 1 to {MAX_DAYS}")
+    count = bounded_int("days", params.get("days", str(DEFAULT_DAYS)), 1, MAX_DAYS)
     today = utcnow().date()
-    days = [await day_stats(today - timedelta(days=n)) for n in range(int(text) - 1, -1, -1)]
+    days = [await day_stats(today - timedelta(days=n)) for n in range(count - 1, -1, -1)]
     totals = {name: sum(day[name] for day in days) for name in COUNTED}
     return ok({"days": days, "totals": totals})

@@ -97,7 +97,7 @@ def _after_cursor(query: QuerySet[User], sort: str, cursor: str) -> QuerySet[Use
     key, last_id = decode_cursor(cursor, f"users:{sort}", 2)
     after_id = cursor_uuid(last_id)
     if sort == "email":
-        email = cursor_str(key)
+        email = cursor_str(key, 254)
         return query.filter(Q(email__gt=email) | Q(email=email, id__gt=after_id))
     created = cursor_datetime(key)
     if sort == "created_at":
