@@ -104,7 +104,8 @@ async def _assertion_client_id(params: dict[str, str]) -> str:
     try:
         payload = params["client_assertion"].split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError, binascii.Error):
+    except (IndexError, ValueError, binascii.Error, RecursionError):
+        # RecursionError: a payload of deeply nested JSON arrays or objects.
         raise invalid_client(False, "Malformed client_assertion.") from None
     sub = claims.get("sub") if isinstance(claims, dict) else None
     if not isinstance(sub, str) or params.get("client_id", sub) != sub:
@@ -128,7 +129,7 @@ async def _verify_assertion(
             jti={"essential": True},
             leeway=30,
         ).validate(token.claims)
-    except (JoseError, ValueError, TypeError, KeyError):
+    except (JoseError, ValueError, TypeError, KeyError, RecursionError):
         return False
     ttl = max(int(token.claims["exp"]) - int(time.time()), 1) + 30
     return await cache.set_if_absent(f"assertion:{client.id}:{token.claims['jti']}", "1", ttl)

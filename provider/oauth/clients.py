@@ -17,6 +17,7 @@ from provider.storage.unit_of_work import utcnow
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+SECRETLESS_METHODS = ("private_key_jwt", "none")
 SIGNING_ALGS = ("RS256", "ES256", "Ed25519")
 MAX_CLIENT_ID_LENGTH = 128  # the clients.id column
 
@@ -98,9 +99,13 @@ def validate_spec(spec: ClientSpec, issuer: str) -> str:
 async def create_client(
     spec: ClientSpec, secret_key: bytes, issuer: str
 ) -> tuple[Client, str | None]:
-    """Register a client; returns it with its secret in clear (shown once), None if public."""
+    """Register a client; returns it with its secret in clear (shown once), None if it has none.
+
+    Public clients and private_key_jwt clients authenticate without a secret: a secret they never
+    use would only be one more credential to leak.
+    """
     method = validate_spec(spec, issuer)
-    secret = None if spec.public else new_token()
+    secret = None if method in SECRETLESS_METHODS else new_token()
     client = await Client.create(
         id=secrets.token_urlsafe(16),
         name=spec.name.strip(),
@@ -122,9 +127,10 @@ async def create_client(
 
 
 async def find_client(client_id: str | None) -> Client | None:
-    """The client with this id, or None. A presented id longer than the column is simply unknown
-    (the ORM would raise a validation error on the lookup, a 500 instead of a clean refusal)."""
-    if not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH:
+    """The client with this id, or None. A presented id longer than the column, or with a NUL or
+    another non-printable character, is simply unknown: PostgreSQL refuses NUL in text (a 500
+    instead of a clean refusal), and no registered id has such characters."""
+    if not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH or not client_id.isprintable():
         return None
     # Every token, introspection and revocation request starts here: a plain parameterised
     # SELECT skips the query builder, which cost as much CPU as the rest of the lookup.
@@ -156,8 +162,10 @@ def secret_matches(client: Client, presented: str, secret_key: bytes) -> bool:
 
 async def rotate_secret(client: Client, secret_key: bytes, grace_seconds: int) -> str:
     """A new secret; the old one keeps working for `grace_seconds`."""
-    if client.public:
-        raise ClientSpecError("a public client has no secret")
+    if client.token_endpoint_auth_method in SECRETLESS_METHODS:
+        raise ClientSpecError(
+            f"a client authenticating with {client.token_endpoint_auth_method} has no secret"
+        )
     secret = new_token()
     client.previous_secret_hash = client.secret_hash if grace_seconds > 0 else None
     client.previous_secret_expires_at = (

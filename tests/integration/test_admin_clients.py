@@ -205,6 +205,33 @@ async def test_a_public_client_has_no_secret_to_rotate(client: httpx.AsyncClient
     assert_error(await client.post(path, headers=headers), 400)
 
 
+async def test_a_private_key_jwt_client_gets_no_secret(client: httpx.AsyncClient) -> None:
+    headers = await admin(client)
+    jwks = {
+        "keys": [
+            {
+                "kty": "EC",
+                "crv": "P-256",
+                "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+            }
+        ]
+    }
+    created = await _create(
+        client,
+        headers,
+        {**SERVICE, "token_endpoint_auth_method": "private_key_jwt", "jwks": jwks},
+    )
+    assert created["client_secret"] is None
+    client_id = created["client"]["client_id"]
+    assert (await Client.get(id=client_id)).secret_hash is None
+    path = f"{CLIENTS}/{client_id}/rotate-secret"
+    error = assert_error(await client.post(path, headers=headers), 400)
+    assert "private_key_jwt" in error["message"]
+    assert (await Client.get(id=client_id)).secret_hash is None
+    assert await AuditEvent.filter(event="admin.client_secret_rotated").count() == 0
+
+
 async def test_disable_and_delete(server: Server, client: httpx.AsyncClient) -> None:
     headers = await admin(client)
     service = await _create(client, headers, SERVICE)

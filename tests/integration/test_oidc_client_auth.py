@@ -203,7 +203,8 @@ async def _jwt_client(key: RSAKey | ECKey, **overrides: Any) -> RegisteredClient
 
 async def test_private_key_jwt(server: Server, client: httpx.AsyncClient, rsa_key: RSAKey) -> None:
     rp = await _jwt_client(rsa_key)
-    assert rp.secret is not None  # issued, but this client authenticates with its key
+    assert rp.secret is None  # it authenticates with its key: no secret is issued at all
+    assert (await Client.get(id=rp.client_id)).secret_hash is None
     assertion = _assertion(rsa_key, rp.client_id, server.url + "/token")
     response = await client.post(
         "/token", data=_with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
@@ -223,8 +224,6 @@ async def test_private_key_jwt(server: Server, client: httpx.AsyncClient, rsa_ke
         "/token", data=_with_assertion(rp.client_id, by_issuer, **CLIENT_CREDENTIALS)
     )
     assert response.status_code == 200, response.text
-    # Its secret is not a way in.
-    _assert_invalid_client(await token_request(client, rp, CLIENT_CREDENTIALS), basic=True)
 
 
 async def test_private_key_jwt_with_an_es256_key(server: Server, client: httpx.AsyncClient) -> None:
@@ -318,3 +317,61 @@ async def test_private_key_jwt_redeems_a_code(
     assert response.status_code == 200, response.text
     _, claims = decode_jwt(response.json()["id_token"], await key_set(client))
     assert claims["aud"] == rp.client_id
+
+
+# --- hostile input never reaches the database or the JSON parser's recursion limit -----------
+
+
+@pytest.mark.parametrize("endpoint", ["/token", "/introspect", "/revoke"])
+@pytest.mark.parametrize("client_id", ["svc\x00", "\x00", "a\x01b", "a\u200bb", "a\nb"])
+async def test_non_printable_client_ids_are_unknown_clients(
+    server: Server, client: httpx.AsyncClient, endpoint: str, client_id: str
+) -> None:
+    data = {**CLIENT_CREDENTIALS, "token": "x"}
+    basic = base64.b64encode(f"{client_id}:secret".encode()).decode()
+    response = await client.post(endpoint, data=data, headers={"Authorization": f"Basic {basic}"})
+    _assert_invalid_client(response, basic=True)
+    response = await client.post(
+        endpoint, data={**data, "client_id": client_id, "client_secret": "secret"}
+    )
+    if "\x00" in client_id:
+        # The form parser refuses a NUL in any OAuth parameter before client authentication.
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == "invalid_request"
+    else:
+        _assert_invalid_client(response, basic=False)
+
+
+def _encoded(part: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("where", ["payload", "header", "claim", "garbage"])
+async def test_unparsable_assertions_are_invalid_client(
+    server: Server, client: httpx.AsyncClient, rsa_key: RSAKey, where: str
+) -> None:
+    rp = await _jwt_client(rsa_key)
+    claims = {"iss": rp.client_id, "sub": rp.client_id, "aud": server.url + "/token"}
+    deep = base64.urlsafe_b64encode(_nested(2_500).encode()).rstrip(b"=").decode()
+    assertion = {
+        "payload": f"{_encoded({'alg': 'RS256'})}.{deep}.c2ln",
+        "header": f"{deep}.{_encoded(claims)}.c2ln",
+        "claim": (
+            f"{_encoded({'alg': 'RS256'})}."
+            + base64.urlsafe_b64encode(
+                ('{"sub": "' + rp.client_id + '", "x": ' + _nested(2_500) + "}").encode()
+            )
+            .rstrip(b"=")
+            .decode()
+            + ".c2ln"
+        ),
+        "garbage": "a.!!!.b",
+    }[where]
+    response = await client.post(
+        "/token", data=_with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
+    )
+    _assert_invalid_client(response, basic=False)
