@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     ratelimit_login_per_account: int = Field(10, ge=1)
     ratelimit_register_per_ip: int = Field(10, ge=1)
     ratelimit_refresh_per_ip: int = Field(120, ge=1)
+    # False: registering a taken email answers like a new account and mails its owner instead.
+    registration_reveals_existing: bool = False
 
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_cost: int = Field(65_536, ge=8, description="KiB")

@@ -8,14 +8,28 @@ from tortoise.exceptions import IntegrityError
 
 from provider.accounts.email_verification import send_verification_email
 from provider.accounts.identity import normalize_email, normalize_username
+from provider.accounts.notices import account_notice
 from provider.accounts.password_policy import password_problems
 from provider.cache.events import EventPublisher
+from provider.cache.ratelimit import Limit, RateLimited, enforce
 from provider.context import Caller, Services
 from provider.crypto.passwords import Passwords
+from provider.crypto.tokens import keyed_hash
 from provider.errors import ApiError
+from provider.mail.mailer import MailKind
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.storage.models import ROLES, User
 from provider.storage.unit_of_work import unit_of_work, utcnow
+
+
+class EmailTaken(ApiError):
+    """The address belongs to an account already (which a public sign-up must not reveal)."""
+
+    def __init__(self, email: str, username: str | None, name: str) -> None:
+        super().__init__(409, "email_taken", "An account with this email already exists.")
+        self.email = email
+        self.username = username
+        self.name = name
 
 
 async def find_by_identifier(identifier: str) -> User | None:
@@ -76,7 +90,7 @@ async def register_user(
             )
             await work.audit("user.registered", user_id=user.id)
     except IntegrityError as exc:
-        raise await _conflict(normalized_email, normalized_username) from exc
+        raise await _conflict(normalized_email, normalized_username, name.strip()) from exc
     return user
 
 
@@ -89,26 +103,81 @@ async def sign_up(
     name: str,
     username: str | None = None,
 ) -> User:
-    """Self-service registration (the JSON API and the hosted page): the account, then the mail."""
-    user = await register_user(
-        services.passwords,
-        services.events,
-        caller,
-        email=email,
-        password=password,
-        name=name,
-        username=username,
-    )
+    """Self-service registration (the JSON API and the hosted page): the account, then the mail.
+
+    Unless PROVIDER_REGISTRATION_REVEALS_EXISTING is set, an address that has an account already
+    gets the answer of a new one (OWASP Authentication Cheat Sheet, account enumeration): the
+    password was hashed all the same, nothing is created, and the owner is told by mail. The
+    returned user is then a stand-in that is not stored.
+    """
+    try:
+        user = await register_user(
+            services.passwords,
+            services.events,
+            caller,
+            email=email,
+            password=password,
+            name=name,
+            username=username,
+        )
+    except EmailTaken as taken:
+        if services.settings.registration_reveals_existing:
+            raise
+        AUTH_OPERATIONS.labels(operation="register", outcome="existing").inc()
+        return await _answer_existing(services, caller, taken)
     await send_verification_email(services, caller, user)
     AUTH_OPERATIONS.labels(operation="register", outcome="success").inc()
     return user
 
 
-async def _conflict(email: str | None, username: str | None) -> ApiError:
-    if await User.exists(email=email):
-        return ApiError(409, "email_taken", "An account with this email already exists.")
+async def _answer_existing(services: Services, caller: Caller, taken: EmailTaken) -> User:
+    """Audit the attempt, mail the owner (rate-limited per address), and stand in a new user."""
+    owner = await User.get_or_none(email=taken.email, deleted_at=None)
+    notify = owner is not None and await _notice_allowed(services, taken.email)
+    async with unit_of_work(caller, services.events) as work:
+        await work.audit(
+            "user.register_existing",
+            outcome="failure",
+            user_id=owner.id if owner is not None else None,
+            details={"notified": notify},
+        )
+        if owner is not None and notify:
+            work.after_commit(
+                account_notice(services, caller, owner, MailKind.REGISTRATION_ATTEMPT)
+            )
+    return User(
+        id=uuid.uuid4(),
+        email=taken.email,
+        username=taken.username,
+        name=taken.name,
+        role="user",
+        email_verified_at=None,
+        created_at=utcnow(),
+    )
+
+
+async def _notice_allowed(services: Services, email: str) -> bool:
+    """At most `ratelimit_mail_per_account` notices per address and mail window; never a 429."""
+    settings = services.settings
+    limit = Limit(
+        "register_notice_address",
+        settings.ratelimit_mail_per_account,
+        settings.ratelimit_mail_window,
+    )
+    try:
+        await enforce(services.cache, limit, keyed_hash(settings.secret, email))
+    except RateLimited:
+        return False
+    return True
+
+
+async def _conflict(email: str | None, username: str | None, name: str) -> ApiError:
+    # The username first: it is a public handle, and answering it first says nothing about
+    # whether the email has an account.
     if username and await User.exists(username=username):
         return ApiError(409, "username_taken", "This username is taken.")
+    if email is not None and await User.exists(email=email):
+        return EmailTaken(email, username, name)
     return ApiError(409, "conflict", "The account conflicts with an existing one.")
 
 

@@ -26,7 +26,10 @@ class RegisterBody(StrictBody):
 @openapi.summary("Register an account; a verification link is mailed to the address")
 @openapi.body({"application/json": RegisterBody.model_json_schema()})
 @openapi.response(201, description="The new user")
-@openapi.response(409, description="email_taken or username_taken")
+@openapi.response(
+    409,
+    description="username_taken; email_taken only with PROVIDER_REGISTRATION_REVEALS_EXISTING",
+)
 async def register(request: Request) -> HTTPResponse:
     services = services_of(request)
     settings = services.settings

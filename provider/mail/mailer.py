@@ -38,6 +38,7 @@ class MailKind(StrEnum):
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
     NEW_DEVICE = "new_device"
+    REGISTRATION_ATTEMPT = "registration_attempt"
 
 
 SUBJECTS: dict[MailKind, str] = {
@@ -47,6 +48,7 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.MFA_ENABLED: "Two-factor authentication was turned on",
     MailKind.MFA_DISABLED: "Two-factor authentication was turned off",
     MailKind.NEW_DEVICE: "A new device signed in to your account",
+    MailKind.REGISTRATION_ATTEMPT: "Someone tried to register with your address",
 }
 
 

@@ -292,10 +292,24 @@ async def test_discovery_headers_and_the_hidden_metrics(
 
     # The access log is JSON and keeps credentials out.
     await public.get("/health", headers={"Authorization": "Bearer do-not-log-me"})
+    # The secrets of mailed links (reset, verification) are redacted like id_token_hint.
+    for path in ("/password/reset", "/email/verify"):
+        await public.get(path, params={"token": f"link-secret-{path[1:6]}", "next": "/account"})
     await asyncio.sleep(0.5)
     entries = edge.caddy_access_log()
     assert any(entry.get("status") == 404 for entry in entries)
-    assert "do-not-log-me" not in edge.caddy_log.read_text(errors="replace")
+    written = edge.caddy_log.read_text(errors="replace")
+    assert "do-not-log-me" not in written
+    assert "link-secret" not in written
+    linked = [
+        entry["request"]["uri"]  # type: ignore[index]
+        for entry in entries
+        if str(entry["request"]["uri"]).startswith(("/password/reset?", "/email/verify?"))  # type: ignore[index]
+    ]
+    assert sorted(linked) == [
+        "/email/verify?next=%2Faccount&token=REDACTED",
+        "/password/reset?next=%2Faccount&token=REDACTED",
+    ]
 
 
 def _health_checks() -> dict[str, list[str]]:
