@@ -28,6 +28,7 @@ from provider.api import (
     password_change,
     password_forgot,
     password_reset,
+    reauthenticate,
     refresh,
     register,
 )
@@ -73,6 +74,7 @@ BLUEPRINTS = (
     mfa_disable.bp,
     mfa_backup_codes.bp,
     mfa_verify.bp,
+    reauthenticate.bp,
     jwks.bp,
     discovery.bp,
     authorize.bp,

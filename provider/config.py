@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     email_verification_ttl: int = Field(24 * 3600, ge=60)
     password_reset_ttl: int = Field(3600, ge=60)
     mfa_token_ttl: int = Field(300, ge=30, le=3600)
+    reauthentication_max_age: int = Field(
+        300, ge=30, le=86_400, description="seconds a sign-in counts as recent for enrolling MFA"
+    )
     totp_issuer: str = Field("", max_length=64, description="label in authenticator apps")
     ratelimit_mail_window: int = Field(3600, ge=1)
     ratelimit_mail_per_ip: int = Field(20, ge=1)

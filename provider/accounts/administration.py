@@ -2,18 +2,23 @@
 
 The JSON admin API and the hosted admin pages both call these functions, so a lock, a deletion or a
 role change is written (and audited) one way only. Every audit row names the target as `user_id`
-and the administrator as `details.admin_id`. An administrator cannot lock, delete, demote or force a
-reset on their own account: that keeps at least one administrator able to undo mistakes.
+and the administrator as `details.admin_id`. An administrator cannot lock, delete, demote, force a
+reset on or reset the second factor of their own account: that keeps at least one administrator
+able to undo mistakes.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from provider.accounts.notices import account_notice
 from provider.config import Settings
+from provider.context import Caller, Services
 from provider.errors import ApiError
+from provider.mail.mailer import MailKind
 from provider.sessions.service import revoke_user_sessions, session_is_live
 from provider.storage.models import ROLES, AuditEvent, BackupCode, Session, User
 from provider.storage.unit_of_work import UnitOfWork, utcnow
@@ -110,6 +115,7 @@ async def user_detail(user: User, settings: Settings) -> dict[str, Any]:
             "totp_enabled": user.totp_enabled_at is not None,
             "totp_enabled_at": _iso(user.totp_enabled_at),
             "backup_codes_left": await BackupCode.filter(user_id=user.id, used_at=None).count(),
+            "enrolment_pending": user.totp_pending_secret is not None,
         },
         "sessions": [
             admin_session_view(session, session_is_live(session, settings, now))
@@ -224,6 +230,38 @@ async def force_password_reset(work: UnitOfWork, admin: User, target: User) -> i
         details=_details(admin, sessions_revoked=revoked),
     )
     return revoked
+
+
+async def reset_mfa(work: UnitOfWork, admin: User, target: User) -> int:
+    """Remove the second factor of a user who lost it: TOTP (active or pending) and every backup
+    code go, and every session and refresh family ends, as the account may be in other hands.
+
+    A password reset by mail never does this (the mailbox alone must not remove a factor); an
+    administrator, who can check who is asking, does. Not on one's own account: another
+    administrator must, so a stolen admin session cannot strip its victim's factor.
+    """
+    _refuse_own_account(admin, target, "reset the two-factor authentication of")
+    if target.totp_secret is None and target.totp_pending_secret is None:
+        raise ApiError(409, "mfa_not_enabled", "Two-factor authentication is not on.")
+    await _update(
+        work,
+        target,
+        totp_secret=None,
+        totp_pending_secret=None,
+        totp_enabled_at=None,
+        totp_last_step=None,
+    )
+    await BackupCode.filter(user_id=target.id).using_db(work.conn).delete()
+    revoked = await revoke_user_sessions(work, target.id, reason="admin_mfa_reset")
+    await work.audit(
+        "admin.mfa_reset", user_id=target.id, details=_details(admin, sessions_revoked=revoked)
+    )
+    return revoked
+
+
+def mfa_reset_notice(services: Services, caller: Caller, target: User) -> Callable[[], None]:
+    """The mail telling the user an administrator reset their second factor (after commit)."""
+    return account_notice(services, caller, target, MailKind.MFA_RESET)
 
 
 async def delete_user(work: UnitOfWork, admin: User, target: User) -> int:

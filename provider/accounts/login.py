@@ -77,7 +77,7 @@ async def finish_login(
     acr = ACR_MFA if "mfa" in amr else ACR_PASSWORD
     new_device = False
     if current is not None and str(current.user_id) == str(user.id):
-        session = await _authenticate_again(work, current, amr, acr)
+        session = await authenticate_again(work, current, amr, acr)
     else:
         if current is not None:
             await revoke_session(work, current.id, current.user_id, reason="switched_account")
@@ -111,7 +111,7 @@ async def finish_login(
     return CompletedLogin(user, session, refresh_token)
 
 
-async def _authenticate_again(
+async def authenticate_again(
     work: UnitOfWork, session: Session, amr: list[str], acr: str
 ) -> Session:
     """The same session, proven again now (OIDC Core §2 auth_time; prompt=login, max_age)."""

@@ -22,6 +22,7 @@ import pyotp
 import segno
 from tortoise.expressions import Q
 
+from provider.accounts.auth_age import require_recent_authentication
 from provider.accounts.lockout import Lockout
 from provider.accounts.notices import account_notice
 from provider.config import Settings
@@ -164,11 +165,14 @@ async def _replace_backup_codes(work: UnitOfWork, settings: Settings, user: User
     return codes
 
 
-async def start_totp_enrolment(services: Services, caller: Caller, user: User) -> Enrolment:
+async def start_totp_enrolment(
+    services: Services, caller: Caller, user: User, session: Session
+) -> Enrolment:
     """A fresh secret, kept sealed as pending until a first code confirms the user has it."""
     if mfa_enabled(user):
         raise ApiError(409, "mfa_already_enabled", "Two-factor authentication is already on.")
     settings = services.settings
+    require_recent_authentication(settings, session)
     secret = pyotp.random_base32()  # 160 bits, RFC 4226 §4 R6 recommends at least that
     async with unit_of_work(caller, services.events) as work:
         await (
@@ -211,6 +215,8 @@ async def confirm_totp_enrolment(
             409, "mfa_enrolment_not_started", "Start the enrolment before confirming it."
         )
     settings = services.settings
+    # Both steps: a pending secret started in a fresh session must not be confirmed later.
+    require_recent_authentication(settings, session)
     step = matching_totp_step(
         unseal_totp_secret(settings, user.id, pending), code, None, time.time()
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from provider.accounts.identity import normalize_email
 from provider.accounts.lockout import Lockout
+from provider.accounts.mfa import mfa_enabled
 from provider.accounts.notices import account_notice
 from provider.accounts.one_time_tokens import (
     RESET_PASSWORD,
@@ -67,6 +68,9 @@ async def request_password_reset(services: Services, caller: Caller, email: str)
                 MailKind.RESET_PASSWORD,
                 link=action_link(settings.issuer, RESET_PATH, token=token),
                 minutes=settings.password_reset_ttl // 60,
+                # A reset proves control of the mailbox only: it never removes the second
+                # factor, which only an administrator can reset.
+                mfa_on=mfa_enabled(user),
             )
         )
 

@@ -23,11 +23,14 @@ class ConfirmBody(StrictBody):
 @openapi.summary("Start TOTP enrolment: a new secret, its otpauth:// URI and a QR code")
 @openapi.secured("bearer")
 @openapi.response(200, description="secret, otpauth_uri, qr_svg_data_uri")
+@openapi.response(403, description="reauthentication_required")
 @openapi.response(409, description="mfa_already_enabled")
 async def start(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     refuse_body(request)
-    enrolment = await start_totp_enrolment(services_of(request), caller_of(request), auth.user)
+    enrolment = await start_totp_enrolment(
+        services_of(request), caller_of(request), auth.user, auth.session
+    )
     return ok(
         {
             "secret": enrolment.secret,
@@ -44,6 +47,7 @@ async def start(request: Request) -> HTTPResponse:
 @openapi.body({"application/json": ConfirmBody.model_json_schema()})
 @openapi.response(200, description="backup_codes")
 @openapi.response(400, description="invalid_code")
+@openapi.response(403, description="reauthentication_required")
 @openapi.response(409, description="mfa_already_enabled or mfa_enrolment_not_started")
 async def confirm(request: Request) -> HTTPResponse:
     auth = await require_session(request)

@@ -37,6 +37,7 @@ class MailKind(StrEnum):
     PASSWORD_CHANGED = "password_changed"
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
+    MFA_RESET = "mfa_reset"
     NEW_DEVICE = "new_device"
     REGISTRATION_ATTEMPT = "registration_attempt"
 
@@ -47,6 +48,7 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.PASSWORD_CHANGED: "Your password was changed",
     MailKind.MFA_ENABLED: "Two-factor authentication was turned on",
     MailKind.MFA_DISABLED: "Two-factor authentication was turned off",
+    MailKind.MFA_RESET: "An administrator reset your two-factor authentication",
     MailKind.NEW_DEVICE: "A new device signed in to your account",
     MailKind.REGISTRATION_ATTEMPT: "Someone tried to register with your address",
 }

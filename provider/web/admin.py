@@ -55,6 +55,10 @@ ACTIONS: dict[str, tuple[Action, str]] = {
         administration.force_password_reset,
         "Sessions ended; the user must reset their password.",
     ),
+    "reset-mfa": (
+        administration.reset_mfa,
+        "Two-factor authentication removed; sessions ended and the user was mailed.",
+    ),
 }
 
 
@@ -174,6 +178,8 @@ async def user_action(request: Request, user_id: str, action: str) -> HTTPRespon
         caller = caller_of(request)
         async with unit_of_work(caller, services.events) as work:
             await run(work, viewer, target)
+            if action == "reset-mfa":
+                work.after_commit(administration.mfa_reset_notice(services, caller, target))
         if action == "force-password-reset":
             await request_password_reset(services, caller, target.email)
         return redirect(f"/admin/users/{target.id}?done={action}", status=303)

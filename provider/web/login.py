@@ -24,6 +24,7 @@ from provider.oauth.flows import Flow, load_flow
 from provider.oauth.params import form_params
 from provider.storage.models import Client, User
 from provider.web.common import EXPIRED, local_path, page_url, with_headers
+from provider.web.cookies import browser_session
 from provider.web.csrf import verify_csrf
 from provider.web.render import error_page, page
 from provider.web.signin import ask_for_second_factor, sign_in
@@ -41,6 +42,7 @@ async def login_page(
     error: str | None = None,
     status: int = 200,
     next_path: str | None = None,
+    reauth: bool = False,
 ) -> HTTPResponse:
     client = await Client.get_or_none(id=flow.request.client_id) if flow else None
     back = {"flow": flow.id if flow else None, "next": next_path}
@@ -50,6 +52,7 @@ async def login_page(
         {
             "flow": flow.id if flow else None,
             "next": next_path,
+            "reauth": reauth,
             "client_name": client.name if client else None,
             "identifier": identifier or (flow.request.login_hint if flow else None) or "",
             "error": error,
@@ -66,11 +69,24 @@ async def login_page(
 async def show_login(request: Request) -> HTTPResponse:
     flow_id = request.args.get("flow")
     if flow_id is None:
-        return await login_page(request, None, next_path=local_path(request.args.get("next")))
+        next_path = local_path(request.args.get("next"))
+        if request.args.get("reauth") == "1":
+            return await _confirm_identity_page(request, next_path)
+        return await login_page(request, None, next_path=next_path)
     flow = await load_flow(services_of(request).cache, flow_id)
     if flow is None:
         return await error_page(request, EXPIRED)
     return await login_page(request, flow)
+
+
+async def _confirm_identity_page(request: Request, next_path: str | None) -> HTTPResponse:
+    """The signed-in user asked again for the password (then the second factor, when on): the
+    sign-in that follows renews the session's auth_time (finish_login) and returns to `next`."""
+    session = await browser_session(request, services_of(request).settings)
+    identifier = (session.user.username or session.user.email) if session else ""
+    return await login_page(
+        request, None, identifier=identifier, next_path=next_path, reauth=session is not None
+    )
 
 
 @bp.post("/login")
@@ -103,6 +119,7 @@ async def submit_login(request: Request) -> HTTPResponse:
             error=exc.message,
             status=exc.status,
             next_path=next_path,
+            reauth=form.get("reauth") == "1",
         )
         return with_headers(response, exc)
     if mfa_enabled(user):

@@ -17,6 +17,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
+from provider.accounts.auth_age import REAUTHENTICATION_REQUIRED
 from provider.accounts.login import complete_mfa_login
 from provider.accounts.mfa import (
     confirm_totp_enrolment,
@@ -209,6 +210,11 @@ def _account_url(next_path: str | None, **params: str) -> str:
     return page_url("/account/mfa", next=next_path, **params)
 
 
+def _confirm_identity(next_path: str | None) -> HTTPResponse:
+    """The sign-in is too old to add a factor: the login page asks again, then comes back."""
+    return redirect(page_url("/login", next=_account_url(next_path), reauth="1"), status=303)
+
+
 @bp.get("/account/mfa")
 async def account_mfa(request: Request) -> HTTPResponse:
     found = await signed_in_or_redirect(request)
@@ -227,8 +233,10 @@ async def start_enrolment(request: Request) -> HTTPResponse:
         return found
     session, _, next_path = found
     try:
-        await start_totp_enrolment(services_of(request), caller_of(request), session.user)
+        await start_totp_enrolment(services_of(request), caller_of(request), session.user, session)
     except ApiError as exc:
+        if exc.code == REAUTHENTICATION_REQUIRED:
+            return _confirm_identity(next_path)
         return await _account_page(
             request, session.user, next_path, error=exc.message, status=exc.status
         )
@@ -250,6 +258,8 @@ async def confirm_enrolment(request: Request) -> HTTPResponse:
             services_of(request), caller_of(request), session.user, session, code
         )
     except ApiError as exc:
+        if exc.code == REAUTHENTICATION_REQUIRED:
+            return _confirm_identity(next_path)
         return await _account_page(
             request,
             session.user,

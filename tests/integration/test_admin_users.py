@@ -262,7 +262,12 @@ async def test_the_account_view_has_sessions_mfa_and_last_logins(
     body = response.json()
     assert body["user"]["email"] == "bob@example.com"
     assert "password_hash" not in body["user"]
-    assert body["mfa"] == {"totp_enabled": False, "totp_enabled_at": None, "backup_codes_left": 0}
+    assert body["mfa"] == {
+        "totp_enabled": False,
+        "totp_enabled_at": None,
+        "backup_codes_left": 0,
+        "enrolment_pending": False,
+    }
     sessions = body["sessions"]
     assert [s["user_agent"] for s in sessions] == ["second-device", "first-device"]
     assert [s["live"] for s in sessions] == [True, False]

@@ -33,6 +33,7 @@ CONTEXT = {
     "device": "Firefox on Linux",
     "ip": "192.0.2.1",
     "reset": True,
+    "mfa_on": False,
 }
 
 
@@ -204,3 +205,15 @@ async def test_the_outbox_writes_one_eml_per_mail(tmp_path: Path) -> None:
         message_from_bytes(path.read_bytes(), policy=policy.default)["To"] for path in files
     }
     assert recipients == {"ada@example.com", "grace@example.com"}
+
+
+@pytest.mark.parametrize("mfa_on", [True, False])
+def test_the_reset_mail_says_two_factor_stays_and_who_can_reset_it(mfa_on: bool) -> None:
+    message = Mailer(Flaky(0)).render(
+        MailKind.RESET_PASSWORD, "ada@example.com", {**CONTEXT, "mfa_on": mfa_on}
+    )
+    for part in (message.get_body(("plain",)), message.get_body(("html",))):
+        assert part is not None
+        content = part.get_content()
+        assert ("does not turn off two-factor authentication" in content) is mfa_on
+        assert ("contact an administrator" in content) is mfa_on

@@ -55,6 +55,28 @@ async def force_password_reset(request: Request, user_id: str) -> HTTPResponse:
     return ok({"revoked": revoked, "reset_mail": True})
 
 
+@bp.post("/<user_id:str>/reset-mfa")
+@openapi.tag("admin")
+@openapi.summary("Remove the user's second factor and end every session (admin)")
+@openapi.description(
+    "For a user who lost their authenticator and backup codes: TOTP and backup codes are "
+    "deleted, every session and refresh-token family ends, and the user is mailed."
+)
+@openapi.secured("bearer")
+@openapi.response(200, description='{"mfa_enabled": false, "revoked": n}')
+@openapi.response(409, description="mfa_not_enabled, own_account")
+async def reset_mfa(request: Request, user_id: str) -> HTTPResponse:
+    auth = await require_role(request, *ADMIN)
+    optional_body(request, NoFields)
+    target = await administration.find_target(path_uuid(user_id))
+    services = services_of(request)
+    caller = caller_of(request)
+    async with unit_of_work(caller, services.events) as work:
+        revoked = await administration.reset_mfa(work, auth.user, target)
+        work.after_commit(administration.mfa_reset_notice(services, caller, target))
+    return ok({"mfa_enabled": False, "revoked": revoked})
+
+
 @bp.delete("/<user_id:str>")
 @openapi.tag("admin")
 @openapi.summary("Soft-delete the user; every session ends at once (admin)")

@@ -1,0 +1,109 @@
+"""Recent re-authentication: actions that add a second factor need a fresh proof of identity.
+
+A stolen session (or token) alone must not be able to enrol its own authenticator and lock the
+owner out. The session records when the user last proved a password or a second factor
+(`auth_time`); enrolling TOTP needs that to be within `PROVIDER_REAUTHENTICATION_MAX_AGE`
+seconds. `reauthenticate` renews it for a signed-in user with the password, and the second
+factor when one is on, under the same rate limits and lockout as a login. Disabling TOTP and
+regenerating backup codes ask for the password and a code themselves (provider.accounts.mfa).
+"""
+
+from __future__ import annotations
+
+from provider.accounts.identity import identifier_key
+from provider.accounts.lockout import Lockout
+from provider.accounts.login import (
+    ACR_MFA,
+    ACR_PASSWORD,
+    AMR_PASSWORD,
+    AMR_PASSWORD_AND_OTP,
+    CompletedLogin,
+    authenticate_again,
+)
+from provider.accounts.mfa import accept_second_factor, mfa_enabled
+from provider.cache.ratelimit import Limit, enforce
+from provider.context import Caller, Services
+from provider.crypto.tokens import keyed_hash
+from provider.errors import ApiError
+from provider.sessions.service import issue_refresh_token
+from provider.storage.models import Session, User
+from provider.storage.unit_of_work import unit_of_work
+
+
+async def reauthenticate(
+    services: Services,
+    caller: Caller,
+    user: User,
+    session: Session,
+    *,
+    password: str,
+    code: str | None,
+    client_id: str,
+) -> CompletedLogin:
+    """Prove the signed-in user again; the session's auth_time becomes now and a new refresh
+    token of `client_id` is issued for it. Wrong answers count toward the account lockout."""
+    settings = services.settings
+    window = settings.ratelimit_window
+    # The same counters as a login: re-authenticating is no way around its limits.
+    await enforce(
+        services.cache, Limit("login_ip", settings.ratelimit_login_per_ip, window), caller.ip
+    )
+    await enforce(
+        services.cache,
+        Limit("login_account", settings.ratelimit_login_per_account, window),
+        keyed_hash(settings.secret, identifier_key(user.email)),
+    )
+    two_factor = mfa_enabled(user)
+    if two_factor and not code:
+        raise ApiError(
+            400, "invalid_request", "Two-factor authentication is on: send a code as well."
+        )
+    lockout = Lockout(services)
+    subject = str(user.id)
+    await lockout.ensure_not_locked(subject, user)
+    if not await services.passwords.verify(user.password_hash, password):
+        await _record_failure(services, caller, lockout, user, session, "invalid_password")
+        raise ApiError(403, "invalid_password", "The password is incorrect.")
+    amr, acr = list(AMR_PASSWORD), ACR_PASSWORD
+    if two_factor:
+        amr, acr = list(AMR_PASSWORD_AND_OTP), ACR_MFA
+    completed = None
+    async with unit_of_work(caller, services.events) as work:
+        method = await accept_second_factor(work, settings, user, code or "") if two_factor else ""
+        if method is not None:
+            await authenticate_again(work, session, amr, acr)
+            issued = await issue_refresh_token(
+                work, settings, session, client_id=client_id, scope=""
+            )
+            await work.audit(
+                "user.reauthenticated",
+                user_id=user.id,
+                session_id=session.id,
+                client_id=client_id,
+                details={"amr": amr},
+            )
+            completed = CompletedLogin(user, session, issued.token)
+    if completed is None:
+        await _record_failure(services, caller, lockout, user, session, "invalid_code")
+        raise ApiError(403, "invalid_code", "The code is incorrect or was already used.")
+    await lockout.reset(subject)
+    return completed
+
+
+async def _record_failure(
+    services: Services,
+    caller: Caller,
+    lockout: Lockout,
+    user: User,
+    session: Session,
+    reason: str,
+) -> None:
+    async with unit_of_work(caller, services.events) as work:
+        await work.audit(
+            "user.reauthentication_failed",
+            outcome="failure",
+            user_id=user.id,
+            session_id=session.id,
+            details={"reason": reason},
+        )
+        await lockout.record_failure(work, str(user.id), user)

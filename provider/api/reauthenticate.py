@@ -1,0 +1,53 @@
+"""POST /v1/auth/reauthenticate: prove the signed-in user again, for actions that need it."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts.reauthentication import reauthenticate
+from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
+from provider.api.guard import require_session
+from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
+
+bp = Blueprint("api_reauthenticate", url_prefix="/v1/auth")
+
+
+class ReauthenticateBody(StrictBody):
+    password: str = Field(min_length=1, max_length=256)
+    code: str | None = Field(
+        None, min_length=6, max_length=16, description="TOTP or backup code; required with MFA on"
+    )
+
+
+@bp.post("/reauthenticate")
+@openapi.tag("account")
+@openapi.summary("Confirm the password (and second factor) again; returns a fresh token pair")
+@openapi.description(
+    "Enrolling TOTP needs a sign-in or re-authentication within "
+    "`PROVIDER_REAUTHENTICATION_MAX_AGE` seconds (answer 403 `reauthentication_required`)."
+)
+@openapi.secured("bearer")
+@openapi.body({"application/json": ReauthenticateBody.model_json_schema()})
+@openapi.response(200, description="Token pair, user and session")
+@openapi.response(400, description="invalid_request (a code is needed with MFA on)")
+@openapi.response(401, description="invalid_token or session_revoked")
+@openapi.response(403, description="invalid_password or invalid_code (count toward lockout)")
+@openapi.response(423, description="account_locked")
+@openapi.response(429, description="rate_limited")
+async def reauthenticate_session(request: Request) -> HTTPResponse:
+    auth = await require_session(request)
+    body = parse_body(request, ReauthenticateBody)
+    services = services_of(request)
+    completed = await reauthenticate(
+        services,
+        caller_of(request),
+        auth.user,
+        auth.session,
+        password=body.password,
+        code=body.code,
+        client_id=FIRST_PARTY_CLIENT_ID,
+    )
+    return ok(login_response(services, completed))
