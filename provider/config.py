@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     lockout_threshold: int = Field(5, ge=1)
     lockout_window: int = Field(900, ge=1)
     lockout_duration: int = Field(900, ge=1)
+    audit_refusal_interval: int = Field(
+        60, ge=1, le=86_400, description="one admin.forbidden row per user and route family"
+    )
     ratelimit_window: int = Field(60, ge=1)
     ratelimit_login_per_ip: int = Field(30, ge=1)
     ratelimit_login_per_account: int = Field(10, ge=1)

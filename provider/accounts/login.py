@@ -17,6 +17,7 @@ account's lockout. However many requests arrive at once, no more codes are evalu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from provider.accounts.lockout import AccountLocked, Lockout
 from provider.accounts.mfa import accept_second_factor, mfa_enabled
@@ -69,15 +70,15 @@ async def finish_login(
 
     `issue_refresh` makes the session's first refresh-token family for `client_id` (the JSON
     API); the hosted pages pass False and a `cookie_hash` instead, with `current`, the browser's
-    live session: the same user's is authenticated again (a new auth_time, amr and acr; its
-    cookie stays valid) rather than doubled, another user's is ended. The mail about a new device
-    and the metric follow the commit of `work`.
+    live session: the same user's is authenticated again (a new auth_time, amr and acr, and the
+    new cookie in place of the old one) rather than doubled, another user's is ended. The mail
+    about a new device and the metric follow the commit of `work`.
     """
     settings = services.settings
     acr = ACR_MFA if "mfa" in amr else ACR_PASSWORD
     new_device = False
     if current is not None and str(current.user_id) == str(user.id):
-        session = await authenticate_again(work, current, amr, acr)
+        session = await authenticate_again(work, current, amr, acr, cookie_hash)
     else:
         if current is not None:
             await revoke_session(work, current.id, current.user_id, reason="switched_account")
@@ -112,17 +113,26 @@ async def finish_login(
 
 
 async def authenticate_again(
-    work: UnitOfWork, session: Session, amr: list[str], acr: str
+    work: UnitOfWork,
+    session: Session,
+    amr: list[str],
+    acr: str,
+    cookie_hash: str | None = None,
 ) -> Session:
-    """The same session, proven again now (OIDC Core §2 auth_time; prompt=login, max_age)."""
+    """The same session, proven again now (OIDC Core §2 auth_time; prompt=login, max_age).
+
+    Its cookie is replaced: every successful authentication ends the old cookie's validity, so a
+    cookie captured before a re-login or a step-up to MFA does not carry the stronger proof.
+    """
     now = utcnow()
-    await (
-        Session.filter(id=session.id)
-        .using_db(work.conn)
-        .update(auth_time=now, last_active_at=now, amr=amr, acr=acr)
-    )
+    changes: dict[str, Any] = {"auth_time": now, "last_active_at": now, "amr": amr, "acr": acr}
+    if cookie_hash is not None:
+        changes["cookie_hash"] = cookie_hash
+    await Session.filter(id=session.id).using_db(work.conn).update(**changes)
     session.auth_time = session.last_active_at = now
     session.amr, session.acr = amr, acr
+    if cookie_hash is not None:
+        session.cookie_hash = cookie_hash
     return session
 
 

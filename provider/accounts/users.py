@@ -7,7 +7,12 @@ import uuid
 from tortoise.exceptions import IntegrityError
 
 from provider.accounts.email_verification import send_verification_email
-from provider.accounts.identity import normalize_email, normalize_username
+from provider.accounts.identity import (
+    IdentifierRefused,
+    new_email,
+    normalize_email,
+    normalize_username,
+)
 from provider.accounts.notices import account_notice
 from provider.accounts.password_policy import password_problems
 from provider.cache.events import EventPublisher
@@ -54,10 +59,12 @@ async def register_user(
     verified: bool = False,
 ) -> User:
     """Validate, hash off the loop, insert, and write `user.registered` in one transaction."""
-    normalized_email = normalize_email(email)
     problems: dict[str, list[str]] = {}
-    if normalized_email is None:
-        problems["email"] = ["is not a valid email address"]
+    normalized_email = None
+    try:
+        normalized_email = new_email(email)
+    except IdentifierRefused as exc:
+        problems["email"] = [str(exc)]
     normalized_username = None
     if username is not None:
         normalized_username = normalize_username(username)

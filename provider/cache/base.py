@@ -32,6 +32,10 @@ class Cache(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def incr(self, key: str, ttl: float) -> int:
+        """Add one to the counter at `key` (new counters expire after `ttl`); its new value."""
+        ...
+
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
         """Record one hit in a sliding window of `window` seconds, refused beyond `limit`."""
         ...

@@ -71,6 +71,11 @@ class FallbackCache:
             "delete", lambda: self.primary.delete(key), lambda: self.fallback.delete(key)
         )
 
+    async def incr(self, key: str, ttl: float) -> int:
+        return await self._run(
+            "incr", lambda: self.primary.incr(key, ttl), lambda: self.fallback.incr(key, ttl)
+        )
+
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
         return await self._run(
             "hit_window",

@@ -47,6 +47,15 @@ class MemoryCache:
         self._values.pop(key, None)
         self._windows.pop(key, None)
 
+    async def incr(self, key: str, ttl: float) -> int:
+        current = await self.get(key)
+        if current is None:
+            await self.set(key, "1", ttl)
+            return 1
+        value = int(current) + 1
+        self._values[key] = (str(value), self._values[key][1])
+        return value
+
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
         now = self._clock()
         hits = self._windows.setdefault(key, [])

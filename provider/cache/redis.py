@@ -26,12 +26,23 @@ return {count + 1, 1, '0'}
 """
 
 
+# A counter that expires `ttl` after it was created: INCR and PEXPIRE in one atomic step.
+_COUNTER = """
+local value = redis.call('INCR', KEYS[1])
+if value == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return value
+"""
+
+
 class RedisCache:
     def __init__(self, url: str) -> None:
         self._client: redis.Redis = redis.Redis.from_url(
             url, decode_responses=True, socket_timeout=0.5, socket_connect_timeout=0.5
         )
         self._window = self._client.register_script(_SLIDING_WINDOW)
+        self._counter = self._client.register_script(_COUNTER)
 
     async def get(self, key: str) -> str | None:
         try:
@@ -64,6 +75,13 @@ class RedisCache:
             await self._client.delete(key)
         except RedisError as exc:
             raise CacheUnavailable(str(exc)) from exc
+
+    async def incr(self, key: str, ttl: float) -> int:
+        try:
+            value = await self._counter(keys=[key], args=[max(int(ttl * 1000), 1)])
+        except RedisError as exc:
+            raise CacheUnavailable(str(exc)) from exc
+        return int(value)
 
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
         member = f"{time.time():.6f}:{secrets.token_hex(4)}"

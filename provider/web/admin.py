@@ -17,10 +17,11 @@ from sanic.response import HTTPResponse, redirect
 
 from provider.accounts import administration
 from provider.accounts.password_reset import request_password_reset
+from provider.accounts.refusals import audit_refusal
 from provider.api.admin.audit import audit_page, event_view, export_csv
 from provider.api.admin.clients import client_view, clients_page
 from provider.api.admin.params import path_uuid, query_of
-from provider.api.admin.roles import ADMIN, READERS, audit_forbidden
+from provider.api.admin.roles import ADMIN, READERS
 from provider.api.admin.users import LIST_PARAMS, users_page
 from provider.api.common import caller_of, services_of
 from provider.errors import ApiError, OAuthError
@@ -81,7 +82,7 @@ async def _viewer(request: Request, roles: tuple[str, ...]) -> User:
         raise Refused(redirect("/login?" + urlencode({"next": target}), status=303))
     user = session.user
     if user.role not in roles:
-        await audit_forbidden(
+        await audit_refusal(
             services, caller_of(request), user, session, request.method, request.path
         )
         raise Refused(await error_page(request, FORBIDDEN, status=403, title="Not allowed"))

@@ -155,10 +155,7 @@ async def submit_code(request: Request) -> HTTPResponse:
             return await _start_again(request, flow, next_path, 401)
         failed = await _code_page(request, flow, next_path, error=exc.message, status=exc.status)
         return with_headers(failed, exc)
-    new_session = current is None or current.id != completed.session.id
-    response = await after_sign_in(
-        request, completed, cookie if new_session else None, flow=flow, next_path=next_path
-    )
+    response = await after_sign_in(request, completed, cookie, flow=flow, next_path=next_path)
     clear_cookie(response, settings, MFA_COOKIE)
     return response
 

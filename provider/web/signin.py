@@ -44,21 +44,19 @@ async def sign_in(
             cookie_hash=token_hash(cookie),
             current=current,
         )
-    new_session = current is None or current.id != completed.session.id
-    return await after_sign_in(
-        request, completed, cookie if new_session else None, flow=flow, next_path=next_path
-    )
+    return await after_sign_in(request, completed, cookie, flow=flow, next_path=next_path)
 
 
 async def after_sign_in(
     request: Request,
     completed: CompletedLogin,
-    cookie: str | None,
+    cookie: str,
     *,
     flow: Flow | None,
     next_path: str | None,
 ) -> HTTPResponse:
-    """On to the flow, `next` or the signed-in page; `cookie` is set when the session is new."""
+    """On to the flow, `next` or the signed-in page, with the session's new `cookie` (new on
+    every sign-in, also when the browser's session was only authenticated again)."""
     services = services_of(request)
     settings = services.settings
     if flow is not None:
@@ -71,10 +69,7 @@ async def after_sign_in(
     else:
         user = completed.user
         response = await page(request, "signed_in.html", {"user_name": user.name or user.email})
-    if cookie is not None:
-        set_cookie(
-            response, settings, SESSION_COOKIE, cookie, max_age=settings.session_absolute_ttl
-        )
+    set_cookie(response, settings, SESSION_COOKIE, cookie, max_age=settings.session_absolute_ttl)
     return response
 
 

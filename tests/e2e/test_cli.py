@@ -96,6 +96,10 @@ BAD_USERS = [
     (["--email", "taken@example.com", "--password", PASSWORD], "already exists"),
     (["--email", "TAKEN@example.com ", "--password", PASSWORD], "already exists"),
     (["--email", "ada@example.com", "--password", PASSWORD, "--username", "taken"], "taken"),
+    # Look-alikes: a Cyrillic "a", a zero-width space.
+    (["--email", "\u0430da@example.com", "--password", PASSWORD], "scripts"),
+    (["--email", "ad\u200ba@example.com", "--password", PASSWORD], "ZERO WIDTH SPACE"),
+    (["--email", "ada@example.com", "--password", PASSWORD, "--username", "\u0430da"], "username"),
 ]
 
 

@@ -161,3 +161,13 @@ async def test_build_cache_picks_the_backend() -> None:
     redis_backed = build_cache("redis://127.0.0.1:1/0")
     assert isinstance(redis_backed, FallbackCache)
     await redis_backed.close()
+
+
+async def test_a_counter_keeps_the_expiry_of_its_first_increment(
+    cache: MemoryCache, clock: Clock
+) -> None:
+    assert await cache.incr("n", 10) == 1
+    clock.now += 6
+    assert await cache.incr("n", 10) == 2
+    clock.now += 5
+    assert await cache.incr("n", 10) == 1
