@@ -9,6 +9,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from provider.api.common import services_of
+from provider.cache.base import CacheUnavailable
 from provider.context import Services
 from provider.errors import OAuthError
 from provider.oauth.access_check import check_access_token
@@ -48,7 +49,8 @@ async def introspect(request: Request) -> HTTPResponse:
 async def _access_token(services: Services, token: str) -> dict[str, Any]:
     try:
         checked = await check_access_token(services, token)
-    except InvalidAccessToken:
+    except (InvalidAccessToken, CacheUnavailable):
+        # CacheUnavailable: the denylist cannot be read, so the token cannot be vouched for.
         return INACTIVE
     claims = checked.claims
     keys = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sid", "auth_time")
