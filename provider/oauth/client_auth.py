@@ -9,11 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import time
 from typing import Any, TypeGuard
 from urllib.parse import unquote
 
-import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -22,6 +22,7 @@ from sanic import Request
 from provider.cache.base import CacheUnavailable
 from provider.context import Services
 from provider.errors import OAuthError
+from provider.net.outbound import OutboundError
 from provider.oauth.clients import find_client, secret_matches
 from provider.oauth.unavailable import temporarily_unavailable
 from provider.storage.models import Client
@@ -32,7 +33,7 @@ ASSERTION_ALGS = ["RS256", "PS256", "ES256", "Ed25519", "EdDSA"]
 MAX_ASSERTION_LIFETIME = 300
 ASSERTION_LEEWAY = 30
 MAX_JTI_LENGTH = 256
-_remote_jwks: dict[str, tuple[float, dict[str, Any]]] = {}
+log = logging.getLogger("provider.client_auth")
 
 
 def invalid_client(
@@ -104,14 +105,18 @@ async def authenticate_client(
     return client
 
 
+def _segment_json(segment: str) -> object:
+    """One base64url segment of a compact JWS, parsed as JSON (not verified)."""
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
 def _assertion_claims(params: dict[str, str]) -> dict[str, Any]:
     """The assertion's claims, read before any key is fetched: the signature is checked later
     against the keys of the client they name, and only if they could be acceptable."""
     if params.get("client_assertion_type") != ASSERTION_TYPE:
         raise invalid_client(False, "Unsupported client_assertion_type.")
     try:
-        payload = params["client_assertion"].split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims = _segment_json(params["client_assertion"].split(".")[1])
     except (IndexError, ValueError, binascii.Error, RecursionError):
         # RecursionError: a payload of deeply nested JSON arrays or objects.
         raise invalid_client(False, "Malformed client_assertion.") from None
@@ -161,7 +166,7 @@ async def _verify_assertion(
     signature by a registered key, then the jti: used once (RFC 7523 §3)."""
     if not _claims_acceptable(claims, client.id, audiences):
         return False
-    keys = client.jwks or await _fetch_jwks(client.jwks_uri or "")
+    keys = client.jwks or await _remote_keys(services, client, params["client_assertion"])
     try:
         key_set = KeySet.import_key_set(keys)  # type: ignore[arg-type]
         token = jwt.decode(params["client_assertion"], key_set, algorithms=ASSERTION_ALGS)
@@ -179,17 +184,34 @@ async def _verify_assertion(
         raise temporarily_unavailable() from exc
 
 
-async def _fetch_jwks(uri: str) -> dict[str, Any]:
-    cached = _remote_jwks.get(uri)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    if not uri.startswith("https://"):
-        return {"keys": []}
+async def _remote_keys(services: Services, client: Client, assertion: str) -> dict[str, Any]:
+    """The client's JWKS from its jwks_uri (cached); refetched when the assertion names a kid it
+    does not hold, at most once per interval (a key rotation, or a made-up kid)."""
+    documents = services.jwks_documents
     try:
-        async with httpx.AsyncClient(timeout=5, follow_redirects=False) as http:
-            response = await http.get(uri)
-        keys: dict[str, Any] = response.json() if response.status_code == 200 else {"keys": []}
-    except (httpx.HTTPError, ValueError):
-        keys = {"keys": []}
-    _remote_jwks[uri] = (time.monotonic() + 300, keys)
+        keys = await documents.get(client.jwks_uri or "")
+        kid = _header_kid(assertion)
+        if kid is not None and kid not in _kids(keys):
+            keys = await documents.get(client.jwks_uri or "", refresh=True)
+    except OutboundError as exc:
+        log.warning("client jwks not fetched", extra={"client_id": client.id, "err": str(exc)})
+        return {"keys": []}
     return keys
+
+
+def _header_kid(assertion: str) -> str | None:
+    try:
+        header = _segment_json(assertion.split(".")[0])
+    except (ValueError, binascii.Error, RecursionError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
+def _kids(keys: dict[str, Any]) -> set[str]:
+    listed = keys.get("keys")
+    if not isinstance(listed, list):
+        return set()
+    return {
+        key["kid"] for key in listed if isinstance(key, dict) and isinstance(key.get("kid"), str)
+    }

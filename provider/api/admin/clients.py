@@ -155,12 +155,14 @@ async def create(request: Request) -> HTTPResponse:
     )
     services = services_of(request)
     try:
-        validate_spec(spec)
+        validate_spec(spec, allow_private=services.settings.outbound_allow_private)
     except ClientSpecError as exc:
         raise _invalid_metadata(exc) from exc
     async with unit_of_work(caller_of(request), services.events) as work:
         # Inside the transaction: Tortoise routes this task's queries to its connection.
-        client, secret = await create_client(spec, services.settings.secret)
+        client, secret = await create_client(
+            spec, services.settings.secret, allow_private=services.settings.outbound_allow_private
+        )
         await work.audit(
             "admin.client_created",
             client_id=client.id,
@@ -244,7 +246,7 @@ async def update(request: Request, client_id: str) -> HTTPResponse:
     client = await find_client(client_id)
     spec = _merged_spec(client, body)
     try:
-        validate_spec(spec)
+        validate_spec(spec, allow_private=services_of(request).settings.outbound_allow_private)
     except ClientSpecError as exc:
         raise _invalid_metadata(exc) from exc
     if "name" in changes:
