@@ -36,10 +36,12 @@ from provider.api import logout as api_logout
 from provider.cache.events import EventPublisher
 from provider.cache.fallback import build_cache
 from provider.config import Settings
-from provider.context import Services
+from provider.context import Services, outbound_policy
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
 from provider.mail.mailer import Mailer
+from provider.net.documents import DocumentCache
+from provider.net.outbound import fetch_json
 from provider.oauth import authorize, discovery, introspect, jwks, logout, revoke, token, userinfo
 from provider.ops import health
 from provider.ops.errors import install_error_handlers
@@ -154,6 +156,7 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
             ),
             keystore=Keystore(settings.keys_dir, max_token_ttl),
             mailer=Mailer.from_settings(settings),
+            jwks_documents=DocumentCache(lambda uri: fetch_json(uri, outbound_policy(settings))),
         )
         app.ctx.tasks = [
             asyncio.create_task(purge_loop(app.ctx.services)),

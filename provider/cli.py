@@ -231,7 +231,9 @@ async def _clients_add(settings: Settings, spec: Any, as_json: bool) -> None:
 
     await open_database(settings.database_url)
     try:
-        client, secret = await create_client(spec, settings.secret, settings.issuer)
+        client, secret = await create_client(
+            spec, settings.secret, settings.issuer, allow_private=settings.outbound_allow_private
+        )
     except ClientSpecError as exc:
         raise CliError(str(exc)) from exc
     finally:

@@ -105,6 +105,14 @@ class Settings(BaseSettings):
     ratelimit_mail_per_ip: int = Field(20, ge=1)
     ratelimit_mail_per_account: int = Field(5, ge=1)
 
+    # Fetches of URLs other parties control (client jwks_uri): see provider/net/outbound.py.
+    outbound_allow_private: bool = Field(
+        False, description="dev only: let private/loopback addresses be fetched"
+    )
+    outbound_ca_file: Path | None = Field(
+        None, description="extra CA bundle trusted for outbound https (a private or test CA)"
+    )
+
     @field_validator("issuer")
     @classmethod
     def _issuer_is_url(cls, value: str) -> str:
@@ -177,6 +185,8 @@ class Settings(BaseSettings):
             raise ValueError("PROVIDER_SECRET_KEY is required when PROVIDER_ENV=prod")
         if len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("PROVIDER_SECRET_KEY must be at least 32 characters in prod")
+        if self.outbound_allow_private:
+            raise ValueError("PROVIDER_OUTBOUND_ALLOW_PRIVATE is for development, not prod")
         parts = urlsplit(self.issuer)
         if parts.scheme != "https" and not _is_local_host(parts.hostname or ""):
             raise ValueError("PROVIDER_ISSUER must be https in prod (unless it is localhost)")

@@ -10,6 +10,8 @@ from provider.config import Settings
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
 from provider.mail.mailer import DiscardTransport, Mailer
+from provider.net.documents import DocumentCache
+from provider.net.outbound import OutboundPolicy, fetch_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,10 @@ class Services:
     keystore: Keystore
     # A default, so code that builds Services without mail (tools, tests) keeps working.
     mailer: Mailer = field(default_factory=lambda: Mailer(DiscardTransport()))
+    # Client JWKS fetched from their jwks_uri, under the outbound policy of the settings.
+    jwks_documents: DocumentCache = field(
+        default_factory=lambda: DocumentCache(lambda uri: fetch_json(uri, OutboundPolicy()))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +36,9 @@ class Caller:
     ip: str
     user_agent: str
     request_id: str
+
+
+def outbound_policy(settings: Settings) -> OutboundPolicy:
+    return OutboundPolicy(
+        allow_private=settings.outbound_allow_private, ca_file=settings.outbound_ca_file
+    )

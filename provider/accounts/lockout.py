@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from provider.cache.base import CacheUnavailable
+from provider.cache.fallback import RETRY_AFTER
 from provider.context import Services
 from provider.errors import ApiError
 from provider.storage.models import User
@@ -30,6 +32,18 @@ class AccountLocked(ApiError):
         )
 
 
+class LockoutUnavailable(ApiError):
+    """The lock of an unknown identifier cannot be read: fail closed, the caller retries."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "temporarily_unavailable",
+            "The account lock cannot be checked right now; try again shortly.",
+            headers={"Retry-After": str(int(RETRY_AFTER))},
+        )
+
+
 class Lockout:
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -41,7 +55,11 @@ class Lockout:
             if user.locked_until is not None and user.locked_until > now:
                 raise AccountLocked(int((user.locked_until - now).total_seconds()) + 1)
             return
-        until = await self._services.cache.get(f"lock:until:{subject}")
+        try:
+            # A lock decides security: never read from one worker's memory during an outage.
+            until = await self._services.cache.strict().get(f"lock:until:{subject}")
+        except CacheUnavailable as exc:
+            raise LockoutUnavailable() from exc
         if until is not None and float(until) > time.time():
             raise AccountLocked(int(float(until) - time.time()) + 1)
 

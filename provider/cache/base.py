@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
+
+# Every TTL and window written to a backend is clamped to this range: a value computed from a
+# request's data (an assertion's `exp` of 1e30, a negative or NaN remainder) can neither be
+# refused by Redis (which would look like an outage) nor live for ever in memory.
+MIN_TTL = 1.0
+MAX_TTL = 30 * 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,8 +22,27 @@ class WindowResult:
     retry_after: float
 
 
+def clamp_ttl(ttl: float) -> float:
+    """`ttl` within [MIN_TTL, MAX_TTL]; NaN counts as the minimum, infinity as the maximum."""
+    if math.isnan(ttl):
+        return MIN_TTL
+    return min(max(ttl, MIN_TTL), MAX_TTL)
+
+
 class CacheUnavailable(Exception):
-    """The backing store cannot be reached; callers fall back, never fail the request."""
+    """The backing store cannot be reached (connection refused, reset, timed out).
+
+    Only this trips the fallback's circuit breaker. Reads that decide security (see
+    `Cache.strict`) let it propagate, and their callers fail closed.
+    """
+
+
+class CacheCommandError(Exception):
+    """The store was reached but refused the command (a wrong type, a value out of range).
+
+    Caused by the data of one operation, not by the store's health: it never trips the
+    circuit breaker and is never answered from the memory fallback.
+    """
 
 
 class Cache(Protocol):
@@ -43,5 +69,13 @@ class Cache(Protocol):
     async def publish(self, channel: str, message: str) -> None: ...
 
     async def ping(self) -> None: ...
+
+    def strict(self) -> Cache:
+        """This cache without the in-memory fallback, for reads that must fail closed.
+
+        Operations on it raise CacheUnavailable instead of answering from process memory, where
+        another worker's denylist and replay entries are not.
+        """
+        ...
 
     async def close(self) -> None: ...

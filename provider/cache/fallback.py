@@ -3,6 +3,11 @@
 Rate-limit windows and counters kept in memory during an outage are per worker, which is weaker
 but keeps logins working; nothing durable lives in the cache. After a failure Redis is left alone
 for a few seconds (a circuit breaker), so an outage costs one timeout, not one per operation.
+
+Only a connection-level failure (CacheUnavailable) trips the breaker. A command Redis refuses
+because of its data (CacheCommandError) is that one operation's error: otherwise a request could
+switch the whole worker to memory, where revocations written by other workers are not. Reads that
+decide security go through `strict()`, which never answers from memory.
 """
 
 from __future__ import annotations
@@ -14,18 +19,36 @@ from typing import TypeVar
 
 from provider.cache.base import Cache, CacheUnavailable, WindowResult
 from provider.cache.memory import MemoryCache
-from provider.ops.metrics import CACHE_FALLBACKS
+from provider.ops.metrics import CACHE_FALLBACKS, EVENTS_DROPPED
 
 log = logging.getLogger("provider.cache")
 T = TypeVar("T")
 RETRY_AFTER = 5.0
 
 
+class _Breaker:
+    """When the primary last failed at connection level, and whether to leave it alone now."""
+
+    def __init__(self) -> None:
+        self._skip_until = 0.0
+
+    @property
+    def open(self) -> bool:
+        return time.monotonic() < self._skip_until
+
+    def trip(self) -> None:
+        self._skip_until = time.monotonic() + RETRY_AFTER
+
+
 class FallbackCache:
     def __init__(self, primary: Cache, fallback: MemoryCache | None = None) -> None:
         self.primary = primary
         self.fallback = fallback or MemoryCache()
-        self._skip_primary_until = 0.0
+        self._breaker = _Breaker()
+        self._strict = StrictCache(primary, self._breaker)
+
+    def strict(self) -> Cache:
+        return self._strict
 
     async def _run(
         self,
@@ -33,11 +56,11 @@ class FallbackCache:
         primary: Callable[[], Awaitable[T]],
         fallback: Callable[[], Awaitable[T]],
     ) -> T:
-        if time.monotonic() >= self._skip_primary_until:
+        if not self._breaker.open:
             try:
                 return await primary()
             except CacheUnavailable as exc:
-                self._skip_primary_until = time.monotonic() + RETRY_AFTER
+                self._breaker.trip()
                 log.warning(
                     "cache unavailable, using memory", extra={"op": operation, "err": str(exc)}
                 )
@@ -87,14 +110,71 @@ class FallbackCache:
         await self._run(
             "publish",
             lambda: self.primary.publish(channel, message),
-            lambda: self.fallback.publish(channel, message),
+            lambda: self._publish_locally(channel, message),
         )
+
+    async def _publish_locally(self, channel: str, message: str) -> None:
+        """In-process subscribers get it; with none, the event is lost and counted as dropped."""
+        if not self.fallback.has_subscribers:
+            EVENTS_DROPPED.inc()
+            return
+        await self.fallback.publish(channel, message)
 
     async def ping(self) -> None:
         await self.primary.ping()
 
     async def close(self) -> None:
         await self.primary.close()
+
+
+class StrictCache:
+    """The primary alone, sharing the fallback's breaker: while it is open, fail at once."""
+
+    def __init__(self, primary: Cache, breaker: _Breaker) -> None:
+        self._primary = primary
+        self._breaker = breaker
+
+    async def _run(self, operation: Callable[[], Awaitable[T]]) -> T:
+        if self._breaker.open:
+            raise CacheUnavailable("cache unavailable (circuit open)")
+        try:
+            return await operation()
+        except CacheUnavailable:
+            self._breaker.trip()
+            raise
+
+    async def get(self, key: str) -> str | None:
+        return await self._run(lambda: self._primary.get(key))
+
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        return await self._run(lambda: self._primary.get_many(keys))
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        await self._run(lambda: self._primary.set(key, value, ttl))
+
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        return await self._run(lambda: self._primary.set_if_absent(key, value, ttl))
+
+    async def delete(self, key: str) -> None:
+        await self._run(lambda: self._primary.delete(key))
+
+    async def incr(self, key: str, ttl: float) -> int:
+        return await self._run(lambda: self._primary.incr(key, ttl))
+
+    async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
+        return await self._run(lambda: self._primary.hit_window(key, limit, window))
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self._run(lambda: self._primary.publish(channel, message))
+
+    async def ping(self) -> None:
+        await self._primary.ping()
+
+    def strict(self) -> Cache:
+        return self
+
+    async def close(self) -> None:
+        """The FallbackCache that owns the primary closes it."""
 
 
 def build_cache(redis_url: str) -> Cache:

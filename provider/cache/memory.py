@@ -6,7 +6,7 @@ import bisect
 import time
 from collections.abc import Callable
 
-from provider.cache.base import WindowResult
+from provider.cache.base import Cache, WindowResult, clamp_ttl
 
 Subscriber = Callable[[str, str], None]
 
@@ -20,6 +20,14 @@ class MemoryCache:
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
+
+    @property
+    def has_subscribers(self) -> bool:
+        return bool(self._subscribers)
+
+    def strict(self) -> Cache:
+        """The embedded default has no other store: process memory is the source of truth."""
+        return self
 
     async def get(self, key: str) -> str | None:
         item = self._values.get(key)
@@ -35,7 +43,7 @@ class MemoryCache:
         return [await self.get(key) for key in keys]
 
     async def set(self, key: str, value: str, ttl: float) -> None:
-        self._values[key] = (value, self._clock() + ttl)
+        self._values[key] = (value, self._clock() + clamp_ttl(ttl))
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         if await self.get(key) is not None:
@@ -58,6 +66,7 @@ class MemoryCache:
 
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
         now = self._clock()
+        window = clamp_ttl(window)
         hits = self._windows.setdefault(key, [])
         del hits[: bisect.bisect_right(hits, now - window)]
         if len(hits) >= limit:

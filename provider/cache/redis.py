@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from provider.cache.base import CacheUnavailable, WindowResult
+from provider.cache.base import (
+    Cache,
+    CacheCommandError,
+    CacheUnavailable,
+    WindowResult,
+    clamp_ttl,
+)
 
 # A sorted set per key holds the hit times; trim, count, add and expire run atomically.
 _SLIDING_WINDOW = """
@@ -36,6 +46,21 @@ return value
 """
 
 
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Connection-level failures are an outage; anything else is this command's own error."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise CacheUnavailable(str(exc)) from exc
+    except RedisError as exc:
+        raise CacheCommandError(str(exc)) from exc
+
+
+def _milliseconds(ttl: float) -> int:
+    return int(clamp_ttl(ttl) * 1000)
+
+
 class RedisCache:
     def __init__(self, url: str) -> None:
         self._client: redis.Redis = redis.Redis.from_url(
@@ -45,65 +70,50 @@ class RedisCache:
         self._counter = self._client.register_script(_COUNTER)
 
     async def get(self, key: str) -> str | None:
-        try:
+        with _translated():
             value = await self._client.get(key)
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
         return None if value is None else str(value)
 
     async def get_many(self, keys: list[str]) -> list[str | None]:
-        try:
+        with _translated():
             values = await self._client.mget(keys)
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
         return [None if value is None else str(value) for value in values]
 
     async def set(self, key: str, value: str, ttl: float) -> None:
-        try:
-            await self._client.set(key, value, px=max(int(ttl * 1000), 1))
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
+        with _translated():
+            await self._client.set(key, value, px=_milliseconds(ttl))
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
-        try:
-            return bool(await self._client.set(key, value, px=max(int(ttl * 1000), 1), nx=True))
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
+        with _translated():
+            return bool(await self._client.set(key, value, px=_milliseconds(ttl), nx=True))
 
     async def delete(self, key: str) -> None:
-        try:
+        with _translated():
             await self._client.delete(key)
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
 
     async def incr(self, key: str, ttl: float) -> int:
-        try:
-            value = await self._counter(keys=[key], args=[max(int(ttl * 1000), 1)])
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
+        with _translated():
+            value = await self._counter(keys=[key], args=[_milliseconds(ttl)])
         return int(value)
 
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
         member = f"{time.time():.6f}:{secrets.token_hex(4)}"
-        try:
+        with _translated():
             count, allowed, retry = await self._window(
-                keys=[key], args=[time.time(), window, limit, member]
+                keys=[key], args=[time.time(), clamp_ttl(window), limit, member]
             )
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
         return WindowResult(int(count), bool(allowed), float(retry))
 
     async def publish(self, channel: str, message: str) -> None:
-        try:
+        with _translated():
             await self._client.publish(channel, message)
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
 
     async def ping(self) -> None:
-        try:
+        with _translated():
             await self._client.ping()
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
+
+    def strict(self) -> Cache:
+        return self
 
     async def close(self) -> None:
         await self._client.aclose()

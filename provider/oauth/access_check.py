@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provider.cache.base import CacheUnavailable
 from provider.context import Services
 from provider.oauth.issuance import CLIENT_DENYLIST_PREFIX, DENYLIST_PREFIX
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
@@ -22,11 +21,14 @@ class CheckedToken:
 
 
 async def check_access_token(services: Services, token: str) -> CheckedToken:
-    """Any audience is accepted here: these endpoints serve every client's tokens."""
+    """Any audience is accepted here: these endpoints serve every client's tokens.
+
+    Raises CacheUnavailable when the denylist cannot be read: a revoked token must not pass
+    because Redis is down, so callers fail closed.
+    """
     settings = services.settings
     claims = verify_access_token(services.keystore, token, settings.issuer, audience=None)
-    jti_denied, client_disabled_at = await _cached(
-        services,
+    jti_denied, client_disabled_at = await services.cache.strict().get_many(
         [
             DENYLIST_PREFIX + str(claims["jti"]),
             CLIENT_DENYLIST_PREFIX + str(claims.get("client_id")),
@@ -48,10 +50,3 @@ async def check_access_token(services: Services, token: str) -> CheckedToken:
     ):
         raise InvalidAccessToken("session ended")
     return CheckedToken(claims, session, session.user)
-
-
-async def _cached(services: Services, keys: list[str]) -> list[str | None]:
-    try:
-        return await services.cache.get_many(keys)
-    except CacheUnavailable:
-        return [None] * len(keys)

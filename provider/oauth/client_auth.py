@@ -9,26 +9,31 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import time
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import unquote
 
-import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from joserfc.jwt import JWTClaimsRegistry
 from sanic import Request
 
-from provider.cache.base import Cache
+from provider.cache.base import CacheUnavailable
 from provider.context import Services
 from provider.errors import OAuthError
+from provider.net.outbound import OutboundError
 from provider.oauth.clients import find_client, secret_matches
+from provider.oauth.unavailable import temporarily_unavailable
 from provider.storage.models import Client
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_ALGS = ["RS256", "PS256", "ES256", "Ed25519", "EdDSA"]
-_remote_jwks: dict[str, tuple[float, dict[str, Any]]] = {}
+# RFC 7523 §3: the server may limit how far in the future an assertion's `exp` is.
+MAX_ASSERTION_LIFETIME = 300
+ASSERTION_LEEWAY = 30
+MAX_JTI_LENGTH = 256
+log = logging.getLogger("provider.client_auth")
 
 
 def invalid_client(
@@ -72,8 +77,10 @@ async def authenticate_client(
         # RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
         raise invalid_client(basic is not None, "Use exactly one client authentication method.")
     method = used[0] if used else "none"
+    claims: dict[str, Any] = {}
     if method == "private_key_jwt":
-        client_id = await _assertion_client_id(params)
+        claims = _assertion_claims(params)
+        client_id = claims["sub"]
     elif basic is not None:
         client_id = basic[0]
         if params.get("client_id", client_id) != client_id:
@@ -89,7 +96,8 @@ async def authenticate_client(
     elif method == "client_secret_post":
         ok = secret_matches(client, params["client_secret"], settings.secret)
     elif method == "private_key_jwt":
-        ok = await _verify_assertion(client, params, services.cache, endpoint_url, settings.issuer)
+        audiences = [endpoint_url, settings.issuer, settings.issuer + "/token"]
+        ok = await _verify_assertion(client, params, claims, services, audiences)
     else:
         ok = client.public
     if not ok:
@@ -97,55 +105,113 @@ async def authenticate_client(
     return client
 
 
-async def _assertion_client_id(params: dict[str, str]) -> str:
-    """Who the assertion claims to be; its signature is checked against that client's keys."""
+def _segment_json(segment: str) -> object:
+    """One base64url segment of a compact JWS, parsed as JSON (not verified)."""
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+def _assertion_claims(params: dict[str, str]) -> dict[str, Any]:
+    """The assertion's claims, read before any key is fetched: the signature is checked later
+    against the keys of the client they name, and only if they could be acceptable."""
     if params.get("client_assertion_type") != ASSERTION_TYPE:
         raise invalid_client(False, "Unsupported client_assertion_type.")
     try:
-        payload = params["client_assertion"].split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims = _segment_json(params["client_assertion"].split(".")[1])
     except (IndexError, ValueError, binascii.Error, RecursionError):
         # RecursionError: a payload of deeply nested JSON arrays or objects.
         raise invalid_client(False, "Malformed client_assertion.") from None
-    sub = claims.get("sub") if isinstance(claims, dict) else None
+    if not isinstance(claims, dict):
+        raise invalid_client(False, "Malformed client_assertion.")
+    sub = claims.get("sub")
     if not isinstance(sub, str) or params.get("client_id", sub) != sub:
         raise invalid_client(False, "Malformed client_assertion.")
-    return sub
+    return claims
+
+
+def _is_time(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _claims_acceptable(claims: dict[str, Any], client_id: str, audiences: list[str]) -> bool:
+    """RFC 7523 §3: iss = sub = client_id, aud names us, exp present and not passed, jti.
+
+    RFC 7523 §3 lets the server refuse a JWT whose `exp` is unreasonably far in the future: an
+    assertion may live MAX_ASSERTION_LIFETIME seconds at most, and none is issued in the future.
+    """
+    now = time.time()
+    aud = claims.get("aud")
+    named = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    exp, iat, nbf, jti = (claims.get(name) for name in ("exp", "iat", "nbf", "jti"))
+    return (
+        claims.get("iss") == client_id
+        and claims.get("sub") == client_id
+        and any(isinstance(value, str) and value in audiences for value in named)
+        and _is_time(exp)
+        and now - ASSERTION_LEEWAY < exp <= now + MAX_ASSERTION_LIFETIME + ASSERTION_LEEWAY
+        and (iat is None or (_is_time(iat) and iat <= now + ASSERTION_LEEWAY))
+        and (nbf is None or (_is_time(nbf) and nbf <= now + ASSERTION_LEEWAY))
+        and isinstance(jti, str)
+        and 0 < len(jti) <= MAX_JTI_LENGTH
+    )
 
 
 async def _verify_assertion(
-    client: Client, params: dict[str, str], cache: Cache, endpoint_url: str, issuer: str
+    client: Client,
+    params: dict[str, str],
+    claims: dict[str, Any],
+    services: Services,
+    audiences: list[str],
 ) -> bool:
-    """Signature by a registered key; iss = sub = client_id; aud names us; jti used once."""
-    keys = client.jwks or await _fetch_jwks(client.jwks_uri or "")
+    """Claims first (nothing is fetched for an assertion that could never pass), then the
+    signature by a registered key, then the jti: used once (RFC 7523 §3)."""
+    if not _claims_acceptable(claims, client.id, audiences):
+        return False
+    keys = client.jwks or await _remote_keys(services, client, params["client_assertion"])
     try:
         key_set = KeySet.import_key_set(keys)  # type: ignore[arg-type]
         token = jwt.decode(params["client_assertion"], key_set, algorithms=ASSERTION_ALGS)
-        JWTClaimsRegistry(
-            iss={"essential": True, "value": client.id},
-            sub={"essential": True, "value": client.id},
-            aud={"essential": True, "values": [endpoint_url, issuer, issuer + "/token"]},
-            exp={"essential": True},
-            jti={"essential": True},
-            leeway=30,
-        ).validate(token.claims)
     except (JoseError, ValueError, TypeError, KeyError, RecursionError):
         return False
-    ttl = max(int(token.claims["exp"]) - int(time.time()), 1) + 30
-    return await cache.set_if_absent(f"assertion:{client.id}:{token.claims['jti']}", "1", ttl)
-
-
-async def _fetch_jwks(uri: str) -> dict[str, Any]:
-    cached = _remote_jwks.get(uri)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    if not uri.startswith("https://"):
-        return {"keys": []}
+    if token.claims != claims:
+        return False
+    ttl = float(claims["exp"]) - time.time() + ASSERTION_LEEWAY
     try:
-        async with httpx.AsyncClient(timeout=5, follow_redirects=False) as http:
-            response = await http.get(uri)
-        keys: dict[str, Any] = response.json() if response.status_code == 200 else {"keys": []}
-    except (httpx.HTTPError, ValueError):
-        keys = {"keys": []}
-    _remote_jwks[uri] = (time.monotonic() + 300, keys)
+        # The replay cache decides security: never answered from one worker's memory.
+        return await services.cache.strict().set_if_absent(
+            f"assertion:{client.id}:{claims['jti']}", "1", ttl
+        )
+    except CacheUnavailable as exc:
+        raise temporarily_unavailable() from exc
+
+
+async def _remote_keys(services: Services, client: Client, assertion: str) -> dict[str, Any]:
+    """The client's JWKS from its jwks_uri (cached); refetched when the assertion names a kid it
+    does not hold, at most once per interval (a key rotation, or a made-up kid)."""
+    documents = services.jwks_documents
+    try:
+        keys = await documents.get(client.jwks_uri or "")
+        kid = _header_kid(assertion)
+        if kid is not None and kid not in _kids(keys):
+            keys = await documents.get(client.jwks_uri or "", refresh=True)
+    except OutboundError as exc:
+        log.warning("client jwks not fetched", extra={"client_id": client.id, "err": str(exc)})
+        return {"keys": []}
     return keys
+
+
+def _header_kid(assertion: str) -> str | None:
+    try:
+        header = _segment_json(assertion.split(".")[0])
+    except (ValueError, binascii.Error, RecursionError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
+def _kids(keys: dict[str, Any]) -> set[str]:
+    listed = keys.get("keys")
+    if not isinstance(listed, list):
+        return set()
+    return {
+        key["kid"] for key in listed if isinstance(key, dict) and isinstance(key.get("kid"), str)
+    }

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from tortoise import connections
 
 from provider.crypto.tokens import keyed_hash, new_token
+from provider.net.outbound import OutboundRefused, check_url
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES, is_scope_token
 from provider.storage.models import Client
 from provider.storage.unit_of_work import utcnow
@@ -64,8 +65,11 @@ def is_reserved_audience(audience: str, issuer: str) -> bool:
     return candidate == own or candidate.startswith(own + "/")
 
 
-def validate_spec(spec: ClientSpec, issuer: str) -> str:
-    """Check a registration; returns the token endpoint auth method to store."""
+def validate_spec(spec: ClientSpec, issuer: str, *, allow_private: bool = False) -> str:
+    """Check a registration; returns the token endpoint auth method to store.
+
+    `allow_private` (a development setting) lets jwks_uri name a private or loopback address.
+    """
     if not spec.name.strip():
         raise ClientSpecError("name must not be empty")
     if spec.audience and is_reserved_audience(spec.audience, issuer):
@@ -91,20 +95,25 @@ def validate_spec(spec: ClientSpec, issuer: str) -> str:
         raise ClientSpecError("a public client cannot use client_credentials")
     if method == "private_key_jwt" and not (spec.jwks or spec.jwks_uri):
         raise ClientSpecError("private_key_jwt needs a JWKS or a jwks_uri")
+    if spec.jwks_uri is not None:
+        try:
+            check_url(spec.jwks_uri, allow_private)
+        except OutboundRefused as exc:
+            raise ClientSpecError(f"jwks_uri: {exc}") from exc
     if spec.id_token_alg not in SIGNING_ALGS:
         raise ClientSpecError(f"ID token alg must be one of {', '.join(SIGNING_ALGS)}")
     return method
 
 
 async def create_client(
-    spec: ClientSpec, secret_key: bytes, issuer: str
+    spec: ClientSpec, secret_key: bytes, issuer: str, *, allow_private: bool = False
 ) -> tuple[Client, str | None]:
     """Register a client; returns it with its secret in clear (shown once), None if it has none.
 
     Public clients and private_key_jwt clients authenticate without a secret: a secret they never
     use would only be one more credential to leak.
     """
-    method = validate_spec(spec, issuer)
+    method = validate_spec(spec, issuer, allow_private=allow_private)
     secret = None if method in SECRETLESS_METHODS else new_token()
     client = await Client.create(
         id=secrets.token_urlsafe(16),

@@ -9,6 +9,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from provider.api.common import services_of
+from provider.cache.base import CacheUnavailable
 from provider.context import Services
 from provider.errors import OAuthError
 from provider.oauth.access_check import check_access_token
@@ -57,7 +58,8 @@ def may_see(caller: Client, claims: dict[str, Any]) -> bool:
 async def _access_token(services: Services, caller: Client, token: str) -> dict[str, Any]:
     try:
         checked = await check_access_token(services, token)
-    except InvalidAccessToken:
+    except (InvalidAccessToken, CacheUnavailable):
+        # CacheUnavailable: the denylist cannot be read, so the token cannot be vouched for.
         return INACTIVE
     claims = checked.claims
     if not may_see(caller, claims):

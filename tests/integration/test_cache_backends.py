@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as redis
 
-from provider.cache.base import Cache, CacheUnavailable
+from provider.cache.base import MAX_TTL, Cache, CacheCommandError, CacheUnavailable
+from provider.cache.fallback import FallbackCache
 from provider.cache.memory import MemoryCache
 from provider.cache.redis import RedisCache
 
@@ -28,9 +29,9 @@ def key() -> str:
 
 async def test_values_and_their_ttl(cache: Cache, key: str) -> None:
     assert await cache.get(key) is None
-    await cache.set(key, "v1", 0.3)
+    await cache.set(key, "v1", 1)
     assert await cache.get(key) == "v1"
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(1.1)
     assert await cache.get(key) is None
 
 
@@ -57,6 +58,63 @@ async def test_sliding_window(cache: Cache, key: str) -> None:
     assert again.allowed is True
     await cache.delete(key)
     assert (await cache.hit_window(key, 3, 1.0)).count == 1
+
+
+@pytest.mark.parametrize("ttl", [1e30, float("inf"), 10 * 365 * 86_400.0])
+async def test_a_huge_ttl_is_clamped_in_redis(events_redis_url: str, key: str, ttl: float) -> None:
+    """A TTL computed from a request's data (an assertion's exp=1e30) is clamped, not refused:
+    a refusal would look like an outage to the fallback cache."""
+    cache = RedisCache(events_redis_url)
+    await cache.set(key, "v", ttl)
+    assert await cache.set_if_absent(key + ":nx", "v", ttl) is True
+    assert (await cache.hit_window(key + ":w", 5, ttl)).allowed is True
+    raw = redis.Redis.from_url(events_redis_url)
+    for name in (key, key + ":nx", key + ":w"):
+        assert 0 < await raw.pttl(name) <= MAX_TTL * 1000
+    await raw.aclose()
+    await cache.close()
+
+
+@pytest.mark.parametrize("ttl", [0, -5, 1e-9, float("nan"), float("-inf")])
+async def test_a_tiny_or_invalid_ttl_is_raised_to_the_minimum(
+    cache: Cache, key: str, ttl: float
+) -> None:
+    await cache.set(key, "v", ttl)
+    assert await cache.get(key) == "v"
+    assert await cache.set_if_absent(key, "w", ttl) is False
+    assert (await cache.hit_window(key + ":w", 5, ttl)).allowed is True
+
+
+async def test_a_refused_command_is_not_an_outage(events_redis_url: str, key: str) -> None:
+    """A command Redis refuses because of its data raises CacheCommandError, not
+    CacheUnavailable, so it never trips the fallback's circuit breaker."""
+    raw = redis.Redis.from_url(events_redis_url)
+    await raw.rpush(key, "x")  # a list: GET on it is a WRONGTYPE error
+    await raw.aclose()
+    cache = FallbackCache(RedisCache(events_redis_url))
+    with pytest.raises(CacheCommandError):
+        await cache.get(key)
+    # Still served by Redis, not by memory: a value written now is visible to another client.
+    await cache.set(key + ":after", "v", 60)
+    other = RedisCache(events_redis_url)
+    assert await other.get(key + ":after") == "v"
+    await other.close()
+    await cache.close()
+
+
+async def test_strict_reads_never_come_from_memory() -> None:
+    """With Redis unreachable, the fallback answers from memory but strict() fails."""
+    cache = FallbackCache(RedisCache("redis://127.0.0.1:1/0"))
+    await cache.set("deny:jti:x", "revoked", 60)  # lands in memory
+    assert await cache.get("deny:jti:x") == "revoked"
+    for operation in (
+        cache.strict().get("deny:jti:x"),
+        cache.strict().get_many(["deny:jti:x"]),
+        cache.strict().set_if_absent("assertion:x", "1", 60),
+    ):
+        with pytest.raises(CacheUnavailable):
+            await operation
+    await cache.close()
 
 
 async def test_ping(cache: Cache) -> None:

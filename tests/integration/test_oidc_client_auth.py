@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 import time
 from typing import Any
 
 import httpx
 import pytest
-from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from provider.storage.models import AuditEvent, Client
+from tests.assertions import ASSERTION_TYPE, jwt_client, sign_assertion, with_assertion
 from tests.oidc import (
     Browser,
     RegisteredClient,
@@ -29,7 +28,6 @@ from tests.oidc import (
 )
 from tests.support import PASSWORD, Server, register
 
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
 
 
@@ -165,49 +163,18 @@ async def test_disabled_client_cannot_redeem_its_code(
 # --- private_key_jwt (RFC 7523 §2.2, OIDC Core §9) -------------------------------------------
 
 
-def _assertion(
-    key: RSAKey | ECKey, client_id: str, audience: str, alg: str = "RS256", **claims: Any
-) -> str:
-    now = int(time.time())
-    payload = {
-        "iss": client_id,
-        "sub": client_id,
-        "aud": audience,
-        "iat": now,
-        "exp": now + 60,
-        "jti": secrets.token_urlsafe(16),
-        **claims,
-    }
-    payload = {name: value for name, value in payload.items() if value is not None}
-    return jwt.encode({"alg": alg, "kid": key.thumbprint()}, payload, key)
-
-
-def _with_assertion(client_id: str, assertion: str, **data: str) -> dict[str, str]:
-    return {
-        **data,
-        "client_id": client_id,
-        "client_assertion_type": ASSERTION_TYPE,
-        "client_assertion": assertion,
-    }
-
-
 @pytest.fixture(scope="module")
 def rsa_key() -> RSAKey:
     return RSAKey.generate_key(2048, private=True)
 
 
-async def _jwt_client(key: RSAKey | ECKey, **overrides: Any) -> RegisteredClient:
-    public = {**key.as_dict(private=False), "kid": key.thumbprint(), "use": "sig"}
-    return await _service(auth_method="private_key_jwt", jwks={"keys": [public]}, **overrides)
-
-
 async def test_private_key_jwt(server: Server, client: httpx.AsyncClient, rsa_key: RSAKey) -> None:
-    rp = await _jwt_client(rsa_key)
+    rp = await jwt_client(rsa_key)
     assert rp.secret is None  # it authenticates with its key: no secret is issued at all
     assert (await Client.get(id=rp.client_id)).secret_hash is None
-    assertion = _assertion(rsa_key, rp.client_id, server.url + "/token")
+    assertion = sign_assertion(rsa_key, rp.client_id, server.url + "/token")
     response = await client.post(
-        "/token", data=_with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
+        "/token", data=with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
     )
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
@@ -215,23 +182,23 @@ async def test_private_key_jwt(server: Server, client: httpx.AsyncClient, rsa_ke
     assert claims["client_id"] == rp.client_id
     # RFC 7523 §3: a jti is accepted once.
     replay = await client.post(
-        "/token", data=_with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
+        "/token", data=with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
     )
     _assert_invalid_client(replay, basic=False)
     # The issuer itself is an acceptable audience too (OIDC Core §9).
-    by_issuer = _assertion(rsa_key, rp.client_id, server.url)
+    by_issuer = sign_assertion(rsa_key, rp.client_id, server.url)
     response = await client.post(
-        "/token", data=_with_assertion(rp.client_id, by_issuer, **CLIENT_CREDENTIALS)
+        "/token", data=with_assertion(rp.client_id, by_issuer, **CLIENT_CREDENTIALS)
     )
     assert response.status_code == 200, response.text
 
 
 async def test_private_key_jwt_with_an_es256_key(server: Server, client: httpx.AsyncClient) -> None:
     key = ECKey.generate_key("P-256", private=True)
-    rp = await _jwt_client(key)
-    assertion = _assertion(key, rp.client_id, server.url + "/token", alg="ES256")
+    rp = await jwt_client(key)
+    assertion = sign_assertion(key, rp.client_id, server.url + "/token", alg="ES256")
     response = await client.post(
-        "/token", data=_with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
+        "/token", data=with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
     )
     assert response.status_code == 200, response.text
 
@@ -248,28 +215,55 @@ async def test_private_key_jwt_with_an_es256_key(server: Server, client: httpx.A
         "other_subject",
         "wrong_type",
         "unsigned",
+        "exp_too_far_ahead",
+        "huge_exp",
+        "iat_in_the_future",
+        "exp_not_a_number",
+        "aud_elsewhere_in_a_list",
     ],
 )
 async def test_private_key_jwt_refusals(
     server: Server, client: httpx.AsyncClient, rsa_key: RSAKey, case: str
 ) -> None:
-    rp = await _jwt_client(rsa_key)
-    other = await _jwt_client(RSAKey.generate_key(2048, private=True))
+    rp = await jwt_client(rsa_key)
+    other = await jwt_client(RSAKey.generate_key(2048, private=True))
     audience = server.url + "/token"
     assertion = {
-        "wrong_key": lambda: _assertion(
+        "wrong_key": lambda: sign_assertion(
             RSAKey.generate_key(2048, private=True), rp.client_id, audience
         ),
-        "wrong_audience": lambda: _assertion(rsa_key, rp.client_id, "https://other.example/token"),
-        "expired": lambda: _assertion(rsa_key, rp.client_id, audience, exp=int(time.time()) - 120),
-        "no_jti": lambda: _assertion(rsa_key, rp.client_id, audience, jti=None),
-        "no_exp": lambda: _assertion(rsa_key, rp.client_id, audience, exp=None),
-        "other_issuer": lambda: _assertion(rsa_key, rp.client_id, audience, iss=other.client_id),
-        "other_subject": lambda: _assertion(rsa_key, other.client_id, audience, iss=rp.client_id),
-        "wrong_type": lambda: _assertion(rsa_key, rp.client_id, audience),
+        "wrong_audience": lambda: sign_assertion(
+            rsa_key, rp.client_id, "https://other.example/token"
+        ),
+        "expired": lambda: sign_assertion(
+            rsa_key, rp.client_id, audience, exp=int(time.time()) - 120
+        ),
+        "no_jti": lambda: sign_assertion(rsa_key, rp.client_id, audience, jti=None),
+        "no_exp": lambda: sign_assertion(rsa_key, rp.client_id, audience, exp=None),
+        "other_issuer": lambda: sign_assertion(
+            rsa_key, rp.client_id, audience, iss=other.client_id
+        ),
+        "other_subject": lambda: sign_assertion(
+            rsa_key, other.client_id, audience, iss=rp.client_id
+        ),
+        "wrong_type": lambda: sign_assertion(rsa_key, rp.client_id, audience),
         "unsigned": lambda: _unsigned(rp.client_id, audience),
+        # RFC 7523 §3: the server limits assertion lifetimes (5 minutes here).
+        "exp_too_far_ahead": lambda: sign_assertion(
+            rsa_key, rp.client_id, audience, exp=int(time.time()) + 600
+        ),
+        "huge_exp": lambda: sign_assertion(rsa_key, rp.client_id, audience, exp=1e30),
+        "iat_in_the_future": lambda: sign_assertion(
+            rsa_key, rp.client_id, audience, iat=int(time.time()) + 600
+        ),
+        "exp_not_a_number": lambda: sign_assertion(
+            rsa_key, rp.client_id, audience, exp=str(int(time.time()) + 60)
+        ),
+        "aud_elsewhere_in_a_list": lambda: sign_assertion(
+            rsa_key, rp.client_id, ["https://a.example/token", "https://b.example/token"]
+        ),
     }[case]()
-    data = _with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
+    data = with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
     if case == "wrong_type":
         data["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:saml2-bearer"
     _assert_invalid_client(await client.post("/token", data=data), basic=False)
@@ -288,7 +282,7 @@ async def test_private_key_jwt_redeems_a_code(
     server: Server, client: httpx.AsyncClient, rsa_key: RSAKey
 ) -> None:
     await register(client)
-    rp = await _jwt_client(
+    rp = await jwt_client(
         rsa_key,
         name="Web App",
         redirect_uris=["http://127.0.0.1:9/callback"],
@@ -302,10 +296,10 @@ async def test_private_key_jwt_redeems_a_code(
         response = await browser.submit_login(response, "ada@example.com", PASSWORD)
         response = await browser.submit_consent(response)
     code = redirect_query(response, rp)["code"]
-    assertion = _assertion(rsa_key, rp.client_id, server.url + "/token")
+    assertion = sign_assertion(rsa_key, rp.client_id, server.url + "/token")
     response = await client.post(
         "/token",
-        data=_with_assertion(
+        data=with_assertion(
             rp.client_id,
             assertion,
             grant_type="authorization_code",
@@ -354,7 +348,7 @@ def _nested(depth: int) -> str:
 async def test_unparsable_assertions_are_invalid_client(
     server: Server, client: httpx.AsyncClient, rsa_key: RSAKey, where: str
 ) -> None:
-    rp = await _jwt_client(rsa_key)
+    rp = await jwt_client(rsa_key)
     claims = {"iss": rp.client_id, "sub": rp.client_id, "aud": server.url + "/token"}
     deep = base64.urlsafe_b64encode(_nested(2_500).encode()).rstrip(b"=").decode()
     assertion = {
@@ -372,6 +366,6 @@ async def test_unparsable_assertions_are_invalid_client(
         "garbage": "a.!!!.b",
     }[where]
     response = await client.post(
-        "/token", data=_with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
+        "/token", data=with_assertion(rp.client_id, assertion, **CLIENT_CREDENTIALS)
     )
     _assert_invalid_client(response, basic=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from provider.cache.base import CacheUnavailable, WindowResult
+from provider.cache.base import MAX_TTL, CacheCommandError, CacheUnavailable, WindowResult
 from provider.cache.fallback import FallbackCache, build_cache
 from provider.cache.memory import MemoryCache
 from provider.cache.ratelimit import Limit, RateLimited, enforce
@@ -131,7 +131,7 @@ class BrokenCache:
     async def _fail(self, *args: object, **kwargs: object) -> None:
         raise CacheUnavailable("connection refused")
 
-    get = set = set_if_absent = delete = hit_window = publish = ping = _fail
+    get = get_many = set = set_if_absent = delete = hit_window = publish = ping = _fail
 
     async def close(self) -> None:
         return None
@@ -154,6 +154,68 @@ async def test_fallback_serves_from_memory_when_the_primary_is_down(clock: Clock
     # Readiness reports the outage instead of hiding it behind the fallback.
     with pytest.raises(CacheUnavailable):
         await cache.ping()
+
+
+@pytest.mark.parametrize("ttl", [1e30, float("inf")])
+async def test_memory_ttls_are_clamped(cache: MemoryCache, clock: Clock, ttl: float) -> None:
+    await cache.set("k", "v", ttl)
+    assert await cache.set_if_absent("nx", "v", ttl) is True
+    clock.now += MAX_TTL - 1
+    assert await cache.get("k") == "v"
+    clock.now += 2
+    assert await cache.get("k") is None
+    assert await cache.get("nx") is None
+
+
+class RefusingCache(BrokenCache):
+    """A primary that is reachable but refuses every command (as Redis does a bad argument)."""
+
+    async def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise CacheCommandError("ERR invalid expire time")
+
+    get = set = set_if_absent = delete = hit_window = publish = _refuse
+
+
+async def test_a_command_error_does_not_trip_the_breaker(clock: Clock) -> None:
+    primary = RefusingCache()
+    cache = FallbackCache(primary, MemoryCache(clock=clock))  # type: ignore[arg-type]
+    before = REGISTRY.get_sample_value("provider_cache_fallbacks_total", {"operation": "get"})
+    for _ in range(3):
+        with pytest.raises(CacheCommandError):
+            await cache.set_if_absent("k", "v", 1e30)
+        with pytest.raises(CacheCommandError):
+            await cache.get("k")
+    after = REGISTRY.get_sample_value("provider_cache_fallbacks_total", {"operation": "get"})
+    assert (after or 0) == (before or 0)  # never answered from memory
+
+
+async def test_strict_fails_closed_while_the_breaker_is_open(clock: Clock) -> None:
+    memory = MemoryCache(clock=clock)
+    cache = FallbackCache(BrokenCache(), memory)  # type: ignore[arg-type]
+    await cache.set("deny:jti:x", "revoked", 60)  # trips the breaker; kept in memory
+    with pytest.raises(CacheUnavailable):
+        await cache.strict().get("deny:jti:x")
+    with pytest.raises(CacheUnavailable):
+        await cache.strict().set_if_absent("assertion:a", "1", 60)
+    # The embedded default has nothing else: memory is its strict store.
+    assert memory.strict() is memory
+
+
+def _dropped() -> float:
+    return REGISTRY.get_sample_value("provider_events_dropped_total") or 0.0
+
+
+async def test_events_published_to_memory_without_subscribers_are_dropped(clock: Clock) -> None:
+    cache = FallbackCache(BrokenCache(), MemoryCache(clock=clock))  # type: ignore[arg-type]
+    before = _dropped()
+    await cache.publish("auth:user.login", "{}")
+    await cache.publish("auth:user.login", "{}")
+    assert _dropped() == before + 2
+    received: list[str] = []
+    cache.fallback.subscribe(lambda channel, message: received.append(channel))
+    await cache.publish("auth:user.login", "{}")
+    assert received == ["auth:user.login"]
+    assert _dropped() == before + 2
 
 
 async def test_build_cache_picks_the_backend() -> None:

@@ -69,6 +69,19 @@ def test_prod_accepts_tls_or_a_local_issuer(issuer: str) -> None:
     assert settings.json_logs is True  # log_format=auto means JSON in prod
 
 
+def test_prod_refuses_outbound_fetches_to_private_addresses() -> None:
+    message = _error(
+        env="prod",
+        issuer="https://id.example.com",
+        secret_key=STRONG_SECRET,
+        outbound_allow_private=True,
+    )
+    assert "PROVIDER_OUTBOUND_ALLOW_PRIVATE" in message
+    dev = Settings(outbound_allow_private=True)  # type: ignore[call-arg]
+    assert dev.outbound_allow_private is True
+    assert Settings().outbound_allow_private is False  # type: ignore[call-arg]
+
+
 def test_prod_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROVIDER_ENV", "prod")
     monkeypatch.setenv("PROVIDER_ISSUER", "https://id.example.com")

@@ -159,13 +159,18 @@ async def create(request: Request) -> HTTPResponse:
     )
     services = services_of(request)
     try:
-        validate_spec(spec, services.settings.issuer)
+        validate_spec(
+            spec, services.settings.issuer, allow_private=services.settings.outbound_allow_private
+        )
     except ClientSpecError as exc:
         raise _invalid_metadata(exc) from exc
     async with unit_of_work(caller_of(request), services.events) as work:
         # Inside the transaction: Tortoise routes this task's queries to its connection.
         client, secret = await create_client(
-            spec, services.settings.secret, services.settings.issuer
+            spec,
+            services.settings.secret,
+            services.settings.issuer,
+            allow_private=services.settings.outbound_allow_private,
         )
         await work.audit(
             "admin.client_created",
@@ -253,7 +258,8 @@ async def update(request: Request, client_id: str) -> HTTPResponse:
     client = await find_client(client_id)
     spec = _merged_spec(client, body)
     try:
-        validate_spec(spec, services_of(request).settings.issuer)
+        settings = services_of(request).settings
+        validate_spec(spec, settings.issuer, allow_private=settings.outbound_allow_private)
     except ClientSpecError as exc:
         raise _invalid_metadata(exc) from exc
     if "name" in changes:

@@ -1,0 +1,1 @@
+"""Outbound HTTP: fetching documents from URLs another party controls."""
