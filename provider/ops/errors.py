@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 
 from sanic import Request
-from sanic.exceptions import SanicException
+from sanic.exceptions import MethodNotAllowed, SanicException
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from provider.errors import ApiError, OAuthError
+from provider.ops.protocol_errors import allow_header, head_too_large_status
+from provider.ops.unavailable import RETRY_AFTER, family, is_unavailable
 from provider.sanic_app import App
+from provider.web.render import error_page
 
 log = logging.getLogger("provider.errors")
 
@@ -22,8 +25,10 @@ _CODES = {
     405: "method_not_allowed",
     408: "request_timeout",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     416: "range_not_satisfiable",
+    431: "request_header_fields_too_large",
     503: "service_unavailable",
 }
 
@@ -45,13 +50,46 @@ def install_error_handlers(app: App) -> None:
     @app.exception(Exception)
     async def any_error(request: Request, exc: Exception) -> HTTPResponse:
         if isinstance(exc, SanicException) and 400 <= exc.status_code < 500:
-            status = exc.status_code
+            status = head_too_large_status(request, exc) or exc.status_code
             error = ApiError(status, _CODES.get(status, "invalid_request"), _message(exc, status))
             headers = dict(getattr(exc, "headers", None) or {})
+            if isinstance(exc, MethodNotAllowed):
+                allow = allow_header(app, request, exc)
+                if allow:
+                    headers["Allow"] = allow
             return json_response(error.body(_request_id(request)), status=status, headers=headers)
+        if is_unavailable(exc):
+            log.warning(
+                "a store is unavailable on %s %s",
+                request.method,
+                request.path,
+                extra={"err": type(exc).__name__},
+            )
+            return await _unavailable(request)
         log.exception("unhandled error on %s %s", request.method, request.path)
         error = ApiError(500, "internal_error", "Something went wrong on our side.")
         return json_response(error.body(_request_id(request)), status=500)
+
+
+async def _unavailable(request: Request) -> HTTPResponse:
+    """503 + Retry-After (RFC 9110 §15.6.4) in the shape of the endpoint's family."""
+    headers = {"Retry-After": RETRY_AFTER}
+    kind = family(request.path)
+    if kind == "oauth":
+        # RFC 6749 §4.1.2.1 names the condition; the JSON endpoints answer it with a 503.
+        body = OAuthError("temporarily_unavailable", "The service is briefly unavailable.").body()
+        return json_response(body, status=503, headers={"Cache-Control": "no-store", **headers})
+    if kind == "page":
+        response = await error_page(
+            request,
+            "The service is temporarily unavailable. Please try again in a moment.",
+            status=503,
+            title="Temporarily unavailable",
+        )
+        response.headers.update(headers)
+        return response
+    error = ApiError(503, "service_unavailable", "The service is temporarily unavailable.")
+    return json_response(error.body(_request_id(request)), status=503, headers=headers)
 
 
 def _message(exc: SanicException, status: int) -> str:
@@ -61,4 +99,8 @@ def _message(exc: SanicException, status: int) -> str:
         return "This method is not allowed here."
     if status == 413:
         return "The request body is too large."
+    if status == 414:
+        return "The request line is too long."
+    if status == 431:
+        return "The request headers are too large."
     return "The request is malformed."
