@@ -154,9 +154,9 @@ async def test_an_unreachable_redis_raises_cache_unavailable() -> None:
 
 
 async def test_counters_are_atomic_and_expire_from_their_creation(cache: Cache, key: str) -> None:
-    values = await asyncio.gather(*(cache.incr(key, 0.5) for _ in range(50)))
+    values = await asyncio.gather(*(cache.incr(key, 1.0) for _ in range(50)))
     assert sorted(values) == list(range(1, 51))
     assert await cache.get(key) == "50"
-    await asyncio.sleep(0.6)
+    await asyncio.sleep(1.1)
     assert await cache.get(key) is None
     assert await cache.incr(key, 5) == 1
