@@ -110,11 +110,15 @@ async def test_disabling_a_client_refuses_the_access_tokens_it_holds(
     from tests.admin_support import admin
 
     headers = await admin(client)
-    service = await register_client(
-        redirect_uris=[], grant_types=["client_credentials"], scopes=["orders.read"]
-    )
     resource = await register_client(
         name="API", redirect_uris=[], grant_types=["client_credentials"], scopes=[]
+    )
+    # The service's tokens name the resource server, which may therefore introspect them.
+    service = await register_client(
+        redirect_uris=[],
+        grant_types=["client_credentials"],
+        scopes=["orders.read"],
+        audience=resource.client_id,
     )
     issued = await client.post(
         "/token", data={"grant_type": "client_credentials"}, auth=service.basic()
@@ -178,11 +182,15 @@ async def test_disabling_a_client_by_patch_refuses_its_access_tokens(
     from tests.admin_support import admin
 
     headers = await admin(client)
-    service = await register_client(
-        redirect_uris=[], grant_types=["client_credentials"], scopes=["orders.read"]
-    )
     resource = await register_client(
         name="API", redirect_uris=[], grant_types=["client_credentials"], scopes=[]
+    )
+    # The service's tokens name the resource server, which may therefore introspect them.
+    service = await register_client(
+        redirect_uris=[],
+        grant_types=["client_credentials"],
+        scopes=["orders.read"],
+        audience=resource.client_id,
     )
     issued = await client.post(
         "/token", data={"grant_type": "client_credentials"}, auth=service.basic()
