@@ -75,6 +75,11 @@ async def test_an_unreachable_cache_fails_closed(server_with, rsa_key: RSAKey) -
         assert int(response.headers["retry-after"]) >= 1
         assert response.headers["cache-control"] == "no-store"
 
+        # Revoking it cannot reach the denylist: 503, the client retries (RFC 7009 §2.2.1).
+        response = await http.post("/revoke", data={"token": access}, auth=rp.basic())
+        assert response.status_code == 503, response.text
+        assert response.json()["error"] == "temporarily_unavailable"
+
         # Introspection cannot vouch for it either.
         response = await http.post("/introspect", data={"token": access}, auth=rp.basic())
         assert response.status_code == 200

@@ -200,3 +200,45 @@ async def test_clients_add_sets_introspect_any_and_refuses_the_issuers_audience(
     refused = await cli(*base, "--name", "Sneaky", "--audience", "http://127.0.0.1:8000/v1")
     assert refused.code != 0
     assert "audience" in refused.stderr
+
+
+async def test_a_private_key_jwt_client_gets_no_secret(
+    clean: None,
+    cli,  # type: ignore[no-untyped-def]
+) -> None:
+    added = (
+        await cli(
+            "clients",
+            "add",
+            "--name",
+            "Signed worker",
+            "--grant-type",
+            "client_credentials",
+            "--auth-method",
+            "private_key_jwt",
+            "--jwks-uri",
+            "https://keys.example.com/jwks",
+            "--json",
+        )
+    ).json()
+    assert added["client_secret"] is None
+    assert (await Client.get(id=added["client_id"])).secret_hash is None
+    refused = await cli("clients", "rotate-secret", added["client_id"], "--json")
+    assert refused.code == 2
+    assert "private_key_jwt" in refused.stderr
+    assert (await Client.get(id=added["client_id"])).secret_hash is None
+    for jwks_uri in ("http://keys.example.com/jwks", "https://127.0.0.1/jwks"):
+        bad = await cli(
+            "clients",
+            "add",
+            "--name",
+            "Bad",
+            "--grant-type",
+            "client_credentials",
+            "--auth-method",
+            "private_key_jwt",
+            "--jwks-uri",
+            jwks_uri,
+        )
+        assert bad.code == 2
+        assert "jwks_uri" in bad.stderr
