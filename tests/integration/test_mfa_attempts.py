@@ -15,7 +15,9 @@ import httpx
 
 from provider.accounts.login import MFA_CHALLENGE_ATTEMPTS
 from provider.storage.models import AuditEvent, OneTimeToken, User
-from tests.support import Server, login, register
+from tests.hosted import is_mfa_page, post_form, sign_in_for
+from tests.oidc import Browser, is_login_page
+from tests.support import PASSWORD, Server, login, register
 from tests.totp import enrol_totp, fresh_totp_code, start_mfa_login
 
 
@@ -96,3 +98,23 @@ async def test_concurrent_codes_on_many_challenges_stop_at_the_lockout(server: S
         good = await fresh_totp_code(secret, user["id"])
         locked = await _verify(http, tokens[-1], good)
         assert (locked.status_code, locked.json()["error"]["code"]) == (423, "account_locked")
+
+
+async def test_the_code_page_shares_the_challenge_limit(server_with) -> None:  # type: ignore[no-untyped-def]
+    server: Server = await server_with(lockout_threshold="50")
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        user, secret, _ = await _mfa_user(http)
+    async with Browser.open(server.url) as browser:
+        page = await sign_in_for(browser, "ada@example.com", PASSWORD)
+        assert is_mfa_page(page)
+        for _ in range(MFA_CHALLENGE_ATTEMPTS):
+            page = await post_form(browser, "/login/mfa", page, code="000000")
+            assert page.status_code == 401
+            assert is_mfa_page(page)
+        good = await fresh_totp_code(secret, user["id"])
+        refused = await post_form(browser, "/login/mfa", page, code=good)
+        # The challenge is spent: back to the password, signed in nowhere.
+        assert refused.status_code == 401
+        assert is_login_page(refused)
+        assert "sid" not in browser.http.cookies
+    assert await _evaluated(user["id"]) == 5
