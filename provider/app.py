@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sanic import Sanic
 from sanic_ext import Extend
-from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 from sanic_ext.extensions.templating.extension import TemplatingExtension
 
 from provider.api import admin as api_admin
@@ -48,6 +47,7 @@ from provider.ops.errors import install_error_handlers
 from provider.ops.logging import configure_logging
 from provider.ops.maintenance import key_reload_loop, purge_loop, reload_keys
 from provider.ops.middleware import install_middleware
+from provider.ops.openapi import docs_blueprint
 from provider.sanic_app import App
 from provider.storage.db import close_database, open_database
 from provider.web import account as web_account
@@ -106,6 +106,7 @@ def create_app(settings: Settings, name: str = "provider") -> App:
     install_error_handlers(app)
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
+    app.blueprint(docs_blueprint(app, settings.issuer))
     app.static("/static", Path(__file__).parent / "web" / "static", name="static")
     app.ctx.discovery_cache = {}
     _install_lifecycle(app, settings)
@@ -119,23 +120,13 @@ def _configure(app: App, settings: Settings) -> None:
     app.config.REAL_IP_HEADER = None
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.KEEP_ALIVE_TIMEOUT = 30
-    app.config.OAS_URL_PREFIX = "/docs"
-    app.config.OAS_UI_DEFAULT = "swagger"
-    app.config.OAS_UI_REDOC = False
     app.config.CORS = False
     app.config.HEALTH = False
     app.config.TEMPLATING_PATH_TO_TEMPLATES = str(Path(__file__).parent / "web" / "templates")
     # Only what is used: the injection and logging extensions cost a signal dispatch per request.
-    Extend(app, built_in_extensions=False, extensions=[OpenAPIExtension, TemplatingExtension])
-    app.ext.openapi.describe(
-        "Provider account API",
-        version="1.0.0",
-        description=(
-            "First-party JSON API of the OAuth 2.1 / OpenID Connect provider. Errors are "
-            '`{"error": {"code", "message", "details"?, "request_id"}}`.'
-        ),
-    )
-    app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
+    # The OpenAPI document and its page are provider.ops.openapi's; the `sanic_ext.openapi`
+    # decorators on the handlers are read from there.
+    Extend(app, built_in_extensions=False, extensions=[TemplatingExtension])
 
 
 def _install_lifecycle(app: App, settings: Settings) -> None:

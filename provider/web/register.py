@@ -2,8 +2,9 @@
 
 The rules are those of POST /v1/auth/register (provider.accounts.users.sign_up, the same rate
 limit on the same counter): a plausible email, an optional username, the password policy. Each
-refused field gets its reason next to it. `flow` or `next` are carried, so the page after the
-form leads back to the sign-in the user came from.
+refused field gets its reason next to it. An email that has an account already gets the same
+"check your mail" page as a new one unless PROVIDER_REGISTRATION_REVEALS_EXISTING is set. `flow`
+or `next` are carried, so the page after the form leads back to the sign-in the user came from.
 """
 
 from __future__ import annotations
