@@ -164,7 +164,7 @@ async def _users_add(settings: Settings, args: argparse.Namespace) -> None:
     from provider.cache.fallback import build_cache
     from provider.context import Caller
     from provider.crypto.passwords import Passwords
-    from provider.errors import ApiError
+    from provider.domain_errors import DomainError
     from provider.storage.db import close_database, open_database
 
     await open_database(settings.database_url)
@@ -186,7 +186,7 @@ async def _users_add(settings: Settings, args: argparse.Namespace) -> None:
             verified=args.verified,
         )
         print(json.dumps(public_user(user)))
-    except ApiError as exc:
+    except DomainError as exc:
         detail = f" ({json.dumps(exc.details)})" if exc.details else ""
         raise CliError(f"{exc.message}{detail}") from exc
     finally:

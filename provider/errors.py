@@ -1,8 +1,35 @@
-"""The one error hierarchy. Responses carry codes and messages; debug detail goes to logs only."""
+"""The errors of the HTTP adapters, and the JSON API's table of the domain's errors.
+
+Responses carry codes and messages; debug detail goes to logs only. The domain raises the types of
+`provider.domain_errors`; `api_error` turns one into the JSON API's answer (status, envelope and
+headers), and the hosted pages answer with the same status and headers (`http_status`,
+`http_headers`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from provider.cache.ratelimit import Allowance
+from provider.domain_errors import (
+    AccountDisabled,
+    AccountLocked,
+    Conflict,
+    DomainError,
+    IncorrectCode,
+    IncorrectPassword,
+    InvalidCredentials,
+    InvalidEnrolmentCode,
+    InvalidMfaToken,
+    InvalidOneTimeToken,
+    InvalidRequest,
+    InvalidSecondFactor,
+    NotFound,
+    RateLimited,
+    ReauthenticationRequired,
+    TemporarilyUnavailable,
+    ValidationFailed,
+)
 
 
 class ApiError(Exception):
@@ -32,8 +59,68 @@ class ApiError(Exception):
         return {"error": error}
 
 
-def bad_request(message: str, details: Any = None) -> ApiError:
-    return ApiError(400, "invalid_request", message, details=details)
+# The status of each domain error; a subclass answers as its listed ancestor (no listed type is a
+# subclass of another, so at most one matches).
+_STATUS: dict[type[DomainError], int] = {
+    InvalidRequest: 400,
+    InvalidEnrolmentCode: 400,
+    InvalidOneTimeToken: 400,
+    InvalidCredentials: 401,
+    InvalidMfaToken: 401,
+    InvalidSecondFactor: 401,
+    AccountDisabled: 403,
+    IncorrectPassword: 403,
+    IncorrectCode: 403,
+    ReauthenticationRequired: 403,
+    NotFound: 404,
+    Conflict: 409,
+    ValidationFailed: 422,
+    AccountLocked: 423,
+    RateLimited: 429,
+    TemporarilyUnavailable: 503,
+}
+
+
+def http_status(error: DomainError) -> int:
+    for kind, status in _STATUS.items():
+        if isinstance(error, kind):
+            return status
+    raise LookupError(f"{type(error).__name__} has no status")
+
+
+def http_headers(error: DomainError) -> dict[str, str]:
+    """The headers that tell a client when to come back (RFC 9110 §10.2.3 Retry-After)."""
+    if isinstance(error, RateLimited):
+        seconds = str(error.retry_after)
+        return {
+            "Retry-After": seconds,
+            "X-RateLimit-Limit": str(error.limit),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": seconds,
+        }
+    if isinstance(error, AccountLocked | TemporarilyUnavailable):
+        return {"Retry-After": str(error.retry_after)}
+    return {}
+
+
+def api_error(error: DomainError) -> ApiError:
+    """The JSON API's answer to a domain error."""
+    return ApiError(
+        http_status(error),
+        error.code,
+        error.message,
+        details=error.details,
+        headers=http_headers(error),
+    )
+
+
+def rate_limit_headers(room: Allowance) -> dict[str, str]:
+    """How much room a rate limit leaves, on an allowed request."""
+    return {
+        "X-RateLimit-Limit": str(room.limit),
+        "X-RateLimit-Remaining": str(room.remaining),
+        "X-RateLimit-Reset": str(room.reset),
+    }
 
 
 def unauthorized(message: str = "Authentication required.", code: str = "unauthorized") -> ApiError:

@@ -17,7 +17,15 @@ from typing import Any
 from provider.accounts.notices import account_notice
 from provider.config import Settings
 from provider.context import Caller, Services
-from provider.errors import ApiError
+from provider.domain_errors import (
+    AlreadyDeleted,
+    InvalidRequest,
+    MfaNotEnabled,
+    NotDeleted,
+    NotFound,
+    OwnAccount,
+    UserDeleted,
+)
 from provider.mail.mailer import MailKind
 from provider.sessions.service import revoke_user_sessions, session_is_live
 from provider.storage.models import ROLES, AuditEvent, BackupCode, Session, User
@@ -128,15 +136,13 @@ async def user_detail(user: User, settings: Settings) -> dict[str, Any]:
 async def find_target(user_id: uuid.UUID) -> User:
     user = await User.get_or_none(id=user_id)
     if user is None:
-        raise ApiError(404, "not_found", "No such user.")
+        raise NotFound("No such user.")
     return user
 
 
 def _refuse_own_account(admin: User, target: User, action: str) -> None:
     if admin.id == target.id:
-        raise ApiError(
-            409, "own_account", f"Administrators cannot {action} their own account here."
-        )
+        raise OwnAccount(f"Administrators cannot {action} their own account here.")
 
 
 async def _update(work: UnitOfWork, target: User, **changes: Any) -> None:
@@ -154,7 +160,7 @@ def _details(admin: User, **extra: Any) -> dict[str, Any]:
 async def set_role(work: UnitOfWork, admin: User, target: User, role: str) -> bool:
     """Change the role; False when it already was `role`."""
     if role not in ROLES:
-        raise ApiError(400, "invalid_request", f"role must be one of {', '.join(ROLES)}.")
+        raise InvalidRequest(f"role must be one of {', '.join(ROLES)}.")
     if target.role == role:
         return False
     _refuse_own_account(admin, target, "change the role of")
@@ -221,7 +227,7 @@ async def force_password_reset(work: UnitOfWork, admin: User, target: User) -> i
     """End every session and make the password unusable; the user must reset it by mail."""
     _refuse_own_account(admin, target, "force a password reset on")
     if target.deleted_at is not None:
-        raise ApiError(409, "user_deleted", "The account is deleted; restore it first.")
+        raise UserDeleted()
     await _update(work, target, password_hash=UNUSABLE_PASSWORD)
     revoked = await revoke_user_sessions(work, target.id, reason="admin_password_reset")
     await work.audit(
@@ -242,7 +248,7 @@ async def reset_mfa(work: UnitOfWork, admin: User, target: User) -> int:
     """
     _refuse_own_account(admin, target, "reset the two-factor authentication of")
     if target.totp_secret is None and target.totp_pending_secret is None:
-        raise ApiError(409, "mfa_not_enabled", "Two-factor authentication is not on.")
+        raise MfaNotEnabled()
     await _update(
         work,
         target,
@@ -277,7 +283,7 @@ async def delete_user(work: UnitOfWork, admin: User, target: User) -> int:
         .update(deleted_at=now, updated_at=now)
     )
     if not changed:
-        raise ApiError(409, "already_deleted", "The account is already deleted.")
+        raise AlreadyDeleted()
     target.deleted_at = now
     revoked = await revoke_user_sessions(work, target.id, reason="admin_deleted")
     await work.audit(
@@ -294,6 +300,6 @@ async def restore_user(work: UnitOfWork, admin: User, target: User) -> None:
         .update(deleted_at=None, updated_at=now)
     )
     if not changed:
-        raise ApiError(409, "not_deleted", "The account is not deleted.")
+        raise NotDeleted()
     target.deleted_at = None
     await work.audit("admin.user_restored", user_id=target.id, details=_details(admin))

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from provider.config import Settings
-from provider.errors import ApiError
+from provider.domain_errors import ReauthenticationRequired
 from provider.storage.models import Session
 from provider.storage.unit_of_work import utcnow
-
-REAUTHENTICATION_REQUIRED = "reauthentication_required"
 
 
 def recently_authenticated(settings: Settings, session: Session) -> bool:
@@ -20,9 +18,4 @@ def recently_authenticated(settings: Settings, session: Session) -> bool:
 
 def require_recent_authentication(settings: Settings, session: Session) -> None:
     if not recently_authenticated(settings, session):
-        raise ApiError(
-            403,
-            REAUTHENTICATION_REQUIRED,
-            "Confirm your password (and second factor) again to continue.",
-            details={"max_age": settings.reauthentication_max_age},
-        )
+        raise ReauthenticationRequired(settings.reauthentication_max_age)

@@ -9,12 +9,15 @@ from provider.accounts.mfa import mfa_enabled
 from provider.accounts.users import find_by_identifier
 from provider.context import Caller, Services
 from provider.crypto.tokens import keyed_hash
-from provider.errors import ApiError
+from provider.domain_errors import (
+    AccountDisabled,
+    AccountLocked,
+    InvalidCredentials,
+    TemporarilyUnavailable,
+)
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.storage.models import User
 from provider.storage.unit_of_work import unit_of_work
-
-INVALID_CREDENTIALS = "The email, username or password is incorrect."
 
 
 async def authenticate_password(
@@ -33,7 +36,7 @@ async def authenticate_password(
     lockout = Lockout(services)
     try:
         await lockout.ensure_not_locked(subject, user)
-    except ApiError:
+    except (AccountLocked, TemporarilyUnavailable):
         # The refusal costs what a wrong password costs, so timing tells nothing more.
         await services.passwords.waste(password)
         AUTH_OPERATIONS.labels(operation="login", outcome="locked").inc()
@@ -41,7 +44,7 @@ async def authenticate_password(
     if not await services.passwords.verify(user.password_hash if user else None, password):
         await _record_failure(services, caller, lockout, subject, user)
         AUTH_OPERATIONS.labels(operation="login", outcome="invalid_credentials").inc()
-        raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS)
+        raise InvalidCredentials()
     assert user is not None
     if user.deleted_at is not None:
         AUTH_OPERATIONS.labels(operation="login", outcome="disabled").inc()
@@ -52,7 +55,7 @@ async def authenticate_password(
                 user_id=user.id,
                 details={"reason": "deleted"},
             )
-        raise ApiError(403, "account_disabled", "This account has been deleted.")
+        raise AccountDisabled()
     if not mfa_enabled(user):
         # With MFA on, the failures are cleared once the second factor is right too: otherwise a
         # known password would reset the count of wrong codes (provider.accounts.login).

@@ -10,7 +10,7 @@ from provider.accounts.one_time_tokens import (
     retire_one_time_tokens,
 )
 from provider.context import Caller, Services
-from provider.errors import ApiError
+from provider.domain_errors import AlreadyVerified, InvalidOneTimeToken
 from provider.mail.mailer import MailKind, action_link
 from provider.storage.models import User
 from provider.storage.unit_of_work import unit_of_work, utcnow
@@ -18,16 +18,14 @@ from provider.storage.unit_of_work import unit_of_work, utcnow
 VERIFY_PATH = "/email/verify"
 
 
-def invalid_verification_token() -> ApiError:
-    return ApiError(
-        400, "invalid_token", "The verification link is invalid, expired or already used."
-    )
+def invalid_verification_token() -> InvalidOneTimeToken:
+    return InvalidOneTimeToken("The verification link is invalid, expired or already used.")
 
 
 async def send_verification_email(services: Services, caller: Caller, user: User) -> None:
     """Issue a token bound to the current address and mail its link (after the commit)."""
     if user.email_verified_at is not None:
-        raise ApiError(409, "already_verified", "This email address is already verified.")
+        raise AlreadyVerified()
     settings = services.settings
     async with unit_of_work(caller, services.events) as work:
         token = await issue_one_time_token(

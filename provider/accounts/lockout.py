@@ -16,32 +16,9 @@ from datetime import timedelta
 from provider.cache.base import CacheUnavailable
 from provider.cache.fallback import RETRY_AFTER
 from provider.context import Services
-from provider.errors import ApiError
+from provider.domain_errors import AccountLocked, TemporarilyUnavailable
 from provider.storage.models import User
 from provider.storage.unit_of_work import UnitOfWork, utcnow
-
-
-class AccountLocked(ApiError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            423,
-            "account_locked",
-            "Too many failed sign-in attempts; the account is locked for a while.",
-            details={"retry_after": retry_after},
-            headers={"Retry-After": str(retry_after)},
-        )
-
-
-class LockoutUnavailable(ApiError):
-    """The lock of an unknown identifier cannot be read: fail closed, the caller retries."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            503,
-            "temporarily_unavailable",
-            "The account lock cannot be checked right now; try again shortly.",
-            headers={"Retry-After": str(int(RETRY_AFTER))},
-        )
 
 
 class Lockout:
@@ -59,7 +36,11 @@ class Lockout:
             # A lock decides security: never read from one worker's memory during an outage.
             until = await self._services.cache.strict().get(f"lock:until:{subject}")
         except CacheUnavailable as exc:
-            raise LockoutUnavailable() from exc
+            # The lock of an unknown identifier cannot be read: fail closed, the caller retries.
+            raise TemporarilyUnavailable(
+                "The account lock cannot be checked right now; try again shortly.",
+                int(RETRY_AFTER),
+            ) from exc
         if until is not None and float(until) > time.time():
             raise AccountLocked(int(float(until) - time.time()) + 1)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provider.accounts.lockout import AccountLocked, Lockout
+from provider.accounts.lockout import Lockout
 from provider.accounts.mfa import accept_second_factor, mfa_enabled
 from provider.accounts.notices import account_notice
 from provider.accounts.one_time_tokens import (
@@ -30,7 +30,7 @@ from provider.accounts.one_time_tokens import (
 )
 from provider.context import Caller, Services
 from provider.crypto.tokens import token_hash
-from provider.errors import ApiError
+from provider.domain_errors import AccountLocked, InvalidMfaToken, InvalidSecondFactor
 from provider.mail.mailer import MailKind
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.sessions.service import issue_refresh_token, revoke_session, start_session
@@ -160,12 +160,6 @@ async def start_mfa_challenge(services: Services, caller: Caller, user: User) ->
     return token
 
 
-def invalid_mfa_token() -> ApiError:
-    return ApiError(
-        401, "invalid_mfa_token", "The sign-in attempt has expired or is unknown; start again."
-    )
-
-
 async def complete_mfa_login(
     services: Services,
     caller: Caller,
@@ -187,10 +181,10 @@ async def complete_mfa_login(
         or challenge.data.get("ip") != caller.ip
         or challenge.data.get("user_agent") != caller.user_agent[:512]
     ):
-        raise invalid_mfa_token()
+        raise InvalidMfaToken()
     user = await User.get_or_none(id=challenge.user_id)
     if user is None or user.deleted_at is not None or not mfa_enabled(user):
-        raise invalid_mfa_token()
+        raise InvalidMfaToken()
     lockout = Lockout(services)
     subject = str(user.id)
     try:
@@ -205,7 +199,7 @@ async def complete_mfa_login(
         method = await accept_second_factor(work, services.settings, user, code)
         if method is not None:
             if await consume_one_time_token(work, mfa_token, MFA_LOGIN) is None:
-                raise invalid_mfa_token()  # a concurrent request won; undo the spent code
+                raise InvalidMfaToken()  # a concurrent request won; undo the spent code
             await work.audit("mfa.verified", user_id=user.id, details={"method": method})
             login = await finish_login(
                 work,
@@ -227,7 +221,7 @@ async def complete_mfa_login(
             )
             await lockout.record_claimed_failure(work, subject, user, attempt)
         AUTH_OPERATIONS.labels(operation="mfa", outcome="invalid_code").inc()
-        raise ApiError(401, "invalid_code", "The code is incorrect or was already used.")
+        raise InvalidSecondFactor()
     # Only now: a correct password alone must not clear the failures of wrong codes.
     await lockout.reset(subject)
     return login
@@ -245,4 +239,4 @@ async def _claim_challenge_attempt(services: Services, caller: Caller, mfa_token
     async with unit_of_work(caller, services.events) as work:
         await consume_one_time_token(work, mfa_token, MFA_LOGIN)
     AUTH_OPERATIONS.labels(operation="mfa", outcome="challenge_exhausted").inc()
-    raise invalid_mfa_token()
+    raise InvalidMfaToken()

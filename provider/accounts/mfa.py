@@ -29,7 +29,15 @@ from provider.config import Settings
 from provider.context import Caller, Services
 from provider.crypto.sealing import SealError, seal, unseal
 from provider.crypto.tokens import keyed_hash
-from provider.errors import ApiError
+from provider.domain_errors import (
+    Conflict,
+    IncorrectCode,
+    IncorrectPassword,
+    InvalidEnrolmentCode,
+    MfaAlreadyEnabled,
+    MfaEnrolmentNotStarted,
+    MfaNotEnabled,
+)
 from provider.mail.mailer import MailKind
 from provider.storage.models import BackupCode, Session, User
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
@@ -170,7 +178,7 @@ async def start_totp_enrolment(
 ) -> Enrolment:
     """A fresh secret, kept sealed as pending until a first code confirms the user has it."""
     if mfa_enabled(user):
-        raise ApiError(409, "mfa_already_enabled", "Two-factor authentication is already on.")
+        raise MfaAlreadyEnabled()
     settings = services.settings
     require_recent_authentication(settings, session)
     secret = pyotp.random_base32()  # 160 bits, RFC 4226 §4 R6 recommends at least that
@@ -208,12 +216,10 @@ async def confirm_totp_enrolment(
 ) -> list[str]:
     """Turn TOTP on with a first valid code; returns the backup codes (shown this once)."""
     if mfa_enabled(user):
-        raise ApiError(409, "mfa_already_enabled", "Two-factor authentication is already on.")
+        raise MfaAlreadyEnabled()
     pending = user.totp_pending_secret
     if pending is None:
-        raise ApiError(
-            409, "mfa_enrolment_not_started", "Start the enrolment before confirming it."
-        )
+        raise MfaEnrolmentNotStarted()
     settings = services.settings
     # Both steps: a pending secret started in a fresh session must not be confirmed later.
     require_recent_authentication(settings, session)
@@ -221,7 +227,7 @@ async def confirm_totp_enrolment(
         unseal_totp_secret(settings, user.id, pending), code, None, time.time()
     )
     if step is None:
-        raise ApiError(400, "invalid_code", "The code is incorrect; check the device's clock.")
+        raise InvalidEnrolmentCode("The code is incorrect; check the device's clock.")
     async with unit_of_work(caller, services.events) as work:
         claimed = (
             await User.filter(id=user.id, totp_pending_secret=pending, totp_enabled_at=None)
@@ -234,7 +240,7 @@ async def confirm_totp_enrolment(
             )
         )
         if claimed != 1:
-            raise ApiError(409, "conflict", "The enrolment changed meanwhile; start again.")
+            raise Conflict("The enrolment changed meanwhile; start again.")
         codes = await _replace_backup_codes(work, settings, user)
         await work.audit(
             "mfa.enabled", user_id=user.id, session_id=session.id, details={"method": "totp"}
@@ -254,12 +260,12 @@ async def _reauthenticate(
 ) -> Lockout:
     """The password again, for an action that weakens or reissues the second factor."""
     if not mfa_enabled(user):
-        raise ApiError(409, "mfa_not_enabled", "Two-factor authentication is not on.")
+        raise MfaNotEnabled()
     lockout = Lockout(services)
     await lockout.ensure_not_locked(str(user.id), user)
     if not await services.passwords.verify(user.password_hash, password):
         await _record_failure(services, caller, lockout, user, session, action, "invalid_password")
-        raise ApiError(403, "invalid_password", "The password is incorrect.")
+        raise IncorrectPassword()
     return lockout
 
 
@@ -281,10 +287,6 @@ async def _record_failure(
             details={"action": action, "reason": reason},
         )
         await lockout.record_failure(work, str(user.id), user)
-
-
-def _invalid_code() -> ApiError:
-    return ApiError(403, "invalid_code", "The code is incorrect or was already used.")
 
 
 async def disable_totp(
@@ -321,7 +323,7 @@ async def disable_totp(
             work.after_commit(account_notice(services, caller, user, MailKind.MFA_DISABLED))
     if method is None:
         await _record_failure(services, caller, lockout, user, session, "disable", "invalid_code")
-        raise _invalid_code()
+        raise IncorrectCode()
     await lockout.reset(str(user.id))
 
 
@@ -354,7 +356,7 @@ async def regenerate_backup_codes(
         await _record_failure(
             services, caller, lockout, user, session, "backup_codes", "invalid_code"
         )
-        raise _invalid_code()
+        raise IncorrectCode()
     await lockout.reset(str(user.id))
     return codes
 

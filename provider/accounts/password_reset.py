@@ -23,7 +23,7 @@ from provider.accounts.one_time_tokens import (
 from provider.accounts.password_policy import password_problems
 from provider.context import Caller, Services
 from provider.crypto.tokens import new_token, token_hash
-from provider.errors import ApiError
+from provider.domain_errors import IncorrectPassword, InvalidOneTimeToken, ValidationFailed
 from provider.mail.mailer import MailKind, action_link
 from provider.sessions.service import revoke_user_sessions
 from provider.storage.models import Session, User
@@ -32,14 +32,12 @@ from provider.storage.unit_of_work import unit_of_work, utcnow
 RESET_PATH = "/password/reset"
 
 
-def invalid_reset_token() -> ApiError:
-    return ApiError(400, "invalid_token", "The reset link is invalid, expired or already used.")
+def invalid_reset_token() -> InvalidOneTimeToken:
+    return InvalidOneTimeToken("The reset link is invalid, expired or already used.")
 
 
-def _weak_password(problems: list[str]) -> ApiError:
-    return ApiError(
-        422, "validation_failed", "Some fields are not acceptable.", details={"password": problems}
-    )
+def _weak_password(problems: list[str]) -> ValidationFailed:
+    return ValidationFailed({"password": problems})
 
 
 async def request_password_reset(services: Services, caller: Caller, email: str) -> None:
@@ -135,7 +133,7 @@ async def change_password(
                 details={"reason": "invalid_password"},
             )
             await lockout.record_failure(work, subject, user)
-        raise ApiError(403, "invalid_password", "The current password is incorrect.")
+        raise IncorrectPassword("The current password is incorrect.")
     problems = password_problems(new_password, user.email, user.username)
     if problems:
         raise _weak_password(problems)

@@ -24,7 +24,7 @@ from provider.accounts.mfa import accept_second_factor, mfa_enabled
 from provider.cache.ratelimit import Limit, enforce
 from provider.context import Caller, Services
 from provider.crypto.tokens import keyed_hash
-from provider.errors import ApiError
+from provider.domain_errors import IncorrectCode, IncorrectPassword, InvalidRequest
 from provider.sessions.service import issue_refresh_token
 from provider.storage.models import Session, User
 from provider.storage.unit_of_work import unit_of_work
@@ -55,15 +55,13 @@ async def reauthenticate(
     )
     two_factor = mfa_enabled(user)
     if two_factor and not code:
-        raise ApiError(
-            400, "invalid_request", "Two-factor authentication is on: send a code as well."
-        )
+        raise InvalidRequest("Two-factor authentication is on: send a code as well.")
     lockout = Lockout(services)
     subject = str(user.id)
     await lockout.ensure_not_locked(subject, user)
     if not await services.passwords.verify(user.password_hash, password):
         await _record_failure(services, caller, lockout, user, session, "invalid_password")
-        raise ApiError(403, "invalid_password", "The password is incorrect.")
+        raise IncorrectPassword()
     amr, acr = list(AMR_PASSWORD), ACR_PASSWORD
     if two_factor:
         amr, acr = list(AMR_PASSWORD_AND_OTP), ACR_MFA
@@ -85,7 +83,7 @@ async def reauthenticate(
             completed = CompletedLogin(user, session, issued.token)
     if completed is None:
         await _record_failure(services, caller, lockout, user, session, "invalid_code")
-        raise ApiError(403, "invalid_code", "The code is incorrect or was already used.")
+        raise IncorrectCode()
     await lockout.reset(subject)
     return completed
 

@@ -16,25 +16,21 @@ from provider.accounts.identity import (
 from provider.accounts.notices import account_notice
 from provider.accounts.password_policy import password_problems
 from provider.cache.events import EventPublisher
-from provider.cache.ratelimit import Limit, RateLimited, enforce
+from provider.cache.ratelimit import Limit, enforce
 from provider.context import Caller, Services
 from provider.crypto.passwords import Passwords
 from provider.crypto.tokens import keyed_hash
-from provider.errors import ApiError
+from provider.domain_errors import (
+    Conflict,
+    EmailTaken,
+    RateLimited,
+    UsernameTaken,
+    ValidationFailed,
+)
 from provider.mail.mailer import MailKind
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.storage.models import ROLES, User
 from provider.storage.unit_of_work import unit_of_work, utcnow
-
-
-class EmailTaken(ApiError):
-    """The address belongs to an account already (which a public sign-up must not reveal)."""
-
-    def __init__(self, email: str, username: str | None, name: str) -> None:
-        super().__init__(409, "email_taken", "An account with this email already exists.")
-        self.email = email
-        self.username = username
-        self.name = name
 
 
 async def find_by_identifier(identifier: str) -> User | None:
@@ -79,9 +75,7 @@ async def register_user(
     if weaknesses:
         problems["password"] = weaknesses
     if problems:
-        raise ApiError(
-            422, "validation_failed", "Some fields are not acceptable.", details=problems
-        )
+        raise ValidationFailed(problems)
     password_hash = await passwords.hash(password)
     try:
         async with unit_of_work(caller, events) as work:
@@ -178,14 +172,14 @@ async def _notice_allowed(services: Services, email: str) -> bool:
     return True
 
 
-async def _conflict(email: str | None, username: str | None, name: str) -> ApiError:
+async def _conflict(email: str | None, username: str | None, name: str) -> Conflict:
     # The username first: it is a public handle, and answering it first says nothing about
     # whether the email has an account.
     if username and await User.exists(username=username):
-        return ApiError(409, "username_taken", "This username is taken.")
+        return UsernameTaken()
     if email is not None and await User.exists(email=email):
         return EmailTaken(email, username, name)
-    return ApiError(409, "conflict", "The account conflicts with an existing one.")
+    return Conflict("The account conflicts with an existing one.")
 
 
 def public_user(user: User) -> dict[str, object]:

@@ -10,6 +10,7 @@ from provider.accounts.email_verification import send_verification_email
 from provider.api.common import caller_of, ok, refuse_body, services_of
 from provider.api.guard import require_session
 from provider.cache.ratelimit import Limit, enforce
+from provider.errors import rate_limit_headers
 
 bp = Blueprint("api_email_resend", url_prefix="/v1/auth")
 
@@ -31,10 +32,12 @@ async def resend(request: Request) -> HTTPResponse:
     await enforce(
         services.cache, Limit("mail_ip", settings.ratelimit_mail_per_ip, window), caller.ip
     )
-    headers = await enforce(
-        services.cache,
-        Limit("verify_mail_user", settings.ratelimit_mail_per_account, window),
-        str(auth.user.id),
+    headers = rate_limit_headers(
+        await enforce(
+            services.cache,
+            Limit("verify_mail_user", settings.ratelimit_mail_per_account, window),
+            str(auth.user.id),
+        )
     )
     await send_verification_email(services, caller, auth.user)
     return ok({"accepted": True}, status=202, headers=headers)

@@ -15,6 +15,7 @@ from provider.api.common import StrictBody, caller_of, ok, parse_body, services_
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
 from provider.cache.ratelimit import Limit, enforce
 from provider.crypto.tokens import keyed_hash
+from provider.errors import rate_limit_headers
 from provider.storage.unit_of_work import unit_of_work
 
 bp = Blueprint("api_login", url_prefix="/v1/auth")
@@ -41,8 +42,10 @@ async def login(request: Request) -> HTTPResponse:
     settings = services.settings
     caller = caller_of(request)
     window = settings.ratelimit_window
-    headers = await enforce(
-        services.cache, Limit("login_ip", settings.ratelimit_login_per_ip, window), caller.ip
+    headers = rate_limit_headers(
+        await enforce(
+            services.cache, Limit("login_ip", settings.ratelimit_login_per_ip, window), caller.ip
+        )
     )
     body = parse_body(request, LoginBody)
     account_key = keyed_hash(settings.secret, identifier_key(body.identifier))

@@ -11,6 +11,7 @@ from provider.accounts.login import complete_mfa_login
 from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
 from provider.cache.ratelimit import Limit, enforce
+from provider.errors import rate_limit_headers
 
 bp = Blueprint("api_mfa_verify", url_prefix="/v1/auth")
 
@@ -32,7 +33,7 @@ async def verify(request: Request) -> HTTPResponse:
     settings = services.settings
     caller = caller_of(request)
     limit = Limit("mfa_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
-    headers = await enforce(services.cache, limit, caller.ip)
+    headers = rate_limit_headers(await enforce(services.cache, limit, caller.ip))
     body = parse_body(request, VerifyBody)
     completed = await complete_mfa_login(
         services, caller, body.mfa_token, body.code, client_id=FIRST_PARTY_CLIENT_ID

@@ -10,6 +10,7 @@ from sanic_ext import openapi
 from provider.accounts.password_reset import reset_password
 from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
 from provider.cache.ratelimit import Limit, enforce
+from provider.errors import rate_limit_headers
 
 bp = Blueprint("api_password_reset", url_prefix="/v1/auth")
 
@@ -31,7 +32,7 @@ async def reset(request: Request) -> HTTPResponse:
     settings = services.settings
     caller = caller_of(request)
     limit = Limit("password_reset_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
-    headers = await enforce(services.cache, limit, caller.ip)
+    headers = rate_limit_headers(await enforce(services.cache, limit, caller.ip))
     body = parse_body(request, ResetBody)
     await reset_password(services, caller, body.token, body.password)
     return ok({"password_reset": True}, headers=headers)

@@ -10,7 +10,7 @@ from sanic_ext import openapi
 from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, token_pair
 from provider.cache.ratelimit import Limit, enforce
-from provider.errors import ApiError
+from provider.errors import ApiError, rate_limit_headers
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.sessions.service import RefreshRejected, rotate_refresh_token
 
@@ -32,7 +32,7 @@ async def refresh(request: Request) -> HTTPResponse:
     settings = services.settings
     caller = caller_of(request)
     limit = Limit("refresh_ip", settings.ratelimit_refresh_per_ip, settings.ratelimit_window)
-    headers = await enforce(services.cache, limit, caller.ip)
+    headers = rate_limit_headers(await enforce(services.cache, limit, caller.ip))
     body = parse_body(request, RefreshBody)
     try:
         rotation = await rotate_refresh_token(

@@ -10,6 +10,7 @@ from sanic_ext import openapi
 from provider.accounts.users import public_user, sign_up
 from provider.api.common import StrictBody, caller_of, client_ip, ok, parse_body, services_of
 from provider.cache.ratelimit import Limit, enforce
+from provider.errors import rate_limit_headers
 
 bp = Blueprint("api_register", url_prefix="/v1/auth")
 
@@ -34,7 +35,7 @@ async def register(request: Request) -> HTTPResponse:
     services = services_of(request)
     settings = services.settings
     limit = Limit("register_ip", settings.ratelimit_register_per_ip, settings.ratelimit_window)
-    headers = await enforce(services.cache, limit, client_ip(request))
+    headers = rate_limit_headers(await enforce(services.cache, limit, client_ip(request)))
     body = parse_body(request, RegisterBody)
     caller = caller_of(request)
     user = await sign_up(

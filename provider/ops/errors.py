@@ -9,7 +9,8 @@ from sanic.exceptions import MethodNotAllowed, SanicException
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from provider.errors import ApiError, OAuthError
+from provider.domain_errors import DomainError
+from provider.errors import ApiError, OAuthError, api_error
 from provider.ops.protocol_errors import allow_header, head_too_large_status
 from provider.ops.unavailable import RETRY_AFTER, family, is_unavailable
 from provider.sanic_app import App
@@ -39,8 +40,14 @@ def _request_id(request: Request) -> str:
 
 def install_error_handlers(app: App) -> None:
     @app.exception(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> HTTPResponse:
-        return json_response(exc.body(_request_id(request)), status=exc.status, headers=exc.headers)
+    async def api_error_response(request: Request, exc: ApiError) -> HTTPResponse:
+        return _api_response(request, exc)
+
+    @app.exception(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> HTTPResponse:
+        # Unless an adapter answered it otherwise (a page), a refusal of the domain answers as
+        # the JSON API.
+        return _api_response(request, api_error(exc))
 
     @app.exception(OAuthError)
     async def oauth_error(request: Request, exc: OAuthError) -> HTTPResponse:
@@ -69,6 +76,10 @@ def install_error_handlers(app: App) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         error = ApiError(500, "internal_error", "Something went wrong on our side.")
         return json_response(error.body(_request_id(request)), status=500)
+
+
+def _api_response(request: Request, exc: ApiError) -> HTTPResponse:
+    return json_response(exc.body(_request_id(request)), status=exc.status, headers=exc.headers)
 
 
 async def _unavailable(request: Request) -> HTTPResponse:

@@ -14,10 +14,10 @@ from sanic.response import HTTPResponse
 from provider.accounts.mfa import mfa_enabled
 from provider.accounts.password_reset import change_password
 from provider.api.common import caller_of, services_of
-from provider.errors import ApiError
+from provider.domain_errors import DomainError, IncorrectPassword, ValidationFailed
 from provider.oauth.params import form_params
 from provider.storage.models import User
-from provider.web.common import signed_in_or_redirect, with_headers
+from provider.web.common import refusal_status, signed_in_or_redirect, with_headers
 from provider.web.csrf import verify_csrf
 from provider.web.render import page
 
@@ -94,14 +94,14 @@ async def submit_password(request: Request) -> HTTPResponse:
             current_password=current,
             new_password=new,
         )
-    except ApiError as exc:
-        if exc.code == "validation_failed" and isinstance(exc.details, dict):
-            errors = {"new_password": list(exc.details.get("password", []))}
-            return await _password_page(request, user, errors=errors, status=exc.status)
-        if exc.code == "invalid_password":
-            errors = {"current_password": ["is incorrect"]}
-            return await _password_page(request, user, errors=errors, status=exc.status)
-        failed = await _password_page(request, user, error=exc.message, status=exc.status)
+    except ValidationFailed as exc:
+        errors = {"new_password": list(exc.problems.get("password", []))}
+        return await _password_page(request, user, errors=errors, status=refusal_status(exc))
+    except IncorrectPassword as exc:
+        errors = {"current_password": ["is incorrect"]}
+        return await _password_page(request, user, errors=errors, status=refusal_status(exc))
+    except DomainError as exc:
+        failed = await _password_page(request, user, error=exc.message, status=refusal_status(exc))
         return with_headers(failed, exc)
     ended = f"{revoked} other session{'s' if revoked != 1 else ''}"
     return await page(

@@ -8,7 +8,8 @@ from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.api.common import services_of
-from provider.errors import ApiError
+from provider.domain_errors import DomainError
+from provider.errors import http_headers, http_status
 from provider.storage.models import Session
 from provider.web.cookies import browser_session
 
@@ -45,9 +46,14 @@ def resume_url(flow_id: str) -> str:
     return page_url("/authorize/resume", flow=flow_id)
 
 
-def with_headers(response: HTTPResponse, exc: ApiError) -> HTTPResponse:
+def refusal_status(exc: DomainError) -> int:
+    """A page that shows a refusal answers with the status the JSON API gives it."""
+    return http_status(exc)
+
+
+def with_headers(response: HTTPResponse, exc: DomainError) -> HTTPResponse:
     """The error's own headers (Retry-After of a rate limit) on the page that shows it."""
-    for name, value in exc.headers.items():
+    for name, value in http_headers(exc).items():
         response.headers[name] = value
     return response
 

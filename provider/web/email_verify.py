@@ -19,9 +19,9 @@ from provider.accounts.email_verification import (
 from provider.accounts.one_time_tokens import VERIFY_EMAIL, find_one_time_token
 from provider.api.common import caller_of, services_of
 from provider.cache.ratelimit import Limit, enforce
-from provider.errors import ApiError
+from provider.domain_errors import DomainError
 from provider.oauth.params import form_params
-from provider.web.common import local_path, signed_in_or_redirect, with_headers
+from provider.web.common import local_path, refusal_status, signed_in_or_redirect, with_headers
 from provider.web.cookies import browser_session
 from provider.web.csrf import verify_csrf
 from provider.web.render import error_page, page
@@ -58,8 +58,8 @@ async def submit_verification(request: Request) -> HTTPResponse:
         limit = Limit("email_verify_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
         await enforce(services.cache, limit, caller.ip)
         user = await verify_email(services, caller, _token(form.get("token")) or "")
-    except ApiError as exc:
-        failed = await error_page(request, exc.message, status=exc.status, title=TITLE)
+    except DomainError as exc:
+        failed = await error_page(request, exc.message, status=refusal_status(exc), title=TITLE)
         return with_headers(failed, exc)
     signed_in = await browser_session(request, settings) is not None
     return await page(
@@ -98,12 +98,12 @@ async def resend(request: Request) -> HTTPResponse:
             str(user.id),
         )
         await send_verification_email(services, caller, user)
-    except ApiError as exc:
+    except DomainError as exc:
         failed = await page(
             request,
             "notice.html",
             {"title": "No new link sent", "message": exc.message, "links": [(back, "Continue")]},
-            status=exc.status,
+            status=refusal_status(exc),
         )
         return with_headers(failed, exc)
     return await page(

@@ -19,11 +19,11 @@ from provider.api.common import caller_of, services_of
 from provider.cache.ratelimit import Limit, enforce
 from provider.context import Services
 from provider.crypto.tokens import keyed_hash
-from provider.errors import ApiError
+from provider.domain_errors import DomainError
 from provider.oauth.flows import Flow, load_flow
 from provider.oauth.params import form_params
 from provider.storage.models import Client, User
-from provider.web.common import EXPIRED, local_path, page_url, with_headers
+from provider.web.common import EXPIRED, local_path, page_url, refusal_status, with_headers
 from provider.web.cookies import browser_session
 from provider.web.csrf import verify_csrf
 from provider.web.render import error_page, page
@@ -111,13 +111,13 @@ async def submit_login(request: Request) -> HTTPResponse:
         )
     try:
         user = await _authenticate(request, services, identifier, password)
-    except ApiError as exc:
+    except DomainError as exc:
         response = await login_page(
             request,
             flow,
             identifier=identifier,
             error=exc.message,
-            status=exc.status,
+            status=refusal_status(exc),
             next_path=next_path,
             reauth=form.get("reauth") == "1",
         )

@@ -17,7 +17,6 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from provider.accounts.auth_age import REAUTHENTICATION_REQUIRED
 from provider.accounts.login import complete_mfa_login
 from provider.accounts.mfa import (
     confirm_totp_enrolment,
@@ -31,11 +30,24 @@ from provider.accounts.one_time_tokens import MFA_LOGIN, find_one_time_token
 from provider.api.common import caller_of, services_of
 from provider.cache.ratelimit import Limit, enforce
 from provider.crypto.tokens import new_token, token_hash
-from provider.errors import ApiError
+from provider.domain_errors import (
+    DomainError,
+    InvalidEnrolmentCode,
+    InvalidMfaToken,
+    InvalidRequest,
+    ReauthenticationRequired,
+)
 from provider.oauth.flows import Flow, load_flow
 from provider.oauth.params import form_params
 from provider.storage.models import Client, Session, User
-from provider.web.common import EXPIRED, local_path, page_url, signed_in_or_redirect, with_headers
+from provider.web.common import (
+    EXPIRED,
+    local_path,
+    page_url,
+    refusal_status,
+    signed_in_or_redirect,
+    with_headers,
+)
 from provider.web.cookies import MFA_COOKIE, browser_session, clear_cookie, cookie_name
 from provider.web.csrf import verify_csrf
 from provider.web.login import login_page
@@ -127,8 +139,10 @@ async def submit_code(request: Request) -> HTTPResponse:
         # The limit of POST /v1/auth/mfa/verify, on the same counter.
         limit = Limit("mfa_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
         await enforce(services.cache, limit, caller.ip)
-    except ApiError as exc:
-        failed = await _code_page(request, flow, next_path, error=exc.message, status=exc.status)
+    except DomainError as exc:
+        failed = await _code_page(
+            request, flow, next_path, error=exc.message, status=refusal_status(exc)
+        )
         return with_headers(failed, exc)
     token = _challenge(request)
     if token is None:
@@ -150,10 +164,12 @@ async def submit_code(request: Request) -> HTTPResponse:
             cookie_hash=token_hash(cookie),
             current=current,
         )
-    except ApiError as exc:
-        if exc.code == "invalid_mfa_token":
-            return await _start_again(request, flow, next_path, 401)
-        failed = await _code_page(request, flow, next_path, error=exc.message, status=exc.status)
+    except InvalidMfaToken:
+        return await _start_again(request, flow, next_path, 401)
+    except DomainError as exc:
+        failed = await _code_page(
+            request, flow, next_path, error=exc.message, status=refusal_status(exc)
+        )
         return with_headers(failed, exc)
     response = await after_sign_in(request, completed, cookie, flow=flow, next_path=next_path)
     clear_cookie(response, settings, MFA_COOKIE)
@@ -231,11 +247,11 @@ async def start_enrolment(request: Request) -> HTTPResponse:
     session, _, next_path = found
     try:
         await start_totp_enrolment(services_of(request), caller_of(request), session.user, session)
-    except ApiError as exc:
-        if exc.code == REAUTHENTICATION_REQUIRED:
-            return _confirm_identity(next_path)
+    except ReauthenticationRequired:
+        return _confirm_identity(next_path)
+    except DomainError as exc:
         return await _account_page(
-            request, session.user, next_path, error=exc.message, status=exc.status
+            request, session.user, next_path, error=exc.message, status=refusal_status(exc)
         )
     # Post/redirect/get: reloading the page shows the same secret, it does not make a new one.
     return redirect(_account_url(next_path), status=303)
@@ -250,20 +266,20 @@ async def confirm_enrolment(request: Request) -> HTTPResponse:
     code = (form.get("code") or "").strip()[:CODE_MAX_LENGTH]
     try:
         if not code:
-            raise ApiError(400, "invalid_code", "Enter the 6-digit code from your app.")
+            raise InvalidEnrolmentCode("Enter the 6-digit code from your app.")
         codes = await confirm_totp_enrolment(
             services_of(request), caller_of(request), session.user, session, code
         )
-    except ApiError as exc:
-        if exc.code == REAUTHENTICATION_REQUIRED:
-            return _confirm_identity(next_path)
+    except ReauthenticationRequired:
+        return _confirm_identity(next_path)
+    except DomainError as exc:
         return await _account_page(
             request,
             session.user,
             next_path,
             error=exc.message,
             error_form="confirm",
-            status=exc.status,
+            status=refusal_status(exc),
         )
     return await _backup_codes_page(request, codes, next_path, "Two-factor authentication is on")
 
@@ -282,14 +298,14 @@ async def new_backup_codes(request: Request) -> HTTPResponse:
             session,
             **_password_and_code(form),
         )
-    except ApiError as exc:
+    except DomainError as exc:
         failed = await _account_page(
             request,
             session.user,
             next_path,
             error=exc.message,
             error_form="regenerate",
-            status=exc.status,
+            status=refusal_status(exc),
         )
         return with_headers(failed, exc)
     return await _backup_codes_page(request, codes, next_path, "New backup codes")
@@ -309,14 +325,14 @@ async def turn_off(request: Request) -> HTTPResponse:
             session,
             **_password_and_code(form),
         )
-    except ApiError as exc:
+    except DomainError as exc:
         failed = await _account_page(
             request,
             session.user,
             next_path,
             error=exc.message,
             error_form="disable",
-            status=exc.status,
+            status=refusal_status(exc),
         )
         return with_headers(failed, exc)
     return redirect(_account_url(next_path, done="disabled"), status=303)
@@ -327,7 +343,7 @@ def _password_and_code(form: dict[str, str]) -> dict[str, str]:
     password = (form.get("password") or "")[:256]
     code = (form.get("code") or "").strip()[:CODE_MAX_LENGTH]
     if not password or not code:
-        raise ApiError(400, "invalid_request", "Enter your password and a code.")
+        raise InvalidRequest("Enter your password and a code.")
     return {"password": password, "code": code}
 
 

@@ -24,9 +24,15 @@ from provider.api.common import caller_of, services_of
 from provider.api.password_forgot import ACCEPTED
 from provider.cache.ratelimit import Limit, enforce
 from provider.crypto.tokens import keyed_hash
-from provider.errors import ApiError
+from provider.domain_errors import DomainError, InvalidRequest, ValidationFailed
 from provider.oauth.params import form_params
-from provider.web.common import page_url, return_to, return_to_from_query, with_headers
+from provider.web.common import (
+    page_url,
+    refusal_status,
+    return_to,
+    return_to_from_query,
+    with_headers,
+)
 from provider.web.csrf import verify_csrf
 from provider.web.render import error_page, page
 
@@ -71,7 +77,7 @@ async def submit_forgot(request: Request) -> HTTPResponse:
             services.cache, Limit("mail_ip", settings.ratelimit_mail_per_ip, window), caller.ip
         )
         if not email or len(email) > 254:
-            raise ApiError(400, "invalid_request", "Enter the email address of your account.")
+            raise InvalidRequest("Enter the email address of your account.")
         email_key = keyed_hash(
             settings.secret, unicodedata.normalize("NFKC", email).strip().lower()
         )
@@ -81,9 +87,9 @@ async def submit_forgot(request: Request) -> HTTPResponse:
             email_key,
         )
         await request_password_reset(services, caller, email)
-    except ApiError as exc:
+    except DomainError as exc:
         failed = await _forgot_page(
-            request, back, email=email[:254], error=exc.message, status=exc.status
+            request, back, email=email[:254], error=exc.message, status=refusal_status(exc)
         )
         return with_headers(failed, exc)
     return await page(
@@ -139,11 +145,13 @@ async def submit_reset(request: Request) -> HTTPResponse:
         if not password:
             return await _reset_page(request, token, errors=["is required"], status=400)
         await reset_password(services, caller, token, password)
-    except ApiError as exc:
-        if exc.code == "validation_failed" and isinstance(exc.details, dict):
-            reasons = list(exc.details.get("password", []))
-            return await _reset_page(request, token, errors=reasons, status=exc.status)
-        failed = await error_page(request, exc.message, status=exc.status, title=RESET_TITLE)
+    except ValidationFailed as exc:
+        reasons = list(exc.problems.get("password", []))
+        return await _reset_page(request, token, errors=reasons, status=refusal_status(exc))
+    except DomainError as exc:
+        failed = await error_page(
+            request, exc.message, status=refusal_status(exc), title=RESET_TITLE
+        )
         return with_headers(failed, exc)
     return await page(
         request,

@@ -15,9 +15,15 @@ from sanic.response import HTTPResponse
 from provider.accounts.users import sign_up
 from provider.api.common import caller_of, client_ip, services_of
 from provider.cache.ratelimit import Limit, enforce
-from provider.errors import ApiError
+from provider.domain_errors import DomainError, EmailTaken, UsernameTaken, ValidationFailed
 from provider.oauth.params import form_params
-from provider.web.common import page_url, return_to, return_to_from_query, with_headers
+from provider.web.common import (
+    page_url,
+    refusal_status,
+    return_to,
+    return_to_from_query,
+    with_headers,
+)
 from provider.web.csrf import verify_csrf
 from provider.web.render import page
 
@@ -26,7 +32,7 @@ bp = Blueprint("web_register")
 FIELDS = ("email", "name", "username")
 # The bounds of the JSON API's RegisterBody.
 MAX_LENGTHS = {"email": 254, "name": 200, "username": 64, "password": 256}
-CONFLICT_FIELDS = {"email_taken": "email", "username_taken": "username"}
+CONFLICT_FIELDS: dict[type[DomainError], str] = {EmailTaken: "email", UsernameTaken: "username"}
 
 
 async def _form_page(
@@ -69,9 +75,9 @@ async def submit_registration(request: Request) -> HTTPResponse:
         # The limit of POST /v1/auth/register, on the same counter, before anything else.
         limit = Limit("register_ip", settings.ratelimit_register_per_ip, settings.ratelimit_window)
         await enforce(services.cache, limit, client_ip(request))
-    except ApiError as exc:
+    except DomainError as exc:
         failed = await _form_page(
-            request, back, values=values, error=exc.message, status=exc.status
+            request, back, values=values, error=exc.message, status=refusal_status(exc)
         )
         return with_headers(failed, exc)
     errors = _bounds(form)
@@ -86,14 +92,20 @@ async def submit_registration(request: Request) -> HTTPResponse:
             name=values["name"],
             username=values["username"] or None,
         )
-    except ApiError as exc:
-        if exc.code == "validation_failed" and isinstance(exc.details, dict):
-            errors = {name: list(reasons) for name, reasons in exc.details.items()}
-            return await _form_page(request, back, values=values, errors=errors, status=exc.status)
-        if exc.code in CONFLICT_FIELDS:
-            errors = {CONFLICT_FIELDS[exc.code]: [exc.message]}
-            return await _form_page(request, back, values=values, errors=errors, status=exc.status)
-        return await _form_page(request, back, values=values, error=exc.message, status=exc.status)
+    except ValidationFailed as exc:
+        errors = {name: list(reasons) for name, reasons in exc.problems.items()}
+        return await _form_page(
+            request, back, values=values, errors=errors, status=refusal_status(exc)
+        )
+    except (EmailTaken, UsernameTaken) as exc:
+        errors = {CONFLICT_FIELDS[type(exc)]: [exc.message]}
+        return await _form_page(
+            request, back, values=values, errors=errors, status=refusal_status(exc)
+        )
+    except DomainError as exc:
+        return await _form_page(
+            request, back, values=values, error=exc.message, status=refusal_status(exc)
+        )
     return await page(
         request,
         "notice.html",

@@ -17,7 +17,8 @@ from provider.cache.memory import MemoryCache
 from provider.config import Settings
 from provider.context import Caller, Services
 from provider.crypto.passwords import Passwords
-from provider.errors import ApiError
+from provider.domain_errors import AccountLocked, DomainError, InvalidCredentials
+from provider.errors import http_status
 from provider.storage.models import User
 from provider.storage.unit_of_work import utcnow
 from tests.support import PASSWORD
@@ -68,9 +69,10 @@ async def test_each_refusal_costs_one_argon2_verification(services: Services, ca
         identifier = locked.email
     passwords.verified.clear()
 
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         await authenticate_password(services, CALLER, identifier, password)
 
-    assert refused.value.status == (423 if case == "locked" else 401)
+    assert isinstance(refused.value, AccountLocked if case == "locked" else InvalidCredentials)
+    assert http_status(refused.value) == (423 if case == "locked" else 401)
     assert len(passwords.verified) == 1
     assert passwords.verified[0].startswith("$argon2id$")

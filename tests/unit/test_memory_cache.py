@@ -8,7 +8,9 @@ from prometheus_client import REGISTRY
 from provider.cache.base import MAX_TTL, CacheCommandError, CacheUnavailable, WindowResult
 from provider.cache.fallback import FallbackCache, build_cache
 from provider.cache.memory import MemoryCache
-from provider.cache.ratelimit import Limit, RateLimited, enforce
+from provider.cache.ratelimit import Allowance, Limit, enforce
+from provider.domain_errors import RateLimited
+from provider.errors import api_error
 
 
 class Clock:
@@ -105,24 +107,21 @@ async def test_many_idle_windows_are_swept(cache: MemoryCache, clock: Clock) -> 
     assert len(cache._windows) < 10  # only the live window is left
 
 
-async def test_enforce_returns_rate_limit_headers_then_raises(cache: MemoryCache) -> None:
+async def test_enforce_returns_the_room_left_then_raises(cache: MemoryCache) -> None:
     limit = Limit("login_ip", 2, 60)
-    assert await enforce(cache, limit, "1.2.3.4") == {
-        "X-RateLimit-Limit": "2",
-        "X-RateLimit-Remaining": "1",
-        "X-RateLimit-Reset": "60",
-    }
-    assert (await enforce(cache, limit, "1.2.3.4"))["X-RateLimit-Remaining"] == "0"
+    assert await enforce(cache, limit, "1.2.3.4") == Allowance(limit=2, remaining=1, reset=60)
+    assert (await enforce(cache, limit, "1.2.3.4")).remaining == 0
     with pytest.raises(RateLimited) as raised:
         await enforce(cache, limit, "1.2.3.4")
     error = raised.value
-    assert error.status == 429
-    assert error.code == "rate_limited"
-    assert error.headers["Retry-After"] == "60"
-    assert error.headers["X-RateLimit-Remaining"] == "0"
+    assert (error.code, error.retry_after, error.limit) == ("rate_limited", 60, 2)
     assert error.details == {"retry_after": 60}
+    answer = api_error(error)
+    assert answer.status == 429
+    assert answer.headers["Retry-After"] == "60"
+    assert answer.headers["X-RateLimit-Remaining"] == "0"
     # Another key has its own budget.
-    assert (await enforce(cache, limit, "5.6.7.8"))["X-RateLimit-Remaining"] == "1"
+    assert (await enforce(cache, limit, "5.6.7.8")).remaining == 1
 
 
 class BrokenCache:

@@ -1,0 +1,219 @@
+"""Why the domain refuses something, as types: no HTTP status, no header, no page.
+
+Every error carries the stable machine `code` the JSON API answers, a human `message`, optional
+`details`, and the data an adapter needs to answer it (`retry_after`, `limit`, `max_age`). Each
+adapter family maps these types to its own answer at the edge: `provider.errors.api_error` for the
+JSON API (status, envelope, `Retry-After`/`X-RateLimit-*`), `provider.web` for the hosted pages.
+Infrastructure raises some of them too (a rate limit, an unreadable lock), so this module imports
+nothing of the project.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """The root: a request the domain refuses, and why."""
+
+    code: ClassVar[str]
+    default_message: ClassVar[str] = ""
+
+    def __init__(self, message: str | None = None, *, details: Any = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+        self.details = details
+
+
+# --- the request itself -------------------------------------------------------------------------
+
+
+class InvalidRequest(DomainError):
+    """A value the rules refuse that is not a field of a form (a missing code, an unknown role)."""
+
+    code = "invalid_request"
+
+
+class ValidationFailed(DomainError):
+    """Fields that are not acceptable; `details` maps each field to its reasons."""
+
+    code = "validation_failed"
+    default_message = "Some fields are not acceptable."
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__(details=problems)
+        self.problems = problems
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+# --- proving who one is ---------------------------------------------------------------------------
+
+
+class InvalidCredentials(DomainError):
+    """Sign-in: unknown account and wrong password look the same."""
+
+    code = "invalid_credentials"
+    default_message = "The email, username or password is incorrect."
+
+
+class AccountDisabled(DomainError):
+    code = "account_disabled"
+    default_message = "This account has been deleted."
+
+
+class AccountLocked(DomainError):
+    """Too many failures; `retry_after` seconds until the lock ends."""
+
+    code = "account_locked"
+    default_message = "Too many failed sign-in attempts; the account is locked for a while."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(details={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class InvalidMfaToken(DomainError):
+    """The challenge of a sign-in's second step is unknown, expired, spent or not this browser's."""
+
+    code = "invalid_mfa_token"
+    default_message = "The sign-in attempt has expired or is unknown; start again."
+
+
+class InvalidSecondFactor(DomainError):
+    """The second step of a sign-in got a wrong or spent code: the sign-in does not happen."""
+
+    code = "invalid_code"
+    default_message = "The code is incorrect or was already used."
+
+
+class IncorrectPassword(DomainError):
+    """A signed-in user's password, asked again to allow a sensitive change, is wrong."""
+
+    code = "invalid_password"
+    default_message = "The password is incorrect."
+
+
+class IncorrectCode(DomainError):
+    """A signed-in user's code, asked again to allow a sensitive change, is wrong or spent."""
+
+    code = "invalid_code"
+    default_message = "The code is incorrect or was already used."
+
+
+class InvalidEnrolmentCode(DomainError):
+    """The code that should prove a new authenticator was set up does not match it."""
+
+    code = "invalid_code"
+
+
+class ReauthenticationRequired(DomainError):
+    """The sign-in is older than `max_age` seconds: the user proves themselves again first."""
+
+    code = "reauthentication_required"
+    default_message = "Confirm your password (and second factor) again to continue."
+
+    def __init__(self, max_age: int) -> None:
+        super().__init__(details={"max_age": max_age})
+        self.max_age = max_age
+
+
+class InvalidOneTimeToken(DomainError):
+    """A link's token (email verification, password reset) is unknown, expired or spent."""
+
+    code = "invalid_token"
+
+
+# --- the state of an account ----------------------------------------------------------------------
+
+
+class Conflict(DomainError):
+    """The account is not in a state that allows the change."""
+
+    code = "conflict"
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    default_message = "This username is taken."
+
+
+class EmailTaken(Conflict):
+    """The address belongs to an account already (which a public sign-up must not reveal)."""
+
+    code = "email_taken"
+    default_message = "An account with this email already exists."
+
+    def __init__(self, email: str, username: str | None, name: str) -> None:
+        super().__init__()
+        self.email = email
+        self.username = username
+        self.name = name
+
+
+class AlreadyVerified(Conflict):
+    code = "already_verified"
+    default_message = "This email address is already verified."
+
+
+class MfaAlreadyEnabled(Conflict):
+    code = "mfa_already_enabled"
+    default_message = "Two-factor authentication is already on."
+
+
+class MfaNotEnabled(Conflict):
+    code = "mfa_not_enabled"
+    default_message = "Two-factor authentication is not on."
+
+
+class MfaEnrolmentNotStarted(Conflict):
+    code = "mfa_enrolment_not_started"
+    default_message = "Start the enrolment before confirming it."
+
+
+class OwnAccount(Conflict):
+    """Administrators cannot lock, delete or demote themselves."""
+
+    code = "own_account"
+
+
+class UserDeleted(Conflict):
+    code = "user_deleted"
+    default_message = "The account is deleted; restore it first."
+
+
+class AlreadyDeleted(Conflict):
+    code = "already_deleted"
+    default_message = "The account is already deleted."
+
+
+class NotDeleted(Conflict):
+    code = "not_deleted"
+    default_message = "The account is not deleted."
+
+
+# --- capacity -------------------------------------------------------------------------------------
+
+
+class RateLimited(DomainError):
+    """More than `limit` requests in the window; `retry_after` seconds until one is allowed."""
+
+    code = "rate_limited"
+    default_message = "Too many requests; try again later."
+
+    def __init__(self, retry_after: int, limit: int) -> None:
+        super().__init__(details={"retry_after": retry_after})
+        self.retry_after = retry_after
+        self.limit = limit
+
+
+class TemporarilyUnavailable(DomainError):
+    """A store that decides security cannot be read: fail closed, retry after `retry_after` s."""
+
+    code = "temporarily_unavailable"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

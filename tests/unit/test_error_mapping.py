@@ -1,0 +1,268 @@
+"""The edge's tables: each typed domain error becomes the JSON API's status, body and headers,
+and a hosted page answers it with the same status and headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from provider import domain_errors
+from provider.cache.ratelimit import Allowance
+from provider.domain_errors import (
+    AccountDisabled,
+    AccountLocked,
+    AlreadyDeleted,
+    AlreadyVerified,
+    Conflict,
+    DomainError,
+    EmailTaken,
+    IncorrectCode,
+    IncorrectPassword,
+    InvalidCredentials,
+    InvalidEnrolmentCode,
+    InvalidMfaToken,
+    InvalidOneTimeToken,
+    InvalidRequest,
+    InvalidSecondFactor,
+    MfaAlreadyEnabled,
+    MfaEnrolmentNotStarted,
+    MfaNotEnabled,
+    NotDeleted,
+    NotFound,
+    OwnAccount,
+    RateLimited,
+    ReauthenticationRequired,
+    TemporarilyUnavailable,
+    UserDeleted,
+    UsernameTaken,
+    ValidationFailed,
+)
+from provider.errors import api_error, http_headers, http_status, rate_limit_headers
+from provider.web.common import refusal_status
+
+RETRY_AFTER = {"Retry-After": "30"}
+
+# (error, status, code, message, details, headers): what the JSON API answered before the domain
+# had types of its own.
+CASES: list[tuple[DomainError, int, str, str, Any, dict[str, str]]] = [
+    (
+        InvalidRequest("role must be one of user."),
+        400,
+        "invalid_request",
+        "role must be one of user.",
+        None,
+        {},
+    ),
+    (
+        InvalidEnrolmentCode("The code is incorrect; check the device's clock."),
+        400,
+        "invalid_code",
+        "The code is incorrect; check the device's clock.",
+        None,
+        {},
+    ),
+    (
+        InvalidOneTimeToken("The reset link is invalid, expired or already used."),
+        400,
+        "invalid_token",
+        "The reset link is invalid, expired or already used.",
+        None,
+        {},
+    ),
+    (
+        InvalidCredentials(),
+        401,
+        "invalid_credentials",
+        "The email, username or password is incorrect.",
+        None,
+        {},
+    ),
+    (
+        InvalidMfaToken(),
+        401,
+        "invalid_mfa_token",
+        "The sign-in attempt has expired or is unknown; start again.",
+        None,
+        {},
+    ),
+    (
+        InvalidSecondFactor(),
+        401,
+        "invalid_code",
+        "The code is incorrect or was already used.",
+        None,
+        {},
+    ),
+    (AccountDisabled(), 403, "account_disabled", "This account has been deleted.", None, {}),
+    (IncorrectPassword(), 403, "invalid_password", "The password is incorrect.", None, {}),
+    (
+        IncorrectPassword("The current password is incorrect."),
+        403,
+        "invalid_password",
+        "The current password is incorrect.",
+        None,
+        {},
+    ),
+    (IncorrectCode(), 403, "invalid_code", "The code is incorrect or was already used.", None, {}),
+    (
+        ReauthenticationRequired(300),
+        403,
+        "reauthentication_required",
+        "Confirm your password (and second factor) again to continue.",
+        {"max_age": 300},
+        {},
+    ),
+    (NotFound("No such user."), 404, "not_found", "No such user.", None, {}),
+    (
+        Conflict("The account conflicts with an existing one."),
+        409,
+        "conflict",
+        "The account conflicts with an existing one.",
+        None,
+        {},
+    ),
+    (UsernameTaken(), 409, "username_taken", "This username is taken.", None, {}),
+    (
+        EmailTaken("ada@example.com", None, "Ada"),
+        409,
+        "email_taken",
+        "An account with this email already exists.",
+        None,
+        {},
+    ),
+    (
+        AlreadyVerified(),
+        409,
+        "already_verified",
+        "This email address is already verified.",
+        None,
+        {},
+    ),
+    (
+        MfaAlreadyEnabled(),
+        409,
+        "mfa_already_enabled",
+        "Two-factor authentication is already on.",
+        None,
+        {},
+    ),
+    (MfaNotEnabled(), 409, "mfa_not_enabled", "Two-factor authentication is not on.", None, {}),
+    (
+        MfaEnrolmentNotStarted(),
+        409,
+        "mfa_enrolment_not_started",
+        "Start the enrolment before confirming it.",
+        None,
+        {},
+    ),
+    (
+        OwnAccount("Administrators cannot delete their own account here."),
+        409,
+        "own_account",
+        "Administrators cannot delete their own account here.",
+        None,
+        {},
+    ),
+    (UserDeleted(), 409, "user_deleted", "The account is deleted; restore it first.", None, {}),
+    (AlreadyDeleted(), 409, "already_deleted", "The account is already deleted.", None, {}),
+    (NotDeleted(), 409, "not_deleted", "The account is not deleted.", None, {}),
+    (
+        ValidationFailed({"password": ["is too short"]}),
+        422,
+        "validation_failed",
+        "Some fields are not acceptable.",
+        {"password": ["is too short"]},
+        {},
+    ),
+    (
+        AccountLocked(30),
+        423,
+        "account_locked",
+        "Too many failed sign-in attempts; the account is locked for a while.",
+        {"retry_after": 30},
+        RETRY_AFTER,
+    ),
+    (
+        RateLimited(30, 5),
+        429,
+        "rate_limited",
+        "Too many requests; try again later.",
+        {"retry_after": 30},
+        {
+            **RETRY_AFTER,
+            "X-RateLimit-Limit": "5",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": "30",
+        },
+    ),
+    (
+        TemporarilyUnavailable("The account lock cannot be checked right now.", 30),
+        503,
+        "temporarily_unavailable",
+        "The account lock cannot be checked right now.",
+        None,
+        RETRY_AFTER,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code", "message", "details", "headers"),
+    CASES,
+    ids=[type(case[0]).__name__ + f"-{index}" for index, case in enumerate(CASES)],
+)
+def test_the_json_api_answers_each_domain_error_as_before(
+    error: DomainError,
+    status: int,
+    code: str,
+    message: str,
+    details: Any,
+    headers: dict[str, str],
+) -> None:
+    answer = api_error(error)
+    assert (answer.status, answer.headers) == (status, headers)
+    expected: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        expected["details"] = details
+    expected["request_id"] = "r1"
+    assert answer.body("r1") == {"error": expected}
+
+
+@pytest.mark.parametrize(("error", "status", "headers"), [(c[0], c[1], c[5]) for c in CASES])
+def test_a_page_answers_with_the_status_and_headers_of_the_api(
+    error: DomainError, status: int, headers: dict[str, str]
+) -> None:
+    assert refusal_status(error) == status
+    assert http_headers(error) == headers
+
+
+def _descendants(kind: type[DomainError]) -> set[type[DomainError]]:
+    return {found for child in kind.__subclasses__() for found in {child, *_descendants(child)}}
+
+
+def test_every_domain_error_has_a_code_and_a_status_and_a_case_here() -> None:
+    listed = {type(case[0]) for case in CASES}
+    declared = {
+        kind for kind in _descendants(DomainError) if kind.__module__ == domain_errors.__name__
+    }
+    assert len(declared) > 20
+    for kind in declared:
+        assert kind in listed, kind.__name__
+        assert kind.code
+
+
+def test_an_error_without_a_status_is_a_programming_error() -> None:
+    class Unmapped(DomainError):
+        code = "unmapped"
+
+    with pytest.raises(LookupError):
+        http_status(Unmapped("no"))
+
+
+def test_an_allowed_request_is_told_the_room_left() -> None:
+    assert rate_limit_headers(Allowance(limit=10, remaining=7, reset=60)) == {
+        "X-RateLimit-Limit": "10",
+        "X-RateLimit-Remaining": "7",
+        "X-RateLimit-Reset": "60",
+    }
