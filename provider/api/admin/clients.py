@@ -34,7 +34,8 @@ from provider.oauth.clients import (
 )
 from provider.oauth.issuance import deny_client_tokens
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES
-from provider.storage.models import AuthorizationCode, Client, Consent, RefreshToken
+from provider.storage.codes import CodeStore
+from provider.storage.models import Client, Consent, RefreshToken
 from provider.storage.unit_of_work import unit_of_work, utcnow
 
 bp = Blueprint("api_admin_clients", url_prefix="/v1/admin/clients")
@@ -355,11 +356,7 @@ async def delete(request: Request, client_id: str) -> HTTPResponse:
             .update(revoked_at=now, revoked_reason="client_deleted")
         )
         await Consent.filter(client_id=client.id).using_db(work.conn).delete()
-        await (
-            AuthorizationCode.filter(client_id=client.id, used_at=None)
-            .using_db(work.conn)
-            .update(used_at=now)
-        )
+        await CodeStore(work.conn).void_client(client.id, now)
         await Client.filter(id=client.id).using_db(work.conn).delete()
         await work.audit(
             "admin.client_deleted",
