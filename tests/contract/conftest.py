@@ -45,7 +45,9 @@ def _rebind_models() -> None:
         context.apps._build_initial_querysets()
 
 
-async def _open_backend(name: str, database: str) -> AsyncIterator[str]:
+async def open_backend(name: str, database: str) -> AsyncIterator[str]:
+    """Point Tortoise at the database `name` ("sqlite", or "postgres…" for the test PostgreSQL)
+    for the duration of one test."""
     if name == "sqlite":
         EXECUTOR_CACHE.clear()
         try:
@@ -62,7 +64,7 @@ async def _open_backend(name: str, database: str) -> AsyncIterator[str]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def backend(request: pytest.FixtureRequest, clean: None, database: str) -> AsyncIterator[str]:
-    async for name in _open_backend(request.param, database):
+    async for name in open_backend(request.param, database):
         yield name
 
 

@@ -23,7 +23,8 @@ from provider.oauth.issuance import (
 )
 from provider.sessions.service import issue_refresh_token, session_is_live
 from provider.storage.codes import CodeStore
-from provider.storage.models import AuthorizationCode, Client, RefreshToken
+from provider.storage.models import AuthorizationCode, Client
+from provider.storage.refresh_families import RefreshFamilies
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
@@ -121,10 +122,8 @@ async def _handle_replay(services: Services, caller: Caller, digest: str) -> Non
         if code is None:
             return
         if code.issued_family_id is not None:
-            await (
-                RefreshToken.filter(family_id=code.issued_family_id, revoked_at=None)
-                .using_db(work.conn)
-                .update(revoked_at=utcnow(), revoked_reason="code_reuse")
+            await RefreshFamilies(work).revoke_family(
+                code.issued_family_id, reason="code_reuse", now=utcnow()
             )
         await work.audit(
             "authorization_code.reuse_detected",
