@@ -1,17 +1,15 @@
-"""Single-use secrets handed out by mail or between login steps, stored as SHA-256 hashes.
-
-Consumption is a conditional update (`used_at IS NULL` → now) whose row count must be 1, so of two
-concurrent uses exactly one wins on every database (SELECT … FOR UPDATE is a no-op on SQLite).
-"""
+"""Single-use secrets handed out by mail or between login steps: only their hash is stored, and
+each is used once (`provider.storage.one_time_tokens` holds the single-use rule)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from provider.crypto.tokens import new_token, token_hash
+from provider.storage.db import default_connection
 from provider.storage.models import OneTimeToken
+from provider.storage.one_time_tokens import OneTimeTokens
 from provider.storage.unit_of_work import UnitOfWork, utcnow
 
 VERIFY_EMAIL = "verify_email"
@@ -28,47 +26,24 @@ async def issue_one_time_token(
 ) -> str:
     """A new 256-bit token; only its hash is written."""
     token = new_token()
-    now = utcnow()
-    await OneTimeToken.create(
-        id=uuid.uuid4(),
-        token_hash=token_hash(token),
-        purpose=purpose,
-        user_id=user_id,
-        data=data or {},
-        created_at=now,
-        expires_at=now + timedelta(seconds=ttl),
-        using_db=work.conn,
+    await OneTimeTokens(work.conn).save(
+        token_hash(token), user_id, purpose, data=data or {}, now=utcnow(), ttl=ttl
     )
     return token
 
 
 async def find_one_time_token(token: str, purpose: str) -> OneTimeToken | None:
     """The unused, unexpired token of this purpose, without consuming it."""
-    return await OneTimeToken.get_or_none(
-        token_hash=token_hash(token), purpose=purpose, used_at=None, expires_at__gt=utcnow()
+    return await OneTimeTokens(default_connection()).find_usable(
+        token_hash(token), purpose, utcnow()
     )
 
 
 async def consume_one_time_token(work: UnitOfWork, token: str, purpose: str) -> OneTimeToken | None:
     """Mark the token used if it is still usable; None when it is unknown, used or expired."""
-    digest = token_hash(token)
-    now = utcnow()
-    claimed = (
-        await OneTimeToken.filter(
-            token_hash=digest, purpose=purpose, used_at=None, expires_at__gt=now
-        )
-        .using_db(work.conn)
-        .update(used_at=now)
-    )
-    if claimed != 1:
-        return None
-    return await OneTimeToken.filter(token_hash=digest).using_db(work.conn).get()
+    return await OneTimeTokens(work.conn).consume(token_hash(token), purpose, utcnow())
 
 
 async def retire_one_time_tokens(work: UnitOfWork, user_id: uuid.UUID | str, purpose: str) -> None:
     """Mark every outstanding token of this purpose used (e.g. older links after a reset)."""
-    await (
-        OneTimeToken.filter(user_id=user_id, purpose=purpose, used_at=None)
-        .using_db(work.conn)
-        .update(used_at=utcnow())
-    )
+    await OneTimeTokens(work.conn).retire(user_id, purpose, utcnow())

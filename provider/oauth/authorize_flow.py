@@ -8,9 +8,6 @@ no step is written twice.
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
-
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
@@ -21,7 +18,9 @@ from provider.crypto.tokens import new_token, token_hash
 from provider.oauth.authorization_response import respond, respond_error
 from provider.oauth.flows import Flow, end_flow
 from provider.oauth.id_token import read_id_token_hint
-from provider.storage.models import AuthorizationCode, Client, Consent, Session
+from provider.storage.codes import CodeStore, NewCode
+from provider.storage.db import default_connection
+from provider.storage.models import Client, Consent, Session
 from provider.storage.unit_of_work import utcnow
 from provider.web.common import page_url, resume_url
 from provider.web.cookies import browser_session
@@ -158,10 +157,7 @@ async def proceed(request: Request, services: Services, flow: Flow) -> HTTPRespo
 async def _issue_code(flow: Flow, session: Session) -> str:
     auth = flow.request
     code = new_token()
-    now = utcnow()
-    await AuthorizationCode.create(
-        id=uuid.uuid4(),
-        code_hash=token_hash(code),
+    bound = NewCode(
         client_id=auth.client_id,
         user_id=session.user_id,
         session_id=session.id,
@@ -172,7 +168,6 @@ async def _issue_code(flow: Flow, session: Session) -> str:
         auth_time=session.auth_time,
         amr=list(session.amr),
         acr=session.acr,
-        created_at=now,
-        expires_at=now + timedelta(seconds=CODE_TTL),
     )
+    await CodeStore(default_connection()).save(token_hash(code), bound, now=utcnow(), ttl=CODE_TTL)
     return code

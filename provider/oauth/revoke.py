@@ -17,7 +17,8 @@ from provider.oauth.params import form_params
 from provider.oauth.token_lookup import find_refresh_token, looks_like_jwt
 from provider.oauth.unavailable import temporarily_unavailable
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
-from provider.storage.models import Client, RefreshToken
+from provider.storage.models import Client
+from provider.storage.refresh_families import RefreshFamilies
 from provider.storage.unit_of_work import unit_of_work, utcnow
 
 bp = Blueprint("revoke")
@@ -46,10 +47,8 @@ async def _revoke_family(services: Services, caller: Caller, client: Client, tok
     if row is None or row.client_id != client.id:
         return
     async with unit_of_work(caller, services.events) as work:
-        revoked = (
-            await RefreshToken.filter(family_id=row.family_id, revoked_at=None)
-            .using_db(work.conn)
-            .update(revoked_at=utcnow(), revoked_reason="revoked_by_client")
+        revoked = await RefreshFamilies(work).revoke_family(
+            row.family_id, reason="revoked_by_client", now=utcnow()
         )
         if revoked:
             await work.audit(

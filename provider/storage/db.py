@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
@@ -61,3 +62,9 @@ async def migrate(database_url: str) -> None:
     """Apply every pending migration of `migrations/` (Tortoise's migration tool)."""
     await run_migrations(config=tortoise_config(database_url))
     await Tortoise.close_connections()
+
+
+def default_connection() -> BaseDBAsyncClient:
+    """The connection for a lone statement that needs no transaction of its own."""
+    conn: BaseDBAsyncClient = connections.get("default")
+    return conn

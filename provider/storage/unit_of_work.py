@@ -33,6 +33,11 @@ class UnitOfWork:
         """Run `callback` after the commit (e.g. queue a mail); never after a rollback."""
         self.callbacks.append(callback)
 
+    def publish_after_commit(self, event: str, payload: dict[str, Any]) -> None:
+        """Publish the event of an audit row written by other means (one SQL statement) once
+        the transaction has committed, as `audit` does for its own rows."""
+        self.events.append((event, payload))
+
     async def audit(
         self,
         event: str,

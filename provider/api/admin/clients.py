@@ -34,7 +34,9 @@ from provider.oauth.clients import (
 )
 from provider.oauth.issuance import deny_client_tokens
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES
-from provider.storage.models import AuthorizationCode, Client, Consent, RefreshToken
+from provider.storage.codes import CodeStore
+from provider.storage.models import Client, Consent
+from provider.storage.refresh_families import RefreshFamilies
 from provider.storage.unit_of_work import unit_of_work, utcnow
 
 bp = Blueprint("api_admin_clients", url_prefix="/v1/admin/clients")
@@ -349,17 +351,11 @@ async def delete(request: Request, client_id: str) -> HTTPResponse:
     client = await find_client(client_id)
     async with unit_of_work(caller_of(request), services_of(request).events) as work:
         now = utcnow()
-        revoked = (
-            await RefreshToken.filter(client_id=client.id, revoked_at=None)
-            .using_db(work.conn)
-            .update(revoked_at=now, revoked_reason="client_deleted")
+        revoked = await RefreshFamilies(work).revoke_client(
+            client.id, reason="client_deleted", now=now
         )
         await Consent.filter(client_id=client.id).using_db(work.conn).delete()
-        await (
-            AuthorizationCode.filter(client_id=client.id, used_at=None)
-            .using_db(work.conn)
-            .update(used_at=now)
-        )
+        await CodeStore(work.conn).void_client(client.id, now)
         await Client.filter(id=client.id).using_db(work.conn).delete()
         await work.audit(
             "admin.client_deleted",

@@ -22,7 +22,9 @@ from provider.oauth.issuance import (
     token_response,
 )
 from provider.sessions.service import issue_refresh_token, session_is_live
-from provider.storage.models import AuthorizationCode, Client, RefreshToken
+from provider.storage.codes import CodeStore
+from provider.storage.models import AuthorizationCode, Client
+from provider.storage.refresh_families import RefreshFamilies
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
@@ -55,13 +57,9 @@ async def authorization_code_grant(
     digest = token_hash(code_value)
     async with unit_of_work(caller, services.events) as work:
         now = utcnow()
-        claimed = (
-            await AuthorizationCode.filter(code_hash=digest, used_at=None, expires_at__gt=now)
-            .using_db(work.conn)
-            .update(used_at=now)
-        )
-        if claimed == 1:
-            return await _redeem(services, work, client, params, digest, now)
+        code = await CodeStore(work.conn).claim(digest, now)
+        if code is not None:
+            return await _redeem(services, work, client, params, code, now)
     await _handle_replay(services, caller, digest)
     raise invalid_grant("The code is invalid, expired or already used.")
 
@@ -71,15 +69,9 @@ async def _redeem(
     work: UnitOfWork,
     client: Client,
     params: dict[str, str],
-    digest: str,
+    code: AuthorizationCode,
     now: datetime,
 ) -> dict[str, object]:
-    code = (
-        await AuthorizationCode.filter(code_hash=digest)
-        .using_db(work.conn)
-        .select_related("session", "user")
-        .get()
-    )
     # RFC 6749 §4.1.3: the code is bound to the client and to the redirect_uri it was sent to.
     if code.client_id != client.id:
         raise invalid_grant("The code was issued to another client.")
@@ -102,14 +94,15 @@ async def _redeem(
     )
     access = mint_for_client(services, client, subject, scopes)
     refresh = None
+    issued = None
     if may_refresh(client, scopes):
         issued = await issue_refresh_token(
             work, services.settings, session, client_id=client.id, scope=code.scope
         )
         refresh = issued.token
-        code.issued_family_id = issued.family_id
-    code.issued_access_jti = access.jti
-    await code.save(using_db=work.conn, update_fields=["issued_family_id", "issued_access_jti"])
+    await CodeStore(work.conn).record_issued(
+        code, family_id=issued.family_id if issued else None, access_jti=access.jti
+    )
     await work.audit(
         "token.issued",
         user_id=user.id,
@@ -124,15 +117,13 @@ async def _redeem(
 
 async def _handle_replay(services: Services, caller: Caller, digest: str) -> None:
     """A used code presented again: revoke what it issued (RFC 6749 §4.1.2, RFC 9700 §4.5)."""
-    code = await AuthorizationCode.get_or_none(code_hash=digest)
-    if code is None or code.used_at is None:
-        return
     async with unit_of_work(caller, services.events) as work:
+        code = await CodeStore(work.conn).find_redeemed(digest)
+        if code is None:
+            return
         if code.issued_family_id is not None:
-            await (
-                RefreshToken.filter(family_id=code.issued_family_id, revoked_at=None)
-                .using_db(work.conn)
-                .update(revoked_at=utcnow(), revoked_reason="code_reuse")
+            await RefreshFamilies(work).revoke_family(
+                code.issued_family_id, reason="code_reuse", now=utcnow()
             )
         await work.audit(
             "authorization_code.reuse_detected",

@@ -1,12 +1,13 @@
 """Refresh rotation in one PostgreSQL statement: the hot path of every token refresh.
 
-The portable path in `service.py` takes a transaction and six round trips. Here data-modifying
-CTEs do the same in one: claim the presented token (only if its session is live, its user not
-deleted and it belongs to the client), insert its child, touch the session and write the audit row.
+The portable path of `RefreshFamilies` (refresh_families.py) takes six round trips. Here
+data-modifying CTEs do the same in one: claim the presented token (only if its session is live,
+its user not deleted and it belongs to the client), insert its child, touch the session and write
+the audit row.
 PostgreSQL runs the statement atomically, and the conditional UPDATE keeps single use under
 concurrency exactly as in the portable path: a second claimant re-checks `used_at IS NULL` after the
-first commits and gets no row. When no row comes back, the caller falls back to the portable path's
-explanation (unknown, expired, revoked, or reuse, which revokes the family).
+first commits and gets no row. When no row comes back, `RefreshFamilies` falls back to the portable
+path's explanation (unknown, expired, revoked, or reuse, which revokes the family).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from provider.config import Settings
 from provider.context import Caller
 from provider.storage.models import Session, User
 
@@ -74,16 +74,15 @@ class Rotated:
 
 async def rotate_in_one_statement(
     conn: BaseDBAsyncClient,
-    settings: Settings,
     caller: Caller,
     *,
     digest: str,
     child_hash: str,
     client_id: str,
     now: datetime,
+    idle: timedelta,
 ) -> Rotated | None:
     """The rotation, or None when the token could not be claimed (nothing was changed)."""
-    idle = timedelta(seconds=settings.session_idle_ttl)
     rows = await conn.execute_query_dict(
         ROTATE,
         [
