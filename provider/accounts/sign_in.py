@@ -4,7 +4,7 @@ Both adapters call it, so they share its limits (the per-address and per-account
 provider.accounts.limits), the lockout count and the audit. It has two steps because the
 per-address limit is counted when a request arrives, before its body is read:
 
-    admitted = await admit_sign_in(services, caller)   # may raise RateLimited
+    admitted = await limits.admit_sign_in(services, caller)   # may raise RateLimited
     ...read the identifier and password...
     outcome = await sign_in(admitted, identifier, password)
 
