@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from provider.accounts.limits import Admitted, count_verification_mail
 from provider.accounts.notices import account_notice
 from provider.accounts.one_time_tokens import (
     VERIFY_EMAIL,
@@ -9,6 +10,7 @@ from provider.accounts.one_time_tokens import (
     issue_one_time_token,
     retire_one_time_tokens,
 )
+from provider.cache.ratelimit import Allowance
 from provider.context import Caller, Services
 from provider.domain_errors import AlreadyVerified, InvalidOneTimeToken
 from provider.mail.mailer import MailKind, action_link
@@ -41,6 +43,13 @@ async def send_verification_email(services: Services, caller: Caller, user: User
                 hours=settings.email_verification_ttl // 3600 or 1,
             )
         )
+
+
+async def resend_verification(admitted: Admitted, user: User) -> Allowance:
+    """A new link for a signed-in user, at most `ratelimit_mail_per_account` per mail window."""
+    allowance = await count_verification_mail(admitted.services, str(user.id))
+    await send_verification_email(admitted.services, admitted.caller, user)
+    return allowance
 
 
 async def verify_email(services: Services, caller: Caller, token: str) -> User:

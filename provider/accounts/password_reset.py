@@ -9,6 +9,7 @@ No path runs Argon2, so no path is ~100 ms slower than the other.
 from __future__ import annotations
 
 from provider.accounts.identity import normalize_email
+from provider.accounts.limits import Admitted, count_reset_mail
 from provider.accounts.lockout import Lockout
 from provider.accounts.mfa import mfa_enabled
 from provider.accounts.notices import account_notice
@@ -71,6 +72,16 @@ async def request_password_reset(services: Services, caller: Caller, email: str)
                 mfa_on=mfa_enabled(user),
             )
         )
+
+
+async def forgot_password(admitted: Admitted, email: str) -> None:
+    """A visitor asks for a reset link: the recipient's window, then `request_password_reset`.
+
+    The window is per address typed (its NFKC, trimmed, lower-case form), so one mailbox gets at
+    most `ratelimit_mail_per_account` links per mail window whoever asks.
+    """
+    await count_reset_mail(admitted.services, email)
+    await request_password_reset(admitted.services, admitted.caller, email)
 
 
 async def reset_password(services: Services, caller: Caller, token: str, password: str) -> User:

@@ -10,7 +10,7 @@ regenerating backup codes ask for the password and a code themselves (provider.a
 
 from __future__ import annotations
 
-from provider.accounts.identity import identifier_key
+from provider.accounts.limits import admit_sign_in, count_sign_in_account
 from provider.accounts.lockout import Lockout
 from provider.accounts.login import (
     ACR_MFA,
@@ -21,9 +21,7 @@ from provider.accounts.login import (
     authenticate_again,
 )
 from provider.accounts.mfa import accept_second_factor, mfa_enabled
-from provider.cache.ratelimit import Limit, enforce
 from provider.context import Caller, Services
-from provider.crypto.tokens import keyed_hash
 from provider.domain_errors import IncorrectCode, IncorrectPassword, InvalidRequest
 from provider.sessions.service import issue_refresh_token
 from provider.storage.models import Session, User
@@ -43,16 +41,9 @@ async def reauthenticate(
     """Prove the signed-in user again; the session's auth_time becomes now and a new refresh
     token of `client_id` is issued for it. Wrong answers count toward the account lockout."""
     settings = services.settings
-    window = settings.ratelimit_window
     # The same counters as a login: re-authenticating is no way around its limits.
-    await enforce(
-        services.cache, Limit("login_ip", settings.ratelimit_login_per_ip, window), caller.ip
-    )
-    await enforce(
-        services.cache,
-        Limit("login_account", settings.ratelimit_login_per_account, window),
-        keyed_hash(settings.secret, identifier_key(user.email)),
-    )
+    await admit_sign_in(services, caller)
+    await count_sign_in_account(services, user.email)
     two_factor = mfa_enabled(user)
     if two_factor and not code:
         raise InvalidRequest("Two-factor authentication is on: send a code as well.")

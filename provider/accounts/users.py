@@ -13,10 +13,11 @@ from provider.accounts.identity import (
     normalize_email,
     normalize_username,
 )
+from provider.accounts.limits import register_notice_address
 from provider.accounts.notices import account_notice
 from provider.accounts.password_policy import password_problems
 from provider.cache.events import EventPublisher
-from provider.cache.ratelimit import Limit, enforce
+from provider.cache.ratelimit import enforce
 from provider.context import Caller, Services
 from provider.crypto.passwords import Passwords
 from provider.crypto.tokens import keyed_hash
@@ -160,13 +161,10 @@ async def _answer_existing(services: Services, caller: Caller, taken: EmailTaken
 async def _notice_allowed(services: Services, email: str) -> bool:
     """At most `ratelimit_mail_per_account` notices per address and mail window; never a 429."""
     settings = services.settings
-    limit = Limit(
-        "register_notice_address",
-        settings.ratelimit_mail_per_account,
-        settings.ratelimit_mail_window,
-    )
     try:
-        await enforce(services.cache, limit, keyed_hash(settings.secret, email))
+        await enforce(
+            services.cache, register_notice_address(settings), keyed_hash(settings.secret, email)
+        )
     except RateLimited:
         return False
     return True

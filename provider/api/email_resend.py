@@ -6,10 +6,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.email_verification import send_verification_email
+from provider.accounts.email_verification import resend_verification
+from provider.accounts.limits import admit_mail_request
 from provider.api.common import caller_of, ok, refuse_body, services_of
 from provider.api.guard import require_session
-from provider.cache.ratelimit import Limit, enforce
 from provider.errors import rate_limit_headers
 
 bp = Blueprint("api_email_resend", url_prefix="/v1/auth")
@@ -25,19 +25,8 @@ bp = Blueprint("api_email_resend", url_prefix="/v1/auth")
 async def resend(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     services = services_of(request)
-    settings = services.settings
     caller = caller_of(request)
     refuse_body(request)
-    window = settings.ratelimit_mail_window
-    await enforce(
-        services.cache, Limit("mail_ip", settings.ratelimit_mail_per_ip, window), caller.ip
-    )
-    headers = rate_limit_headers(
-        await enforce(
-            services.cache,
-            Limit("verify_mail_user", settings.ratelimit_mail_per_account, window),
-            str(auth.user.id),
-        )
-    )
-    await send_verification_email(services, caller, auth.user)
+    admitted = await admit_mail_request(services, caller)
+    headers = rate_limit_headers(await resend_verification(admitted, auth.user))
     return ok({"accepted": True}, status=202, headers=headers)

@@ -8,8 +8,8 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.email_verification import verify_email
+from provider.accounts.limits import admit_email_verification
 from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
-from provider.cache.ratelimit import Limit, enforce
 from provider.errors import rate_limit_headers
 
 bp = Blueprint("api_email_verify", url_prefix="/v1/auth")
@@ -27,10 +27,8 @@ class VerifyEmailBody(StrictBody):
 @openapi.response(400, description="invalid_token: unknown, expired or already used")
 async def verify(request: Request) -> HTTPResponse:
     services = services_of(request)
-    settings = services.settings
     caller = caller_of(request)
-    limit = Limit("email_verify_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
-    headers = rate_limit_headers(await enforce(services.cache, limit, caller.ip))
+    headers = rate_limit_headers((await admit_email_verification(services, caller)).allowance)
     body = parse_body(request, VerifyEmailBody)
     await verify_email(services, caller, body.token)
     return ok({"email_verified": True}, headers=headers)

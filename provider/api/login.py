@@ -7,14 +7,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.authentication import authenticate_password
-from provider.accounts.identity import identifier_key
-from provider.accounts.login import AMR_PASSWORD, finish_login, start_mfa_challenge
-from provider.accounts.mfa import METHODS, mfa_enabled
+from provider.accounts.limits import admit_sign_in
+from provider.accounts.login import AMR_PASSWORD, finish_login
+from provider.accounts.mfa import METHODS
+from provider.accounts.sign_in import SecondFactorRequired, sign_in
 from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
-from provider.cache.ratelimit import Limit, enforce
-from provider.crypto.tokens import keyed_hash
 from provider.errors import rate_limit_headers
 from provider.storage.unit_of_work import unit_of_work
 
@@ -39,35 +37,24 @@ class LoginBody(StrictBody):
 @openapi.response(423, description="account_locked")
 async def login(request: Request) -> HTTPResponse:
     services = services_of(request)
-    settings = services.settings
     caller = caller_of(request)
-    window = settings.ratelimit_window
-    headers = rate_limit_headers(
-        await enforce(
-            services.cache, Limit("login_ip", settings.ratelimit_login_per_ip, window), caller.ip
-        )
-    )
+    # The per-address limit comes first: a body that does not parse spends the budget too.
+    admitted = await admit_sign_in(services, caller)
+    headers = rate_limit_headers(admitted.allowance)
     body = parse_body(request, LoginBody)
-    account_key = keyed_hash(settings.secret, identifier_key(body.identifier))
-    await enforce(
-        services.cache,
-        Limit("login_account", settings.ratelimit_login_per_account, window),
-        account_key,
-    )
-    user = await authenticate_password(services, caller, body.identifier, body.password)
-    if mfa_enabled(user):
-        challenge = await start_mfa_challenge(services, caller, user)
+    outcome = await sign_in(admitted, body.identifier, body.password)
+    if isinstance(outcome, SecondFactorRequired):
         return ok(
             {
                 "mfa_required": True,
-                "mfa_token": challenge,
+                "mfa_token": outcome.challenge,
                 "methods": list(METHODS),
-                "expires_in": settings.mfa_token_ttl,
+                "expires_in": services.settings.mfa_token_ttl,
             },
             headers=headers,
         )
     async with unit_of_work(caller, services.events) as work:
         completed = await finish_login(
-            work, services, user, amr=list(AMR_PASSWORD), client_id=FIRST_PARTY_CLIENT_ID
+            work, services, outcome.user, amr=list(AMR_PASSWORD), client_id=FIRST_PARTY_CLIENT_ID
         )
     return ok(login_response(services, completed), headers=headers)

@@ -7,10 +7,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
+from provider.accounts.limits import admit_second_factor
 from provider.accounts.login import complete_mfa_login
 from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
-from provider.cache.ratelimit import Limit, enforce
 from provider.errors import rate_limit_headers
 
 bp = Blueprint("api_mfa_verify", url_prefix="/v1/auth")
@@ -30,10 +30,8 @@ class VerifyBody(StrictBody):
 @openapi.response(423, description="account_locked")
 async def verify(request: Request) -> HTTPResponse:
     services = services_of(request)
-    settings = services.settings
     caller = caller_of(request)
-    limit = Limit("mfa_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
-    headers = rate_limit_headers(await enforce(services.cache, limit, caller.ip))
+    headers = rate_limit_headers((await admit_second_factor(services, caller)).allowance)
     body = parse_body(request, VerifyBody)
     completed = await complete_mfa_login(
         services, caller, body.mfa_token, body.code, client_id=FIRST_PARTY_CLIENT_ID

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.password_reset import request_password_reset
+from provider.accounts.limits import admit_mail_request
+from provider.accounts.password_reset import forgot_password
 from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
-from provider.cache.ratelimit import Limit, enforce
-from provider.crypto.tokens import keyed_hash
 
 bp = Blueprint("api_password_forgot", url_prefix="/v1/auth")
 
@@ -34,20 +31,7 @@ class ForgotBody(StrictBody):
 @openapi.response(429, description="rate_limited (per IP and per address)")
 async def forgot(request: Request) -> HTTPResponse:
     services = services_of(request)
-    settings = services.settings
-    caller = caller_of(request)
-    window = settings.ratelimit_mail_window
-    await enforce(
-        services.cache, Limit("mail_ip", settings.ratelimit_mail_per_ip, window), caller.ip
-    )
+    admitted = await admit_mail_request(services, caller_of(request))
     body = parse_body(request, ForgotBody)
-    email_key = keyed_hash(
-        settings.secret, unicodedata.normalize("NFKC", body.email).strip().lower()
-    )
-    await enforce(
-        services.cache,
-        Limit("reset_mail_address", settings.ratelimit_mail_per_account, window),
-        email_key,
-    )
-    await request_password_reset(services, caller, body.email)
+    await forgot_password(admitted, body.email)
     return ok(ACCEPTED, status=202)

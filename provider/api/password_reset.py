@@ -7,9 +7,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
+from provider.accounts.limits import admit_password_reset
 from provider.accounts.password_reset import reset_password
 from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
-from provider.cache.ratelimit import Limit, enforce
 from provider.errors import rate_limit_headers
 
 bp = Blueprint("api_password_reset", url_prefix="/v1/auth")
@@ -29,10 +29,8 @@ class ResetBody(StrictBody):
 @openapi.response(422, description="validation_failed: the password policy refuses it")
 async def reset(request: Request) -> HTTPResponse:
     services = services_of(request)
-    settings = services.settings
     caller = caller_of(request)
-    limit = Limit("password_reset_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
-    headers = rate_limit_headers(await enforce(services.cache, limit, caller.ip))
+    headers = rate_limit_headers((await admit_password_reset(services, caller)).allowance)
     body = parse_body(request, ResetBody)
     await reset_password(services, caller, body.token, body.password)
     return ok({"password_reset": True}, headers=headers)

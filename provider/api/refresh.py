@@ -7,9 +7,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
+from provider.accounts.limits import admit_refresh
 from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, token_pair
-from provider.cache.ratelimit import Limit, enforce
 from provider.errors import ApiError, rate_limit_headers
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.sessions.service import RefreshRejected, rotate_refresh_token
@@ -29,10 +29,8 @@ class RefreshBody(StrictBody):
 @openapi.response(401, description="invalid_refresh_token")
 async def refresh(request: Request) -> HTTPResponse:
     services = services_of(request)
-    settings = services.settings
     caller = caller_of(request)
-    limit = Limit("refresh_ip", settings.ratelimit_refresh_per_ip, settings.ratelimit_window)
-    headers = rate_limit_headers(await enforce(services.cache, limit, caller.ip))
+    headers = rate_limit_headers((await admit_refresh(services, caller)).allowance)
     body = parse_body(request, RefreshBody)
     try:
         rotation = await rotate_refresh_token(

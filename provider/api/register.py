@@ -7,9 +7,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
+from provider.accounts.limits import admit_registration
 from provider.accounts.users import public_user, sign_up
-from provider.api.common import StrictBody, caller_of, client_ip, ok, parse_body, services_of
-from provider.cache.ratelimit import Limit, enforce
+from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
 from provider.errors import rate_limit_headers
 
 bp = Blueprint("api_register", url_prefix="/v1/auth")
@@ -33,11 +33,9 @@ class RegisterBody(StrictBody):
 )
 async def register(request: Request) -> HTTPResponse:
     services = services_of(request)
-    settings = services.settings
-    limit = Limit("register_ip", settings.ratelimit_register_per_ip, settings.ratelimit_window)
-    headers = rate_limit_headers(await enforce(services.cache, limit, client_ip(request)))
-    body = parse_body(request, RegisterBody)
     caller = caller_of(request)
+    headers = rate_limit_headers((await admit_registration(services, caller)).allowance)
+    body = parse_body(request, RegisterBody)
     user = await sign_up(
         services,
         caller,

@@ -13,12 +13,12 @@ from sanic.response import HTTPResponse
 
 from provider.accounts.email_verification import (
     invalid_verification_token,
-    send_verification_email,
+    resend_verification,
     verify_email,
 )
+from provider.accounts.limits import admit_email_verification, admit_mail_request
 from provider.accounts.one_time_tokens import VERIFY_EMAIL, find_one_time_token
 from provider.api.common import caller_of, services_of
-from provider.cache.ratelimit import Limit, enforce
 from provider.domain_errors import DomainError
 from provider.oauth.params import form_params
 from provider.web.common import local_path, refusal_status, signed_in_or_redirect, with_headers
@@ -55,8 +55,7 @@ async def submit_verification(request: Request) -> HTTPResponse:
     caller = caller_of(request)
     try:
         # The limit of POST /v1/auth/email/verify, on the same counter.
-        limit = Limit("email_verify_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
-        await enforce(services.cache, limit, caller.ip)
+        await admit_email_verification(services, caller)
         user = await verify_email(services, caller, _token(form.get("token")) or "")
     except DomainError as exc:
         failed = await error_page(request, exc.message, status=refusal_status(exc), title=TITLE)
@@ -88,16 +87,7 @@ async def resend(request: Request) -> HTTPResponse:
     user = found.user
     try:
         # The limits of POST /v1/auth/email/resend, on the same counters.
-        window = settings.ratelimit_mail_window
-        await enforce(
-            services.cache, Limit("mail_ip", settings.ratelimit_mail_per_ip, window), caller.ip
-        )
-        await enforce(
-            services.cache,
-            Limit("verify_mail_user", settings.ratelimit_mail_per_account, window),
-            str(user.id),
-        )
-        await send_verification_email(services, caller, user)
+        await resend_verification(await admit_mail_request(services, caller), user)
     except DomainError as exc:
         failed = await page(
             request,

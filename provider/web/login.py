@@ -1,9 +1,10 @@
 """GET|POST /login: the hosted sign-in page of an authorization flow.
 
 Without a `flow`, it signs the browser in to the provider's own pages (`/login?next=/admin`) and
-then goes to `next`, which must be a path on this site. A correct password of a user with
-two-factor authentication leads to /login/mfa (provider.web.mfa); the session is made by
-provider.accounts.login.finish_login, as for the JSON API.
+then goes to `next`, which must be a path on this site. The password is checked by the
+`sign_in` use case of the JSON API (provider.accounts.sign_in: the same limits, lockout and
+audit); with two-factor authentication on it leads to /login/mfa (provider.web.mfa). The session
+is made by provider.accounts.login.finish_login, as for the JSON API.
 """
 
 from __future__ import annotations
@@ -11,23 +12,20 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from provider.accounts.authentication import authenticate_password
-from provider.accounts.identity import identifier_key
+from provider.accounts.limits import admit_sign_in
 from provider.accounts.login import AMR_PASSWORD
-from provider.accounts.mfa import mfa_enabled
+from provider.accounts.sign_in import SecondFactorRequired
+from provider.accounts.sign_in import sign_in as password_sign_in
 from provider.api.common import caller_of, services_of
-from provider.cache.ratelimit import Limit, enforce
-from provider.context import Services
-from provider.crypto.tokens import keyed_hash
 from provider.domain_errors import DomainError
 from provider.oauth.flows import Flow, load_flow
 from provider.oauth.params import form_params
-from provider.storage.models import Client, User
+from provider.storage.models import Client
 from provider.web.common import EXPIRED, local_path, page_url, refusal_status, with_headers
 from provider.web.cookies import browser_session
 from provider.web.csrf import verify_csrf
 from provider.web.render import error_page, page
-from provider.web.signin import ask_for_second_factor, sign_in
+from provider.web.signin import sign_in, to_second_factor
 
 bp = Blueprint("web_login")
 
@@ -110,7 +108,9 @@ async def submit_login(request: Request) -> HTTPResponse:
             next_path=next_path,
         )
     try:
-        user = await _authenticate(request, services, identifier, password)
+        # The same use case as POST /v1/auth/sessions: shared limits, lockout and audit.
+        admitted = await admit_sign_in(services, caller_of(request))
+        outcome = await password_sign_in(admitted, identifier, password)
     except DomainError as exc:
         response = await login_page(
             request,
@@ -122,25 +122,8 @@ async def submit_login(request: Request) -> HTTPResponse:
             reauth=form.get("reauth") == "1",
         )
         return with_headers(response, exc)
-    if mfa_enabled(user):
-        # The password alone signs nobody in: the session waits for the second factor.
-        return await ask_for_second_factor(request, user, flow=flow, next_path=next_path)
-    return await sign_in(request, user, amr=list(AMR_PASSWORD), flow=flow, next_path=next_path)
-
-
-async def _authenticate(
-    request: Request, services: Services, identifier: str, password: str
-) -> User:
-    """The same limits (shared counters), lockout and audit as the JSON API's login."""
-    settings = services.settings
-    caller = caller_of(request)
-    window = settings.ratelimit_window
-    await enforce(
-        services.cache, Limit("login_ip", settings.ratelimit_login_per_ip, window), caller.ip
+    if isinstance(outcome, SecondFactorRequired):
+        return to_second_factor(request, outcome.challenge, flow=flow, next_path=next_path)
+    return await sign_in(
+        request, outcome.user, amr=list(AMR_PASSWORD), flow=flow, next_path=next_path
     )
-    await enforce(
-        services.cache,
-        Limit("login_account", settings.ratelimit_login_per_account, window),
-        keyed_hash(settings.secret, identifier_key(identifier)),
-    )
-    return await authenticate_password(services, caller, identifier, password)

@@ -17,6 +17,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
+from provider.accounts.limits import admit_second_factor
 from provider.accounts.login import complete_mfa_login
 from provider.accounts.mfa import (
     confirm_totp_enrolment,
@@ -28,7 +29,6 @@ from provider.accounts.mfa import (
 )
 from provider.accounts.one_time_tokens import MFA_LOGIN, find_one_time_token
 from provider.api.common import caller_of, services_of
-from provider.cache.ratelimit import Limit, enforce
 from provider.crypto.tokens import new_token, token_hash
 from provider.domain_errors import (
     DomainError,
@@ -137,8 +137,7 @@ async def submit_code(request: Request) -> HTTPResponse:
     caller = caller_of(request)
     try:
         # The limit of POST /v1/auth/mfa/verify, on the same counter.
-        limit = Limit("mfa_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
-        await enforce(services.cache, limit, caller.ip)
+        await admit_second_factor(services, caller)
     except DomainError as exc:
         failed = await _code_page(
             request, flow, next_path, error=exc.message, status=refusal_status(exc)

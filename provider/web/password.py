@@ -9,21 +9,18 @@ the user ends, and the user signs in again with the new password.
 
 from __future__ import annotations
 
-import unicodedata
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from provider.accounts.limits import admit_mail_request, admit_password_reset
 from provider.accounts.one_time_tokens import RESET_PASSWORD, find_one_time_token
 from provider.accounts.password_reset import (
+    forgot_password,
     invalid_reset_token,
-    request_password_reset,
     reset_password,
 )
 from provider.api.common import caller_of, services_of
 from provider.api.password_forgot import ACCEPTED
-from provider.cache.ratelimit import Limit, enforce
-from provider.crypto.tokens import keyed_hash
 from provider.domain_errors import DomainError, InvalidRequest, ValidationFailed
 from provider.oauth.params import form_params
 from provider.web.common import (
@@ -72,21 +69,10 @@ async def submit_forgot(request: Request) -> HTTPResponse:
     email = form.get("email", "")
     caller = caller_of(request)
     try:
-        window = settings.ratelimit_mail_window
-        await enforce(
-            services.cache, Limit("mail_ip", settings.ratelimit_mail_per_ip, window), caller.ip
-        )
+        admitted = await admit_mail_request(services, caller)
         if not email or len(email) > 254:
             raise InvalidRequest("Enter the email address of your account.")
-        email_key = keyed_hash(
-            settings.secret, unicodedata.normalize("NFKC", email).strip().lower()
-        )
-        await enforce(
-            services.cache,
-            Limit("reset_mail_address", settings.ratelimit_mail_per_account, window),
-            email_key,
-        )
-        await request_password_reset(services, caller, email)
+        await forgot_password(admitted, email)
     except DomainError as exc:
         failed = await _forgot_page(
             request, back, email=email[:254], error=exc.message, status=refusal_status(exc)
@@ -138,10 +124,7 @@ async def submit_reset(request: Request) -> HTTPResponse:
     caller = caller_of(request)
     try:
         # The limit of POST /v1/auth/password/reset, on the same counter.
-        limit = Limit(
-            "password_reset_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window
-        )
-        await enforce(services.cache, limit, caller.ip)
+        await admit_password_reset(services, caller)
         if not password:
             return await _reset_page(request, token, errors=["is required"], status=400)
         await reset_password(services, caller, token, password)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from provider.accounts.limits import admit_registration
 from provider.accounts.users import sign_up
-from provider.api.common import caller_of, client_ip, services_of
-from provider.cache.ratelimit import Limit, enforce
+from provider.api.common import caller_of, services_of
 from provider.domain_errors import DomainError, EmailTaken, UsernameTaken, ValidationFailed
 from provider.oauth.params import form_params
 from provider.web.common import (
@@ -73,8 +73,7 @@ async def submit_registration(request: Request) -> HTTPResponse:
     values = {name: form.get(name, "") for name in FIELDS}
     try:
         # The limit of POST /v1/auth/register, on the same counter, before anything else.
-        limit = Limit("register_ip", settings.ratelimit_register_per_ip, settings.ratelimit_window)
-        await enforce(services.cache, limit, client_ip(request))
+        await admit_registration(services, caller_of(request))
     except DomainError as exc:
         failed = await _form_page(
             request, back, values=values, error=exc.message, status=refusal_status(exc)

@@ -76,15 +76,21 @@ async def after_sign_in(
 async def ask_for_second_factor(
     request: Request, user: User, *, flow: Flow | None, next_path: str | None
 ) -> HTTPResponse:
-    """A pending sign-in of `user` (an MFA challenge in an HttpOnly cookie), then the code page.
+    """A step-up of `user`'s browser session: a new MFA challenge, then the code page."""
+    challenge = await start_mfa_challenge(services_of(request), caller_of(request), user)
+    return to_second_factor(request, challenge, flow=flow, next_path=next_path)
+
+
+def to_second_factor(
+    request: Request, challenge: str, *, flow: Flow | None, next_path: str | None
+) -> HTTPResponse:
+    """A pending sign-in (its MFA `challenge` in an HttpOnly cookie), then the code page.
 
     The challenge token is single-use, expires with `mfa_token_ttl` and is bound to this
     browser's address and User-Agent (provider.accounts.login.start_mfa_challenge).
     """
-    services = services_of(request)
-    settings = services.settings
-    token = await start_mfa_challenge(services, caller_of(request), user)
+    settings = services_of(request).settings
     target = page_url("/login/mfa", flow=flow.id if flow else None, next=next_path)
     response = redirect(target, status=303)
-    set_cookie(response, settings, MFA_COOKIE, token, max_age=settings.mfa_token_ttl)
+    set_cookie(response, settings, MFA_COOKIE, challenge, max_age=settings.mfa_token_ttl)
     return response

@@ -1,0 +1,142 @@
+"""Every rate limit of an account action, declared once, and the counting of each.
+
+The JSON API and the hosted pages reach an action through the same functions here, so both count
+against the same window under the same name (`rl:<scope>:<key>` in the cache). A limit that
+guards the arrival of a request (the per-address ones) is counted before its body is read: a body
+that does not even parse spends the budget all the same. The returned `Allowance` is what the
+adapters turn into `X-RateLimit-*` headers; beyond a limit `enforce` raises `RateLimited`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from provider.accounts.identity import identifier_key
+from provider.cache.ratelimit import Allowance, Limit, enforce
+from provider.config import Settings
+from provider.context import Caller, Services
+from provider.crypto.tokens import keyed_hash
+
+
+def sign_in_address(settings: Settings) -> Limit:
+    """Password sign-in (and re-authentication) per client address."""
+    return Limit("login_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
+
+
+def sign_in_account(settings: Settings) -> Limit:
+    """Password sign-in (and re-authentication) per account, by every spelling of it."""
+    return Limit("login_account", settings.ratelimit_login_per_account, settings.ratelimit_window)
+
+
+def second_factor_address(settings: Settings) -> Limit:
+    return Limit("mfa_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
+
+
+def register_address(settings: Settings) -> Limit:
+    return Limit("register_ip", settings.ratelimit_register_per_ip, settings.ratelimit_window)
+
+
+def register_notice_address(settings: Settings) -> Limit:
+    """Mails telling an owner that someone tried to register their address again."""
+    return Limit(
+        "register_notice_address",
+        settings.ratelimit_mail_per_account,
+        settings.ratelimit_mail_window,
+    )
+
+
+def verify_email_address(settings: Settings) -> Limit:
+    return Limit("email_verify_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
+
+
+def mail_address(settings: Settings) -> Limit:
+    """Every mail a visitor can ask for (verification links, reset links), per client address."""
+    return Limit("mail_ip", settings.ratelimit_mail_per_ip, settings.ratelimit_mail_window)
+
+
+def verification_mail_user(settings: Settings) -> Limit:
+    return Limit(
+        "verify_mail_user", settings.ratelimit_mail_per_account, settings.ratelimit_mail_window
+    )
+
+
+def reset_mail_recipient(settings: Settings) -> Limit:
+    return Limit(
+        "reset_mail_address", settings.ratelimit_mail_per_account, settings.ratelimit_mail_window
+    )
+
+
+def reset_password_address(settings: Settings) -> Limit:
+    return Limit("password_reset_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
+
+
+def refresh_address(settings: Settings) -> Limit:
+    return Limit("refresh_ip", settings.ratelimit_refresh_per_ip, settings.ratelimit_window)
+
+
+# --- counting, per action ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A request of an action, counted against that action's per-address window on arrival.
+
+    The use cases that have more limits of their own (`sign_in`, `forgot_password`,
+    `resend_verification`) take it in place of `services` and `caller`, so they cannot be
+    reached without the arrival being counted; `allowance` is the room left in that window.
+    """
+
+    services: Services
+    caller: Caller
+    allowance: Allowance
+
+
+async def _admit(services: Services, caller: Caller, limit: Limit) -> Admitted:
+    return Admitted(services, caller, await enforce(services.cache, limit, caller.ip))
+
+
+async def admit_sign_in(services: Services, caller: Caller) -> Admitted:
+    return await _admit(services, caller, sign_in_address(services.settings))
+
+
+async def admit_second_factor(services: Services, caller: Caller) -> Admitted:
+    return await _admit(services, caller, second_factor_address(services.settings))
+
+
+async def admit_registration(services: Services, caller: Caller) -> Admitted:
+    return await _admit(services, caller, register_address(services.settings))
+
+
+async def admit_email_verification(services: Services, caller: Caller) -> Admitted:
+    return await _admit(services, caller, verify_email_address(services.settings))
+
+
+async def admit_mail_request(services: Services, caller: Caller) -> Admitted:
+    """A verification or reset link asked for by a visitor."""
+    return await _admit(services, caller, mail_address(services.settings))
+
+
+async def admit_password_reset(services: Services, caller: Caller) -> Admitted:
+    return await _admit(services, caller, reset_password_address(services.settings))
+
+
+async def admit_refresh(services: Services, caller: Caller) -> Admitted:
+    return await _admit(services, caller, refresh_address(services.settings))
+
+
+async def count_sign_in_account(services: Services, identifier: str) -> Allowance:
+    """Every spelling of an identifier that reaches one account counts against one window."""
+    settings = services.settings
+    key = keyed_hash(settings.secret, identifier_key(identifier))
+    return await enforce(services.cache, sign_in_account(settings), key)
+
+
+async def count_verification_mail(services: Services, user_id: str) -> Allowance:
+    return await enforce(services.cache, verification_mail_user(services.settings), user_id)
+
+
+async def count_reset_mail(services: Services, email: str) -> Allowance:
+    settings = services.settings
+    key = keyed_hash(settings.secret, unicodedata.normalize("NFKC", email).strip().lower())
+    return await enforce(services.cache, reset_mail_recipient(settings), key)
