@@ -1,5 +1,9 @@
-"""GET /health (the process answers), GET /ready (database, cache and keys usable, not draining),
-GET /metrics."""
+"""GET /health (the process answers), GET /ready (database and cache reachable, not draining),
+GET /metrics.
+
+The listener opens only once the pools are open and the signing keys loaded (a worker without an
+active RS256 key does not start), so /ready cannot answer before those are usable.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from tortoise import connections
 
 from provider.api.common import services_of
 from provider.cache.base import CacheUnavailable
-from provider.crypto.keys import KeyError_
 from provider.errors import unauthorized
 from provider.ops import metrics
 from provider.storage.models import Session
@@ -35,7 +38,7 @@ async def ready(request: Request) -> HTTPResponse:
         # Draining: load balancers stop sending here while in-flight requests finish.
         return json_response({"status": "draining"}, status=503)
     services = services_of(request)
-    checks = {"database": "ok", "cache": "ok", "keys": "ok"}
+    checks = {"database": "ok", "cache": "ok"}
     try:
         await connections.get("default").execute_query("SELECT 1")
     except Exception as exc:  # any driver error means "not ready", never a 500
@@ -46,11 +49,6 @@ async def ready(request: Request) -> HTTPResponse:
     except (CacheUnavailable, OSError) as exc:
         log.warning("cache not ready", extra={"err": str(exc)})
         checks["cache"] = "unavailable"
-    try:
-        services.keystore.signing_key()
-    except KeyError_ as exc:
-        log.warning("keys not ready", extra={"err": str(exc)})
-        checks["keys"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
     return json_response(
         {"status": "ready" if ready else "unavailable", "checks": checks},
