@@ -79,7 +79,12 @@ def _serve(settings: Settings) -> None:
             motd=False,
         )
         Sanic.serve_single(primary=app)
-        return
+        # The server's own shutdown closed the pools and flushed what it could; interpreter
+        # finalization (joining executor threads, tearing down modules) would only delay the
+        # exit that orchestrators and the shutdown watchdog wait for.
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
     metrics_dir = Path("var") / "prometheus"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)

@@ -245,6 +245,11 @@ def test_a_request_in_flight_finishes_and_closes_its_connection(
 ) -> None:
     instance = spawn(workers)
     instance.wait_ready()
+    if workers == 1:
+        # One worker is one process: no manager, no multiprocessing helpers.
+        assert descendants(instance.process.pid) == []
+    else:
+        assert len(descendants(instance.process.pid)) > workers  # the workers and Sanic's helpers
     with socket.create_connection(("127.0.0.1", instance.port), 10) as conn:
         conn.sendall(PARTIAL_REQUEST)
         time.sleep(0.2)  # the worker has the request line and headers before the signal
