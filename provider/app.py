@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 import os
 import signal
+from functools import partial
 from pathlib import Path
 
-from sanic import Sanic
+from sanic import Request, Sanic
+from sanic.http import Http
+from sanic.response import BaseHTTPResponse
 from sanic_ext import Extend
 from sanic_ext.extensions.templating.extension import TemplatingExtension
 
@@ -48,6 +51,7 @@ from provider.ops.logging import configure_logging
 from provider.ops.maintenance import key_reload_loop, purge_loop, reload_keys
 from provider.ops.middleware import install_middleware
 from provider.ops.openapi import docs_blueprint
+from provider.ops.shutdown import EXIT_SIGNALS, Shutdown
 from provider.sanic_app import App
 from provider.storage.db import close_database, open_database
 from provider.web import account as web_account
@@ -109,7 +113,9 @@ def create_app(settings: Settings, name: str = "provider") -> App:
     app.blueprint(docs_blueprint(app, settings.issuer))
     app.static("/static", Path(__file__).parent / "web" / "static", name="static")
     app.ctx.discovery_cache = {}
+    app.ctx.shutdown = Shutdown(settings.graceful_shutdown_timeout)
     _install_lifecycle(app, settings)
+    _install_drain(app, app.ctx.shutdown)
     return app
 
 
@@ -164,8 +170,38 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
         for task in app.ctx.tasks:
             task.cancel()
         services: Services = app.ctx.services
-        await services.mailer.drain(settings.graceful_shutdown_timeout)
-        await services.events.drain()
+        shutdown: Shutdown = app.ctx.shutdown
+        # Background work gets what the in-flight requests left of the grace period.
+        await services.mailer.drain(shutdown.remaining())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(services.events.drain(), shutdown.remaining())
         await services.cache.close()
         services.passwords.close()
         await close_database()
+
+
+def _install_drain(app: App, shutdown: Shutdown) -> None:
+    """SIGTERM/SIGINT drain this worker (see provider.ops.shutdown)."""
+
+    @app.after_server_start
+    async def drain_on_signal(app: App) -> None:
+        # Replaces the handler Sanic installed (a bare stop) with the drain and its watchdog.
+        loop = asyncio.get_running_loop()
+        for signum in EXIT_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(
+                    signum, shutdown.on_signal, signum, partial(app.stop, terminate=False)
+                )
+
+    @app.before_server_stop
+    async def begin_drain(app: App) -> None:
+        # Whatever stopped the server, the watchdog bounds the rest of the shutdown.
+        shutdown.begin()
+
+    async def close_when_draining(request: Request, response: BaseHTTPResponse) -> None:
+        # A keep-alive connection gets `Connection: close` on its next response and is closed
+        # after it, so no client keeps sending to a worker that is going away.
+        if shutdown.draining and isinstance(request.stream, Http):
+            request.stream.keep_alive = False
+
+    app.register_middleware(close_when_draining, "response")

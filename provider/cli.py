@@ -45,8 +45,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings(host=args.host, port=args.port, workers=args.workers)
     from provider.crypto.keys import ensure_dev_key
     from provider.ops.logging import configure_logging
+    from provider.ops.shutdown import exit_at_once_on_signal
     from provider.storage.db import migrate
 
+    exit_at_once_on_signal()
     # Before anything is said: with JSON logs, every line the process writes is JSON.
     configure_logging(settings.json_logs, settings.log_level)
     _run(migrate(settings.database_url))
@@ -59,17 +61,37 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def _serve(settings: Settings) -> None:
-    if settings.workers > 1:
-        metrics_dir = Path("var") / "prometheus"
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        metrics_dir.mkdir(parents=True)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
-    # Sanic.serve runs a manager process with the workers as its children, even for one worker.
-    _forward_sighup_to_workers()
     from sanic import Sanic
-    from sanic.worker.loader import AppLoader
 
     from provider.app import create_app
+    from provider.ops.shutdown import Shutdown, guard_signal_handlers
+    from provider.sanic_app import App
+
+    if settings.workers == 1:
+        # One process: no manager, no multiprocessing children; the worker's own loop handles
+        # SIGTERM/SIGINT (drain) and SIGHUP (key reload).
+        app = create_app(settings)
+        app.prepare(
+            host=settings.host,
+            port=settings.port,
+            single_process=True,
+            access_log=False,
+            motd=False,
+        )
+        Sanic.serve_single(primary=app)
+        # The server's own shutdown closed the pools and flushed what it could; interpreter
+        # finalization (joining executor threads, tearing down modules) would only delay the
+        # exit that orchestrators and the shutdown watchdog wait for.
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
+    metrics_dir = Path("var") / "prometheus"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
+    # Sanic.serve runs a manager process with the workers as its children.
+    _forward_sighup_to_workers()
+    from sanic.worker.loader import AppLoader
 
     loader = AppLoader(factory=partial(create_app, settings))
     app = loader.load()
@@ -77,28 +99,42 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        single_process=settings.workers == 1,
         access_log=False,
         motd=False,
     )
+
+    @app.main_process_ready
+    async def guard_manager(app: App) -> None:
+        # The manager's own SIGTERM handler stops the workers; the watchdog makes sure the
+        # manager and every child (its state-sharing process too) are gone after the grace.
+        guard_signal_handlers(Shutdown(settings.graceful_shutdown_timeout), _server_workers)
+
     Sanic.serve(primary=app, app_loader=loader)
 
 
-def _forward_sighup_to_workers() -> None:
-    """SIGHUP to the main process (`docker kill -s HUP`) makes every worker re-read its keys."""
+def _server_workers() -> list[int]:
+    """Pids of the manager's server workers (not Sanic's other children)."""
     import multiprocessing
-    import signal
-    from types import FrameType
 
     from sanic.worker.process import Worker, WorkerProcess
 
     server_prefix = f"{Worker.WORKER_PREFIX}-{WorkerProcess.SERVER_LABEL}-"
+    return [
+        child.pid
+        for child in multiprocessing.active_children()
+        if child.name.startswith(server_prefix) and child.pid is not None
+    ]
+
+
+def _forward_sighup_to_workers() -> None:
+    """SIGHUP to the main process (`docker kill -s HUP`) makes every worker re-read its keys."""
+    import signal
+    from types import FrameType
 
     def forward(signum: int, frame: FrameType | None) -> None:
         # Only the server workers: Sanic's other children (its state manager) die on SIGHUP.
-        for child in multiprocessing.active_children():
-            if child.name.startswith(server_prefix) and child.pid is not None:
-                os.kill(child.pid, signal.SIGHUP)
+        for pid in _server_workers():
+            os.kill(pid, signal.SIGHUP)
 
     signal.signal(signal.SIGHUP, forward)
 

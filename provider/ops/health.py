@@ -1,4 +1,9 @@
-"""GET /health (the process answers), GET /ready (database and cache reachable), GET /metrics."""
+"""GET /health (the process answers), GET /ready (database and cache reachable, not draining),
+GET /metrics.
+
+The listener opens only once the pools are open and the signing keys loaded (a worker without an
+active RS256 key does not start), so /ready cannot answer before those are usable.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,9 @@ async def health(request: Request) -> HTTPResponse:
 
 @bp.get("/ready")
 async def ready(request: Request) -> HTTPResponse:
+    if request.app.ctx.shutdown.draining:
+        # Draining: load balancers stop sending here while in-flight requests finish.
+        return json_response({"status": "draining"}, status=503)
     services = services_of(request)
     checks = {"database": "ok", "cache": "ok"}
     try:

@@ -653,6 +653,24 @@ def micro_benchmarks(options: Options, keys_dir: Path) -> dict[str, Any]:
     return result
 
 
+def cold_start(options: Options) -> dict[str, Any]:
+    """`provider serve` on the embedded defaults, pinned like the one-worker server."""
+    server_cpus, _, _ = cpu_plan(options.cpus, 1)
+    completed = subprocess.run(
+        [
+            *("taskset", "-c", server_cpus, sys.executable, "-m", "scripts.bench_run.cold_start"),
+            str(3 if options.quick else 7),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
 def machine(options: Options) -> dict[str, Any]:
     cpu = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -730,6 +748,8 @@ def main(argv: list[str] | None = None) -> int:
     os.sched_setaffinity(0, {int(cpu) for cpu in cpu_plan(options.cpus, 1)[1].split(",")})
     print("measuring the RS256 and Argon2id ceilings …", flush=True)
     micro = micro_benchmarks(options, keys_dir)
+    print("measuring the cold start …", flush=True)
+    micro["cold_start"] = cold_start(options)
     rows: list[Row] = []
     phases: list[dict[str, Any]] = []
     for workers in options.workers:

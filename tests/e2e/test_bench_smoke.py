@@ -89,6 +89,8 @@ def test_quick_bench_reports_every_scenario(bench_database: str, tmp_path: Path)
             assert row["errors"] is not None, row
     for ceiling in ("rsa", "argon2"):
         assert results["micro"][ceiling], results["micro"]
+    cold = results["micro"]["cold_start"]
+    assert 0 < cold["health_s"] <= cold["ready_s"], cold
     for phase in results["phases"]:
         assert len(phase["memory"]["workers"]) == phase["workers"], phase
         for worker in phase["memory"]["workers"]:
@@ -96,3 +98,4 @@ def test_quick_bench_reports_every_scenario(bench_database: str, tmp_path: Path)
             assert worker["peak_rss_mb"] > 0, worker
     table = (tmp_path / "results.md").read_text()
     assert "| scenario | workers | req/s |" in table
+    assert "Cold start of `provider serve`" in table

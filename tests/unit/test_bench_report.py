@@ -121,3 +121,12 @@ def test_jwks_latency_during_logins_and_memory() -> None:
     report.judge_memory(workers)
     assert [w["met"] for w in workers] == [True, False, False]
     assert workers[1]["growing"] is True
+
+
+def test_the_cold_start_is_reported_against_its_target() -> None:
+    fast = {"tries": 7, "health_s": 1.21, "health_max_s": 1.4, "ready_s": 1.25}
+    slow = {**fast, "health_s": 1.5}
+    assert "1.21 s, median of 7 (slowest 1.40 s)" in report.cold_start_line(fast)
+    assert report.cold_start_line(fast).endswith(": yes.")
+    assert report.cold_start_line(slow).endswith(": **no**.")
+    assert report.cold_start_line(None) == "Cold start: not measured."
