@@ -437,9 +437,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"provider: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        from provider.crypto.keys import KeyError_
+        from provider.crypto.keys import KeyUnusable
 
-        if isinstance(exc, KeyError_ | OSError):
+        if isinstance(exc, KeyUnusable | OSError):
             print(f"provider: {exc}", file=sys.stderr)
             return 1
         raise

@@ -25,7 +25,7 @@ ALGORITHMS: tuple[Algorithm, ...] = ("RS256", "ES256", "Ed25519")
 SigningKey = RSAKey | ECKey | OKPKey
 
 
-class KeyError_(Exception):
+class KeyUnusable(Exception):
     """A key file is unreadable or no key can sign."""
 
 
@@ -70,7 +70,7 @@ def _record(path: Path, document: dict[str, Any]) -> KeyRecord:
     jwk = dict(document["jwk"])
     alg = jwk.get("alg")
     if alg not in ALGORITHMS:
-        raise KeyError_(f"{path.name}: unsupported alg {alg!r}")
+        raise KeyUnusable(f"{path.name}: unsupported alg {alg!r}")
     key: SigningKey
     if alg == "RS256":
         key = RSAKey.import_key(jwk)
@@ -80,9 +80,9 @@ def _record(path: Path, document: dict[str, Any]) -> KeyRecord:
         key = OKPKey.import_key(jwk)
     kid = key.thumbprint()
     if jwk.get("kid") != kid:
-        raise KeyError_(f"{path.name}: kid is not the RFC 7638 thumbprint of the key")
+        raise KeyUnusable(f"{path.name}: kid is not the RFC 7638 thumbprint of the key")
     if not key.is_private:
-        raise KeyError_(f"{path.name}: not a private key")
+        raise KeyUnusable(f"{path.name}: not a private key")
     return KeyRecord(
         kid=kid,
         alg=alg,
@@ -101,7 +101,7 @@ def read_keys(keys_dir: Path) -> list[KeyRecord]:
             records.append(_record(path, document))
         except (OSError, ValueError, KeyError, TypeError, JoseError) as exc:
             # JoseError: a JWK missing members; it must not escape `keys list` or the reload loop.
-            raise KeyError_(f"{path.name}: {exc}") from exc
+            raise KeyUnusable(f"{path.name}: {exc}") from exc
     return sorted(records, key=lambda record: (record.active_from, record.created_at))
 
 
@@ -152,7 +152,7 @@ class Keystore:
             if record.active_from <= now:
                 signing[record.alg] = record
         if "RS256" not in signing:
-            raise KeyError_(f"no active RS256 key in {self.keys_dir}; run `provider keys rotate`")
+            raise KeyUnusable(f"no active RS256 key in {self.keys_dir}; run `provider keys rotate`")
         self._records = records
         self._signing = signing
         self.key_set = KeySet([r.key for r in published])
@@ -187,7 +187,7 @@ class Keystore:
     def signing_key(self, alg: str = "RS256") -> KeyRecord:
         record = self._signing.get(alg)
         if record is None:
-            raise KeyError_(f"no active {alg} signing key")
+            raise KeyUnusable(f"no active {alg} signing key")
         return record
 
     @property

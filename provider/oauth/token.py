@@ -11,7 +11,7 @@ from sanic.response import json as json_response
 
 from provider.api.common import caller_of, services_of
 from provider.context import Caller, Services
-from provider.crypto.keys import KeyError_
+from provider.crypto.keys import KeyUnusable
 from provider.errors import OAuthError
 from provider.oauth.client_auth import authenticate_client
 from provider.oauth.grants.authorization_code import authorization_code_grant
@@ -63,7 +63,7 @@ def _ensure_signing_keys(services: Services, client: Client) -> None:
     try:
         services.keystore.signing_key(client.access_token_signed_response_alg)
         services.keystore.signing_key(client.id_token_signed_response_alg)
-    except KeyError_ as exc:
+    except KeyUnusable as exc:
         log.error("no signing key for client", extra={"client_id": client.id, "err": str(exc)})
         raise OAuthError(
             "server_error", "No key can sign tokens for this client.", status=500

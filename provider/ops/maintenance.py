@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from provider.cache.base import CacheUnavailable
 from provider.context import Services
-from provider.crypto.keys import KeyError_
+from provider.crypto.keys import KeyUnusable
 from provider.storage.models import OneTimeToken, RefreshToken, Session
 from provider.storage.unit_of_work import utcnow
 
@@ -52,7 +52,7 @@ async def key_reload_loop(services: Services) -> None:
                     "signing keys reloaded",
                     extra={"kids": [r.kid for r in services.keystore.records]},
                 )
-        except (KeyError_, OSError) as exc:
+        except (KeyUnusable, OSError) as exc:
             log.error(
                 "signing keys not reloaded; keeping the previous set", extra={"err": str(exc)}
             )
@@ -62,7 +62,7 @@ def reload_keys(services: Services) -> None:
     """Read the keys folder now (the SIGHUP handler); a bad folder keeps the previous set."""
     try:
         services.keystore.reload()
-    except (KeyError_, OSError) as exc:
+    except (KeyUnusable, OSError) as exc:
         log.error("signing keys not reloaded; keeping the previous set", extra={"err": str(exc)})
         return
     log.info(

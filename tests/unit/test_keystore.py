@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from provider.crypto.keys import (
-    KeyError_,
+    KeyUnusable,
     Keystore,
     ensure_dev_key,
     read_keys,
@@ -101,13 +101,13 @@ def test_keys_of_other_algorithms_do_not_retire_each_other(tmp_path: Path) -> No
 
 
 def test_no_active_rs256_key_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(KeyError_, match="no active RS256 key"):
+    with pytest.raises(KeyUnusable, match="no active RS256 key"):
         Keystore(tmp_path / "missing", TTL)
     write_key(tmp_path, "RS256", active_from=time.time() + 3600)
-    with pytest.raises(KeyError_, match="no active RS256 key"):
+    with pytest.raises(KeyUnusable, match="no active RS256 key"):
         Keystore(tmp_path, TTL)
     write_key(tmp_path, "ES256", active_from=time.time())
-    with pytest.raises(KeyError_, match="no active RS256 key"):
+    with pytest.raises(KeyUnusable, match="no active RS256 key"):
         Keystore(tmp_path, TTL)
 
 
@@ -116,7 +116,7 @@ def test_a_key_whose_kid_is_not_its_thumbprint_is_refused(tmp_path: Path) -> Non
     document = json.loads(record.path.read_text())
     document["jwk"]["kid"] = "chosen-by-hand"
     record.path.write_text(json.dumps(document))
-    with pytest.raises(KeyError_, match="RFC 7638"):
+    with pytest.raises(KeyUnusable, match="RFC 7638"):
         read_keys(tmp_path)
 
 
@@ -129,7 +129,7 @@ def test_a_public_key_file_is_refused(tmp_path: Path) -> None:
         "alg": "RS256",
     }
     record.path.write_text(json.dumps(document))
-    with pytest.raises(KeyError_, match="not a private key"):
+    with pytest.raises(KeyUnusable, match="not a private key"):
         read_keys(tmp_path)
 
 
@@ -139,7 +139,7 @@ def test_a_public_key_file_is_refused(tmp_path: Path) -> None:
 )
 def test_unreadable_key_files_are_refused(tmp_path: Path, content: str) -> None:
     (tmp_path / "broken.json").write_text(content)
-    with pytest.raises(KeyError_, match=r"broken\.json"):
+    with pytest.raises(KeyUnusable, match=r"broken\.json"):
         read_keys(tmp_path)
 
 
@@ -194,7 +194,7 @@ def test_a_broken_file_fails_the_reload_and_keeps_the_previous_set(tmp_path: Pat
     good = write_key(tmp_path, "RS256", active_from=time.time() - 10)
     store = Keystore(tmp_path, TTL)
     (tmp_path / "half-written.json").write_text('{"jwk": {"kty": "RSA", "alg": "RS256"}}')
-    with pytest.raises(KeyError_, match="half-written"):
+    with pytest.raises(KeyUnusable, match="half-written"):
         store.maybe_reload()
     assert store.signing_key().kid == good.kid
     assert published_kids(store) == {good.kid}
