@@ -261,10 +261,6 @@ def left_half_hash(value: str) -> str:
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
-def bearer(access_token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {access_token}"}
-
-
 def now() -> int:
     return int(time.time())
 

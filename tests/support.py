@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,8 +126,10 @@ async def login(
     return body
 
 
-def bearer(tokens: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
+def bearer(token: str | Mapping[str, Any]) -> dict[str, str]:
+    """The Authorization header for an access token, or for a token response's access_token."""
+    access = token if isinstance(token, str) else token["access_token"]
+    return {"Authorization": f"Bearer {access}"}
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:

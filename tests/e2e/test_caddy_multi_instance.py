@@ -35,7 +35,6 @@ from provider.storage.models import AuditEvent
 from tests.oidc import (
     Browser,
     auth_params,
-    bearer,
     csrf_of,
     flow_of,
     is_consent_page,
@@ -51,6 +50,7 @@ from tests.support import (
     ROOT,
     RedisProcess,
     Server,
+    bearer,
     fast_env,
     free_port,
     login,

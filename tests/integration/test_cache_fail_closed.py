@@ -17,8 +17,8 @@ from joserfc.jwk import RSAKey
 from provider.storage.models import AuditEvent
 from tests.assertions import jwt_client, sign_assertion, with_assertion
 from tests.integration.test_ops import sample
-from tests.oidc import Browser, RegisteredClient, bearer, register_client, sign_in_for_tokens
-from tests.support import PASSWORD, Server, register
+from tests.oidc import Browser, RegisteredClient, register_client, sign_in_for_tokens
+from tests.support import PASSWORD, Server, bearer, register
 
 CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"

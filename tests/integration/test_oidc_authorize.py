@@ -19,7 +19,6 @@ from tests.oidc import (
     Browser,
     RegisteredClient,
     auth_params,
-    bearer,
     csrf_of,
     decode_jwt,
     flow_of,
@@ -34,7 +33,7 @@ from tests.oidc import (
     sign_in_and_get_code,
     sign_in_for_tokens,
 )
-from tests.support import PASSWORD, Server, register
+from tests.support import PASSWORD, Server, bearer, register
 
 EMAIL = "ada@example.com"
 

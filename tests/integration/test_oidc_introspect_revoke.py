@@ -12,7 +12,6 @@ from provider.storage.models import AuditEvent, RefreshToken
 from tests.oidc import (
     Browser,
     RegisteredClient,
-    bearer,
     decode_jwt,
     key_set,
     refresh,
@@ -20,7 +19,7 @@ from tests.oidc import (
     sign_in_for_tokens,
     sign_out,
 )
-from tests.support import PASSWORD, Server, register
+from tests.support import PASSWORD, Server, bearer, register
 
 EMAIL = "ada@example.com"
 OFFLINE = "openid profile offline_access"

@@ -16,7 +16,6 @@ from provider.storage.unit_of_work import utcnow
 from tests.oidc import (
     Browser,
     RegisteredClient,
-    bearer,
     decode_jwt,
     key_set,
     left_half_hash,
@@ -29,7 +28,7 @@ from tests.oidc import (
     sign_in_for_tokens,
     token_request,
 )
-from tests.support import PASSWORD, Server, register
+from tests.support import PASSWORD, Server, bearer, register
 
 OFFLINE = "openid profile email offline_access"
 

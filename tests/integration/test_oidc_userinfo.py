@@ -19,7 +19,6 @@ from provider.storage.unit_of_work import utcnow
 from tests.oidc import (
     Browser,
     RegisteredClient,
-    bearer,
     decode_jwt,
     key_set,
     register_client,
@@ -27,7 +26,7 @@ from tests.oidc import (
     sign_out,
     token_request,
 )
-from tests.support import PASSWORD, Server, register
+from tests.support import PASSWORD, Server, bearer, register
 
 EMAIL = "ada@example.com"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from provider.crypto.keys import (
-    KeyUnusable,
     Keystore,
+    KeyUnusable,
     ensure_dev_key,
     read_keys,
     retired_at,
