@@ -1,8 +1,8 @@
 """The end of every login, whichever way the user proved who they are, and the MFA step before it.
 
-The JSON API and the hosted pages both call `finish_login` (DESIGN: nothing about a login is
-written twice): a session, optionally the head of a refresh-token family, the `user.login` audit
-row, the success metric and the "new device" mail all come from here.
+The JSON API and the hosted pages both call `finish_login` (nothing about a login is written
+twice; see docs/architecture.md): a session, optionally the head of a refresh-token family, the
+`user.login` audit row, the success metric and the "new device" mail all come from here.
 
 With TOTP on, a correct password is only the first step: `start_mfa_challenge` hands out a
 short-lived single-use token bound to the caller (IP and User-Agent), and `complete_mfa_login`
