@@ -1,9 +1,8 @@
-"""The steps after a valid authorization request: sign in, the client's requirements, consent,
-then issue the code.
+"""The steps after a valid authorization request, as pages and redirects.
 
 The authorize endpoint and every hosted page of the flow (login, second factor, consent) come
-back to `proceed`, which decides the next step from the flow state and the browser session, so
-no step is written twice.
+back to `proceed`: it gathers the facts (client, browser session, id_token_hint, stored consent),
+asks `oauth.next_step.next_authorization_step` what comes next, and renders that step.
 """
 
 from __future__ import annotations
@@ -11,16 +10,27 @@ from __future__ import annotations
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
-from provider.accounts.login import ACR_MFA
 from provider.accounts.mfa import mfa_enabled
 from provider.context import Services
 from provider.crypto.tokens import new_token, token_hash
 from provider.oauth.authorization_response import respond, respond_error
 from provider.oauth.flows import Flow, end_flow
 from provider.oauth.id_token import read_id_token_hint
+from provider.oauth.next_step import (
+    ClientRules,
+    Consent,
+    Login,
+    Refuse,
+    SecondFactor,
+    SignedIn,
+    VerifyEmail,
+    needs_stored_consent,
+    next_authorization_step,
+)
 from provider.storage.codes import CodeStore, NewCode
 from provider.storage.db import default_connection
-from provider.storage.models import Client, Consent, Session
+from provider.storage.models import Client, Session
+from provider.storage.models import Consent as StoredConsent
 from provider.storage.unit_of_work import utcnow
 from provider.web.common import page_url, resume_url
 from provider.web.cookies import browser_session
@@ -30,55 +40,44 @@ from provider.web.signin import ask_for_second_factor
 CODE_TTL = 60
 
 
-def _needs_login(flow: Flow, session: Session | None, services: Services) -> bool:
-    auth = flow.request
-    if session is None:
-        return True
-    if flow.login_session_id == str(session.id):
-        return False  # signed in during this very flow: prompt=login and max_age are met
-    if "login" in auth.prompt or "select_account" in auth.prompt:
-        return True
-    # OIDC Core §3.1.2.1: re-authenticate when the last one is older than max_age.
-    if auth.max_age is not None and (utcnow() - session.auth_time).total_seconds() > auth.max_age:
-        return True
-    if auth.id_token_hint:
-        hint = read_id_token_hint(services.keystore, auth.id_token_hint, services.settings.issuer)
-        if hint is not None and hint["sub"] != str(session.user_id):
-            return True
-    return False
-
-
-async def _needs_consent(flow: Flow, client: Client, session: Session) -> bool:
-    if client.first_party or flow.consented_session_id == str(session.id):
-        return False
-    if "consent" in flow.request.prompt:
-        return True
-    stored = await Consent.get_or_none(user_id=session.user_id, client_id=client.id)
-    return stored is None or not set(flow.request.scopes) <= set(stored.scopes)
-
-
-def _needs_verified_email(client: Client, session: Session) -> bool:
-    return client.require_verified_email and session.user.email_verified_at is None
-
-
-def _needs_mfa(flow: Flow, client: Client, session: Session) -> bool:
-    """The client, or the request's acr_values, asks for two factors; the session has only one.
-
-    acr_values is a voluntary request (OIDC Core §3.1.2.1, §5.5.1.1); the one value we define,
-    urn:provider:acr:mfa, is honoured as a requirement so the ID token's acr never claims less.
-    """
-    wanted = client.require_mfa or ACR_MFA in flow.request.acr_values
-    return wanted and "mfa" not in session.amr
-
-
-async def _interaction_required(
-    request: Request, services: Services, flow: Flow, description: str
-) -> HTTPResponse:
-    """prompt=none cannot show the page that is needed (OIDC Core §3.1.2.6)."""
-    await end_flow(services.cache, flow)
-    return await respond_error(
-        request, flow.request, services.settings.issuer, "interaction_required", description
+def _rules(client: Client) -> ClientRules:
+    return ClientRules(
+        first_party=client.first_party,
+        require_verified_email=client.require_verified_email,
+        require_mfa=client.require_mfa,
     )
+
+
+def _signed_in(session: Session | None) -> SignedIn | None:
+    if session is None:
+        return None
+    return SignedIn(
+        session_id=str(session.id),
+        user_id=str(session.user_id),
+        auth_time=session.auth_time,
+        amr=list(session.amr),
+        email_verified=session.user.email_verified_at is not None,
+    )
+
+
+def _hint_subject(services: Services, flow: Flow, signed_in: SignedIn | None) -> str | None:
+    """The subject of a valid id_token_hint, read only when a signed-in browser makes it matter."""
+    hint = flow.request.id_token_hint
+    if not hint or signed_in is None or flow.login_session_id == signed_in.session_id:
+        return None
+    claims = read_id_token_hint(services.keystore, hint, services.settings.issuer)
+    return None if claims is None else str(claims["sub"])
+
+
+async def _consented_scopes(
+    flow: Flow, rules: ClientRules, signed_in: SignedIn | None
+) -> list[str] | None:
+    if signed_in is None or not needs_stored_consent(flow, rules, signed_in):
+        return None
+    stored = await StoredConsent.get_or_none(
+        user_id=signed_in.user_id, client_id=flow.request.client_id
+    )
+    return None if stored is None else list(stored.scopes)
 
 
 async def _ask_to_verify_email(
@@ -117,41 +116,35 @@ async def _ask_for_mfa(
 
 async def proceed(request: Request, services: Services, flow: Flow) -> HTTPResponse:
     auth = flow.request
-    issuer = services.settings.issuer
     client = await Client.get_or_none(id=auth.client_id)
     if client is None or client.disabled:
         return await error_page(request, "This application is no longer available.")
     session = await browser_session(request, services.settings)
-    if _needs_login(flow, session, services):
-        if "none" in auth.prompt:
-            await end_flow(services.cache, flow)
-            return await respond_error(
-                request, auth, issuer, "login_required", "The user is not signed in."
-            )
+    rules, signed_in = _rules(client), _signed_in(session)
+    step = next_authorization_step(
+        flow,
+        rules,
+        signed_in,
+        now=utcnow(),
+        hint_subject=_hint_subject(services, flow, signed_in),
+        consented_scopes=await _consented_scopes(flow, rules, signed_in),
+    )
+    if isinstance(step, Refuse):
+        await end_flow(services.cache, flow)
+        return await respond_error(
+            request, auth, services.settings.issuer, step.error, step.description
+        )
+    if isinstance(step, Login) or session is None:
         return redirect(f"/login?flow={flow.id}", status=303)
-    assert session is not None
-    if _needs_verified_email(client, session):
-        if "none" in auth.prompt:
-            return await _interaction_required(
-                request, services, flow, "The user's email address is not verified."
-            )
+    if isinstance(step, VerifyEmail):
         return await _ask_to_verify_email(request, flow, client, session)
-    if _needs_mfa(flow, client, session):
-        if "none" in auth.prompt:
-            return await _interaction_required(
-                request, services, flow, "Two-factor authentication is required."
-            )
+    if isinstance(step, SecondFactor):
         return await _ask_for_mfa(request, flow, client, session)
-    if await _needs_consent(flow, client, session):
-        if "none" in auth.prompt:
-            await end_flow(services.cache, flow)
-            return await respond_error(
-                request, auth, issuer, "consent_required", "The user has not consented."
-            )
+    if isinstance(step, Consent):
         return redirect(f"/consent?flow={flow.id}", status=303)
     code = await _issue_code(flow, session)
     await end_flow(services.cache, flow)
-    return await respond(request, auth, issuer, {"code": code})
+    return await respond(request, auth, services.settings.issuer, {"code": code})
 
 
 async def _issue_code(flow: Flow, session: Session) -> str:
