@@ -28,9 +28,9 @@ from provider.oauth.next_step import (
     next_authorization_step,
 )
 from provider.storage.codes import CodeStore, NewCode
+from provider.storage.consents import Consents
 from provider.storage.db import default_connection
 from provider.storage.models import Client, Session
-from provider.storage.models import Consent as StoredConsent
 from provider.storage.unit_of_work import utcnow
 from provider.web.common import page_url, resume_url
 from provider.web.cookies import browser_session
@@ -74,10 +74,9 @@ async def _consented_scopes(
 ) -> list[str] | None:
     if signed_in is None or not needs_stored_consent(flow, rules, signed_in):
         return None
-    stored = await StoredConsent.get_or_none(
-        user_id=signed_in.user_id, client_id=flow.request.client_id
+    return await Consents(default_connection()).scopes_for(
+        signed_in.user_id, flow.request.client_id
     )
-    return None if stored is None else list(stored.scopes)
 
 
 async def _ask_to_verify_email(

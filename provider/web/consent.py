@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
-from tortoise.backends.base.client import BaseDBAsyncClient
 
 from provider.api.common import caller_of, services_of
 from provider.oauth.authorization_response import respond_error
 from provider.oauth.flows import end_flow, load_flow, save_flow
 from provider.oauth.params import form_params
 from provider.oauth.scopes import describe
-from provider.storage.models import Client, Consent
+from provider.storage.consents import Consents
+from provider.storage.models import Client
 from provider.storage.unit_of_work import unit_of_work, utcnow
 from provider.web.common import EXPIRED
 from provider.web.cookies import browser_session
@@ -68,7 +66,9 @@ async def submit_consent(request: Request) -> HTTPResponse:
                 client_id=auth.client_id,
             )
         else:
-            await _remember(work.conn, session.user_id, auth.client_id, auth.scopes)
+            await Consents(work.conn).remember(
+                session.user_id, auth.client_id, auth.scopes, utcnow()
+            )
             await work.audit(
                 "consent.granted",
                 user_id=session.user_id,
@@ -84,25 +84,3 @@ async def submit_consent(request: Request) -> HTTPResponse:
     flow.consented_session_id = str(session.id)
     await save_flow(services.cache, flow)
     return redirect(f"/authorize/resume?flow={flow.id}", status=303)
-
-
-async def _remember(
-    conn: BaseDBAsyncClient, user_id: object, client_id: str, scopes: list[str]
-) -> None:
-    """Remember the grant, adding to what the user allowed this client before."""
-    now = utcnow()
-    consent = await Consent.get_or_none(user_id=user_id, client_id=client_id, using_db=conn)
-    if consent is None:
-        await Consent.create(
-            id=uuid.uuid4(),
-            user_id=user_id,
-            client_id=client_id,
-            scopes=scopes,
-            created_at=now,
-            updated_at=now,
-            using_db=conn,
-        )
-        return
-    consent.scopes = sorted(set(consent.scopes) | set(scopes))
-    consent.updated_at = now
-    await consent.save(using_db=conn)

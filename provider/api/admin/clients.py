@@ -35,7 +35,8 @@ from provider.oauth.clients import (
 from provider.oauth.issuance import deny_client_tokens
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES
 from provider.storage.codes import CodeStore
-from provider.storage.models import Client, Consent
+from provider.storage.consents import Consents
+from provider.storage.models import Client
 from provider.storage.refresh_families import RefreshFamilies
 from provider.storage.unit_of_work import unit_of_work, utcnow
 
@@ -354,7 +355,7 @@ async def delete(request: Request, client_id: str) -> HTTPResponse:
         revoked = await RefreshFamilies(work).revoke_client(
             client.id, reason="client_deleted", now=now
         )
-        await Consent.filter(client_id=client.id).using_db(work.conn).delete()
+        await Consents(work.conn).forget_client(client.id)
         await CodeStore(work.conn).void_client(client.id, now)
         await Client.filter(id=client.id).using_db(work.conn).delete()
         await work.audit(
