@@ -635,14 +635,11 @@ def summarise_log(text: str) -> dict[str, Any]:
     }
 
 
-def micro_benchmarks(options: Options, keys_dir: Path) -> dict[str, Any]:
+def _pinned_report(options: Options, module: str, *args: str) -> dict[str, Any]:
+    """Run `module` pinned like the one-worker server; its last output line is a JSON report."""
     server_cpus, _, _ = cpu_plan(options.cpus, 1)
-    signatures, verifies = (30, 2) if options.quick else (300, 10)
     completed = subprocess.run(
-        [
-            *("taskset", "-c", server_cpus, sys.executable, "-m", "scripts.bench_run.micro"),
-            *(str(keys_dir), str(signatures), str(verifies)),
-        ],
+        ["taskset", "-c", server_cpus, sys.executable, "-m", module, *args],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -651,24 +648,18 @@ def micro_benchmarks(options: Options, keys_dir: Path) -> dict[str, Any]:
     )
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result
+
+
+def micro_benchmarks(options: Options, keys_dir: Path) -> dict[str, Any]:
+    signatures, verifies = (30, 2) if options.quick else (300, 10)
+    return _pinned_report(
+        options, "scripts.bench_run.micro", str(keys_dir), str(signatures), str(verifies)
+    )
 
 
 def cold_start(options: Options) -> dict[str, Any]:
     """`provider serve` on the embedded defaults, pinned like the one-worker server."""
-    server_cpus, _, _ = cpu_plan(options.cpus, 1)
-    completed = subprocess.run(
-        [
-            *("taskset", "-c", server_cpus, sys.executable, "-m", "scripts.bench_run.cold_start"),
-            str(3 if options.quick else 7),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
+    return _pinned_report(options, "scripts.bench_run.cold_start", str(3 if options.quick else 7))
 
 
 def machine(options: Options) -> dict[str, Any]:
