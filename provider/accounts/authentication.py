@@ -42,7 +42,9 @@ async def authenticate_password(
         AUTH_OPERATIONS.labels(operation="login", outcome="locked").inc()
         raise
     if not await services.passwords.verify(user.password_hash if user else None, password):
-        await _record_failure(services, caller, lockout, subject, user)
+        await lockout.record_refusal(
+            caller, "user.login_failed", subject, user, details={"reason": "invalid_credentials"}
+        )
         AUTH_OPERATIONS.labels(operation="login", outcome="invalid_credentials").inc()
         raise InvalidCredentials()
     assert user is not None
@@ -62,19 +64,6 @@ async def authenticate_password(
         await lockout.reset(subject)
     await _rehash_if_needed(services, user, password)
     return user
-
-
-async def _record_failure(
-    services: Services, caller: Caller, lockout: Lockout, subject: str, user: User | None
-) -> None:
-    async with unit_of_work(caller, services.events) as work:
-        await work.audit(
-            "user.login_failed",
-            outcome="failure",
-            user_id=user.id if user else None,
-            details={"reason": "invalid_credentials"},
-        )
-        await lockout.record_failure(work, subject, user)
 
 
 async def _rehash_if_needed(services: Services, user: User, password: str) -> None:

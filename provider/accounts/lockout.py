@@ -11,14 +11,16 @@ is counted, and thirty wrong codes sent at once were all evaluated against a thr
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import timedelta
+from typing import Any
 
 from provider.cache.base import CacheUnavailable
 from provider.cache.fallback import RETRY_AFTER
-from provider.context import Services
+from provider.context import Caller, Services
 from provider.domain_errors import AccountLocked, TemporarilyUnavailable
 from provider.storage.models import User
-from provider.storage.unit_of_work import UnitOfWork, utcnow
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
 
 class Lockout:
@@ -96,6 +98,27 @@ class Lockout:
             details={"until": locked_until.isoformat(), "failures": failures},
         )
         return True
+
+    async def record_refusal(
+        self,
+        caller: Caller,
+        event: str,
+        subject: str,
+        user: User | None,
+        *,
+        details: dict[str, Any],
+        session_id: uuid.UUID | None = None,
+    ) -> None:
+        """A wrong password or code: its audit row and its count toward the lock, together."""
+        async with unit_of_work(caller, self._services.events) as work:
+            await work.audit(
+                event,
+                outcome="failure",
+                user_id=user.id if user else None,
+                session_id=session_id,
+                details=details,
+            )
+            await self.record_failure(work, subject, user)
 
     async def reset(self, subject: str) -> None:
         await self._services.cache.delete(f"lock:fail:{subject}")

@@ -264,13 +264,12 @@ async def _reauthenticate(
     lockout = Lockout(services)
     await lockout.ensure_not_locked(str(user.id), user)
     if not await services.passwords.verify(user.password_hash, password):
-        await _record_failure(services, caller, lockout, user, session, action, "invalid_password")
+        await _record_failure(caller, lockout, user, session, action, "invalid_password")
         raise IncorrectPassword()
     return lockout
 
 
 async def _record_failure(
-    services: Services,
     caller: Caller,
     lockout: Lockout,
     user: User,
@@ -278,15 +277,14 @@ async def _record_failure(
     action: str,
     reason: str,
 ) -> None:
-    async with unit_of_work(caller, services.events) as work:
-        await work.audit(
-            "mfa.reauthentication_failed",
-            outcome="failure",
-            user_id=user.id,
-            session_id=session.id if session else None,
-            details={"action": action, "reason": reason},
-        )
-        await lockout.record_failure(work, str(user.id), user)
+    await lockout.record_refusal(
+        caller,
+        "mfa.reauthentication_failed",
+        str(user.id),
+        user,
+        details={"action": action, "reason": reason},
+        session_id=session.id if session else None,
+    )
 
 
 async def disable_totp(
@@ -322,7 +320,7 @@ async def disable_totp(
             )
             work.after_commit(account_notice(services, caller, user, MailKind.MFA_DISABLED))
     if method is None:
-        await _record_failure(services, caller, lockout, user, session, "disable", "invalid_code")
+        await _record_failure(caller, lockout, user, session, "disable", "invalid_code")
         raise IncorrectCode()
     await lockout.reset(str(user.id))
 
@@ -353,9 +351,7 @@ async def regenerate_backup_codes(
                 details={"method": method},
             )
     if method is None:
-        await _record_failure(
-            services, caller, lockout, user, session, "backup_codes", "invalid_code"
-        )
+        await _record_failure(caller, lockout, user, session, "backup_codes", "invalid_code")
         raise IncorrectCode()
     await lockout.reset(str(user.id))
     return codes

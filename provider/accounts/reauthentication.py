@@ -51,7 +51,7 @@ async def reauthenticate(
     subject = str(user.id)
     await lockout.ensure_not_locked(subject, user)
     if not await services.passwords.verify(user.password_hash, password):
-        await _record_failure(services, caller, lockout, user, session, "invalid_password")
+        await _record_failure(caller, lockout, user, session, "invalid_password")
         raise IncorrectPassword()
     amr, acr = list(AMR_PASSWORD), ACR_PASSWORD
     if two_factor:
@@ -73,26 +73,24 @@ async def reauthenticate(
             )
             completed = CompletedLogin(user, session, issued.token)
     if completed is None:
-        await _record_failure(services, caller, lockout, user, session, "invalid_code")
+        await _record_failure(caller, lockout, user, session, "invalid_code")
         raise IncorrectCode()
     await lockout.reset(subject)
     return completed
 
 
 async def _record_failure(
-    services: Services,
     caller: Caller,
     lockout: Lockout,
     user: User,
     session: Session,
     reason: str,
 ) -> None:
-    async with unit_of_work(caller, services.events) as work:
-        await work.audit(
-            "user.reauthentication_failed",
-            outcome="failure",
-            user_id=user.id,
-            session_id=session.id,
-            details={"reason": reason},
-        )
-        await lockout.record_failure(work, str(user.id), user)
+    await lockout.record_refusal(
+        caller,
+        "user.reauthentication_failed",
+        str(user.id),
+        user,
+        details={"reason": reason},
+        session_id=session.id,
+    )
