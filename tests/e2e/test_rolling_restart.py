@@ -2,9 +2,10 @@
 
 Client loops send a steady mix through Caddy (the project's Caddyfile, `tls internal`): sign-ins
 (`POST /v1/auth/sessions`), refresh rotations (`POST /v1/auth/tokens/refresh`) and
-client_credentials requests at `/token`. Meanwhile instance a, then instance b, gets SIGTERM, exits,
-and is started again on the same port. Every response must be the expected 2xx, no request may fail
-to connect, and every refresh chain must end with a token that still works.
+client_credentials requests at `/token`. Meanwhile instance a (one process), then instance b (a
+manager with two workers), gets SIGTERM, exits, and is started again on the same port. Every
+response must be the expected 2xx, no request may fail to connect, and every refresh chain must end
+with a token that still works.
 
 What makes it hold: on SIGTERM an instance answers `/ready` 503 for PROVIDER_DRAIN_DELAY seconds
 while it still serves, so Caddy's active check on /ready takes it out before its listener and its
@@ -82,7 +83,9 @@ def rolling_edge(
     caddy: subprocess.Popen[bytes] | None = None
     try:
         servers.append(start_server(env, tmp_path_factory.mktemp("rolling-a")))
-        servers.append(start_server(env, tmp_path_factory.mktemp("rolling-b")))
+        # Both modes: a is one process, b a manager with two workers.
+        env_b = {**env, "PROVIDER_WORKERS": "2"}
+        servers.append(start_server(env_b, tmp_path_factory.mktemp("rolling-b")))
         a, b = servers
         caddy, caddy_log, context = _start_caddy(
             binary,
@@ -165,7 +168,7 @@ async def _wait_until_caddy_routes_to(edge: Edge, name: str) -> None:
         while True:
             request_id = f"back-{name}-{uuid.uuid4().hex[:12]}"
             response = await http.get("/health", headers={"X-Request-ID": request_id})
-            assert response.status_code == 200, response.text
+            assert response.status_code == 200, (response.status_code, response.text)
             if name in edge.served_by(request_id):
                 return
             assert loop.time() < deadline, f"Caddy never routed to the restarted instance {name}"
