@@ -115,7 +115,9 @@ def create_app(settings: Settings, name: str = "provider") -> App:
     app.ctx.discovery_cache = {}
     app.ctx.shutdown = Shutdown(settings.graceful_shutdown_timeout)
     _install_lifecycle(app, settings)
-    _install_drain(app, app.ctx.shutdown)
+    _install_drain(
+        app, app.ctx.shutdown, min(settings.drain_delay, settings.graceful_shutdown_timeout)
+    )
     return app
 
 
@@ -180,17 +182,26 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
         await close_database()
 
 
-def _install_drain(app: App, shutdown: Shutdown) -> None:
+def _install_drain(app: App, shutdown: Shutdown, delay: float) -> None:
     """SIGTERM/SIGINT drain this worker (see provider.ops.shutdown)."""
 
     @app.after_server_start
     async def drain_on_signal(app: App) -> None:
         # Replaces the handler Sanic installed (a bare stop) with the drain and its watchdog.
         loop = asyncio.get_running_loop()
+        stop = partial(app.stop, terminate=False)
+
+        def stop_after_delay() -> None:
+            # Behind a load balancer, /ready answers 503 for DRAIN_DELAY seconds while the
+            # listener still serves (each response closing its connection), so the balancer's
+            # health check takes the instance out before any connection to it is closed: a
+            # request it sends meanwhile is answered, never cut off.
+            loop.call_later(delay, stop)
+
         for signum in EXIT_SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(
-                    signum, shutdown.on_signal, signum, partial(app.stop, terminate=False)
+                    signum, shutdown.on_signal, signum, stop_after_delay if delay else stop
                 )
 
     @app.before_server_stop

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     max_body_size: int = Field(64 * 1024, ge=1024)
     purge_interval: int = Field(300, ge=1)
     graceful_shutdown_timeout: float = Field(15.0, ge=0)
+    drain_delay: float = Field(
+        0.0, ge=0, description="seconds /ready answers 503 on SIGTERM before the listener closes"
+    )
 
     # Mail. An empty SMTP_URL writes every mail to MAIL_OUTBOX_DIR as a .eml file instead.
     smtp_url: SecretStr = Field(

@@ -130,7 +130,11 @@ def shared_redis_url(redis_url: str) -> Iterator[str]:
 
 
 def _start_caddy(
-    binary: str, workdir: Path, https_port: int, upstreams: list[Server]
+    binary: str,
+    workdir: Path,
+    https_port: int,
+    upstreams: list[Server],
+    health_interval: str = "1s",
 ) -> tuple[subprocess.Popen[bytes], Path, ssl.SSLContext]:
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -143,7 +147,7 @@ def _start_caddy(
         "CADDY_ADMIN": "off",
         "CADDY_HTTP_PORT": str(free_port()),
         "CADDY_HTTPS_PORT": str(https_port),
-        "CADDY_HEALTH_INTERVAL": "1s",
+        "CADDY_HEALTH_INTERVAL": health_interval,
     }
     log_path = workdir / "caddy.log"
     with log_path.open("wb") as log:

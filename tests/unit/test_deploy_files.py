@@ -97,6 +97,14 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return result
 
 
+def _seconds(duration: str) -> float:
+    """A Compose duration such as `20s` or `1m30s`, in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration)
+    assert "".join(n + u for n, u in parts) == duration, duration
+    return sum(float(n) * units[u] for n, u in parts)
+
+
 def environment_of(service: dict[str, Any]) -> dict[str, str]:
     env = service.get("environment", {})
     if isinstance(env, list):
@@ -238,7 +246,9 @@ def test_the_adapted_caddy_config_does_what_the_issue_asks(tmp_path: Path) -> No
 
     proxy = handlers["reverse_proxy"]
     assert [u["dial"] for u in proxy["upstreams"]] == ["provider-1:8000", "provider-2:8000"]
-    assert proxy["health_checks"]["active"]["uri"] == "/health"
+    # Readiness, not liveness: a draining instance (503) leaves the rotation before it closes.
+    assert proxy["health_checks"]["active"]["uri"] == "/ready"
+    assert proxy["health_checks"]["passive"]["fail_duration"] > 0
     assert proxy["load_balancing"]["selection_policy"]["policy"] == "least_conn"
     assert proxy["load_balancing"]["try_duration"] > 0
     assert set(handlers["encode"]["encodings"]) == {"zstd", "gzip"}
@@ -302,7 +312,7 @@ def test_provider_services_serve_on_the_port_caddy_and_the_health_check_use(
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     upstreams = environment_of(services["caddy"])["PROVIDER_UPSTREAMS"].split()
     health_routes = {route.uri for route in health.bp._future_routes}
-    assert "/health" in health_routes
+    assert "/ready" in health_routes
     for name in PROVIDER_SERVICES:
         service = services[name]
         assert service["command"] == ["serve"]
@@ -312,7 +322,10 @@ def test_provider_services_serve_on_the_port_caddy_and_the_health_check_use(
         assert f"{name}:{port}" in upstreams
         assert "ports" not in service, "only Caddy is reachable from outside"
         check = " ".join(service["healthcheck"]["test"])
-        assert "/health" in check
+        assert "/ready" in check
+        drain = float(environment_of(service)["PROVIDER_DRAIN_DELAY"])
+        grace = Settings.model_fields["graceful_shutdown_timeout"].default
+        assert 0 < drain < grace < _seconds(service["stop_grace_period"])
         assert "PROVIDER_PORT" in check
         assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
