@@ -4,7 +4,9 @@ key created on first start): seconds from the exec to the first 200 from /health
 Each try runs in a fresh directory, so it migrates an empty database and creates its key, as the
 very first start does; the median of the tries is reported, with the slowest.
 
-`python -m scripts.bench_run.cold_start TRIES` prints one JSON object.
+`python -m scripts.bench_run.cold_start TRIES [SERVER_CPUS]` prints one JSON object; with
+SERVER_CPUS (a taskset list) the server runs pinned there, and this poller wherever it was started,
+so polling does not steal the server's core.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def _first_200(url: str, process: subprocess.Popen[bytes], began: float) -> floa
     raise RuntimeError(f"no 200 from {url} within {DEADLINE:.0f} s")
 
 
-def one_start() -> tuple[float, float]:
+def one_start(server_cpus: str | None) -> tuple[float, float]:
     port = _free_port()
     # Bytecode is written and used, as in an installed image (the first, untimed start writes it).
     env = {
@@ -61,8 +63,9 @@ def one_start() -> tuple[float, float]:
     }
     with tempfile.TemporaryDirectory(prefix="provider-cold-") as workdir:
         began = time.perf_counter()
+        pinning = ["taskset", "-c", server_cpus] if server_cpus else []
         process = subprocess.Popen(
-            [sys.executable, "-m", "provider", "serve"],
+            [*pinning, sys.executable, "-m", "provider", "serve"],
             cwd=workdir,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -81,9 +84,11 @@ def one_start() -> tuple[float, float]:
     return health, ready
 
 
-def measure(tries: int) -> dict[str, Any]:
-    one_start()  # warms the OS page cache and writes bytecode: "cold" is the process, not the disk
-    starts = [one_start() for _ in range(tries)]
+def measure(tries: int, server_cpus: str | None = None) -> dict[str, Any]:
+    # The first start warms the OS page cache and writes bytecode: "cold" is the process, not the
+    # disk.
+    one_start(server_cpus)
+    starts = [one_start(server_cpus) for _ in range(tries)]
     health = [h for h, _ in starts]
     ready = [r for _, r in starts]
     return {
@@ -95,7 +100,7 @@ def measure(tries: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    print(json.dumps(measure(int(sys.argv[1]))))
+    print(json.dumps(measure(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None)))
 
 
 if __name__ == "__main__":
