@@ -67,8 +67,9 @@ class Server:
                 self.process.wait()
 
 
-def start_server(env: dict[str, str], workdir: Path, port: int | None = None) -> Server:
-    """`python -m provider serve` in a subprocess; returns once /health answers."""
+def launch_server(env: dict[str, str], workdir: Path, port: int | None = None) -> Server:
+    """`python -m provider serve` in a subprocess, its output in `workdir/server.log`; returns at
+    once, before the server answers."""
     port = port or free_port()
     full_env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PROVIDER_")},
@@ -86,7 +87,13 @@ def start_server(env: dict[str, str], workdir: Path, port: int | None = None) ->
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server(f"http://127.0.0.1:{port}", port, process, log_path, full_env)
+    return Server(f"http://127.0.0.1:{port}", port, process, log_path, full_env)
+
+
+def start_server(env: dict[str, str], workdir: Path, port: int | None = None) -> Server:
+    """`launch_server`, then wait until /health answers."""
+    server = launch_server(env, workdir, port)
+    process = server.process
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ import pytest
 
 from provider.ops.shutdown import descendants
 from provider.ops.shutdown import is_running as _alive
-from tests.support import ROOT, free_port
+from tests.support import launch_server
 
 pytestmark = pytest.mark.e2e
 
@@ -76,26 +75,13 @@ def spawn(
     started: list[Instance] = []
 
     def start(workers: int, grace: float = GRACE) -> Instance:
-        port = free_port()
-        workdir = tmp_path_factory.mktemp("shutdown")
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PROVIDER_")},
             **base_env,
-            "PROVIDER_ISSUER": f"http://127.0.0.1:{port}",
-            "PROVIDER_PORT": str(port),
             "PROVIDER_WORKERS": str(workers),
             "PROVIDER_GRACEFUL_SHUTDOWN_TIMEOUT": str(grace),
-            "PYTHONPATH": str(ROOT),
         }
-        log_path = workdir / "server.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "provider", "serve"],
-                cwd=workdir,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        server = launch_server(env, tmp_path_factory.mktemp("shutdown"))
+        process, port, log_path = server.process, server.port, server.log_path
         started.append(Instance(process, port, workers, log_path))
         return started[-1]
 
