@@ -22,6 +22,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,6 +179,50 @@ def _start_caddy(
     raise RuntimeError(f"caddy did not start:\n{log_path.read_text(errors='replace')}")
 
 
+@contextmanager
+def instances_behind_caddy(
+    env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    https_port: int,
+    shared_redis_url: str,
+    health_interval: str = "1s",
+) -> Iterator[tuple[Edge, list[Server]]]:
+    """Instance a (one process) and b (two workers) behind Caddy on `https_port`.
+
+    The second item is the list of instances stopped at the end: a test that restarts an
+    instance puts the new one there.
+    """
+    binary = _caddy_binary()
+    servers: list[Server] = []
+    caddy: subprocess.Popen[bytes] | None = None
+    try:
+        # One after the other: the second start finds the schema migrated.
+        servers.append(start_server(env, tmp_path_factory.mktemp(f"{name}-a")))
+        env_b = {**env, "PROVIDER_WORKERS": "2"}
+        servers.append(start_server(env_b, tmp_path_factory.mktemp(f"{name}-b")))
+        a, b = servers
+        caddy, caddy_log, context = _start_caddy(
+            binary,
+            tmp_path_factory.mktemp(f"{name}-caddy"),
+            https_port,
+            servers,
+            health_interval=health_interval,
+        )
+        url = f"https://localhost:{https_port}"
+        yield Edge(url, context, a, b, caddy, caddy_log, env, shared_redis_url), servers
+    finally:
+        if caddy is not None and caddy.poll() is None:
+            caddy.terminate()
+            try:
+                caddy.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                caddy.kill()
+                caddy.wait()
+        for server in servers:
+            server.stop()
+
+
 @pytest.fixture(scope="module")
 def edge(
     database: str,
@@ -185,7 +230,6 @@ def edge(
     shared_redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Edge]:
-    binary = _caddy_binary()
     https_port = free_port()
     keys_dir = tmp_path_factory.mktemp("edge-keys")
     env = {
@@ -206,29 +250,9 @@ def edge(
         check=False,
     )
     assert cli.returncode == 0, cli.stderr
-    servers: list[Server] = []
-    caddy: subprocess.Popen[bytes] | None = None
-    try:
-        # One after the other: the second start finds the schema migrated.
-        servers.append(start_server(env, tmp_path_factory.mktemp("edge-a")))
-        env_b = {**env, "PROVIDER_WORKERS": "2"}
-        servers.append(start_server(env_b, tmp_path_factory.mktemp("edge-b")))
-        a, b = servers
-        caddy, caddy_log, context = _start_caddy(
-            binary, tmp_path_factory.mktemp("edge-caddy"), https_port, servers
-        )
-        url = f"https://localhost:{https_port}"
-        yield Edge(url, context, a, b, caddy, caddy_log, env, shared_redis_url)
-    finally:
-        if caddy is not None and caddy.poll() is None:
-            caddy.terminate()
-            try:
-                caddy.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                caddy.kill()
-                caddy.wait()
-        for server in servers:
-            server.stop()
+    instances = instances_behind_caddy(env, tmp_path_factory, "edge", https_port, shared_redis_url)
+    with instances as (edge, _):
+        yield edge
 
 
 @pytest.fixture

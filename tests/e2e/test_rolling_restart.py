@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,8 +28,7 @@ import pytest
 from provider.storage.models import AuditEvent
 from tests.e2e.test_caddy_multi_instance import (
     Edge,
-    _caddy_binary,
-    _start_caddy,
+    instances_behind_caddy,
     shared_redis_url,
 )
 from tests.oidc import register_client
@@ -69,7 +67,6 @@ def rolling_edge(
     shared_redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Edge]:
-    binary = _caddy_binary()
     https_port = free_port()
     keys_dir = tmp_path_factory.mktemp("rolling-keys")
     env = {
@@ -79,34 +76,11 @@ def rolling_edge(
         "PROVIDER_GRACEFUL_SHUTDOWN_TIMEOUT": str(GRACE),
         "PROVIDER_DRAIN_DELAY": str(DRAIN_DELAY),
     }
-    servers: list[Server] = []
-    caddy: subprocess.Popen[bytes] | None = None
-    try:
-        servers.append(start_server(env, tmp_path_factory.mktemp("rolling-a")))
-        # Both modes: a is one process, b a manager with two workers.
-        env_b = {**env, "PROVIDER_WORKERS": "2"}
-        servers.append(start_server(env_b, tmp_path_factory.mktemp("rolling-b")))
-        a, b = servers
-        caddy, caddy_log, context = _start_caddy(
-            binary,
-            tmp_path_factory.mktemp("rolling-caddy"),
-            https_port,
-            servers,
-            health_interval=HEALTH_INTERVAL,
-        )
-        edge = Edge(f"https://localhost:{https_port}", context, a, b, caddy, caddy_log, env, "")
+    with instances_behind_caddy(
+        env, tmp_path_factory, "rolling", https_port, "", health_interval=HEALTH_INTERVAL
+    ) as (edge, servers):
         yield edge
         servers[:] = [edge.a, edge.b]  # the restarted ones
-    finally:
-        if caddy is not None and caddy.poll() is None:
-            caddy.terminate()
-            try:
-                caddy.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                caddy.kill()
-                caddy.wait()
-        for server in servers:
-            server.stop()
 
 
 async def _user_loop(edge: Edge, load: Load, number: int) -> None:
