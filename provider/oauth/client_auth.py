@@ -19,12 +19,10 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sanic import Request
 
-from provider.cache.base import CacheUnavailable
 from provider.context import Services
 from provider.errors import OAuthError
 from provider.net.outbound import OutboundError
 from provider.oauth.clients import find_client, secret_matches
-from provider.oauth.unavailable import temporarily_unavailable
 from provider.storage.models import Client
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -175,13 +173,11 @@ async def _verify_assertion(
     if token.claims != claims:
         return False
     ttl = float(claims["exp"]) - time.time() + ASSERTION_LEEWAY
-    try:
-        # The replay cache decides security: never answered from one worker's memory.
-        return await services.cache.strict().set_if_absent(
-            f"assertion:{client.id}:{claims['jti']}", "1", ttl
-        )
-    except CacheUnavailable as exc:
-        raise temporarily_unavailable() from exc
+    # The replay cache decides security: never answered from one worker's memory. When Redis is
+    # unreachable, CacheUnavailable reaches the error handler: 503 temporarily_unavailable.
+    return await services.cache.strict().set_if_absent(
+        f"assertion:{client.id}:{claims['jti']}", "1", ttl
+    )
 
 
 async def _remote_keys(services: Services, client: Client, assertion: str) -> dict[str, Any]:

@@ -8,14 +8,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
 from provider.api.common import caller_of, services_of
-from provider.cache.base import CacheUnavailable
 from provider.context import Caller, Services
 from provider.errors import OAuthError
 from provider.oauth.client_auth import authenticate_client
 from provider.oauth.issuance import DENYLIST_PREFIX
 from provider.oauth.params import form_params
 from provider.oauth.token_lookup import find_refresh_token, looks_like_jwt
-from provider.oauth.unavailable import temporarily_unavailable
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
 from provider.storage.models import Client
 from provider.storage.refresh_families import RefreshFamilies
@@ -71,11 +69,9 @@ async def _deny_access_token(services: Services, client: Client, token: str) -> 
     remaining = int(claims["exp"]) - int(time.time())
     if remaining <= 0:
         return
-    try:
-        # Into Redis or not at all: a revocation kept in one worker's memory is lost for the
-        # others. RFC 7009 §2.2.1: on 503 the client assumes the token still exists and retries.
-        await services.cache.strict().set(
-            DENYLIST_PREFIX + str(claims["jti"]), "revoked", remaining + 5
-        )
-    except CacheUnavailable as exc:
-        raise temporarily_unavailable() from exc
+    # Into Redis or not at all: a revocation kept in one worker's memory is lost for the others.
+    # When Redis is unreachable, CacheUnavailable reaches the error handler and the answer is 503;
+    # RFC 7009 §2.2.1: on 503 the client assumes the token still exists and retries.
+    await services.cache.strict().set(
+        DENYLIST_PREFIX + str(claims["jti"]), "revoked", remaining + 5
+    )

@@ -8,12 +8,10 @@ from sanic.response import json as json_response
 
 from provider.api.common import services_of
 from provider.api.guard import bearer_token
-from provider.cache.base import CacheUnavailable
 from provider.errors import OAuthError
 from provider.oauth.access_check import check_access_token
 from provider.oauth.claims import user_claims
 from provider.oauth.params import form_params
-from provider.oauth.unavailable import temporarily_unavailable
 from provider.sessions.access_tokens import InvalidAccessToken
 
 bp = Blueprint("userinfo")
@@ -54,8 +52,6 @@ async def userinfo(request: Request) -> HTTPResponse:
         checked = await check_access_token(services, token)
     except InvalidAccessToken as exc:
         raise invalid_token("The access token is invalid, expired or revoked.") from exc
-    except CacheUnavailable as exc:
-        raise temporarily_unavailable() from exc
     scopes = str(checked.claims.get("scope", "")).split()
     if checked.user is None or "openid" not in scopes:
         raise OAuthError(
