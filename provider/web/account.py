@@ -15,9 +15,10 @@ from provider.accounts.mfa import mfa_enabled
 from provider.accounts.password_reset import change_password
 from provider.api.common import caller_of, services_of
 from provider.domain_errors import DomainError, IncorrectPassword, ValidationFailed
+from provider.errors import http_status
 from provider.oauth.params import form_params
 from provider.storage.models import User
-from provider.web.common import refusal_status, signed_in_or_redirect, with_headers
+from provider.web.common import signed_in_or_redirect, with_headers
 from provider.web.csrf import verify_csrf
 from provider.web.render import page
 
@@ -96,12 +97,12 @@ async def submit_password(request: Request) -> HTTPResponse:
         )
     except ValidationFailed as exc:
         errors = {"new_password": list(exc.problems.get("password", []))}
-        return await _password_page(request, user, errors=errors, status=refusal_status(exc))
+        return await _password_page(request, user, errors=errors, status=http_status(exc))
     except IncorrectPassword as exc:
         errors = {"current_password": ["is incorrect"]}
-        return await _password_page(request, user, errors=errors, status=refusal_status(exc))
+        return await _password_page(request, user, errors=errors, status=http_status(exc))
     except DomainError as exc:
-        failed = await _password_page(request, user, error=exc.message, status=refusal_status(exc))
+        failed = await _password_page(request, user, error=exc.message, status=http_status(exc))
         return with_headers(failed, exc)
     ended = f"{revoked} other session{'s' if revoked != 1 else ''}"
     return await page(

@@ -25,11 +25,10 @@ from provider.api.admin.roles import ADMIN, READERS
 from provider.api.admin.users import LIST_PARAMS, users_page
 from provider.api.common import caller_of, services_of
 from provider.domain_errors import DomainError
-from provider.errors import ApiError, OAuthError
+from provider.errors import ApiError, OAuthError, http_status
 from provider.oauth.params import form_params
 from provider.storage.models import User
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
-from provider.web.common import refusal_status
 from provider.web.cookies import browser_session
 from provider.web.csrf import verify_csrf
 from provider.web.render import error_page, page
@@ -117,7 +116,7 @@ async def _guarded(
     except Refused as refused:
         return refused.response
     except DomainError as exc:
-        return await error_page(request, exc.message, status=refusal_status(exc))
+        return await error_page(request, exc.message, status=http_status(exc))
     except ApiError as exc:
         return await error_page(request, exc.message, status=exc.status)
     except OAuthError as exc:

@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse, redirect
 
 from provider.api.common import services_of
 from provider.domain_errors import DomainError
-from provider.errors import http_headers, http_status
+from provider.errors import http_headers
 from provider.storage.models import Session
 from provider.web.cookies import browser_session
 
@@ -44,11 +44,6 @@ def page_url(path: str, **params: str | None) -> str:
 
 def resume_url(flow_id: str) -> str:
     return page_url("/authorize/resume", flow=flow_id)
-
-
-def refusal_status(exc: DomainError) -> int:
-    """A page that shows a refusal answers with the status the JSON API gives it."""
-    return http_status(exc)
 
 
 def with_headers(response: HTTPResponse, exc: DomainError) -> HTTPResponse:

@@ -20,8 +20,9 @@ from provider.accounts.limits import admit_email_verification, admit_mail_reques
 from provider.accounts.one_time_tokens import VERIFY_EMAIL, find_one_time_token
 from provider.api.common import caller_of, services_of
 from provider.domain_errors import DomainError
+from provider.errors import http_status
 from provider.oauth.params import form_params
-from provider.web.common import local_path, refusal_status, signed_in_or_redirect, with_headers
+from provider.web.common import local_path, signed_in_or_redirect, with_headers
 from provider.web.cookies import browser_session
 from provider.web.csrf import verify_csrf
 from provider.web.render import error_page, page
@@ -58,7 +59,7 @@ async def submit_verification(request: Request) -> HTTPResponse:
         await admit_email_verification(services, caller)
         user = await verify_email(services, caller, _token(form.get("token")) or "")
     except DomainError as exc:
-        failed = await error_page(request, exc.message, status=refusal_status(exc), title=TITLE)
+        failed = await error_page(request, exc.message, status=http_status(exc), title=TITLE)
         return with_headers(failed, exc)
     signed_in = await browser_session(request, settings) is not None
     return await page(
@@ -93,7 +94,7 @@ async def resend(request: Request) -> HTTPResponse:
             request,
             "notice.html",
             {"title": "No new link sent", "message": exc.message, "links": [(back, "Continue")]},
-            status=refusal_status(exc),
+            status=http_status(exc),
         )
         return with_headers(failed, exc)
     return await page(

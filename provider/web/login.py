@@ -18,10 +18,11 @@ from provider.accounts.sign_in import SecondFactorRequired
 from provider.accounts.sign_in import sign_in as password_sign_in
 from provider.api.common import caller_of, services_of
 from provider.domain_errors import DomainError
+from provider.errors import http_status
 from provider.oauth.flows import Flow, load_flow
 from provider.oauth.params import form_params
 from provider.storage.models import Client
-from provider.web.common import EXPIRED, local_path, page_url, refusal_status, with_headers
+from provider.web.common import EXPIRED, local_path, page_url, with_headers
 from provider.web.cookies import browser_session
 from provider.web.csrf import verify_csrf
 from provider.web.render import error_page, page
@@ -117,7 +118,7 @@ async def submit_login(request: Request) -> HTTPResponse:
             flow,
             identifier=identifier,
             error=exc.message,
-            status=refusal_status(exc),
+            status=http_status(exc),
             next_path=next_path,
             reauth=form.get("reauth") == "1",
         )

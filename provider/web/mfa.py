@@ -37,17 +37,11 @@ from provider.domain_errors import (
     InvalidRequest,
     ReauthenticationRequired,
 )
+from provider.errors import http_status
 from provider.oauth.flows import Flow, load_flow
 from provider.oauth.params import form_params
 from provider.storage.models import Client, Session, User
-from provider.web.common import (
-    EXPIRED,
-    local_path,
-    page_url,
-    refusal_status,
-    signed_in_or_redirect,
-    with_headers,
-)
+from provider.web.common import EXPIRED, local_path, page_url, signed_in_or_redirect, with_headers
 from provider.web.cookies import MFA_COOKIE, browser_session, clear_cookie, cookie_name
 from provider.web.csrf import verify_csrf
 from provider.web.login import login_page
@@ -140,7 +134,7 @@ async def submit_code(request: Request) -> HTTPResponse:
         await admit_second_factor(services, caller)
     except DomainError as exc:
         failed = await _code_page(
-            request, flow, next_path, error=exc.message, status=refusal_status(exc)
+            request, flow, next_path, error=exc.message, status=http_status(exc)
         )
         return with_headers(failed, exc)
     token = _challenge(request)
@@ -167,7 +161,7 @@ async def submit_code(request: Request) -> HTTPResponse:
         return await _start_again(request, flow, next_path, 401)
     except DomainError as exc:
         failed = await _code_page(
-            request, flow, next_path, error=exc.message, status=refusal_status(exc)
+            request, flow, next_path, error=exc.message, status=http_status(exc)
         )
         return with_headers(failed, exc)
     response = await after_sign_in(request, completed, cookie, flow=flow, next_path=next_path)
@@ -250,7 +244,7 @@ async def start_enrolment(request: Request) -> HTTPResponse:
         return _confirm_identity(next_path)
     except DomainError as exc:
         return await _account_page(
-            request, session.user, next_path, error=exc.message, status=refusal_status(exc)
+            request, session.user, next_path, error=exc.message, status=http_status(exc)
         )
     # Post/redirect/get: reloading the page shows the same secret, it does not make a new one.
     return redirect(_account_url(next_path), status=303)
@@ -278,7 +272,7 @@ async def confirm_enrolment(request: Request) -> HTTPResponse:
             next_path,
             error=exc.message,
             error_form="confirm",
-            status=refusal_status(exc),
+            status=http_status(exc),
         )
     return await _backup_codes_page(request, codes, next_path, "Two-factor authentication is on")
 
@@ -304,7 +298,7 @@ async def new_backup_codes(request: Request) -> HTTPResponse:
             next_path,
             error=exc.message,
             error_form="regenerate",
-            status=refusal_status(exc),
+            status=http_status(exc),
         )
         return with_headers(failed, exc)
     return await _backup_codes_page(request, codes, next_path, "New backup codes")
@@ -331,7 +325,7 @@ async def turn_off(request: Request) -> HTTPResponse:
             next_path,
             error=exc.message,
             error_form="disable",
-            status=refusal_status(exc),
+            status=http_status(exc),
         )
         return with_headers(failed, exc)
     return redirect(_account_url(next_path, done="disabled"), status=303)

@@ -22,14 +22,9 @@ from provider.accounts.password_reset import (
 from provider.api.common import caller_of, services_of
 from provider.api.password_forgot import ACCEPTED
 from provider.domain_errors import DomainError, InvalidRequest, ValidationFailed
+from provider.errors import http_status
 from provider.oauth.params import form_params
-from provider.web.common import (
-    page_url,
-    refusal_status,
-    return_to,
-    return_to_from_query,
-    with_headers,
-)
+from provider.web.common import page_url, return_to, return_to_from_query, with_headers
 from provider.web.csrf import verify_csrf
 from provider.web.render import error_page, page
 
@@ -75,7 +70,7 @@ async def submit_forgot(request: Request) -> HTTPResponse:
         await forgot_password(admitted, email)
     except DomainError as exc:
         failed = await _forgot_page(
-            request, back, email=email[:254], error=exc.message, status=refusal_status(exc)
+            request, back, email=email[:254], error=exc.message, status=http_status(exc)
         )
         return with_headers(failed, exc)
     return await page(
@@ -130,11 +125,9 @@ async def submit_reset(request: Request) -> HTTPResponse:
         await reset_password(services, caller, token, password)
     except ValidationFailed as exc:
         reasons = list(exc.problems.get("password", []))
-        return await _reset_page(request, token, errors=reasons, status=refusal_status(exc))
+        return await _reset_page(request, token, errors=reasons, status=http_status(exc))
     except DomainError as exc:
-        failed = await error_page(
-            request, exc.message, status=refusal_status(exc), title=RESET_TITLE
-        )
+        failed = await error_page(request, exc.message, status=http_status(exc), title=RESET_TITLE)
         return with_headers(failed, exc)
     return await page(
         request,

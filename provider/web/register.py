@@ -16,14 +16,9 @@ from provider.accounts.limits import admit_registration
 from provider.accounts.users import sign_up
 from provider.api.common import caller_of, services_of
 from provider.domain_errors import DomainError, EmailTaken, UsernameTaken, ValidationFailed
+from provider.errors import http_status
 from provider.oauth.params import form_params
-from provider.web.common import (
-    page_url,
-    refusal_status,
-    return_to,
-    return_to_from_query,
-    with_headers,
-)
+from provider.web.common import page_url, return_to, return_to_from_query, with_headers
 from provider.web.csrf import verify_csrf
 from provider.web.render import page
 
@@ -76,7 +71,7 @@ async def submit_registration(request: Request) -> HTTPResponse:
         await admit_registration(services, caller_of(request))
     except DomainError as exc:
         failed = await _form_page(
-            request, back, values=values, error=exc.message, status=refusal_status(exc)
+            request, back, values=values, error=exc.message, status=http_status(exc)
         )
         return with_headers(failed, exc)
     errors = _bounds(form)
@@ -94,16 +89,16 @@ async def submit_registration(request: Request) -> HTTPResponse:
     except ValidationFailed as exc:
         errors = {name: list(reasons) for name, reasons in exc.problems.items()}
         return await _form_page(
-            request, back, values=values, errors=errors, status=refusal_status(exc)
+            request, back, values=values, errors=errors, status=http_status(exc)
         )
     except (EmailTaken, UsernameTaken) as exc:
         errors = {CONFLICT_FIELDS[type(exc)]: [exc.message]}
         return await _form_page(
-            request, back, values=values, errors=errors, status=refusal_status(exc)
+            request, back, values=values, errors=errors, status=http_status(exc)
         )
     except DomainError as exc:
         return await _form_page(
-            request, back, values=values, error=exc.message, status=refusal_status(exc)
+            request, back, values=values, error=exc.message, status=http_status(exc)
         )
     return await page(
         request,

@@ -39,7 +39,6 @@ from provider.domain_errors import (
     ValidationFailed,
 )
 from provider.errors import api_error, http_headers, http_status, rate_limit_headers
-from provider.web.common import refusal_status
 
 RETRY_AFTER = {"Retry-After": "30"}
 
@@ -233,7 +232,7 @@ def test_the_json_api_answers_each_domain_error_as_before(
 def test_a_page_answers_with_the_status_and_headers_of_the_api(
     error: DomainError, status: int, headers: dict[str, str]
 ) -> None:
-    assert refusal_status(error) == status
+    assert http_status(error) == status
     assert http_headers(error) == headers
 
 
