@@ -12,6 +12,18 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def new_client_id() -> str:
+    """128 bits, URL-safe, never starting with "-".
+
+    A leading dash makes a client id read as an option on every command line that takes one
+    (the CLI, the example relying parties, curl), so such draws are simply drawn again.
+    """
+    while True:
+        candidate = secrets.token_urlsafe(16)
+        if not candidate.startswith("-"):
+            return candidate
+
+
 def token_hash(token: str) -> str:
     """What we store for a high-entropy secret: a fast hash is right at 256 bits of entropy."""
     return hashlib.sha256(token.encode()).hexdigest()

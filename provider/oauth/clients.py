@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from tortoise import connections
 
-from provider.crypto.tokens import keyed_hash, new_token
+from provider.crypto.tokens import keyed_hash, new_client_id, new_token
 from provider.net.outbound import OutboundRefused, check_url
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES, is_scope_token
 from provider.storage.models import Client
@@ -116,7 +115,7 @@ async def create_client(
     method = validate_spec(spec, issuer, allow_private=allow_private)
     secret = None if method in SECRETLESS_METHODS else new_token()
     client = await Client.create(
-        id=secrets.token_urlsafe(16),
+        id=new_client_id(),
         name=spec.name.strip(),
         secret_hash=keyed_hash_full(secret_key, secret) if secret else None,
         public=spec.public,

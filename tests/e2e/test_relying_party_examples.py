@@ -46,10 +46,8 @@ async def test_rp_webapp_signs_in_through_the_hosted_pages(
         "clients.rp_webapp",
         "--issuer",
         server.url,
-        "--client-id",
-        rp.client_id,
-        "--client-secret",
-        rp.secret,
+        f"--client-id={rp.client_id}",
+        f"--client-secret={rp.secret}",
         "--port",
         str(port),
     ]
