@@ -44,7 +44,6 @@ from provider.crypto.passwords import Passwords
 from provider.mail.mailer import Mailer
 from provider.net.documents import DocumentCache
 from provider.net.outbound import fetch_json
-from provider.oauth import authorize, discovery, introspect, jwks, logout, revoke, token, userinfo
 from provider.ops import health
 from provider.ops.errors import install_error_handlers
 from provider.ops.logging import configure_logging
@@ -52,6 +51,16 @@ from provider.ops.maintenance import key_reload_loop, purge_loop, reload_keys
 from provider.ops.middleware import install_middleware
 from provider.ops.openapi import docs_blueprint
 from provider.ops.shutdown import EXIT_SIGNALS, Shutdown
+from provider.protocol import (
+    authorize,
+    discovery,
+    introspect,
+    jwks,
+    logout,
+    revoke,
+    token,
+    userinfo,
+)
 from provider.sanic_app import App
 from provider.storage.db import close_database, open_database
 from provider.web import account as web_account

@@ -2,8 +2,8 @@
 
 Every error carries the stable machine `code` the JSON API answers, a human `message`, optional
 `details`, and the data an adapter needs to answer it (`retry_after`, `limit`, `max_age`). Each
-adapter family maps these types to its own answer at the edge: `provider.errors.api_error` for the
-JSON API (status, envelope, `Retry-After`/`X-RateLimit-*`), `provider.web` for the hosted pages.
+adapter family maps these types to its own answer at the edge: `provider.http.errors.api_error`
+for the JSON API (status, envelope, `Retry-After`/`X-RateLimit-*`), `provider.web` for the pages.
 Infrastructure raises some of them too (a rate limit, an unreadable lock), so this module imports
 nothing of the project.
 """
@@ -192,6 +192,37 @@ class AlreadyDeleted(Conflict):
 class NotDeleted(Conflict):
     code = "not_deleted"
     default_message = "The account is not deleted."
+
+
+# --- the OAuth protocol ---------------------------------------------------------------------------
+
+
+class ProtocolRefusal(DomainError):
+    """A refusal the OAuth protocol names: `code` is the RFC 6749 §5.2 `error` a client reads.
+
+    The token, introspection and revocation endpoints answer it as `{"error",
+    "error_description"}`; the JSON API never sees one.
+    """
+
+
+class InvalidProtocolRequest(ProtocolRefusal):
+    code = "invalid_request"
+
+
+class InvalidGrant(ProtocolRefusal):
+    """A code, refresh token or verifier that is unknown, expired, used or not this client's."""
+
+    code = "invalid_grant"
+
+
+class InvalidScope(ProtocolRefusal):
+    code = "invalid_scope"
+
+
+class UnauthorizedClient(ProtocolRefusal):
+    """A client asking for a grant it may not use."""
+
+    code = "unauthorized_client"
 
 
 # --- capacity -------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ from provider.storage.models import Session, User
 from provider.storage.unit_of_work import unit_of_work, utcnow
 
 RESET_PATH = "/password/reset"
+# The one answer to "forgot password", whether or not the address has an account.
+RESET_MAIL_PROMISE = "If an account uses this address, a link to reset its password is on its way."
 
 
 def invalid_reset_token() -> InvalidOneTimeToken:

@@ -8,10 +8,11 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.api.common import caller_of, ok, services_of
 from provider.api.guard import require_session
 from provider.api.session_tokens import public_session
-from provider.errors import ApiError
+from provider.http.context import caller_of, services_of
+from provider.http.errors import ApiError
+from provider.http.responses import ok
 from provider.sessions.service import revoke_session, revoke_user_sessions, session_is_live
 from provider.storage.models import Session
 from provider.storage.unit_of_work import unit_of_work, utcnow

@@ -8,9 +8,11 @@ from sanic_ext import openapi
 
 from provider.accounts.email_verification import resend_verification
 from provider.accounts.limits import admit_mail_request
-from provider.api.common import caller_of, ok, refuse_body, services_of
 from provider.api.guard import require_session
-from provider.errors import rate_limit_headers
+from provider.http.context import caller_of, services_of
+from provider.http.errors import rate_limit_headers
+from provider.http.json_body import refuse_body
+from provider.http.responses import ok
 
 bp = Blueprint("api_email_resend", url_prefix="/v1/auth")
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from sanic import Request
 
-from provider.api.common import services_of
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID
-from provider.errors import unauthorized
+from provider.http.bearer import bearer_token
+from provider.http.context import services_of
+from provider.http.errors import unauthorized
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
 from provider.sessions.service import session_is_live
 from provider.storage.models import Session, User
@@ -22,13 +23,6 @@ class Authenticated:
     claims: dict[str, Any]
     session: Session
     user: User
-
-
-def bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
 
 
 async def require_session(request: Request) -> Authenticated:

@@ -11,9 +11,11 @@ from provider.accounts.limits import admit_sign_in
 from provider.accounts.login import AMR_PASSWORD, finish_login
 from provider.accounts.mfa import METHODS
 from provider.accounts.sign_in import SecondFactorRequired, sign_in
-from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
-from provider.errors import rate_limit_headers
+from provider.http.context import caller_of, services_of
+from provider.http.errors import rate_limit_headers
+from provider.http.json_body import StrictBody, parse_body
+from provider.http.responses import ok
 from provider.storage.unit_of_work import unit_of_work
 
 bp = Blueprint("api_login", url_prefix="/v1/auth")

@@ -6,8 +6,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.api.common import caller_of, ok, services_of
 from provider.api.guard import require_session
+from provider.http.context import caller_of, services_of
+from provider.http.responses import ok
 from provider.sessions.service import revoke_session, revoke_user_sessions
 from provider.storage.unit_of_work import unit_of_work
 

@@ -7,8 +7,8 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.users import public_user
-from provider.api.common import ok
 from provider.api.guard import require_session
+from provider.http.responses import ok
 
 bp = Blueprint("api_me", url_prefix="/v1/auth")
 

@@ -8,8 +8,10 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.mfa import confirm_totp_enrolment, start_totp_enrolment
-from provider.api.common import StrictBody, caller_of, ok, parse_body, refuse_body, services_of
 from provider.api.guard import require_session
+from provider.http.context import caller_of, services_of
+from provider.http.json_body import StrictBody, parse_body, refuse_body
+from provider.http.responses import ok
 
 bp = Blueprint("api_mfa_enrol", url_prefix="/v1/auth")
 

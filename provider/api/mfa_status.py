@@ -7,8 +7,8 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.mfa import mfa_status
-from provider.api.common import ok
 from provider.api.guard import require_session
+from provider.http.responses import ok
 
 bp = Blueprint("api_mfa_status", url_prefix="/v1/auth")
 

@@ -9,9 +9,11 @@ from sanic_ext import openapi
 
 from provider.accounts.limits import admit_second_factor
 from provider.accounts.login import complete_mfa_login
-from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
-from provider.errors import rate_limit_headers
+from provider.http.context import caller_of, services_of
+from provider.http.errors import rate_limit_headers
+from provider.http.json_body import StrictBody, parse_body
+from provider.http.responses import ok
 
 bp = Blueprint("api_mfa_verify", url_prefix="/v1/auth")
 

@@ -8,15 +8,14 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.limits import admit_mail_request
-from provider.accounts.password_reset import forgot_password
-from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
+from provider.accounts.password_reset import RESET_MAIL_PROMISE, forgot_password
+from provider.http.context import caller_of, services_of
+from provider.http.json_body import StrictBody, parse_body
+from provider.http.responses import ok
 
 bp = Blueprint("api_password_forgot", url_prefix="/v1/auth")
 
-ACCEPTED = {
-    "accepted": True,
-    "message": "If an account uses this address, a link to reset its password is on its way.",
-}
+ACCEPTED = {"accepted": True, "message": RESET_MAIL_PROMISE}
 
 
 class ForgotBody(StrictBody):

@@ -8,9 +8,11 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.reauthentication import reauthenticate
-from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
 from provider.api.guard import require_session
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
+from provider.http.context import caller_of, services_of
+from provider.http.json_body import StrictBody, parse_body
+from provider.http.responses import ok
 
 bp = Blueprint("api_reauthenticate", url_prefix="/v1/auth")
 

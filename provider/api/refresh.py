@@ -8,9 +8,11 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.limits import admit_refresh
-from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, token_pair
-from provider.errors import ApiError, rate_limit_headers
+from provider.http.context import caller_of, services_of
+from provider.http.errors import ApiError, rate_limit_headers
+from provider.http.json_body import StrictBody, parse_body
+from provider.http.responses import ok
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.sessions.service import RefreshRejected, rotate_refresh_token
 

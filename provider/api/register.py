@@ -9,8 +9,10 @@ from sanic_ext import openapi
 
 from provider.accounts.limits import admit_registration
 from provider.accounts.users import public_user, sign_up
-from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
-from provider.errors import rate_limit_headers
+from provider.http.context import caller_of, services_of
+from provider.http.errors import rate_limit_headers
+from provider.http.json_body import StrictBody, parse_body
+from provider.http.responses import ok
 
 bp = Blueprint("api_register", url_prefix="/v1/auth")
 

@@ -1,6 +1,6 @@
 """Sliding-window rate limits: room left on an allowed request, `RateLimited` beyond the limit.
 
-The HTTP adapters turn both into `Retry-After` and `X-RateLimit-*` headers (`provider.errors`).
+The HTTP adapters turn both into `Retry-After` and `X-RateLimit-*` headers (`provider.http.errors`).
 """
 
 from __future__ import annotations

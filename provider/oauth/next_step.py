@@ -3,7 +3,7 @@
 The authorize endpoint and every hosted page of the flow come back to one decision, in this order:
 sign in, a verified email, a second factor, consent, then the code. `prompt=none` is one rule on
 top of it (OIDC Core §3.1.2.1: the server MUST NOT display any page), not a check in each step.
-The adapter (`oauth.authorize_flow.proceed`) gathers the facts, asks, and renders the answer.
+The adapter (`protocol.authorize_flow.proceed`) gathers the facts, asks, and renders the answer.
 """
 
 from __future__ import annotations

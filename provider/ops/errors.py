@@ -9,12 +9,12 @@ from sanic.exceptions import MethodNotAllowed, SanicException
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from provider.domain_errors import DomainError
-from provider.errors import ApiError, OAuthError, api_error
+from provider.domain_errors import DomainError, ProtocolRefusal
+from provider.http.errors import ApiError, OAuthError, api_error, oauth_error
+from provider.http.render import error_page
 from provider.ops.protocol_errors import allow_header, head_too_large_status
 from provider.ops.unavailable import RETRY_AFTER, family, is_unavailable
 from provider.sanic_app import App
-from provider.web.render import error_page
 
 log = logging.getLogger("provider.errors")
 
@@ -50,9 +50,13 @@ def install_error_handlers(app: App) -> None:
         return _api_response(request, api_error(exc))
 
     @app.exception(OAuthError)
-    async def oauth_error(request: Request, exc: OAuthError) -> HTTPResponse:
+    async def oauth_error_response(request: Request, exc: OAuthError) -> HTTPResponse:
         headers = {"Cache-Control": "no-store", **exc.headers}
         return json_response(exc.body(), status=exc.status, headers=headers)
+
+    @app.exception(ProtocolRefusal)
+    async def protocol_refusal(request: Request, exc: ProtocolRefusal) -> HTTPResponse:
+        return await oauth_error_response(request, oauth_error(exc))
 
     @app.exception(Exception)
     async def any_error(request: Request, exc: Exception) -> HTTPResponse:

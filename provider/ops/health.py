@@ -16,9 +16,9 @@ from sanic.response import HTTPResponse, raw
 from sanic.response import json as json_response
 from tortoise import connections
 
-from provider.api.common import services_of
 from provider.cache.base import CacheUnavailable
-from provider.errors import unauthorized
+from provider.http.context import services_of
+from provider.http.errors import unauthorized
 from provider.ops import metrics
 from provider.storage.models import Session
 from provider.storage.unit_of_work import utcnow

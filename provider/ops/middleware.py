@@ -17,7 +17,7 @@ from sanic import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse, empty
 
 from provider.config import Settings
-from provider.errors import ApiError
+from provider.http.errors import ApiError
 from provider.ops.logging import request_id_var
 from provider.ops.metrics import LATENCY, REQUESTS
 from provider.sanic_app import App

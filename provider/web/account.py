@@ -13,14 +13,14 @@ from sanic.response import HTTPResponse
 
 from provider.accounts.mfa import mfa_enabled
 from provider.accounts.password_reset import change_password
-from provider.api.common import caller_of, services_of
 from provider.domain_errors import DomainError, IncorrectPassword, ValidationFailed
-from provider.errors import http_status
-from provider.oauth.params import form_params
+from provider.http.context import caller_of, services_of
+from provider.http.csrf import verify_csrf
+from provider.http.errors import http_status
+from provider.http.params import form_params
+from provider.http.render import page
 from provider.storage.models import User
 from provider.web.common import signed_in_or_redirect, with_headers
-from provider.web.csrf import verify_csrf
-from provider.web.render import page
 
 bp = Blueprint("web_account")
 

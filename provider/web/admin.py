@@ -23,15 +23,15 @@ from provider.api.admin.clients import client_view, clients_page
 from provider.api.admin.params import path_uuid, query_of
 from provider.api.admin.roles import ADMIN, READERS
 from provider.api.admin.users import LIST_PARAMS, users_page
-from provider.api.common import caller_of, services_of
 from provider.domain_errors import DomainError
-from provider.errors import ApiError, OAuthError, http_status
-from provider.oauth.params import form_params
+from provider.http.context import caller_of, services_of
+from provider.http.cookies import browser_session
+from provider.http.csrf import verify_csrf
+from provider.http.errors import ApiError, OAuthError, http_status
+from provider.http.params import form_params
+from provider.http.render import error_page, page
 from provider.storage.models import User
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
-from provider.web.cookies import browser_session
-from provider.web.csrf import verify_csrf
-from provider.web.render import error_page, page
 
 bp = Blueprint("web_admin")
 

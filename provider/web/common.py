@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
-from provider.api.common import services_of
 from provider.domain_errors import DomainError
-from provider.errors import http_headers
+from provider.http.context import services_of
+from provider.http.cookies import browser_session
+from provider.http.errors import http_headers
 from provider.storage.models import Session
-from provider.web.cookies import browser_session
 
 EXPIRED = "This sign-in request has expired. Go back to the application and try again."
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from provider.api.common import caller_of, services_of
-from provider.oauth.authorization_response import respond_error
+from provider.http.context import caller_of, services_of
+from provider.http.cookies import browser_session
+from provider.http.csrf import verify_csrf
+from provider.http.params import form_params
+from provider.http.render import error_page, page
 from provider.oauth.flows import end_flow, load_flow, save_flow
-from provider.oauth.params import form_params
 from provider.oauth.scopes import describe
+from provider.protocol.authorization_response import respond_error
 from provider.storage.consents import Consents
 from provider.storage.models import Client
 from provider.storage.unit_of_work import unit_of_work, utcnow
 from provider.web.common import EXPIRED
-from provider.web.cookies import browser_session
-from provider.web.csrf import verify_csrf
-from provider.web.render import error_page, page
 
 bp = Blueprint("web_consent")
 

@@ -18,14 +18,14 @@ from provider.accounts.email_verification import (
 )
 from provider.accounts.limits import admit_email_verification, admit_mail_request
 from provider.accounts.one_time_tokens import VERIFY_EMAIL, find_one_time_token
-from provider.api.common import caller_of, services_of
 from provider.domain_errors import DomainError
-from provider.errors import http_status
-from provider.oauth.params import form_params
+from provider.http.context import caller_of, services_of
+from provider.http.cookies import browser_session
+from provider.http.csrf import verify_csrf
+from provider.http.errors import http_status
+from provider.http.params import form_params
+from provider.http.render import error_page, page
 from provider.web.common import local_path, signed_in_or_redirect, with_headers
-from provider.web.cookies import browser_session
-from provider.web.csrf import verify_csrf
-from provider.web.render import error_page, page
 
 bp = Blueprint("web_email_verify")
 

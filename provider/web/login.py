@@ -16,16 +16,16 @@ from provider.accounts.limits import admit_sign_in
 from provider.accounts.login import AMR_PASSWORD
 from provider.accounts.sign_in import SecondFactorRequired
 from provider.accounts.sign_in import sign_in as password_sign_in
-from provider.api.common import caller_of, services_of
 from provider.domain_errors import DomainError
-from provider.errors import http_status
+from provider.http.context import caller_of, services_of
+from provider.http.cookies import browser_session
+from provider.http.csrf import verify_csrf
+from provider.http.errors import http_status
+from provider.http.params import form_params
+from provider.http.render import error_page, page
 from provider.oauth.flows import Flow, load_flow
-from provider.oauth.params import form_params
 from provider.storage.models import Client
 from provider.web.common import EXPIRED, local_path, page_url, with_headers
-from provider.web.cookies import browser_session
-from provider.web.csrf import verify_csrf
-from provider.web.render import error_page, page
 from provider.web.signin import sign_in, to_second_factor
 
 bp = Blueprint("web_login")

@@ -1,7 +1,7 @@
 """Two-factor authentication on the hosted pages.
 
 GET|POST /login/mfa is the second step of a sign-in: after the password (provider.web.login), or
-as a step-up of a password-only session (provider.oauth.authorize_flow). The pending sign-in is a
+as a step-up of a password-only session (provider.protocol.authorize_flow). The pending sign-in is a
 challenge token of provider.accounts.login.start_mfa_challenge in an HttpOnly cookie (single use,
 short-lived, bound to this browser's address and User-Agent); complete_mfa_login checks the code
 (wrong codes count toward the lockout, a code is accepted once) and finishes the login.
@@ -28,7 +28,6 @@ from provider.accounts.mfa import (
     start_totp_enrolment,
 )
 from provider.accounts.one_time_tokens import MFA_LOGIN, find_one_time_token
-from provider.api.common import caller_of, services_of
 from provider.crypto.tokens import new_token, token_hash
 from provider.domain_errors import (
     DomainError,
@@ -37,15 +36,16 @@ from provider.domain_errors import (
     InvalidRequest,
     ReauthenticationRequired,
 )
-from provider.errors import http_status
+from provider.http.context import caller_of, services_of
+from provider.http.cookies import MFA_COOKIE, browser_session, clear_cookie, cookie_name
+from provider.http.csrf import verify_csrf
+from provider.http.errors import http_status
+from provider.http.params import form_params
+from provider.http.render import error_page, page
 from provider.oauth.flows import Flow, load_flow
-from provider.oauth.params import form_params
 from provider.storage.models import Client, Session, User
 from provider.web.common import EXPIRED, local_path, page_url, signed_in_or_redirect, with_headers
-from provider.web.cookies import MFA_COOKIE, browser_session, clear_cookie, cookie_name
-from provider.web.csrf import verify_csrf
 from provider.web.login import login_page
-from provider.web.render import error_page, page
 from provider.web.signin import after_sign_in
 
 bp = Blueprint("web_mfa")

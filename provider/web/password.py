@@ -15,18 +15,18 @@ from sanic.response import HTTPResponse
 from provider.accounts.limits import admit_mail_request, admit_password_reset
 from provider.accounts.one_time_tokens import RESET_PASSWORD, find_one_time_token
 from provider.accounts.password_reset import (
+    RESET_MAIL_PROMISE,
     forgot_password,
     invalid_reset_token,
     reset_password,
 )
-from provider.api.common import caller_of, services_of
-from provider.api.password_forgot import ACCEPTED
 from provider.domain_errors import DomainError, InvalidRequest, ValidationFailed
-from provider.errors import http_status
-from provider.oauth.params import form_params
+from provider.http.context import caller_of, services_of
+from provider.http.csrf import verify_csrf
+from provider.http.errors import http_status
+from provider.http.params import form_params
+from provider.http.render import error_page, page
 from provider.web.common import page_url, return_to, return_to_from_query, with_headers
-from provider.web.csrf import verify_csrf
-from provider.web.render import error_page, page
 
 bp = Blueprint("web_password")
 
@@ -78,7 +78,7 @@ async def submit_forgot(request: Request) -> HTTPResponse:
         "notice.html",
         {
             "title": "Check your mail",
-            "message": str(ACCEPTED["message"]),
+            "message": RESET_MAIL_PROMISE,
             "links": [(page_url("/login", **back), "Back to sign in")],
         },
     )

@@ -14,13 +14,13 @@ from sanic.response import HTTPResponse
 
 from provider.accounts.limits import admit_registration
 from provider.accounts.users import sign_up
-from provider.api.common import caller_of, services_of
 from provider.domain_errors import DomainError, EmailTaken, UsernameTaken, ValidationFailed
-from provider.errors import http_status
-from provider.oauth.params import form_params
+from provider.http.context import caller_of, services_of
+from provider.http.csrf import verify_csrf
+from provider.http.errors import http_status
+from provider.http.params import form_params
+from provider.http.render import page
 from provider.web.common import page_url, return_to, return_to_from_query, with_headers
-from provider.web.csrf import verify_csrf
-from provider.web.render import page
 
 bp = Blueprint("web_register")
 

@@ -11,14 +11,14 @@ from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.accounts.login import CompletedLogin, finish_login, start_mfa_challenge
-from provider.api.common import caller_of, services_of
 from provider.crypto.tokens import new_token, token_hash
+from provider.http.context import caller_of, services_of
+from provider.http.cookies import MFA_COOKIE, SESSION_COOKIE, browser_session, set_cookie
+from provider.http.render import page
 from provider.oauth.flows import Flow, save_flow
 from provider.storage.models import User
 from provider.storage.unit_of_work import unit_of_work
 from provider.web.common import page_url, resume_url
-from provider.web.cookies import MFA_COOKIE, SESSION_COOKIE, browser_session, set_cookie
-from provider.web.render import page
 
 
 async def sign_in(

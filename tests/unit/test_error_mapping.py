@@ -38,7 +38,7 @@ from provider.domain_errors import (
     UsernameTaken,
     ValidationFailed,
 )
-from provider.errors import api_error, http_headers, http_status, rate_limit_headers
+from provider.http.errors import api_error, http_headers, http_status, rate_limit_headers
 
 RETRY_AFTER = {"Retry-After": "30"}
 

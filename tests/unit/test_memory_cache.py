@@ -10,7 +10,7 @@ from provider.cache.fallback import FallbackCache, build_cache
 from provider.cache.memory import MemoryCache
 from provider.cache.ratelimit import Allowance, Limit, enforce
 from provider.domain_errors import RateLimited
-from provider.errors import api_error
+from provider.http.errors import api_error
 
 
 class Clock:

@@ -7,7 +7,7 @@ from asyncpg import exceptions as pg
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
 from provider.cache.base import CacheUnavailable
-from provider.errors import ApiError
+from provider.http.errors import ApiError
 from provider.ops.unavailable import family, is_unavailable
 
 

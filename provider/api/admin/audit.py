@@ -28,7 +28,7 @@ from provider.api.admin.params import (
     uuid_of,
 )
 from provider.api.admin.roles import READERS, require_role
-from provider.api.common import ok
+from provider.http.responses import ok
 from provider.storage.models import AuditEvent
 
 bp = Blueprint("api_admin_audit", url_prefix="/v1/admin")

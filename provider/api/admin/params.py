@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sanic import Request
 
-from provider.api.common import parse_body
-from provider.errors import ApiError
+from provider.http.errors import ApiError
+from provider.http.json_body import parse_body
 
 M = TypeVar("M", bound=BaseModel)
 

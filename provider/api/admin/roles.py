@@ -5,9 +5,9 @@ from __future__ import annotations
 from sanic import Request
 
 from provider.accounts.refusals import audit_refusal
-from provider.api.common import caller_of, services_of
 from provider.api.guard import Authenticated, require_session
-from provider.errors import ApiError
+from provider.http.context import caller_of, services_of
+from provider.http.errors import ApiError
 
 ADMIN = ("admin",)
 # Auditors read users and the audit trail; they change nothing.

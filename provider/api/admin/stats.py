@@ -16,7 +16,7 @@ from tortoise.functions import Count
 
 from provider.api.admin.params import bounded_int, query_of
 from provider.api.admin.roles import READERS, require_role
-from provider.api.common import ok
+from provider.http.responses import ok
 from provider.storage.models import AuditEvent
 from provider.storage.unit_of_work import utcnow
 

@@ -10,7 +10,9 @@ from provider.accounts import administration
 from provider.accounts.password_reset import request_password_reset
 from provider.api.admin.params import optional_body, path_uuid
 from provider.api.admin.roles import ADMIN, require_role
-from provider.api.common import StrictBody, caller_of, ok, services_of
+from provider.http.context import caller_of, services_of
+from provider.http.json_body import StrictBody
+from provider.http.responses import ok
 from provider.storage.unit_of_work import unit_of_work, utcnow
 
 bp = Blueprint("api_admin_user_actions", url_prefix="/v1/admin/users")

@@ -37,8 +37,10 @@ from provider.api.admin.params import (
     query_of,
 )
 from provider.api.admin.roles import ADMIN, READERS, require_role
-from provider.api.common import StrictBody, caller_of, ok, parse_body, services_of
-from provider.errors import ApiError
+from provider.http.context import caller_of, services_of
+from provider.http.errors import ApiError
+from provider.http.json_body import StrictBody, parse_body
+from provider.http.responses import ok
 from provider.storage.models import ROLES, User
 from provider.storage.unit_of_work import unit_of_work, utcnow
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from provider.cache.base import CacheUnavailable
 from provider.context import Caller, Services
 from provider.crypto.tokens import token_hash
-from provider.errors import OAuthError
+from provider.domain_errors import InvalidGrant, InvalidProtocolRequest
 from provider.oauth.id_token import Authentication
 from provider.oauth.issuance import (
     DENYLIST_PREFIX,
@@ -30,22 +30,18 @@ from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 
 
-def invalid_grant(description: str) -> OAuthError:
-    return OAuthError("invalid_grant", description)
-
-
 def _check_pkce(code: AuthorizationCode, verifier: str | None) -> None:
     if code.code_challenge is None:
         if verifier is not None:
             # RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
-            raise invalid_grant("No code_challenge was sent for this code.")
+            raise InvalidGrant("No code_challenge was sent for this code.")
         return
     if verifier is None or not _VERIFIER.match(verifier):
-        raise invalid_grant("code_verifier is missing or malformed.")
+        raise InvalidGrant("code_verifier is missing or malformed.")
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     if not hmac.compare_digest(expected, code.code_challenge):
-        raise invalid_grant("code_verifier does not match the code_challenge.")
+        raise InvalidGrant("code_verifier does not match the code_challenge.")
 
 
 async def authorization_code_grant(
@@ -53,7 +49,7 @@ async def authorization_code_grant(
 ) -> dict[str, object]:
     code_value = params.get("code")
     if not code_value:
-        raise OAuthError("invalid_request", "code is required.")
+        raise InvalidProtocolRequest("code is required.")
     digest = token_hash(code_value)
     async with unit_of_work(caller, services.events) as work:
         now = utcnow()
@@ -61,7 +57,7 @@ async def authorization_code_grant(
         if code is not None:
             return await _redeem(services, work, client, params, code, now)
     await _handle_replay(services, caller, digest)
-    raise invalid_grant("The code is invalid, expired or already used.")
+    raise InvalidGrant("The code is invalid, expired or already used.")
 
 
 async def _redeem(
@@ -74,16 +70,16 @@ async def _redeem(
 ) -> dict[str, object]:
     # RFC 6749 §4.1.3: the code is bound to the client and to the redirect_uri it was sent to.
     if code.client_id != client.id:
-        raise invalid_grant("The code was issued to another client.")
+        raise InvalidGrant("The code was issued to another client.")
     redirect_uri = params.get("redirect_uri")
     if redirect_uri != code.redirect_uri and not (
         redirect_uri is None and client.redirect_uris == [code.redirect_uri]
     ):
-        raise invalid_grant("redirect_uri does not match the authorization request.")
+        raise InvalidGrant("redirect_uri does not match the authorization request.")
     _check_pkce(code, params.get("code_verifier"))
     session, user = code.session, code.user
     if not session_is_live(session, services.settings, now) or user.deleted_at is not None:
-        raise invalid_grant("The session that granted this code has ended.")
+        raise InvalidGrant("The session that granted this code has ended.")
     scopes = code.scope.split()
     # The ID token states the authentication the code was issued under (OIDC Core §2: auth_time,
     # amr, acr), even if the session has re-authenticated since.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from provider.context import Caller, Services
-from provider.errors import OAuthError
+from provider.domain_errors import InvalidScope, UnauthorizedClient
 from provider.oauth.issuance import Subject, mint_for_client, token_response
 from provider.oauth.scopes import parse_scope
 from provider.storage.models import Client
@@ -16,11 +16,11 @@ async def client_credentials_grant(
     services: Services, caller: Caller, client: Client, params: dict[str, str]
 ) -> dict[str, object]:
     if client.public:
-        raise OAuthError("unauthorized_client", "Public clients cannot use this grant.")
+        raise UnauthorizedClient("Public clients cannot use this grant.")
     scopes = parse_scope(params.get("scope", ""))
     allowed = set(client.scopes) - USER_SCOPES
     if not set(scopes) <= allowed:
-        raise OAuthError("invalid_scope", "The scope is not allowed for this client.")
+        raise InvalidScope("The scope is not allowed for this client.")
     subject = Subject(user=None, session=None)
     access = mint_for_client(services, client, subject, scopes)
     return token_response(services, client, subject, scopes, access)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from provider.context import Caller, Services
-from provider.errors import OAuthError
+from provider.domain_errors import InvalidGrant, InvalidProtocolRequest, InvalidScope
 from provider.oauth.issuance import Subject, mint_for_client, token_response
 from provider.oauth.scopes import parse_scope
 from provider.oauth.token_lookup import find_refresh_token
@@ -16,7 +16,7 @@ async def refresh_token_grant(
 ) -> dict[str, object]:
     presented = params.get("refresh_token")
     if not presented:
-        raise OAuthError("invalid_request", "refresh_token is required.")
+        raise InvalidProtocolRequest("refresh_token is required.")
     requested = parse_scope(params["scope"]) if "scope" in params else None
     if requested is not None:
         # Checked before rotating: a refused request must leave a live token usable, or the
@@ -27,9 +27,7 @@ async def refresh_token_grant(
     try:
         rotation = await rotate_refresh_token(services, caller, presented, client.id)
     except RefreshRejected as exc:
-        raise OAuthError(
-            "invalid_grant", "The refresh token is invalid, expired or revoked."
-        ) from exc
+        raise InvalidGrant("The refresh token is invalid, expired or revoked.") from exc
     granted = rotation.scope.split()
     scopes = granted
     if requested is not None:
@@ -45,4 +43,4 @@ async def refresh_token_grant(
 def _check_narrowing(requested: list[str], granted: list[str]) -> None:
     # RFC 6749 §6: the scope MUST NOT include any scope not originally granted.
     if not set(requested) <= set(granted):
-        raise OAuthError("invalid_scope", "The scope exceeds what was granted.")
+        raise InvalidScope("The scope exceeds what was granted.")

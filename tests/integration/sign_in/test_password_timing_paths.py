@@ -18,7 +18,7 @@ from provider.config import Settings
 from provider.context import Caller, Services
 from provider.crypto.passwords import Passwords
 from provider.domain_errors import AccountLocked, DomainError, InvalidCredentials
-from provider.errors import http_status
+from provider.http.errors import http_status
 from provider.storage.models import User
 from provider.storage.unit_of_work import utcnow
 from tests.support import PASSWORD

@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 
 from provider.crypto.tokens import token_hash
+from provider.http.cookies import SESSION_COOKIE
 from provider.storage.models import Session
-from provider.web.cookies import SESSION_COOKIE
 from tests.hosted import back_at_client, is_mfa_page, post_form, sign_in_for
 from tests.oidc import Browser, auth_params, register_client
 from tests.support import PASSWORD, Server, register

@@ -1,4 +1,4 @@
-"""Request plumbing shared by the JSON endpoints: strict bodies, the caller, the services."""
+"""Strict JSON bodies: one schema per endpoint, unknown fields and wrong types refused."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sanic import Request
-from sanic.response import HTTPResponse
-from sanic.response import json as json_response
 
-from provider.context import Caller, Services
-from provider.errors import ApiError
+from provider.http.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -28,26 +25,6 @@ class StrictBody(BaseModel):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain NUL characters")
         return value
-
-
-def services_of(request: Request) -> Services:
-    services: Services = request.app.ctx.services
-    return services
-
-
-def caller_of(request: Request) -> Caller:
-    return Caller(
-        ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", "")[:512],
-        request_id=request.ctx.request_id,
-    )
-
-
-def client_ip(request: Request) -> str:
-    """The forwarded client address only when TRUST_PROXY says proxies are in front."""
-    if services_of(request).settings.trust_proxy and request.remote_addr:
-        return request.remote_addr
-    return request.ip
 
 
 def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -96,11 +73,3 @@ def refuse_body(request: Request) -> None:
     """An endpoint without parameters still refuses a body that is not JSON or has fields."""
     if request.body:
         parse_body(request, EmptyBody)
-
-
-def ok(
-    data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
-) -> HTTPResponse:
-    return json_response(
-        data, status=status, headers={"Cache-Control": "no-store", **(headers or {})}
-    )

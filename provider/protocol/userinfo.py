@@ -6,12 +6,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from provider.api.common import services_of
-from provider.api.guard import bearer_token
-from provider.errors import OAuthError
+from provider.http.bearer import bearer_token
+from provider.http.context import services_of
+from provider.http.errors import OAuthError
+from provider.http.params import form_params
 from provider.oauth.access_check import check_access_token
 from provider.oauth.claims import user_claims
-from provider.oauth.params import form_params
 from provider.sessions.access_tokens import InvalidAccessToken
 
 bp = Blueprint("userinfo")

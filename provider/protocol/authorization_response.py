@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
+from provider.http.render import new_script_nonce, page
 from provider.oauth.authorization_request import AuthorizationRequest
-from provider.web.render import new_script_nonce, page
 
 
 def _with_query(uri: str, params: dict[str, str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sanic import Request
 
-from provider.errors import OAuthError
+from provider.http.errors import OAuthError
 
 MAX_VALUE_LENGTH = 8192
 

@@ -20,7 +20,7 @@ from joserfc.jwk import KeySet
 from sanic import Request
 
 from provider.context import Services
-from provider.errors import OAuthError
+from provider.http.errors import OAuthError
 from provider.net.outbound import OutboundError
 from provider.oauth.clients import find_client, secret_matches
 from provider.storage.models import Client

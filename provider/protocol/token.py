@@ -9,16 +9,17 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from provider.api.common import caller_of, services_of
 from provider.context import Caller, Services
 from provider.crypto.keys import KeyUnusable
-from provider.errors import OAuthError
-from provider.oauth.client_auth import authenticate_client
+from provider.domain_errors import ProtocolRefusal
+from provider.http.context import caller_of, services_of
+from provider.http.errors import OAuthError, oauth_error
+from provider.http.params import form_params
 from provider.oauth.grants.authorization_code import authorization_code_grant
 from provider.oauth.grants.client_credentials import client_credentials_grant
 from provider.oauth.grants.refresh_token import refresh_token_grant
-from provider.oauth.params import form_params
 from provider.ops.metrics import AUTH_OPERATIONS
+from provider.protocol.client_auth import authenticate_client
 from provider.storage.models import Client
 
 bp = Blueprint("token")
@@ -51,9 +52,9 @@ async def token(request: Request) -> HTTPResponse:
     _ensure_signing_keys(services, client)
     try:
         body = await grant(services, caller_of(request), client, params)
-    except OAuthError as exc:
-        AUTH_OPERATIONS.labels(operation=grant_type, outcome=exc.error).inc()
-        raise
+    except ProtocolRefusal as exc:
+        AUTH_OPERATIONS.labels(operation=grant_type, outcome=exc.code).inc()
+        raise oauth_error(exc) from exc
     AUTH_OPERATIONS.labels(operation=grant_type, outcome="success").inc()
     return json_response(body, headers=NO_STORE)
 

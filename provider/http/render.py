@@ -9,8 +9,8 @@ from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import render
 
-from provider.api.common import services_of
-from provider.web.csrf import attach_csrf_cookie, csrf_token
+from provider.http.context import services_of
+from provider.http.csrf import attach_csrf_cookie, csrf_token
 
 
 def content_security_policy(form_targets: list[str] | None = None, script_nonce: str = "") -> str:

@@ -25,6 +25,7 @@ from provider.domain_errors import (
     InvalidRequest,
     InvalidSecondFactor,
     NotFound,
+    ProtocolRefusal,
     RateLimited,
     ReauthenticationRequired,
     TemporarilyUnavailable,
@@ -72,6 +73,7 @@ _STATUS: dict[type[DomainError], int] = {
     IncorrectPassword: 403,
     IncorrectCode: 403,
     ReauthenticationRequired: 403,
+    ProtocolRefusal: 400,
     NotFound: 404,
     Conflict: 409,
     ValidationFailed: 422,
@@ -112,6 +114,11 @@ def api_error(error: DomainError) -> ApiError:
         details=error.details,
         headers=http_headers(error),
     )
+
+
+def oauth_error(error: ProtocolRefusal) -> OAuthError:
+    """The RFC 6749 §5.2 answer to a protocol refusal: every such code answers 400."""
+    return OAuthError(error.code, error.message)
 
 
 def rate_limit_headers(room: Allowance) -> dict[str, str]:

@@ -8,14 +8,14 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from provider.api.common import services_of
 from provider.cache.base import CacheUnavailable
 from provider.context import Services
-from provider.errors import OAuthError
+from provider.http.context import services_of
+from provider.http.errors import OAuthError
+from provider.http.params import form_params
 from provider.oauth.access_check import check_access_token
-from provider.oauth.client_auth import authenticate_client, invalid_client
-from provider.oauth.params import form_params
 from provider.oauth.token_lookup import find_refresh_token, looks_like_jwt
+from provider.protocol.client_auth import authenticate_client, invalid_client
 from provider.sessions.access_tokens import InvalidAccessToken
 from provider.sessions.service import session_is_live
 from provider.storage.models import Client

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
-from provider.api.common import services_of
+from provider.http.context import services_of
 
 bp = Blueprint("jwks")
 

@@ -7,17 +7,17 @@ from urllib.parse import urlencode, urlsplit
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from provider.api.common import caller_of, services_of
-from provider.errors import OAuthError
+from provider.http.context import caller_of, services_of
+from provider.http.cookies import SESSION_COOKIE, browser_session, clear_cookie
+from provider.http.csrf import verify_csrf
+from provider.http.errors import OAuthError
+from provider.http.params import form_params, query_params
+from provider.http.render import error_page, page
 from provider.oauth.clients import find_client
 from provider.oauth.id_token import read_id_token_hint
-from provider.oauth.params import form_params, query_params
 from provider.sessions.service import revoke_session
 from provider.storage.models import Client
 from provider.storage.unit_of_work import unit_of_work
-from provider.web.cookies import SESSION_COOKIE, browser_session, clear_cookie
-from provider.web.csrf import verify_csrf
-from provider.web.render import error_page, page
 
 bp = Blueprint("logout")
 CARRIED = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")

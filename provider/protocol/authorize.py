@@ -5,19 +5,19 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from provider.api.common import services_of
-from provider.errors import OAuthError
+from provider.http.context import services_of
+from provider.http.errors import OAuthError
+from provider.http.params import form_params, query_params
+from provider.http.render import error_page
 from provider.oauth.authorization_request import (
     PageError,
     RedirectError,
     load_client_and_redirect,
     validate_request,
 )
-from provider.oauth.authorization_response import respond_error
-from provider.oauth.authorize_flow import proceed
 from provider.oauth.flows import load_flow, new_flow
-from provider.oauth.params import form_params, query_params
-from provider.web.render import error_page
+from provider.protocol.authorization_response import respond_error
+from provider.protocol.authorize_flow import proceed
 
 bp = Blueprint("authorize")
 

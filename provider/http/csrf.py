@@ -13,8 +13,8 @@ from sanic.response import BaseHTTPResponse
 
 from provider.config import Settings
 from provider.crypto.tokens import keyed_hash, new_token
-from provider.errors import ApiError
-from provider.web.cookies import CSRF_COOKIE, cookie_name, set_cookie
+from provider.http.cookies import CSRF_COOKIE, cookie_name, set_cookie
+from provider.http.errors import ApiError
 
 
 def _token_for(settings: Settings, value: str) -> str:

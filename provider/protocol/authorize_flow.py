@@ -13,7 +13,8 @@ from sanic.response import HTTPResponse, redirect
 from provider.accounts.mfa import mfa_enabled
 from provider.context import Services
 from provider.crypto.tokens import new_token, token_hash
-from provider.oauth.authorization_response import respond, respond_error
+from provider.http.cookies import browser_session
+from provider.http.render import error_page, page
 from provider.oauth.flows import Flow, end_flow
 from provider.oauth.id_token import read_id_token_hint
 from provider.oauth.next_step import (
@@ -27,14 +28,13 @@ from provider.oauth.next_step import (
     needs_stored_consent,
     next_authorization_step,
 )
+from provider.protocol.authorization_response import respond, respond_error
 from provider.storage.codes import CodeStore, NewCode
 from provider.storage.consents import Consents
 from provider.storage.db import default_connection
 from provider.storage.models import Client, Session
 from provider.storage.unit_of_work import utcnow
 from provider.web.common import page_url, resume_url
-from provider.web.cookies import browser_session
-from provider.web.render import error_page, page
 from provider.web.signin import ask_for_second_factor
 
 CODE_TTL = 60

@@ -7,13 +7,13 @@ import time
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
-from provider.api.common import caller_of, services_of
 from provider.context import Caller, Services
-from provider.errors import OAuthError
-from provider.oauth.client_auth import authenticate_client
+from provider.http.context import caller_of, services_of
+from provider.http.errors import OAuthError
+from provider.http.params import form_params
 from provider.oauth.issuance import DENYLIST_PREFIX
-from provider.oauth.params import form_params
 from provider.oauth.token_lookup import find_refresh_token, looks_like_jwt
+from provider.protocol.client_auth import authenticate_client
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
 from provider.storage.models import Client
 from provider.storage.refresh_families import RefreshFamilies

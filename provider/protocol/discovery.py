@@ -10,11 +10,11 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
 from provider.accounts.login import ACR_MFA, ACR_PASSWORD
-from provider.api.common import services_of
 from provider.config import Settings
-from provider.oauth.client_auth import ASSERTION_ALGS
+from provider.http.context import services_of
 from provider.oauth.clients import AUTH_METHODS
 from provider.oauth.scopes import SCOPES
+from provider.protocol.client_auth import ASSERTION_ALGS
 
 bp = Blueprint("discovery")
 
