@@ -9,8 +9,7 @@ from sanic_ext import openapi
 from provider.api.guard import require_session
 from provider.http.context import caller_of, services_of
 from provider.http.responses import ok
-from provider.sessions.service import revoke_session, revoke_user_sessions
-from provider.storage.unit_of_work import unit_of_work
+from provider.sessions.sign_out import sign_out, sign_out_everywhere
 
 bp = Blueprint("api_logout", url_prefix="/v1/auth")
 
@@ -21,9 +20,9 @@ bp = Blueprint("api_logout", url_prefix="/v1/auth")
 @openapi.secured("bearer")
 async def logout(request: Request) -> HTTPResponse:
     auth = await require_session(request)
-    async with unit_of_work(caller_of(request), services_of(request).events) as work:
-        await revoke_session(work, auth.session.id, auth.user.id, reason="logout")
-        await work.audit("user.logout", user_id=auth.user.id, session_id=auth.session.id)
+    await sign_out(
+        services_of(request), caller_of(request), user_id=auth.user.id, session_id=auth.session.id
+    )
     return ok({"logged_out": True})
 
 
@@ -33,9 +32,7 @@ async def logout(request: Request) -> HTTPResponse:
 @openapi.secured("bearer")
 async def logout_all(request: Request) -> HTTPResponse:
     auth = await require_session(request)
-    async with unit_of_work(caller_of(request), services_of(request).events) as work:
-        count = await revoke_user_sessions(work, auth.user.id, reason="logout_all")
-        await work.audit(
-            "user.logout", user_id=auth.user.id, session_id=auth.session.id, details={"all": True}
-        )
+    count = await sign_out_everywhere(
+        services_of(request), caller_of(request), user_id=auth.user.id, session_id=auth.session.id
+    )
     return ok({"logged_out": True, "revoked": count})

@@ -15,9 +15,8 @@ from provider.http.params import form_params, query_params
 from provider.http.render import error_page, page
 from provider.oauth.clients import find_client
 from provider.oauth.id_token import read_id_token_hint
-from provider.sessions.service import revoke_session
+from provider.sessions.sign_out import sign_out
 from provider.storage.models import Client
-from provider.storage.unit_of_work import unit_of_work
 
 bp = Blueprint("logout")
 CARRIED = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
@@ -89,14 +88,13 @@ async def logout(request: Request) -> HTTPResponse:
             {"title": "Still signed in", "message": "You are still signed in."},
         )
     if session is not None:
-        async with unit_of_work(caller_of(request), services.events) as work:
-            await revoke_session(work, session.id, session.user_id, reason="logout")
-            await work.audit(
-                "user.logout",
-                user_id=session.user_id,
-                session_id=session.id,
-                client_id=client.id if client else None,
-            )
+        await sign_out(
+            services,
+            caller_of(request),
+            user_id=session.user_id,
+            session_id=session.id,
+            client_id=client.id if client else None,
+        )
     response = (
         _back_to_client(target, params.get("state"))
         if target

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
-from provider.context import Caller, Services
 from provider.http.context import caller_of, services_of
 from provider.http.errors import OAuthError
 from provider.http.params import form_params
-from provider.oauth.issuance import DENYLIST_PREFIX
-from provider.oauth.token_lookup import find_refresh_token, looks_like_jwt
+from provider.oauth.revocation import revoke_token
 from provider.protocol.client_auth import authenticate_client
-from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
-from provider.storage.models import Client
-from provider.storage.refresh_families import RefreshFamilies
-from provider.storage.unit_of_work import unit_of_work, utcnow
 
 bp = Blueprint("revoke")
 
@@ -32,46 +24,6 @@ async def revoke(request: Request) -> HTTPResponse:
     token = params.get("token")
     if not token:
         raise OAuthError("invalid_request", "token is required.")
-    if looks_like_jwt(token):
-        await _deny_access_token(services, client, token)
-    else:
-        await _revoke_family(services, caller_of(request), client, token)
+    await revoke_token(services, caller_of(request), client, token)
     # RFC 7009 §2.2: 200 whether or not the token was valid, so nothing is revealed.
     return empty(status=200, headers={"Cache-Control": "no-store"})
-
-
-async def _revoke_family(services: Services, caller: Caller, client: Client, token: str) -> None:
-    row = await find_refresh_token(token)
-    if row is None or row.client_id != client.id:
-        return
-    async with unit_of_work(caller, services.events) as work:
-        revoked = await RefreshFamilies(work).revoke_family(
-            row.family_id, reason="revoked_by_client", now=utcnow()
-        )
-        if revoked:
-            await work.audit(
-                "token.revoked",
-                user_id=row.user_id,
-                session_id=row.session_id,
-                client_id=client.id,
-                details={"family_id": str(row.family_id)},
-            )
-
-
-async def _deny_access_token(services: Services, client: Client, token: str) -> None:
-    settings = services.settings
-    try:
-        claims = verify_access_token(services.keystore, token, settings.issuer, audience=None)
-    except InvalidAccessToken:
-        return
-    if claims.get("client_id") != client.id:
-        return
-    remaining = int(claims["exp"]) - int(time.time())
-    if remaining <= 0:
-        return
-    # Into Redis or not at all: a revocation kept in one worker's memory is lost for the others.
-    # When Redis is unreachable, CacheUnavailable reaches the error handler and the answer is 503;
-    # RFC 7009 §2.2.1: on 503 the client assumes the token still exists and retries.
-    await services.cache.strict().set(
-        DENYLIST_PREFIX + str(claims["jti"]), "revoked", remaining + 5
-    )

@@ -10,12 +10,11 @@ from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf
 from provider.http.params import form_params
 from provider.http.render import error_page, page
-from provider.oauth.flows import end_flow, load_flow, save_flow
+from provider.oauth.consent import answer_consent
+from provider.oauth.flows import load_flow
 from provider.oauth.scopes import describe
 from provider.protocol.authorization_response import respond_error
-from provider.storage.consents import Consents
 from provider.storage.models import Client
-from provider.storage.unit_of_work import unit_of_work, utcnow
 from provider.web.common import EXPIRED
 
 bp = Blueprint("web_consent")
@@ -55,32 +54,14 @@ async def submit_consent(request: Request) -> HTTPResponse:
     session = await browser_session(request, services.settings)
     if session is None:
         return redirect(f"/authorize/resume?flow={flow.id}", status=303)
-    auth = flow.request
-    async with unit_of_work(caller_of(request), services.events) as work:
-        if form.get("decision") != "allow":
-            await work.audit(
-                "consent.denied",
-                outcome="failure",
-                user_id=session.user_id,
-                session_id=session.id,
-                client_id=auth.client_id,
-            )
-        else:
-            await Consents(work.conn).remember(
-                session.user_id, auth.client_id, auth.scopes, utcnow()
-            )
-            await work.audit(
-                "consent.granted",
-                user_id=session.user_id,
-                session_id=session.id,
-                client_id=auth.client_id,
-                details={"scopes": auth.scopes},
-            )
-    if form.get("decision") != "allow":
-        await end_flow(services.cache, flow)
+    allowed = form.get("decision") == "allow"
+    await answer_consent(services, caller_of(request), flow, session, allowed=allowed)
+    if not allowed:
         return await respond_error(
-            request, auth, services.settings.issuer, "access_denied", "The user denied access."
+            request,
+            flow.request,
+            services.settings.issuer,
+            "access_denied",
+            "The user denied access.",
         )
-    flow.consented_session_id = str(session.id)
-    await save_flow(services.cache, flow)
     return redirect(f"/authorize/resume?flow={flow.id}", status=303)
