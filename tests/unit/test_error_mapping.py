@@ -21,9 +21,12 @@ from provider.domain_errors import (
     IncorrectPassword,
     InvalidCredentials,
     InvalidEnrolmentCode,
+    InvalidGrant,
     InvalidMfaToken,
     InvalidOneTimeToken,
+    InvalidProtocolRequest,
     InvalidRequest,
+    InvalidScope,
     InvalidSecondFactor,
     MfaAlreadyEnabled,
     MfaEnrolmentNotStarted,
@@ -31,14 +34,22 @@ from provider.domain_errors import (
     NotDeleted,
     NotFound,
     OwnAccount,
+    ProtocolRefusal,
     RateLimited,
     ReauthenticationRequired,
     TemporarilyUnavailable,
+    UnauthorizedClient,
     UserDeleted,
     UsernameTaken,
     ValidationFailed,
 )
-from provider.http.errors import api_error, http_headers, http_status, rate_limit_headers
+from provider.http.errors import (
+    api_error,
+    http_headers,
+    http_status,
+    oauth_error,
+    rate_limit_headers,
+)
 
 RETRY_AFTER = {"Retry-After": "30"}
 
@@ -243,12 +254,37 @@ def _descendants(kind: type[DomainError]) -> set[type[DomainError]]:
 def test_every_domain_error_has_a_code_and_a_status_and_a_case_here() -> None:
     listed = {type(case[0]) for case in CASES}
     declared = {
-        kind for kind in _descendants(DomainError) if kind.__module__ == domain_errors.__name__
+        kind
+        for kind in _descendants(DomainError)
+        if kind.__module__ == domain_errors.__name__
+        and not issubclass(kind, ProtocolRefusal)  # answered by the OAuth table, below
     }
     assert len(declared) > 20
     for kind in declared:
         assert kind in listed, kind.__name__
         assert kind.code
+
+
+PROTOCOL_CASES: list[tuple[ProtocolRefusal, str]] = [
+    (InvalidProtocolRequest("code is required."), "invalid_request"),
+    (InvalidGrant("The code was issued to another client."), "invalid_grant"),
+    (InvalidScope("The scope exceeds what was granted."), "invalid_scope"),
+    (UnauthorizedClient("Public clients cannot use this grant."), "unauthorized_client"),
+]
+
+
+@pytest.mark.parametrize(("error", "code"), PROTOCOL_CASES)
+def test_a_protocol_refusal_answers_as_rfc_6749_section_5_2(
+    error: ProtocolRefusal, code: str
+) -> None:
+    answer = oauth_error(error)
+    assert answer.status == 400
+    assert answer.body() == {"error": code, "error_description": error.message}
+
+
+def test_every_protocol_refusal_has_a_case_here() -> None:
+    declared = {kind for kind in _descendants(ProtocolRefusal)}
+    assert declared == {type(case[0]) for case in PROTOCOL_CASES}
 
 
 def test_an_error_without_a_status_is_a_programming_error() -> None:
