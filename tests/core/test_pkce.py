@@ -92,9 +92,22 @@ async def test_a_missing_verifier_is_refused(services: Services) -> None:
         "a" * 42 + "=",
         "a" * 21 + " " + "a" * 21,
         "a" * 42 + "é",
+        "a" * 43 + "\n",
+        "a" * 128 + "\n",
         "",
     ],
-    ids=["42-chars", "129-chars", "plus", "slash", "equals", "space", "non-ascii", "empty"],
+    ids=[
+        "42-chars",
+        "129-chars",
+        "plus",
+        "slash",
+        "equals",
+        "space",
+        "non-ascii",
+        "trailing-newline",
+        "128-chars-and-newline",
+        "empty",
+    ],
 )
 async def test_a_malformed_verifier_is_refused_even_when_its_hash_matches(
     services: Services, verifier: str
@@ -150,6 +163,28 @@ def test_an_authorization_request_without_the_s256_method_is_refused(method: str
     params = {"response_type": "code", "scope": "openid", "code_challenge": pkce_pair()[1]}
     if method is not None:
         params["code_challenge_method"] = method
+
+    with pytest.raises(RedirectError) as refused:
+        validate_request(client, REDIRECT_URI, params)
+
+    assert refused.value.error == "invalid_request"
+    assert refused.value.request.code_challenge is None
+
+
+@pytest.mark.parametrize(
+    "challenge",
+    ["a" * 42, "a" * 129, "a" * 42 + "=", "a" * 43 + "\n", "a" * 128 + "\n"],
+    ids=["42-chars", "129-chars", "padding", "trailing-newline", "128-chars-and-newline"],
+)
+def test_a_malformed_challenge_is_refused(challenge: str) -> None:
+    # A challenge longer than 128 characters would not even fit the code's column.
+    client = Client(id="rp", name="rp", redirect_uris=[REDIRECT_URI], scopes=["openid"])
+    params = {
+        "response_type": "code",
+        "scope": "openid",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
 
     with pytest.raises(RedirectError) as refused:
         validate_request(client, REDIRECT_URI, params)
