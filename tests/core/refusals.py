@@ -21,9 +21,12 @@ async def refusal(call: Awaitable[object]) -> str:
     return error
 
 
-async def nothing_issued() -> bool:
-    """No refresh token exists and no `token.issued` row was written."""
-    return (
-        await RefreshToken.all().count() == 0
-        and await AuditEvent.filter(event="token.issued").count() == 0
-    )
+NOTHING_ISSUED = {"refresh_tokens": 0, "token.issued": 0}
+
+
+async def issued() -> dict[str, int]:
+    """How many refresh tokens exist and how many `token.issued` rows were written."""
+    return {
+        "refresh_tokens": await RefreshToken.all().count(),
+        "token.issued": await AuditEvent.filter(event="token.issued").count(),
+    }

@@ -24,7 +24,7 @@ from provider.storage.models import (
 )
 from provider.storage.unit_of_work import unit_of_work, utcnow
 from tests.contract.conftest import CALLER, RecordingPublisher, make_session
-from tests.core.refusals import nothing_issued, refusal
+from tests.core.refusals import NOTHING_ISSUED, issued, refusal
 from tests.core.rows import OFFLINE, REDIRECT_URI, make_client, pkce_pair, store_code
 
 OTHER_URI = "https://rp.example.com/other-callback"
@@ -92,7 +92,7 @@ async def test_a_code_of_another_client_is_refused(services: Services) -> None:
     code, verifier = await _code(services, rightful)
 
     assert await refusal(_redeem(services, other, code, verifier)) == "invalid_grant"
-    assert await nothing_issued()
+    assert await issued() == NOTHING_ISSUED
     # The refusal is not a redemption: the rightful client still gets its tokens.
     assert (await _redeem(services, rightful, code, verifier))["access_token"]
 
@@ -111,7 +111,7 @@ async def test_a_redirect_uri_other_than_the_codes_is_refused(
     refused = _redeem(services, client, code, verifier, redirect_uri=redirect_uri)
 
     assert await refusal(refused) == "invalid_grant"
-    assert await nothing_issued()
+    assert await issued() == NOTHING_ISSUED
 
 
 async def test_redirect_uri_may_be_left_out_only_when_the_client_has_one(
@@ -140,7 +140,7 @@ async def test_an_empty_redirect_uri_is_not_a_missing_one(services: Services) ->
     refused = _redeem(services, client, code, verifier, redirect_uri="")
 
     assert await refusal(refused) == "invalid_grant"
-    assert await nothing_issued()
+    assert await issued() == NOTHING_ISSUED
 
 
 async def test_an_expired_code_is_refused_and_left_unused(services: Services) -> None:
@@ -151,7 +151,7 @@ async def test_an_expired_code_is_refused_and_left_unused(services: Services) ->
     )
 
     assert await refusal(_redeem(services, client, code, verifier)) == "invalid_grant"
-    assert await nothing_issued()
+    assert await issued() == NOTHING_ISSUED
     assert (await AuthorizationCode.get(code_hash=token_hash(code))).used_at is None
     # An expired code is not a replayed one.
     assert await AuditEvent.filter(event="authorization_code.reuse_detected").count() == 0
@@ -202,4 +202,4 @@ async def test_a_code_whose_session_has_ended_is_refused(services: Services, how
         await User.filter(id=session.user_id).update(deleted_at=now)
 
     assert await refusal(_redeem(services, client, code, verifier)) == "invalid_grant"
-    assert await nothing_issued()
+    assert await issued() == NOTHING_ISSUED

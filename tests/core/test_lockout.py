@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,7 @@ def _configured(services: Services, clock: Clock, **settings: int) -> Services:
     )
 
 
-async def _user(services: Services, **fields: object) -> User:
+async def _user(services: Services, **fields: Any) -> User:
     return await User.create(
         id=uuid.uuid4(),
         email=f"{uuid.uuid4().hex[:12]}@example.com",

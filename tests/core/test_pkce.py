@@ -11,7 +11,7 @@ from provider.oauth.authorization_request import RedirectError, validate_request
 from provider.oauth.grants.authorization_code import authorization_code_grant
 from provider.storage.models import AuthorizationCode, Client
 from tests.contract.conftest import CALLER, make_session
-from tests.core.refusals import nothing_issued, refusal
+from tests.core.refusals import NOTHING_ISSUED, issued, refusal
 from tests.core.rows import REDIRECT_URI, make_client, pkce_pair, s256, store_code
 
 UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
@@ -71,7 +71,7 @@ async def test_another_verifier_is_refused(services: Services) -> None:
     assert await refusal(_redeem(services, client, code, code_verifier=other_verifier)) == (
         "invalid_grant"
     )
-    assert await nothing_issued()
+    assert await issued() == NOTHING_ISSUED
 
 
 async def test_a_missing_verifier_is_refused(services: Services) -> None:
@@ -79,7 +79,7 @@ async def test_a_missing_verifier_is_refused(services: Services) -> None:
     client, code = await _code_with_challenge(services, challenge)
 
     assert await refusal(_redeem(services, client, code)) == "invalid_grant"
-    assert await nothing_issued()
+    assert await issued() == NOTHING_ISSUED
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ async def test_a_malformed_verifier_is_refused_even_when_its_hash_matches(
     assert await refusal(_redeem(services, client, code, code_verifier=verifier)) == (
         "invalid_grant"
     )
-    assert await nothing_issued()
+    assert await issued() == NOTHING_ISSUED
 
 
 async def test_a_verifier_for_a_code_issued_without_a_challenge_is_refused(
@@ -131,7 +131,7 @@ async def test_a_verifier_for_a_code_issued_without_a_challenge_is_refused(
     assert await refusal(_redeem(services, client, code, code_verifier=verifier)) == (
         "invalid_grant"
     )
-    assert await nothing_issued()
+    assert await issued() == NOTHING_ISSUED
 
 
 async def test_a_code_without_a_challenge_needs_no_verifier(services: Services) -> None:
@@ -153,7 +153,7 @@ async def test_a_plain_challenge_stored_with_the_code_never_matches_its_verifier
     assert await refusal(_redeem(services, client, code, code_verifier=verifier)) == (
         "invalid_grant"
     )
-    assert await nothing_issued()
+    assert await issued() == NOTHING_ISSUED
 
 
 @pytest.mark.parametrize("method", ["plain", None, "s256"])
