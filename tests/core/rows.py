@@ -52,11 +52,9 @@ async def store_code(
     client: Client,
     *,
     code_challenge: str | None,
-    scope: str = OFFLINE,
-    redirect_uri: str = REDIRECT_URI,
-    ttl: int = 60,
 ) -> str:
-    """Save a code the way the end of an authorization request does; returns its value."""
+    """Save a code for `OFFLINE` at `REDIRECT_URI`, valid 60 s, the way the end of an
+    authorization request does; returns its value."""
     code = new_token()
     async with unit_of_work(CALLER, services.events) as work:
         await CodeStore(work.conn).save(
@@ -65,8 +63,8 @@ async def store_code(
                 client_id=client.id,
                 user_id=session.user_id,
                 session_id=session.id,
-                redirect_uri=redirect_uri,
-                scope=scope,
+                redirect_uri=REDIRECT_URI,
+                scope=OFFLINE,
                 nonce=None,
                 code_challenge=code_challenge,
                 auth_time=session.auth_time,
@@ -74,16 +72,14 @@ async def store_code(
                 acr=session.acr,
             ),
             now=utcnow(),
-            ttl=ttl,
+            ttl=60,
         )
     return code
 
 
-async def issue_refresh(
-    services: Services, session: Session, client: Client, scope: str = OFFLINE
-) -> IssuedRefresh:
-    """The head of a new refresh family, as a code redemption issues it."""
+async def issue_refresh(services: Services, session: Session, client: Client) -> IssuedRefresh:
+    """The head of a new refresh family for `OFFLINE`, as a code redemption issues it."""
     async with unit_of_work(CALLER, services.events) as work:
         return await issue_refresh_token(
-            work, services.settings, session, client_id=client.id, scope=scope
+            work, services.settings, session, client_id=client.id, scope=OFFLINE
         )

@@ -38,12 +38,12 @@ async def _redeem(
 
 
 async def _code(
-    services: Services, client: Client, session: Session | None = None, **fields: Any
+    services: Services, client: Client, session: Session | None = None
 ) -> tuple[str, str]:
     """A stored code with PKCE and its verifier."""
     verifier, challenge = pkce_pair()
     session = session or await make_session()
-    return await store_code(services, session, client, code_challenge=challenge, **fields), verifier
+    return await store_code(services, session, client, code_challenge=challenge), verifier
 
 
 async def test_a_redemption_issues_the_tokens_and_records_them_with_the_code(
@@ -64,9 +64,9 @@ async def test_a_redemption_issues_the_tokens_and_records_them_with_the_code(
     assert row.used_at is not None
     assert row.issued_family_id == family.family_id
     assert row.issued_access_jti
-    issued = await AuditEvent.get(event="token.issued")
-    assert (issued.client_id, str(issued.session_id)) == (client.id, str(session.id))
-    assert issued.details == {"grant_type": "authorization_code", "scope": OFFLINE}
+    audit = await AuditEvent.get(event="token.issued")
+    assert (audit.client_id, str(audit.session_id)) == (client.id, str(session.id))
+    assert audit.details == {"grant_type": "authorization_code", "scope": OFFLINE}
     assert "token.issued" in publisher.names()
 
 
