@@ -16,7 +16,7 @@ from provider.storage.models import Client
 
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 RESPONSE_MODES = ("query", "form_post")
-_CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
+_CODE_CHALLENGE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 # The nonce is stored with the code (authorization_codes.nonce); longer would fail the insert.
 MAX_NONCE_LENGTH = 512
 
@@ -139,7 +139,7 @@ def _pkce(request: AuthorizationRequest, client: Client, params: dict[str, str])
     if method != "S256":
         # RFC 9700 §2.1.1: plain is not allowed; S256 is the only method we accept.
         raise RedirectError(request, "invalid_request", "code_challenge_method must be S256.")
-    if not _CODE_CHALLENGE.match(challenge):
+    if not _CODE_CHALLENGE.fullmatch(challenge):
         raise RedirectError(request, "invalid_request", "code_challenge is malformed.")
     request.code_challenge = challenge
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -45,16 +46,24 @@ def _rebind_models() -> None:
         context.apps._build_initial_querysets()
 
 
+@asynccontextmanager
+async def in_memory_sqlite() -> AsyncIterator[None]:
+    """A fresh in-memory SQLite database with every table, current for the models until exit;
+    then the models point at the session's database again."""
+    EXECUTOR_CACHE.clear()
+    try:
+        async with tortoise_test_context(["provider.storage.models"], app_label="provider"):
+            yield
+    finally:
+        _rebind_models()
+
+
 async def open_backend(name: str, database: str) -> AsyncIterator[str]:
     """Point Tortoise at the database `name` ("sqlite", or "postgres…" for the test PostgreSQL)
     for the duration of one test."""
     if name == "sqlite":
-        EXECUTOR_CACHE.clear()
-        try:
-            async with tortoise_test_context(["provider.storage.models"], app_label="provider"):
-                yield name
-        finally:
-            _rebind_models()
+        async with in_memory_sqlite():
+            yield name
         return
     if not _is_postgres(database):
         pytest.skip("PROVIDER_TEST_DATABASE_URL names no PostgreSQL")

@@ -27,7 +27,7 @@ from provider.storage.models import AuthorizationCode, Client
 from provider.storage.refresh_families import RefreshFamilies
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
-_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
 
 def _check_pkce(code: AuthorizationCode, verifier: str | None) -> None:
@@ -36,7 +36,7 @@ def _check_pkce(code: AuthorizationCode, verifier: str | None) -> None:
             # RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
             raise InvalidGrant("No code_challenge was sent for this code.")
         return
-    if verifier is None or not _VERIFIER.match(verifier):
+    if verifier is None or not _VERIFIER.fullmatch(verifier):
         raise InvalidGrant("code_verifier is missing or malformed.")
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
