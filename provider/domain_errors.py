@@ -197,6 +197,15 @@ class NotDeleted(Conflict):
 # --- the OAuth protocol ---------------------------------------------------------------------------
 
 
+class UntrustedAuthorizationRequest(DomainError):
+    """An authorization request whose client or redirect URI cannot be trusted.
+
+    RFC 6749 §4.1.2.1: the provider MUST NOT redirect then; the user is told on its own page.
+    """
+
+    code = "invalid_request"
+
+
 class ProtocolRefusal(DomainError):
     """A refusal the OAuth protocol names: `code` is the RFC 6749 §5.2 `error` a client reads.
 

@@ -29,6 +29,7 @@ from provider.domain_errors import (
     RateLimited,
     ReauthenticationRequired,
     TemporarilyUnavailable,
+    UntrustedAuthorizationRequest,
     ValidationFailed,
 )
 
@@ -64,6 +65,7 @@ class ApiError(Exception):
 # subclass of another, so at most one matches).
 _STATUS: dict[type[DomainError], int] = {
     InvalidRequest: 400,
+    UntrustedAuthorizationRequest: 400,
     InvalidEnrolmentCode: 400,
     InvalidOneTimeToken: 400,
     InvalidCredentials: 401,

@@ -10,6 +10,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from provider.domain_errors import DomainError, UntrustedAuthorizationRequest
 from provider.oauth.clients import find_client
 from provider.oauth.scopes import parse_scope
 from provider.storage.models import Client
@@ -21,12 +22,14 @@ _CODE_CHALLENGE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 MAX_NONCE_LENGTH = 512
 
 
-class PageError(Exception):
-    """Shown to the user on our error page; there is no safe place to redirect to."""
+class AuthorizationRefused(DomainError):
+    """An RFC 6749 §4.1.2.1 error sent back to the client's redirect URI.
 
+    `error` is the protocol's code for it; `request` holds what was validated before the refusal
+    (the redirect URI, the state to echo, the response mode).
+    """
 
-class RedirectError(Exception):
-    """An RFC 6749 §4.1.2.1 error sent back to the client's redirect URI."""
+    code = "authorization_refused"
 
     def __init__(self, request: AuthorizationRequest, error: str, description: str) -> None:
         super().__init__(description)
@@ -63,21 +66,27 @@ async def load_client_and_redirect(params: dict[str, str]) -> tuple[Client, str]
     """The client and its exactly-matching redirect URI, or a PageError."""
     client_id = params.get("client_id")
     if not client_id:
-        raise PageError("The application did not identify itself (client_id is missing).")
+        raise UntrustedAuthorizationRequest(
+            "The application did not identify itself (client_id is missing)."
+        )
     client = await find_client(client_id)
     if client is None or client.disabled:
-        raise PageError("This application is not known to us.")
+        raise UntrustedAuthorizationRequest("This application is not known to us.")
     if "authorization_code" not in client.grant_types:
-        raise PageError("This application may not sign users in.")
+        raise UntrustedAuthorizationRequest("This application may not sign users in.")
     redirect_uri = params.get("redirect_uri")
     if redirect_uri is None:
         # OIDC Core §3.1.2.1 requires redirect_uri; plain OAuth may omit it with one registered.
         if "openid" in parse_scope(params.get("scope", "")) or len(client.redirect_uris) != 1:
-            raise PageError("The application did not say where to return (redirect_uri).")
+            raise UntrustedAuthorizationRequest(
+                "The application did not say where to return (redirect_uri)."
+            )
         redirect_uri = client.redirect_uris[0]
     # RFC 6749 §3.1.2.3 / OAuth 2.1: exact string comparison with a registered URI.
     if redirect_uri not in client.redirect_uris:
-        raise PageError("The return address is not registered for this application.")
+        raise UntrustedAuthorizationRequest(
+            "The return address is not registered for this application."
+        )
     return client, redirect_uri
 
 
@@ -93,22 +102,28 @@ def validate_request(
     )
     if request.response_mode not in RESPONSE_MODES:
         request.response_mode = "query"
-        raise RedirectError(request, "invalid_request", "Unsupported response_mode.")
+        raise AuthorizationRefused(request, "invalid_request", "Unsupported response_mode.")
     if "request" in params:
-        raise RedirectError(request, "request_not_supported", "Request objects are not supported.")
+        raise AuthorizationRefused(
+            request, "request_not_supported", "Request objects are not supported."
+        )
     if "request_uri" in params:
-        raise RedirectError(request, "request_uri_not_supported", "request_uri is not supported.")
+        raise AuthorizationRefused(
+            request, "request_uri_not_supported", "request_uri is not supported."
+        )
     response_type = params.get("response_type")
     if response_type is None:
-        raise RedirectError(request, "invalid_request", "response_type is required.")
+        raise AuthorizationRefused(request, "invalid_request", "response_type is required.")
     if response_type != "code":
-        raise RedirectError(request, "unsupported_response_type", "Only 'code' is supported.")
+        raise AuthorizationRefused(
+            request, "unsupported_response_type", "Only 'code' is supported."
+        )
     _scopes(request, client, params)
     _pkce(request, client, params)
     _prompt_and_age(request, params)
     request.nonce = params.get("nonce")
     if request.nonce is not None and len(request.nonce) > MAX_NONCE_LENGTH:
-        raise RedirectError(request, "invalid_request", "nonce is too long.")
+        raise AuthorizationRefused(request, "invalid_request", "nonce is too long.")
     request.login_hint = params.get("login_hint")
     request.id_token_hint = params.get("id_token_hint")
     request.acr_values = params.get("acr_values", "").split()
@@ -120,9 +135,11 @@ def _scopes(request: AuthorizationRequest, client: Client, params: dict[str, str
     scopes = parse_scope(params.get("scope", ""))
     refused = [scope for scope in scopes if scope not in client.scopes]
     if refused:
-        raise RedirectError(request, "invalid_scope", f"Scope not allowed: {' '.join(refused)}.")
+        raise AuthorizationRefused(
+            request, "invalid_scope", f"Scope not allowed: {' '.join(refused)}."
+        )
     if not scopes:
-        raise RedirectError(request, "invalid_scope", "A scope is required.")
+        raise AuthorizationRefused(request, "invalid_scope", "A scope is required.")
     request.scopes = scopes
 
 
@@ -132,25 +149,29 @@ def _pkce(request: AuthorizationRequest, client: Client, params: dict[str, str])
     if challenge is None:
         if client.public:
             # OAuth 2.1 §4.1.1 / RFC 9700 §2.1.1: public clients MUST use PKCE.
-            raise RedirectError(request, "invalid_request", "PKCE is required for this client.")
+            raise AuthorizationRefused(
+                request, "invalid_request", "PKCE is required for this client."
+            )
         if method is not None:
-            raise RedirectError(request, "invalid_request", "code_challenge is missing.")
+            raise AuthorizationRefused(request, "invalid_request", "code_challenge is missing.")
         return
     if method != "S256":
         # RFC 9700 §2.1.1: plain is not allowed; S256 is the only method we accept.
-        raise RedirectError(request, "invalid_request", "code_challenge_method must be S256.")
+        raise AuthorizationRefused(
+            request, "invalid_request", "code_challenge_method must be S256."
+        )
     if not _CODE_CHALLENGE.fullmatch(challenge):
-        raise RedirectError(request, "invalid_request", "code_challenge is malformed.")
+        raise AuthorizationRefused(request, "invalid_request", "code_challenge is malformed.")
     request.code_challenge = challenge
 
 
 def _prompt_and_age(request: AuthorizationRequest, params: dict[str, str]) -> None:
     prompt = params.get("prompt", "").split()
     if any(value not in PROMPTS for value in prompt):
-        raise RedirectError(request, "invalid_request", "Unknown prompt value.")
+        raise AuthorizationRefused(request, "invalid_request", "Unknown prompt value.")
     if "none" in prompt and len(prompt) > 1:
         # OIDC Core §3.1.2.1: none with any other value is an error.
-        raise RedirectError(request, "invalid_request", "prompt=none cannot be combined.")
+        raise AuthorizationRefused(request, "invalid_request", "prompt=none cannot be combined.")
     request.prompt = prompt
     if "max_age" in params:
         try:
@@ -158,5 +179,7 @@ def _prompt_and_age(request: AuthorizationRequest, params: dict[str, str]) -> No
         except ValueError:
             max_age = -1
         if max_age < 0:
-            raise RedirectError(request, "invalid_request", "max_age must be a whole number.")
+            raise AuthorizationRefused(
+                request, "invalid_request", "max_age must be a whole number."
+            )
         request.max_age = max_age

@@ -5,13 +5,13 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from provider.domain_errors import UntrustedAuthorizationRequest
 from provider.http.context import services_of
 from provider.http.errors import OAuthError
 from provider.http.params import form_params, query_params
 from provider.http.render import error_page
 from provider.oauth.authorization_request import (
-    PageError,
-    RedirectError,
+    AuthorizationRefused,
     load_client_and_redirect,
     validate_request,
 )
@@ -28,11 +28,11 @@ async def authorize(request: Request) -> HTTPResponse:
         # OIDC Core §3.1.2.1: the OP MUST support both GET and POST (form-encoded).
         params = form_params(request) if request.method == "POST" else query_params(request)
         client, redirect_uri = await load_client_and_redirect(params)
-    except (OAuthError, PageError) as exc:
+    except (OAuthError, UntrustedAuthorizationRequest) as exc:
         return await error_page(request, str(exc))
     try:
         auth = validate_request(client, redirect_uri, params)
-    except RedirectError as exc:
+    except AuthorizationRefused as exc:
         return await respond_error(
             request, exc.request, services.settings.issuer, exc.error, exc.description
         )

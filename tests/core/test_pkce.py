@@ -7,7 +7,7 @@ import pytest
 
 from provider.context import Services
 from provider.crypto.tokens import token_hash
-from provider.oauth.authorization_request import RedirectError, validate_request
+from provider.oauth.authorization_request import AuthorizationRefused, validate_request
 from provider.oauth.grants.authorization_code import authorization_code_grant
 from provider.storage.models import AuthorizationCode, Client
 from tests.contract.conftest import CALLER, make_session
@@ -164,7 +164,7 @@ def test_an_authorization_request_without_the_s256_method_is_refused(method: str
     if method is not None:
         params["code_challenge_method"] = method
 
-    with pytest.raises(RedirectError) as refused:
+    with pytest.raises(AuthorizationRefused) as refused:
         validate_request(client, REDIRECT_URI, params)
 
     assert refused.value.error == "invalid_request"
@@ -186,7 +186,7 @@ def test_a_malformed_challenge_is_refused(challenge: str) -> None:
         "code_challenge_method": "S256",
     }
 
-    with pytest.raises(RedirectError) as refused:
+    with pytest.raises(AuthorizationRefused) as refused:
         validate_request(client, REDIRECT_URI, params)
 
     assert refused.value.error == "invalid_request"
