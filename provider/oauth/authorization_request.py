@@ -65,7 +65,7 @@ async def load_client_and_redirect(params: dict[str, str]) -> tuple[Client, str]
     if not client_id:
         raise PageError("The application did not identify itself (client_id is missing).")
     client = await find_client(client_id)
-    if client is None or client.disabled:
+    if client is None:
         raise PageError("This application is not known to us.")
     if "authorization_code" not in client.grant_types:
         raise PageError("This application may not sign users in.")
