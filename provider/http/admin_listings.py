@@ -70,9 +70,7 @@ def _user_filter(params: dict[str, str]) -> UserFilter:
     )
 
 
-def _user_position(
-    cursor: str, sort: UserSort
-) -> tuple[str, uuid.UUID] | tuple[datetime, uuid.UUID]:
+def _user_position(cursor: str, sort: UserSort) -> tuple[str | datetime, uuid.UUID]:
     key, last_id = decode_cursor(cursor, f"users:{sort}", 2)
     after_id = cursor_uuid(last_id)
     if sort == "email":

@@ -52,7 +52,7 @@ class Users:
         filters: UserFilter,
         *,
         sort: UserSort,
-        after: tuple[str, uuid.UUID] | tuple[datetime, uuid.UUID] | None,
+        after: tuple[str | datetime, uuid.UUID] | None,
         limit: int,
         now: datetime,
     ) -> tuple[list[User], bool]:
@@ -107,9 +107,7 @@ def _with_status(query: QuerySet[User], status: UserStatus, now: datetime) -> Qu
 
 
 def _after(
-    query: QuerySet[User],
-    sort: UserSort,
-    after: tuple[str, uuid.UUID] | tuple[datetime, uuid.UUID],
+    query: QuerySet[User], sort: UserSort, after: tuple[str | datetime, uuid.UUID]
 ) -> QuerySet[User]:
     key, after_id = after
     if sort == "email":
