@@ -38,6 +38,11 @@ def _request_id(request: Request) -> str:
     return getattr(request.ctx, "request_id", "-")
 
 
+def _oauth_response(exc: OAuthError) -> HTTPResponse:
+    headers = {"Cache-Control": "no-store", **exc.headers}
+    return json_response(exc.body(), status=exc.status, headers=headers)
+
+
 def install_error_handlers(app: App) -> None:
     @app.exception(ApiError)
     async def api_error_response(request: Request, exc: ApiError) -> HTTPResponse:
@@ -51,12 +56,11 @@ def install_error_handlers(app: App) -> None:
 
     @app.exception(OAuthError)
     async def oauth_error_response(request: Request, exc: OAuthError) -> HTTPResponse:
-        headers = {"Cache-Control": "no-store", **exc.headers}
-        return json_response(exc.body(), status=exc.status, headers=headers)
+        return _oauth_response(exc)
 
     @app.exception(ProtocolRefusal)
     async def protocol_refusal(request: Request, exc: ProtocolRefusal) -> HTTPResponse:
-        return await oauth_error_response(request, oauth_error(exc))
+        return _oauth_response(oauth_error(exc))
 
     @app.exception(Exception)
     async def any_error(request: Request, exc: Exception) -> HTTPResponse:
