@@ -288,12 +288,12 @@ def cmd_clients_list(args: argparse.Namespace) -> None:
 
 
 async def _clients_list(settings: Settings, as_json: bool) -> None:
-    from provider.storage.db import close_database, open_database
-    from provider.storage.models import Client
+    from provider.storage.clients import Clients
+    from provider.storage.db import close_database, default_connection, open_database
 
     await open_database(settings.database_url)
     try:
-        clients = await Client.all().order_by("created_at")
+        clients = await Clients(default_connection()).everyone()
     finally:
         await close_database()
     rows = [
@@ -325,13 +325,12 @@ def cmd_clients_rotate_secret(args: argparse.Namespace) -> None:
 
 
 async def _clients_rotate(settings: Settings, client_id: str, grace: int, as_json: bool) -> None:
-    from provider.oauth.clients import ClientSpecError, rotate_secret
+    from provider.oauth.clients import ClientSpecError, find_client, rotate_secret
     from provider.storage.db import close_database, open_database
-    from provider.storage.models import Client
 
     await open_database(settings.database_url)
     try:
-        client = await Client.get_or_none(id=client_id)
+        client = await find_client(client_id, include_disabled=True)
         if client is None:
             raise CliError(f"no client {client_id!r}")
         secret = await rotate_secret(client, settings.secret, grace)

@@ -14,7 +14,8 @@ from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
 from provider.http.responses import ok
 from provider.sessions.service import revoke_session, revoke_user_sessions, session_is_live
-from provider.storage.models import Session
+from provider.storage.db import default_connection
+from provider.storage.session_reads import SessionReads
 from provider.storage.unit_of_work import unit_of_work, utcnow
 
 bp = Blueprint("api_devices", url_prefix="/v1/auth")
@@ -28,9 +29,7 @@ async def list_sessions(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     settings = services_of(request).settings
     now = utcnow()
-    sessions = await Session.filter(
-        user_id=auth.user.id, revoked_at=None, compromised_at=None, expires_at__gt=now
-    ).order_by("-last_active_at")
+    sessions = await SessionReads(default_connection()).unended_of_user(auth.user.id, now)
     return ok(
         {
             "sessions": [
@@ -53,7 +52,7 @@ async def delete_session(request: Request, session_id: str) -> HTTPResponse:
         target = uuid.UUID(session_id)
     except ValueError as exc:
         raise ApiError(404, "not_found", "No such session.") from exc
-    if not await Session.exists(id=target, user_id=auth.user.id, revoked_at=None):
+    if not await SessionReads(default_connection()).is_unrevoked(target, auth.user.id):
         raise ApiError(404, "not_found", "No such session.")
     async with unit_of_work(caller_of(request), services.events) as work:
         await revoke_session(work, target, auth.user.id, reason="user_revoked")

@@ -14,7 +14,9 @@ from provider.http.context import services_of
 from provider.http.errors import unauthorized
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
 from provider.sessions.service import session_is_live
+from provider.storage.db import default_connection
 from provider.storage.models import Session, User
+from provider.storage.session_reads import SessionReads
 from provider.storage.unit_of_work import utcnow
 
 
@@ -44,7 +46,7 @@ async def require_session(request: Request) -> Authenticated:
         raise unauthorized("The access token is not for this API.", "invalid_token")
     session = None
     if isinstance(claims.get("sid"), str):
-        session = await Session.get_or_none(id=claims["sid"]).select_related("user")
+        session = await SessionReads(default_connection()).with_user(claims["sid"])
     now = utcnow()
     if (
         session is None
@@ -64,7 +66,4 @@ async def _touch(session: Session, interval: int) -> None:
     now = utcnow()
     if now - session.last_active_at < timedelta(seconds=interval):
         return
-    await Session.filter(id=session.id, last_active_at=session.last_active_at).update(
-        last_active_at=now
-    )
-    session.last_active_at = now
+    await SessionReads(default_connection()).touch_if_unchanged(session, now)

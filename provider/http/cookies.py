@@ -8,7 +8,9 @@ from sanic.response import BaseHTTPResponse
 from provider.config import Settings
 from provider.crypto.tokens import token_hash
 from provider.sessions.service import session_is_live
+from provider.storage.db import default_connection
 from provider.storage.models import Session
+from provider.storage.session_reads import SessionReads
 from provider.storage.unit_of_work import utcnow
 
 SESSION_COOKIE = "sid"
@@ -45,7 +47,7 @@ async def browser_session(request: Request, settings: Settings) -> Session | Non
     value = request.cookies.get(cookie_name(settings, SESSION_COOKIE))
     if not value or len(value) > 128:
         return None
-    session = await Session.get_or_none(cookie_hash=token_hash(value)).select_related("user")
+    session = await SessionReads(default_connection()).by_cookie(token_hash(value))
     if session is None or session.user.deleted_at is not None:
         return None
     return session if session_is_live(session, settings, utcnow()) else None

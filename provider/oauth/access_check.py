@@ -9,7 +9,9 @@ from provider.context import Services
 from provider.oauth.issuance import CLIENT_DENYLIST_PREFIX, DENYLIST_PREFIX
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
 from provider.sessions.service import session_is_live
+from provider.storage.db import default_connection
 from provider.storage.models import Session, User
+from provider.storage.session_reads import SessionReads
 from provider.storage.unit_of_work import utcnow
 
 
@@ -42,7 +44,7 @@ async def check_access_token(services: Services, token: str) -> CheckedToken:
     sid = claims.get("sid")
     if not isinstance(sid, str):
         return CheckedToken(claims, None, None)
-    session = await Session.get_or_none(id=sid).select_related("user")
+    session = await SessionReads(default_connection()).with_user(sid)
     if (
         session is None
         or str(session.user_id) != claims["sub"]

@@ -70,7 +70,7 @@ async def load_client_and_redirect(params: dict[str, str]) -> tuple[Client, str]
             "The application did not identify itself (client_id is missing)."
         )
     client = await find_client(client_id)
-    if client is None or client.disabled:
+    if client is None:
         raise UntrustedAuthorizationRequest("This application is not known to us.")
     if "authorization_code" not in client.grant_types:
         raise UntrustedAuthorizationRequest("This application may not sign users in.")

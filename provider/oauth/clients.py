@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from tortoise import connections
-
 from provider.crypto.tokens import keyed_hash, new_client_id, new_token
 from provider.net.outbound import OutboundRefused, check_url
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES, is_scope_token
+from provider.storage.clients import Clients
+from provider.storage.db import default_connection
 from provider.storage.models import Client
 from provider.storage.unit_of_work import utcnow
 
@@ -19,7 +19,6 @@ GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 SECRETLESS_METHODS = ("private_key_jwt", "none")
 SIGNING_ALGS = ("RS256", "ES256", "Ed25519")
-MAX_CLIENT_ID_LENGTH = 128  # the clients.id column
 
 
 class ClientSpecError(ValueError):
@@ -110,11 +109,11 @@ async def create_client(
     """Register a client; returns it with its secret in clear (shown once), None if it has none.
 
     Public clients and private_key_jwt clients authenticate without a secret: a secret they never
-    use would only be one more credential to leak.
+    use would only be one more credential to leak. Written on the caller's transaction, if any.
     """
     method = validate_spec(spec, issuer, allow_private=allow_private)
     secret = None if method in SECRETLESS_METHODS else new_token()
-    client = await Client.create(
+    client = await Clients(default_connection()).add(
         id=new_client_id(),
         name=spec.name.strip(),
         secret_hash=keyed_hash_full(secret_key, secret) if secret else None,
@@ -134,21 +133,10 @@ async def create_client(
     return client, secret
 
 
-async def find_client(client_id: str | None) -> Client | None:
-    """The client with this id, or None. A presented id longer than the column, or with a NUL or
-    another non-printable character, is simply unknown: PostgreSQL refuses NUL in text (a 500
-    instead of a clean refusal), and no registered id has such characters."""
-    if not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH or not client_id.isprintable():
-        return None
-    # Every token, introspection and revocation request starts here: a plain parameterised
-    # SELECT skips the query builder, which cost as much CPU as the rest of the lookup.
-    conn = connections.get("default")
-    placeholder = "$1" if conn.capabilities.dialect == "postgres" else "?"
-    rows = await conn.execute_query_dict(
-        f'SELECT * FROM "clients" WHERE "id" = {placeholder}',  # noqa: S608 - constant SQL
-        [client_id],
-    )
-    return Client._init_from_db(**rows[0]) if rows else None
+async def find_client(client_id: str | None, *, include_disabled: bool = False) -> Client | None:
+    """The one lookup of a client by the id a request or a page names (the rules are those of
+    `provider.storage.clients.Clients.find`): a disabled client is found only when asked for."""
+    return await Clients(default_connection()).find(client_id, include_disabled=include_disabled)
 
 
 def keyed_hash_full(secret_key: bytes, value: str) -> str:
@@ -169,7 +157,8 @@ def secret_matches(client: Client, presented: str, secret_key: bytes) -> bool:
 
 
 async def rotate_secret(client: Client, secret_key: bytes, grace_seconds: int) -> str:
-    """A new secret; the old one keeps working for `grace_seconds`."""
+    """A new secret; the old one keeps working for `grace_seconds`. Written on the caller's
+    transaction, if any."""
     if client.token_endpoint_auth_method in SECRETLESS_METHODS:
         raise ClientSpecError(
             f"a client authenticating with {client.token_endpoint_auth_method} has no secret"
@@ -180,5 +169,5 @@ async def rotate_secret(client: Client, secret_key: bytes, grace_seconds: int) -
         utcnow() + timedelta(seconds=grace_seconds) if grace_seconds > 0 else None
     )
     client.secret_hash = keyed_hash_full(secret_key, secret)
-    await client.save()
+    await Clients(default_connection()).save(client)
     return secret

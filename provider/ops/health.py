@@ -14,13 +14,13 @@ from datetime import timedelta
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 from sanic.response import json as json_response
-from tortoise import connections
 
 from provider.cache.base import CacheUnavailable
 from provider.http.context import services_of
 from provider.http.errors import unauthorized
 from provider.ops import metrics
-from provider.storage.models import Session
+from provider.storage.db import default_connection, ping_database
+from provider.storage.session_reads import SessionReads
 from provider.storage.unit_of_work import utcnow
 
 bp = Blueprint("ops")
@@ -40,7 +40,7 @@ async def ready(request: Request) -> HTTPResponse:
     services = services_of(request)
     checks = {"database": "ok", "cache": "ok"}
     try:
-        await connections.get("default").execute_query("SELECT 1")
+        await ping_database()
     except Exception as exc:  # any driver error means "not ready", never a 500
         log.warning("database not ready", extra={"err": str(exc)})
         checks["database"] = "unavailable"
@@ -66,8 +66,6 @@ async def metrics_endpoint(request: Request) -> HTTPResponse:
             raise unauthorized("A metrics token is required.")
     now = utcnow()
     idle_cutoff = now - timedelta(seconds=services_of(request).settings.session_idle_ttl)
-    active = await Session.filter(
-        revoked_at=None, compromised_at=None, expires_at__gt=now, last_active_at__gt=idle_cutoff
-    ).count()
+    active = await SessionReads(default_connection()).count_live(now, idle_cutoff)
     body, content_type = metrics.render(active)
     return raw(body, content_type=content_type)

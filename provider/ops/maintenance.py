@@ -12,7 +12,8 @@ from datetime import timedelta
 from provider.cache.base import CacheUnavailable
 from provider.context import Services
 from provider.crypto.keys import KeyUnusable
-from provider.storage.models import OneTimeToken, RefreshToken, Session
+from provider.storage import retention
+from provider.storage.db import default_connection
 from provider.storage.unit_of_work import utcnow
 
 log = logging.getLogger("provider.maintenance")
@@ -21,12 +22,7 @@ RETENTION = timedelta(days=7)
 
 
 async def purge_expired() -> dict[str, int]:
-    cutoff = utcnow() - RETENTION
-    return {
-        "refresh_tokens": await RefreshToken.filter(expires_at__lt=cutoff).delete(),
-        "one_time_tokens": await OneTimeToken.filter(expires_at__lt=cutoff).delete(),
-        "sessions": await Session.filter(expires_at__lt=cutoff).delete(),
-    }
+    return await retention.purge_expired(default_connection(), utcnow() - RETENTION)
 
 
 async def purge_loop(services: Services) -> None:

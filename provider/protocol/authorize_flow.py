@@ -15,6 +15,7 @@ from provider.context import Services
 from provider.crypto.tokens import new_token, token_hash
 from provider.http.cookies import browser_session
 from provider.http.render import error_page, page
+from provider.oauth.clients import find_client
 from provider.oauth.flows import Flow, end_flow
 from provider.oauth.id_token import read_id_token_hint
 from provider.oauth.next_step import (
@@ -115,8 +116,8 @@ async def _ask_for_mfa(
 
 async def proceed(request: Request, services: Services, flow: Flow) -> HTTPResponse:
     auth = flow.request
-    client = await Client.get_or_none(id=auth.client_id)
-    if client is None or client.disabled:
+    client = await find_client(auth.client_id)
+    if client is None:
         return await error_page(request, "This application is no longer available.")
     session = await browser_session(request, services.settings)
     rules, signed_in = _rules(client), _signed_in(session)

@@ -86,7 +86,7 @@ async def authenticate_client(
     else:
         client_id = params.get("client_id", "")
     client = await find_client(client_id)
-    if client is None or client.disabled or client.token_endpoint_auth_method != method:
+    if client is None or client.token_endpoint_auth_method != method:
         raise invalid_client(basic is not None)
     settings = services.settings
     if method == "client_secret_basic" and basic is not None:

@@ -43,7 +43,7 @@ async def _client_and_target(
         if client_id and client_id != hinted:
             raise LogoutRefused("The sign-out request names two different applications.")
         client_id = hinted
-    client = await find_client(client_id)
+    client = await find_client(client_id, include_disabled=True)
     target = params.get("post_logout_redirect_uri")
     # RP-Initiated Logout §3: redirect only to a URI registered for that very client.
     if target is not None and (client is None or target not in client.post_logout_redirect_uris):

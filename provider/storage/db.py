@@ -68,3 +68,8 @@ def default_connection() -> BaseDBAsyncClient:
     """The connection for a lone statement that needs no transaction of its own."""
     conn: BaseDBAsyncClient = connections.get("default")
     return conn
+
+
+async def ping_database() -> None:
+    """One round trip to the database; raises whatever the driver raises when it is not there."""
+    await default_connection().execute_query("SELECT 1")

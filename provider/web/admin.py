@@ -18,12 +18,18 @@ from sanic.response import HTTPResponse, redirect
 from provider.accounts import administration
 from provider.accounts.password_reset import request_password_reset
 from provider.accounts.refusals import audit_refusal
-from provider.api.admin.audit import audit_page, event_view, export_csv
-from provider.api.admin.clients import client_view, clients_page
-from provider.api.admin.params import path_uuid, query_of
-from provider.api.admin.roles import ADMIN, READERS
-from provider.api.admin.users import LIST_PARAMS, users_page
+from provider.accounts.roles import ADMIN, READERS
 from provider.domain_errors import DomainError
+from provider.http.admin_listings import (
+    AUDIT_FILTERS,
+    USER_LIST_PARAMS,
+    audit_page,
+    clients_page,
+    users_page,
+)
+from provider.http.admin_params import path_uuid, query_of
+from provider.http.admin_views import client_view, event_view
+from provider.http.audit_export import export_csv
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf
@@ -37,7 +43,7 @@ bp = Blueprint("web_admin")
 
 FORBIDDEN = "Your account does not have access to this page."
 PAGE_SIZE = 50
-AUDIT_FILTERS = {"user_id", "client_id", "event", "outcome", "ip", "from", "to", "cursor"}
+AUDIT_PARAMS = AUDIT_FILTERS | {"cursor"}
 
 Action = Callable[[UnitOfWork, User, User], Awaitable[object]]
 
@@ -126,7 +132,7 @@ async def _guarded(
 @bp.get("/admin")
 async def users(request: Request) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
-        params = query_of(request, LIST_PARAMS)
+        params = query_of(request, USER_LIST_PARAMS)
         params.setdefault("limit", str(PAGE_SIZE))
         now = utcnow()
         found, next_cursor = await users_page(params, now)
@@ -215,7 +221,7 @@ async def clients(request: Request) -> HTTPResponse:
 @bp.get("/admin/audit")
 async def audit(request: Request) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
-        params = query_of(request, AUDIT_FILTERS)
+        params = query_of(request, AUDIT_PARAMS)
         events, next_cursor = await audit_page(params, PAGE_SIZE)
         filters = {name: value for name, value in params.items() if name != "cursor"}
         return await _render(
@@ -240,7 +246,7 @@ async def audit_csv(request: Request) -> HTTPResponse | None:
     try:
         await _viewer(request, READERS)
         # Filters are checked before the first byte is sent, so a bad one is still a page.
-        await export_csv(request, query_of(request, AUDIT_FILTERS - {"cursor"}))
+        await export_csv(request, query_of(request, AUDIT_FILTERS))
     except Refused as refused:
         return refused.response
     except ApiError as exc:

@@ -10,11 +10,11 @@ from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.oauth.clients import find_client
 from provider.oauth.consent import answer_consent
 from provider.oauth.flows import load_flow
 from provider.oauth.scopes import describe
 from provider.protocol.authorization_response import respond_error
-from provider.storage.models import Client
 from provider.web.common import EXPIRED
 
 bp = Blueprint("web_consent")
@@ -27,7 +27,7 @@ async def show_consent(request: Request) -> HTTPResponse:
     if flow is None:
         return await error_page(request, EXPIRED)
     session = await browser_session(request, services.settings)
-    client = await Client.get_or_none(id=flow.request.client_id)
+    client = await find_client(flow.request.client_id, include_disabled=True)
     if session is None or client is None:
         return redirect(f"/authorize/resume?flow={flow.id}", status=303)
     return await page(

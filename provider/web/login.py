@@ -23,8 +23,8 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.oauth.clients import find_client
 from provider.oauth.flows import Flow, load_flow
-from provider.storage.models import Client
 from provider.web.common import EXPIRED, local_path, page_url, with_headers
 from provider.web.signin import sign_in, to_second_factor
 
@@ -43,7 +43,7 @@ async def login_page(
     next_path: str | None = None,
     reauth: bool = False,
 ) -> HTTPResponse:
-    client = await Client.get_or_none(id=flow.request.client_id) if flow else None
+    client = await find_client(flow.request.client_id, include_disabled=True) if flow else None
     back = {"flow": flow.id if flow else None, "next": next_path}
     return await page(
         request,

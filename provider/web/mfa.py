@@ -42,8 +42,9 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.oauth.clients import find_client
 from provider.oauth.flows import Flow, load_flow
-from provider.storage.models import Client, Session, User
+from provider.storage.models import Session, User
 from provider.web.common import EXPIRED, local_path, page_url, signed_in_or_redirect, with_headers
 from provider.web.login import login_page
 from provider.web.signin import after_sign_in
@@ -71,7 +72,7 @@ async def _code_page(
     error: str | None = None,
     status: int = 200,
 ) -> HTTPResponse:
-    client = await Client.get_or_none(id=flow.request.client_id) if flow else None
+    client = await find_client(flow.request.client_id, include_disabled=True) if flow else None
     return await page(
         request,
         "mfa.html",

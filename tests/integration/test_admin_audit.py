@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from provider.api.admin.audit import CSV_COLUMNS
+from provider.http.audit_export import CSV_COLUMNS
 from provider.storage.models import AuditEvent
 from provider.storage.unit_of_work import utcnow
 from tests.admin_support import admin, auditor

@@ -1,6 +1,6 @@
 """Hostile query strings on every admin list route, API and pages: always a 400, never a 500.
 
-Each case was a 500 (or could be one) before the parsing moved into provider.api.admin.params:
+Each case was a 500 (or could be one) before the parsing moved into provider.http.admin_params:
 dates whose UTC value falls outside what datetime can hold, `limit=²` (a digit to `isdigit`, not
 to `int`), an audit cursor id beyond int64, a NUL inside a decoded cursor, filters longer than
 their column. The API answers the documented error shape; the pages an error page.
@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from provider.api.admin.params import encode_cursor
+from provider.http.admin_params import encode_cursor
 from tests.admin_support import account, admin
 from tests.oidc import hidden_fields
 from tests.support import PASSWORD, Server, assert_error

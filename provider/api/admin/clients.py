@@ -11,18 +11,12 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
-from tortoise.expressions import Q
 
-from provider.api.admin.params import (
-    cursor_datetime,
-    cursor_str,
-    decode_cursor,
-    encode_cursor,
-    limit_of,
-    optional_body,
-    query_of,
-)
-from provider.api.admin.roles import ADMIN, READERS, require_role
+from provider.accounts.roles import ADMIN, READERS
+from provider.api.admin.roles import require_role
+from provider.http.admin_listings import clients_page
+from provider.http.admin_params import optional_body, query_of
+from provider.http.admin_views import client_view
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
 from provider.http.json_body import StrictBody, parse_body
@@ -31,11 +25,13 @@ from provider.oauth.clients import (
     ClientSpec,
     ClientSpecError,
     create_client,
+    find_client,
     rotate_secret,
     validate_spec,
 )
 from provider.oauth.issuance import deny_client_tokens
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES
+from provider.storage.clients import Clients
 from provider.storage.codes import CodeStore
 from provider.storage.consents import Consents
 from provider.storage.models import Client
@@ -95,39 +91,13 @@ class NoFields(StrictBody):
     """No parameters: no body, or `{}`."""
 
 
-def client_view(client: Client) -> dict[str, Any]:
-    now = utcnow()
-    grace = client.previous_secret_expires_at
-    return {
-        "client_id": client.id,
-        "name": client.name,
-        "public": client.public,
-        "token_endpoint_auth_method": client.token_endpoint_auth_method,
-        "redirect_uris": client.redirect_uris,
-        "post_logout_redirect_uris": client.post_logout_redirect_uris,
-        "grant_types": client.grant_types,
-        "scopes": client.scopes,
-        "audience": client.audience,
-        "first_party": client.first_party,
-        "introspect_any": client.introspect_any,
-        "disabled": client.disabled,
-        "require_mfa": client.require_mfa,
-        "require_verified_email": client.require_verified_email,
-        "id_token_signed_response_alg": client.id_token_signed_response_alg,
-        "jwks_uri": client.jwks_uri,
-        "has_jwks": client.jwks is not None,
-        "previous_secret_expires_at": grace.isoformat() if grace and grace > now else None,
-        "created_at": client.created_at.isoformat(),
-        "updated_at": client.updated_at.isoformat(),
-    }
-
-
 def _invalid_metadata(exc: ClientSpecError) -> ApiError:
     return ApiError(400, "invalid_client_metadata", str(exc))
 
 
-async def find_client(client_id: str) -> Client:
-    client = await Client.get_or_none(id=client_id) if len(client_id) <= 128 else None
+async def _client(client_id: str) -> Client:
+    """The client named in the path, disabled or not; 404 if there is none."""
+    client = await find_client(client_id, include_disabled=True)
     if client is None:
         raise ApiError(404, "not_found", "No such client.")
     return client
@@ -196,20 +166,6 @@ async def list_clients(request: Request) -> HTTPResponse:
     return ok({"clients": [client_view(c) for c in clients], "next_cursor": next_cursor})
 
 
-async def clients_page(params: dict[str, str]) -> tuple[list[Client], str | None]:
-    limit = limit_of(params)
-    query = Client.all()
-    if "cursor" in params:
-        created, last_id = decode_cursor(params["cursor"], "clients", 2)
-        after, after_id = cursor_datetime(created), cursor_str(last_id, 128)
-        query = query.filter(Q(created_at__gt=after) | Q(created_at=after, id__gt=after_id))
-    clients = await query.order_by("created_at", "id").limit(limit + 1)
-    page = clients[:limit]
-    if len(clients) <= limit:
-        return page, None
-    return page, encode_cursor("clients", [page[-1].created_at.isoformat(), page[-1].id])
-
-
 @bp.get("/<client_id:str>")
 @openapi.tag("admin")
 @openapi.summary("One client (admin, auditor)")
@@ -218,7 +174,7 @@ async def clients_page(params: dict[str, str]) -> tuple[list[Client], str | None
 @openapi.response(404, description="not_found")
 async def get_client(request: Request, client_id: str) -> HTTPResponse:
     await require_role(request, *READERS)
-    return ok({"client": client_view(await find_client(client_id))})
+    return ok({"client": client_view(await _client(client_id))})
 
 
 def _merged_spec(client: Client, body: ClientPatch) -> ClientSpec:
@@ -260,7 +216,7 @@ async def update(request: Request, client_id: str) -> HTTPResponse:
     changes: dict[str, Any] = body.model_dump(exclude_none=True)
     if not changes:
         raise ApiError(400, "invalid_request", "Send at least one field to change.")
-    client = await find_client(client_id)
+    client = await _client(client_id)
     spec = _merged_spec(client, body)
     try:
         settings = services_of(request).settings
@@ -273,7 +229,7 @@ async def update(request: Request, client_id: str) -> HTTPResponse:
         changes["scopes"] = list(DEFAULT_CLIENT_SCOPES)
     async with unit_of_work(caller_of(request), services_of(request).events) as work:
         client.update_from_dict(changes)
-        await client.save(using_db=work.conn)
+        await Clients(work.conn).save(client)
         await work.audit(
             "admin.client_updated",
             client_id=client.id,
@@ -299,7 +255,7 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
         if body.grace_seconds is not None
         else services.settings.client_secret_grace_period
     )
-    client = await find_client(client_id)
+    client = await _client(client_id)
     async with unit_of_work(caller_of(request), services.events) as work:
         try:
             # Inside the transaction: Tortoise routes this task's queries to its connection.
@@ -331,11 +287,11 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
 async def disable(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
-    client = await find_client(client_id)
+    client = await _client(client_id)
     if not client.disabled:
         async with unit_of_work(caller_of(request), services_of(request).events) as work:
             client.disabled = True
-            await client.save(using_db=work.conn, update_fields=["disabled", "updated_at"])
+            await Clients(work.conn).save(client, fields=["disabled"])
             await work.audit(
                 "admin.client_disabled", client_id=client.id, details=_admin(auth.user.id)
             )
@@ -351,7 +307,7 @@ async def disable(request: Request, client_id: str) -> HTTPResponse:
 async def delete(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
-    client = await find_client(client_id)
+    client = await _client(client_id)
     async with unit_of_work(caller_of(request), services_of(request).events) as work:
         now = utcnow()
         revoked = await RefreshFamilies(work).revoke_client(
@@ -359,7 +315,7 @@ async def delete(request: Request, client_id: str) -> HTTPResponse:
         )
         await Consents(work.conn).forget_client(client.id)
         await CodeStore(work.conn).void_client(client.id, now)
-        await Client.filter(id=client.id).using_db(work.conn).delete()
+        await Clients(work.conn).remove(client.id)
         await work.audit(
             "admin.client_deleted",
             client_id=client.id,

@@ -9,10 +9,6 @@ from provider.api.guard import Authenticated, require_session
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
 
-ADMIN = ("admin",)
-# Auditors read users and the audit trail; they change nothing.
-READERS = ("admin", "auditor")
-
 
 def forbidden() -> ApiError:
     return ApiError(403, "forbidden", "Your role does not allow this.")

@@ -12,12 +12,13 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
-from tortoise.functions import Count
 
-from provider.api.admin.params import bounded_int, query_of
-from provider.api.admin.roles import READERS, require_role
+from provider.accounts.roles import READERS
+from provider.api.admin.roles import require_role
+from provider.http.admin_params import bounded_int, query_of
 from provider.http.responses import ok
-from provider.storage.models import AuditEvent
+from provider.storage.audit_log import AuditLog
+from provider.storage.db import default_connection
 from provider.storage.unit_of_work import utcnow
 
 bp = Blueprint("api_admin_stats", url_prefix="/v1/admin")
@@ -39,22 +40,12 @@ MAX_DAYS = 31
 
 async def day_stats(day: date) -> dict[str, Any]:
     start = datetime.combine(day, time.min, tzinfo=UTC)
-    window = AuditEvent.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
-    counts: dict[str, int] = {
-        row["event"]: int(row["n"])
-        for row in await window.filter(event__in=list(COUNTED.values()))
-        .annotate(n=Count("id"))
-        .group_by("event")
-        .values("event", "n")
-    }
-    active = (
-        await window.filter(event__in=ACTIVITY, user_id__isnull=False)
-        .annotate(n=Count("user_id", distinct=True))
-        .values("n")
-    )
+    end = start + timedelta(days=1)
+    audit_log = AuditLog(default_connection())
+    counts = await audit_log.counts(start, end, COUNTED.values())
     stats: dict[str, Any] = {"date": day.isoformat()}
     stats.update({name: counts.get(event, 0) for name, event in COUNTED.items()})
-    stats["active_users"] = int(active[0]["n"]) if active else 0
+    stats["active_users"] = await audit_log.distinct_users(start, end, ACTIVITY)
     return stats
 
 

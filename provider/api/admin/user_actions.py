@@ -8,8 +8,9 @@ from sanic_ext import openapi
 
 from provider.accounts import administration
 from provider.accounts.password_reset import request_password_reset
-from provider.api.admin.params import optional_body, path_uuid
-from provider.api.admin.roles import ADMIN, require_role
+from provider.accounts.roles import ADMIN
+from provider.api.admin.roles import require_role
+from provider.http.admin_params import optional_body, path_uuid
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody
 from provider.http.responses import ok
