@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from provider.accounts.limits import Admitted, count_verification_mail
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from provider.accounts.limits import (
+    count_arrival,
+    count_verification_mail,
+    mail_address,
+    verify_email_address,
+)
 from provider.accounts.notices import account_notice
 from provider.accounts.one_time_tokens import (
     VERIFY_EMAIL,
@@ -45,15 +53,31 @@ async def send_verification_email(services: Services, caller: Caller, user: User
         )
 
 
-async def resend_verification(admitted: Admitted, user: User) -> Allowance:
-    """A new link for a signed-in user, at most `ratelimit_mail_per_account` per mail window."""
-    allowance = await count_verification_mail(admitted.services, str(user.id))
-    await send_verification_email(admitted.services, admitted.caller, user)
+async def resend_verification(services: Services, caller: Caller, user: User) -> Allowance:
+    """A new link for a signed-in user: the mail requests of the caller's address, then at most
+    `ratelimit_mail_per_account` per mail window for the user; returns the user's room left."""
+    await count_arrival(services, caller, mail_address(services.settings), lambda: None)
+    allowance = await count_verification_mail(services, str(user.id))
+    await send_verification_email(services, caller, user)
     return allowance
 
 
-async def verify_email(services: Services, caller: Caller, token: str) -> User:
-    """Consume the token and mark the address verified; every other pending link dies too."""
+@dataclass(frozen=True, slots=True)
+class EmailVerified:
+    user: User
+    allowance: Allowance
+
+
+async def verify_email(
+    services: Services, caller: Caller, read_token: Callable[[], str]
+) -> EmailVerified:
+    """Consume the token and mark the address verified; every other pending link dies too.
+
+    The arrival is counted against the per-address window before `read_token` gives the token.
+    """
+    allowance, token = await count_arrival(
+        services, caller, verify_email_address(services.settings), read_token
+    )
     async with unit_of_work(caller, services.events) as work:
         row = await consume_one_time_token(work, token, VERIFY_EMAIL)
         if row is None:
@@ -71,4 +95,4 @@ async def verify_email(services: Services, caller: Caller, token: str) -> User:
             )
         await retire_one_time_tokens(work, user.id, VERIFY_EMAIL)
         await work.audit("email.verified", user_id=user.id)
-    return user
+    return EmailVerified(user, allowance)

@@ -8,8 +8,16 @@ No path runs Argon2, so no path is ~100 ms slower than the other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from provider.accounts.identity import normalize_email
-from provider.accounts.limits import Admitted, count_reset_mail
+from provider.accounts.limits import (
+    count_arrival,
+    count_reset_mail,
+    mail_address,
+    reset_password_address,
+)
 from provider.accounts.lockout import Lockout
 from provider.accounts.mfa import mfa_enabled
 from provider.accounts.notices import account_notice
@@ -22,6 +30,7 @@ from provider.accounts.one_time_tokens import (
     retire_one_time_tokens,
 )
 from provider.accounts.password_policy import password_problems
+from provider.cache.ratelimit import Allowance
 from provider.context import Caller, Services
 from provider.crypto.tokens import new_token, token_hash
 from provider.domain_errors import IncorrectPassword, InvalidOneTimeToken, ValidationFailed
@@ -76,22 +85,48 @@ async def request_password_reset(services: Services, caller: Caller, email: str)
         )
 
 
-async def forgot_password(admitted: Admitted, email: str) -> None:
-    """A visitor asks for a reset link: the recipient's window, then `request_password_reset`.
+async def forgot_password(
+    services: Services, caller: Caller, read_email: Callable[[], str]
+) -> None:
+    """A visitor asks for a reset link: the windows of the address and of the recipient, then
+    `request_password_reset`.
 
-    The window is per address typed (its NFKC, trimmed, lower-case form), so one mailbox gets at
-    most `ratelimit_mail_per_account` links per mail window whoever asks.
+    The caller's mail requests are counted before `read_email` gives the address. The
+    recipient's window is per address typed (its NFKC, trimmed, lower-case form), so one mailbox
+    gets at most `ratelimit_mail_per_account` links per mail window whoever asks.
     """
-    await count_reset_mail(admitted.services, email)
-    await request_password_reset(admitted.services, admitted.caller, email)
+    _, email = await count_arrival(services, caller, mail_address(services.settings), read_email)
+    await count_reset_mail(services, email)
+    await request_password_reset(services, caller, email)
 
 
-async def reset_password(services: Services, caller: Caller, token: str, password: str) -> User:
+@dataclass(frozen=True, slots=True)
+class NewPassword:
+    """A reset link's token and the password chosen with it."""
+
+    token: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordReset:
+    user: User
+    allowance: Allowance
+
+
+async def reset_password(
+    services: Services, caller: Caller, read: Callable[[], NewPassword]
+) -> PasswordReset:
     """Set a new password with a reset token; every session and refresh family of the user ends.
 
-    The policy is checked before the token is consumed, so a refused password can be retried
-    with the same link.
+    The arrival is counted against the per-address window before `read` gives the form. The
+    policy is checked before the token is consumed, so a refused password can be retried with
+    the same link.
     """
+    allowance, form = await count_arrival(
+        services, caller, reset_password_address(services.settings), read
+    )
+    token, password = form.token, form.password
     row = await find_one_time_token(token, RESET_PASSWORD)
     user = await User.get_or_none(id=row.user_id) if row else None
     if row is None or user is None or user.deleted_at is not None:
@@ -117,7 +152,7 @@ async def reset_password(services: Services, caller: Caller, token: str, passwor
             account_notice(services, caller, user, MailKind.PASSWORD_CHANGED, reset=True)
         )
     await Lockout(services).reset(str(user.id))
-    return user
+    return PasswordReset(user, allowance)
 
 
 async def change_password(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
@@ -13,11 +15,11 @@ from provider.accounts.identity import (
     normalize_email,
     normalize_username,
 )
-from provider.accounts.limits import register_notice_address
+from provider.accounts.limits import count_arrival, register_address, register_notice_address
 from provider.accounts.notices import account_notice
 from provider.accounts.password_policy import password_problems
 from provider.cache.events import EventPublisher
-from provider.cache.ratelimit import enforce
+from provider.cache.ratelimit import Allowance, enforce
 from provider.context import Caller, Services
 from provider.crypto.passwords import Passwords
 from provider.crypto.tokens import keyed_hash
@@ -96,40 +98,56 @@ async def register_user(
     return user
 
 
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What a visitor fills in to register."""
+
+    email: str
+    password: str
+    name: str
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """The new user (or its stand-in) and the room left in the per-address window."""
+
+    user: User
+    allowance: Allowance
+
+
 async def sign_up(
-    services: Services,
-    caller: Caller,
-    *,
-    email: str,
-    password: str,
-    name: str,
-    username: str | None = None,
-) -> User:
+    services: Services, caller: Caller, read: Callable[[], Registration]
+) -> Registered:
     """Self-service registration (the JSON API and the hosted page): the account, then the mail.
 
+    The arrival is counted against the per-address window before `read` gives the form.
     Unless PROVIDER_REGISTRATION_REVEALS_EXISTING is set, an address that has an account already
     gets the answer of a new one (OWASP Authentication Cheat Sheet, account enumeration): the
     password was hashed all the same, nothing is created, and the owner is told by mail. The
     returned user is then a stand-in that is not stored.
     """
+    allowance, form = await count_arrival(
+        services, caller, register_address(services.settings), read
+    )
     try:
         user = await register_user(
             services.passwords,
             services.events,
             caller,
-            email=email,
-            password=password,
-            name=name,
-            username=username,
+            email=form.email,
+            password=form.password,
+            name=form.name,
+            username=form.username,
         )
     except EmailTaken as taken:
         if services.settings.registration_reveals_existing:
             raise
         AUTH_OPERATIONS.labels(operation="register", outcome="existing").inc()
-        return await _answer_existing(services, caller, taken)
+        return Registered(await _answer_existing(services, caller, taken), allowance)
     await send_verification_email(services, caller, user)
     AUTH_OPERATIONS.labels(operation="register", outcome="success").inc()
-    return user
+    return Registered(user, allowance)
 
 
 async def _answer_existing(services: Services, caller: Caller, taken: EmailTaken) -> User:

@@ -7,10 +7,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.limits import admit_sign_in
 from provider.accounts.login import AMR_PASSWORD, finish_login
 from provider.accounts.mfa import METHODS
-from provider.accounts.sign_in import SecondFactorRequired, sign_in
+from provider.accounts.sign_in import Credentials, SecondFactorRequired, sign_in
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
@@ -41,10 +40,8 @@ async def login(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)
     # The per-address limit comes first: a body that does not parse spends the budget too.
-    admitted = await admit_sign_in(services, caller)
-    headers = rate_limit_headers(admitted.allowance)
-    body = parse_body(request, LoginBody)
-    outcome = await sign_in(admitted, body.identifier, body.password)
+    outcome = await sign_in(services, caller, lambda: _credentials(request))
+    headers = rate_limit_headers(outcome.allowance)
     if isinstance(outcome, SecondFactorRequired):
         return ok(
             {
@@ -60,3 +57,8 @@ async def login(request: Request) -> HTTPResponse:
             work, services, outcome.user, amr=list(AMR_PASSWORD), client_id=FIRST_PARTY_CLIENT_ID
         )
     return ok(login_response(services, completed), headers=headers)
+
+
+def _credentials(request: Request) -> Credentials:
+    body = parse_body(request, LoginBody)
+    return Credentials(body.identifier, body.password)

@@ -12,9 +12,8 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from provider.accounts.limits import admit_sign_in
 from provider.accounts.login import AMR_PASSWORD
-from provider.accounts.sign_in import SecondFactorRequired
+from provider.accounts.sign_in import Credentials, SecondFactorRequired
 from provider.accounts.sign_in import sign_in as password_sign_in
 from provider.domain_errors import DomainError
 from provider.http.context import caller_of, services_of
@@ -110,8 +109,8 @@ async def submit_login(request: Request) -> HTTPResponse:
         )
     try:
         # The same use case as POST /v1/auth/sessions: shared limits, lockout and audit.
-        admitted = await admit_sign_in(services, caller_of(request))
-        outcome = await password_sign_in(admitted, identifier, password)
+        credentials = Credentials(identifier, password)
+        outcome = await password_sign_in(services, caller_of(request), lambda: credentials)
     except DomainError as exc:
         response = await login_page(
             request,

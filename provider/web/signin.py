@@ -10,7 +10,8 @@ from __future__ import annotations
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
-from provider.accounts.login import CompletedLogin, finish_login, start_mfa_challenge
+from provider.accounts.login import CompletedLogin, finish_login
+from provider.accounts.second_factor import start_mfa_challenge
 from provider.crypto.tokens import new_token, token_hash
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import MFA_COOKIE, SESSION_COOKIE, browser_session, set_cookie
@@ -87,7 +88,7 @@ def to_second_factor(
     """A pending sign-in (its MFA `challenge` in an HttpOnly cookie), then the code page.
 
     The challenge token is single-use, expires with `mfa_token_ttl` and is bound to this
-    browser's address and User-Agent (provider.accounts.login.start_mfa_challenge).
+    browser's address and User-Agent (provider.accounts.second_factor.start_mfa_challenge).
     """
     settings = services_of(request).settings
     target = page_url("/login/mfa", flow=flow.id if flow else None, next=next_path)
