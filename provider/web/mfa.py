@@ -28,7 +28,6 @@ from provider.accounts.mfa import (
 )
 from provider.accounts.one_time_tokens import MFA_LOGIN, find_one_time_token
 from provider.accounts.second_factor import SecondFactorAnswer, complete_second_factor
-from provider.crypto.tokens import new_token, token_hash
 from provider.domain_errors import (
     DomainError,
     InvalidEnrolmentCode,
@@ -37,7 +36,7 @@ from provider.domain_errors import (
     ReauthenticationRequired,
 )
 from provider.http.context import caller_of, services_of
-from provider.http.cookies import MFA_COOKIE, browser_session, clear_cookie, cookie_name
+from provider.http.cookies import MFA_COOKIE, clear_cookie, cookie_name
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
@@ -46,7 +45,7 @@ from provider.oauth.flows import Flow, load_flow
 from provider.storage.models import Client, Session, User
 from provider.web.common import EXPIRED, local_path, page_url, signed_in_or_redirect, with_headers
 from provider.web.login import login_page
-from provider.web.signin import after_sign_in
+from provider.web.signin import after_sign_in, browser_sign_in
 
 bp = Blueprint("web_mfa")
 
@@ -130,8 +129,7 @@ async def submit_code(request: Request) -> HTTPResponse:
     next_path = local_path(form.get("next")) if flow is None else None
     token = _challenge(request)
     code = (form.get("code") or "").strip()[:CODE_MAX_LENGTH]
-    current = await browser_session(request, settings)
-    cookie = new_token()
+    browser = await browser_sign_in(request)
     try:
         # The use case of POST /v1/auth/mfa/verify: its limit and attempts, on the same counters.
         accepted = await complete_second_factor(
@@ -140,8 +138,8 @@ async def submit_code(request: Request) -> HTTPResponse:
             lambda: _answer(token, code),
             client_id=flow.request.client_id if flow else None,
             issue_refresh=False,
-            cookie_hash=token_hash(cookie),
-            current=current,
+            cookie_hash=browser.cookie_hash,
+            current=browser.current,
         )
     except InvalidMfaToken:
         return await _start_again(request, flow, next_path, 401)
@@ -150,9 +148,7 @@ async def submit_code(request: Request) -> HTTPResponse:
             request, flow, next_path, error=exc.message, status=http_status(exc)
         )
         return with_headers(failed, exc)
-    response = await after_sign_in(request, accepted.login, cookie, flow=flow, next_path=next_path)
-    clear_cookie(response, settings, MFA_COOKIE)
-    return response
+    return await after_sign_in(request, accepted.login, browser, flow=flow, next_path=next_path)
 
 
 def _answer(token: str | None, code: str) -> SecondFactorAnswer:
