@@ -22,6 +22,7 @@ from provider.cache.ratelimit import Allowance
 from provider.context import Caller, Services
 from provider.domain_errors import AlreadyVerified, InvalidOneTimeToken
 from provider.mail.mailer import MailKind, action_link
+from provider.storage.accounts import UserRecords
 from provider.storage.models import User
 from provider.storage.unit_of_work import unit_of_work, utcnow
 
@@ -82,17 +83,14 @@ async def verify_email(
         row = await consume_one_time_token(work, token, VERIFY_EMAIL)
         if row is None:
             raise invalid_verification_token()
-        user = await User.filter(id=row.user_id).using_db(work.conn).get()
+        users = UserRecords(work.conn)
+        user = await users.by_id(row.user_id)
         # The link proves control of the address it was sent to, not of a later one.
-        if user.deleted_at is not None or row.data.get("email") != user.email:
+        if user is None or user.deleted_at is not None or row.data.get("email") != user.email:
             raise invalid_verification_token()
         if user.email_verified_at is None:
             user.email_verified_at = utcnow()
-            await (
-                User.filter(id=user.id)
-                .using_db(work.conn)
-                .update(email_verified_at=user.email_verified_at)
-            )
+            await users.update(user.id, email_verified_at=user.email_verified_at)
         await retire_one_time_tokens(work, user.id, VERIFY_EMAIL)
         await work.audit("email.verified", user_id=user.id)
     return EmailVerified(user, allowance)

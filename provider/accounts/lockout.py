@@ -19,6 +19,7 @@ from provider.cache.base import CacheUnavailable
 from provider.cache.fallback import RETRY_AFTER
 from provider.context import Caller, Services
 from provider.domain_errors import AccountLocked, TemporarilyUnavailable
+from provider.storage.accounts import UserRecords
 from provider.storage.models import User
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
@@ -91,7 +92,7 @@ class Lockout:
             )
             return True
         locked_until = utcnow() + timedelta(seconds=settings.lockout_duration)
-        await User.filter(id=user.id).using_db(work.conn).update(locked_until=locked_until)
+        await UserRecords(work.conn).update(user.id, locked_until=locked_until)
         await work.audit(
             "user.locked",
             user_id=user.id,

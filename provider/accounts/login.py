@@ -9,7 +9,6 @@ second factor before it is provider.accounts.second_factor.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from provider.accounts.notices import account_notice
 from provider.context import Services
@@ -17,6 +16,7 @@ from provider.mail.mailer import MailKind
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.sessions.service import issue_refresh_token, revoke_session, start_session
 from provider.storage.models import Session, User
+from provider.storage.sessions import Sessions
 from provider.storage.unit_of_work import UnitOfWork, utcnow
 
 # RFC 8176 §2 authentication method references.
@@ -62,7 +62,7 @@ async def finish_login(
     else:
         if current is not None:
             await revoke_session(work, current.id, current.user_id, reason="switched_account")
-        new_device = await _is_new_device(work, user)
+        new_device = await Sessions(work).is_new_device(user.id)
         session = await start_session(
             work,
             settings,
@@ -105,21 +105,11 @@ async def authenticate_again(
     cookie captured before a re-login or a step-up to MFA does not carry the stronger proof.
     """
     now = utcnow()
-    changes: dict[str, Any] = {"auth_time": now, "last_active_at": now, "amr": amr, "acr": acr}
-    if cookie_hash is not None:
-        changes["cookie_hash"] = cookie_hash
-    await Session.filter(id=session.id).using_db(work.conn).update(**changes)
+    await Sessions(work).authenticated_again(
+        session.id, now=now, amr=amr, acr=acr, cookie_hash=cookie_hash
+    )
     session.auth_time = session.last_active_at = now
     session.amr, session.acr = amr, acr
     if cookie_hash is not None:
         session.cookie_hash = cookie_hash
     return session
-
-
-async def _is_new_device(work: UnitOfWork, user: User) -> bool:
-    """No earlier session from this User-Agent and address; never for the very first session."""
-    earlier = Session.filter(user_id=user.id).using_db(work.conn)
-    if not await earlier.exists():
-        return False
-    seen = await earlier.filter(ip=work.caller.ip, user_agent=work.caller.user_agent[:512]).exists()
-    return not seen

@@ -36,6 +36,8 @@ from provider.crypto.tokens import new_token, token_hash
 from provider.domain_errors import IncorrectPassword, InvalidOneTimeToken, ValidationFailed
 from provider.mail.mailer import MailKind, action_link
 from provider.sessions.service import revoke_user_sessions
+from provider.storage.accounts import UserRecords
+from provider.storage.db import default_connection
 from provider.storage.models import Session, User
 from provider.storage.unit_of_work import unit_of_work, utcnow
 
@@ -56,7 +58,8 @@ async def request_password_reset(services: Services, caller: Caller, email: str)
     """Mail a reset link if `email` belongs to a live account; otherwise, silently, nothing."""
     settings = services.settings
     normalized = normalize_email(email)
-    user = await User.get_or_none(email=normalized, deleted_at=None) if normalized else None
+    users = UserRecords(default_connection())
+    user = await users.live_by_email(normalized) if normalized else None
     async with unit_of_work(caller, services.events) as work:
         if user is None:
             token_hash(new_token())  # the token the other path makes, for equal work
@@ -128,7 +131,7 @@ async def reset_password(
     )
     token, password = form.token, form.password
     row = await find_one_time_token(token, RESET_PASSWORD)
-    user = await User.get_or_none(id=row.user_id) if row else None
+    user = await UserRecords(default_connection()).by_id(row.user_id) if row else None
     if row is None or user is None or user.deleted_at is not None:
         raise invalid_reset_token()
     problems = password_problems(password, user.email, user.username)
@@ -144,7 +147,7 @@ async def reset_password(
         if user.email_verified_at is None and row.data.get("email") == user.email:
             changes["email_verified_at"] = now
             await retire_one_time_tokens(work, user.id, VERIFY_EMAIL)
-        await User.filter(id=user.id).using_db(work.conn).update(**changes)
+        await UserRecords(work.conn).update(user.id, **changes)
         await retire_one_time_tokens(work, user.id, RESET_PASSWORD)
         await revoke_user_sessions(work, user.id, reason="password_reset")
         await work.audit("password.reset", user_id=user.id)
@@ -187,7 +190,7 @@ async def change_password(
         raise _weak_password(problems)
     password_hash = await services.passwords.hash(new_password)
     async with unit_of_work(caller, services.events) as work:
-        await User.filter(id=user.id).using_db(work.conn).update(password_hash=password_hash)
+        await UserRecords(work.conn).update(user.id, password_hash=password_hash)
         revoked = await revoke_user_sessions(
             work, user.id, reason="password_changed", keep=session.id
         )

@@ -33,6 +33,8 @@ from provider.context import Caller, Services
 from provider.crypto.tokens import token_hash
 from provider.domain_errors import AccountLocked, InvalidMfaToken, InvalidSecondFactor
 from provider.ops.metrics import AUTH_OPERATIONS
+from provider.storage.accounts import UserRecords
+from provider.storage.db import default_connection
 from provider.storage.models import Session, User
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work
 
@@ -142,7 +144,7 @@ async def _challenged_user(caller: Caller, mfa_token: str) -> User:
         or challenge.data.get("user_agent") != caller.user_agent[:512]
     ):
         raise InvalidMfaToken()
-    user = await User.get_or_none(id=challenge.user_id)
+    user = await UserRecords(default_connection()).by_id(challenge.user_id)
     if user is None or user.deleted_at is not None or not mfa_enabled(user):
         raise InvalidMfaToken()
     return user

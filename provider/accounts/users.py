@@ -6,8 +6,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tortoise.exceptions import IntegrityError
-
 from provider.accounts.email_verification import send_verification_email
 from provider.accounts.identity import (
     IdentifierRefused,
@@ -32,17 +30,20 @@ from provider.domain_errors import (
 )
 from provider.mail.mailer import MailKind
 from provider.ops.metrics import AUTH_OPERATIONS
+from provider.storage.accounts import DuplicateAccount, UserRecords
+from provider.storage.db import default_connection
 from provider.storage.models import ROLES, User
 from provider.storage.unit_of_work import unit_of_work, utcnow
 
 
 async def find_by_identifier(identifier: str) -> User | None:
     """An email or a username, as typed at login."""
+    users = UserRecords(default_connection())
     if "@" in identifier:
         email = normalize_email(identifier)
-        return await User.get_or_none(email=email) if email else None
+        return await users.by_email(email) if email else None
     username = normalize_username(identifier)
-    return await User.get_or_none(username=username) if username else None
+    return await users.by_username(username) if username else None
 
 
 async def register_user(
@@ -82,18 +83,16 @@ async def register_user(
     password_hash = await passwords.hash(password)
     try:
         async with unit_of_work(caller, events) as work:
-            user = await User.create(
-                id=uuid.uuid4(),
+            user = await UserRecords(work.conn).insert(
                 email=normalized_email,
                 username=normalized_username,
                 name=name.strip(),
                 password_hash=password_hash,
                 role=role,
                 email_verified_at=utcnow() if verified else None,
-                using_db=work.conn,
             )
             await work.audit("user.registered", user_id=user.id)
-    except IntegrityError as exc:
+    except DuplicateAccount as exc:
         raise await _conflict(normalized_email, normalized_username, name.strip()) from exc
     return user
 
@@ -152,7 +151,7 @@ async def sign_up(
 
 async def _answer_existing(services: Services, caller: Caller, taken: EmailTaken) -> User:
     """Audit the attempt, mail the owner (rate-limited per address), and stand in a new user."""
-    owner = await User.get_or_none(email=taken.email, deleted_at=None)
+    owner = await UserRecords(default_connection()).live_by_email(taken.email)
     notify = owner is not None and await _notice_allowed(services, taken.email)
     async with unit_of_work(caller, services.events) as work:
         await work.audit(
@@ -191,9 +190,10 @@ async def _notice_allowed(services: Services, email: str) -> bool:
 async def _conflict(email: str | None, username: str | None, name: str) -> Conflict:
     # The username first: it is a public handle, and answering it first says nothing about
     # whether the email has an account.
-    if username and await User.exists(username=username):
+    users = UserRecords(default_connection())
+    if username and await users.username_taken(username):
         return UsernameTaken()
-    if email is not None and await User.exists(email=email):
+    if email is not None and await users.email_taken(email):
         return EmailTaken(email, username, name)
     return Conflict("The account conflicts with an existing one.")
 
