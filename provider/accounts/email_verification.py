@@ -24,7 +24,7 @@ from provider.domain_errors import AlreadyVerified, InvalidOneTimeToken
 from provider.mail.mailer import MailKind, action_link
 from provider.storage.accounts import UserRecords
 from provider.storage.models import User
-from provider.storage.unit_of_work import unit_of_work, utcnow
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
 VERIFY_PATH = "/email/verify"
 
@@ -33,25 +33,22 @@ def invalid_verification_token() -> InvalidOneTimeToken:
     return InvalidOneTimeToken("The verification link is invalid, expired or already used.")
 
 
-async def send_verification_email(services: Services, caller: Caller, user: User) -> None:
-    """Issue a token bound to the current address and mail its link (after the commit)."""
-    if user.email_verified_at is not None:
-        raise AlreadyVerified()
+async def mail_verification_link(work: UnitOfWork, services: Services, user: User) -> None:
+    """Issue a token bound to the current address in `work`; its link is mailed after commit."""
     settings = services.settings
-    async with unit_of_work(caller, services.events) as work:
-        token = await issue_one_time_token(
-            work, user.id, VERIFY_EMAIL, settings.email_verification_ttl, {"email": user.email}
+    token = await issue_one_time_token(
+        work, user.id, VERIFY_EMAIL, settings.email_verification_ttl, {"email": user.email}
+    )
+    work.after_commit(
+        account_notice(
+            services,
+            work.caller,
+            user,
+            MailKind.VERIFY_EMAIL,
+            link=action_link(settings.issuer, VERIFY_PATH, token=token),
+            hours=settings.email_verification_ttl // 3600 or 1,
         )
-        work.after_commit(
-            account_notice(
-                services,
-                caller,
-                user,
-                MailKind.VERIFY_EMAIL,
-                link=action_link(settings.issuer, VERIFY_PATH, token=token),
-                hours=settings.email_verification_ttl // 3600 or 1,
-            )
-        )
+    )
 
 
 async def resend_verification(services: Services, caller: Caller, user: User) -> Allowance:
@@ -59,7 +56,10 @@ async def resend_verification(services: Services, caller: Caller, user: User) ->
     `ratelimit_mail_per_account` per mail window for the user; returns the user's room left."""
     await count_arrival(services, caller, mail_address(services.settings), lambda: None)
     allowance = await count_verification_mail(services, str(user.id))
-    await send_verification_email(services, caller, user)
+    if user.email_verified_at is not None:
+        raise AlreadyVerified()
+    async with unit_of_work(caller, services.events) as work:
+        await mail_verification_link(work, services, user)
     return allowance
 
 

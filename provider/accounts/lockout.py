@@ -112,14 +112,29 @@ class Lockout:
     ) -> None:
         """A wrong password or code: its audit row and its count toward the lock, together."""
         async with unit_of_work(caller, self._services.events) as work:
-            await work.audit(
-                event,
-                outcome="failure",
-                user_id=user.id if user else None,
-                session_id=session_id,
-                details=details,
+            await self.record_refusal_in(
+                work, event, subject, user, details=details, session_id=session_id
             )
-            await self.record_failure(work, subject, user)
+
+    async def record_refusal_in(
+        self,
+        work: UnitOfWork,
+        event: str,
+        subject: str,
+        user: User | None,
+        *,
+        details: dict[str, Any],
+        session_id: uuid.UUID | None = None,
+    ) -> None:
+        """`record_refusal` inside the use case's own unit of work."""
+        await work.audit(
+            event,
+            outcome="failure",
+            user_id=user.id if user else None,
+            session_id=session_id,
+            details=details,
+        )
+        await self.record_failure(work, subject, user)
 
     async def reset(self, subject: str) -> None:
         await self._services.cache.delete(f"lock:fail:{subject}")

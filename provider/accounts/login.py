@@ -34,27 +34,37 @@ class CompletedLogin:
     refresh_token: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SessionStart:
+    """How the session of a sign-in starts, as its adapter needs it (see `finish_login`): a
+    refresh token for `client_id` (the JSON API), or the browser's new cookie and its `current`
+    session (the hosted pages)."""
+
+    client_id: str | None
+    issue_refresh: bool = True
+    cookie_hash: str | None = None
+    current: Session | None = None
+
+
 async def finish_login(
     work: UnitOfWork,
     services: Services,
     user: User,
     *,
     amr: list[str],
-    client_id: str | None,
-    issue_refresh: bool = True,
+    start: SessionStart,
     scope: str = "",
-    cookie_hash: str | None = None,
-    current: Session | None = None,
 ) -> CompletedLogin:
     """Start the session of an authenticated user inside `work` and record the login.
 
-    `issue_refresh` makes the session's first refresh-token family for `client_id` (the JSON
-    API); the hosted pages pass False and a `cookie_hash` instead, with `current`, the browser's
-    live session: the same user's is authenticated again (a new auth_time, amr and acr, and the
-    new cookie in place of the old one) rather than doubled, another user's is ended. The mail
-    about a new device and the metric follow the commit of `work`.
+    `start.issue_refresh` makes the session's first refresh-token family for `start.client_id`
+    (the JSON API); the hosted pages pass False and a `cookie_hash` instead, with `current`, the
+    browser's live session: the same user's is authenticated again (a new auth_time, amr and acr,
+    and the new cookie in place of the old one) rather than doubled, another user's is ended. The
+    mail about a new device and the metric follow the commit of `work`.
     """
     settings = services.settings
+    client_id, cookie_hash, current = start.client_id, start.cookie_hash, start.current
     acr = ACR_MFA if "mfa" in amr else ACR_PASSWORD
     new_device = False
     if current is not None and str(current.user_id) == str(user.id):
@@ -73,7 +83,7 @@ async def finish_login(
             cookie_hash=cookie_hash,
         )
     refresh_token = None
-    if issue_refresh:
+    if start.issue_refresh:
         assert client_id is not None, "a refresh token belongs to a client"
         issued = await issue_refresh_token(
             work, settings, session, client_id=client_id, scope=scope

@@ -252,6 +252,19 @@ async def _record_failure(
     )
 
 
+async def _record_wrong_code(
+    work: UnitOfWork, lockout: Lockout, user: User, session: Session, action: str
+) -> None:
+    await lockout.record_refusal_in(
+        work,
+        "mfa.reauthentication_failed",
+        str(user.id),
+        user,
+        details={"action": action, "reason": "invalid_code"},
+        session_id=session.id,
+    )
+
+
 async def disable_totp(
     services: Services,
     caller: Caller,
@@ -268,7 +281,9 @@ async def disable_totp(
     settings = services.settings
     async with unit_of_work(caller, services.events) as work:
         method = await accept_second_factor(work, settings, user, code)
-        if method is not None:
+        if method is None:
+            await _record_wrong_code(work, lockout, user, session, "disable")
+        else:
             await UserRecords(work.conn).remove_totp(user.id)
             await BackupCodes(work.conn).delete_all(user.id)
             await work.audit(
@@ -276,7 +291,6 @@ async def disable_totp(
             )
             work.after_commit(account_notice(services, caller, user, MailKind.MFA_DISABLED))
     if method is None:
-        await _record_failure(caller, lockout, user, session, "disable", "invalid_code")
         raise IncorrectCode()
     await lockout.reset(str(user.id))
 
@@ -298,7 +312,9 @@ async def regenerate_backup_codes(
     codes: list[str] = []
     async with unit_of_work(caller, services.events) as work:
         method = await accept_second_factor(work, settings, user, code)
-        if method is not None:
+        if method is None:
+            await _record_wrong_code(work, lockout, user, session, "backup_codes")
+        else:
             codes = await _replace_backup_codes(work, settings, user)
             await work.audit(
                 "mfa.backup_codes_regenerated",
@@ -307,7 +323,6 @@ async def regenerate_backup_codes(
                 details={"method": method},
             )
     if method is None:
-        await _record_failure(caller, lockout, user, session, "backup_codes", "invalid_code")
         raise IncorrectCode()
     await lockout.reset(str(user.id))
     return codes

@@ -60,7 +60,16 @@ async def reauthenticate(
     completed = None
     async with unit_of_work(caller, services.events) as work:
         method = await accept_second_factor(work, settings, user, code or "") if two_factor else ""
-        if method is not None:
+        if method is None:
+            await lockout.record_refusal_in(
+                work,
+                "user.reauthentication_failed",
+                subject,
+                user,
+                details={"reason": "invalid_code"},
+                session_id=session.id,
+            )
+        else:
             await authenticate_again(work, session, amr, acr)
             issued = await issue_refresh_token(
                 work, settings, session, client_id=client_id, scope=""
@@ -74,7 +83,6 @@ async def reauthenticate(
             )
             completed = CompletedLogin(user, session, issued.token)
     if completed is None:
-        await _record_failure(caller, lockout, user, session, "invalid_code")
         raise IncorrectCode()
     await lockout.reset(subject)
     return completed

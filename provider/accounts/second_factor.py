@@ -20,7 +20,12 @@ from dataclasses import dataclass
 
 from provider.accounts.limits import count_arrival, second_factor_address
 from provider.accounts.lockout import Lockout
-from provider.accounts.login import AMR_PASSWORD_AND_OTP, CompletedLogin, finish_login
+from provider.accounts.login import (
+    AMR_PASSWORD_AND_OTP,
+    CompletedLogin,
+    SessionStart,
+    finish_login,
+)
 from provider.accounts.mfa import accept_second_factor, mfa_enabled
 from provider.accounts.one_time_tokens import (
     MFA_LOGIN,
@@ -35,7 +40,7 @@ from provider.domain_errors import AccountLocked, InvalidMfaToken, InvalidSecond
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.storage.accounts import UserRecords
 from provider.storage.db import default_connection
-from provider.storage.models import Session, User
+from provider.storage.models import User
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work
 
 # Codes evaluated per challenge, right or wrong; the next attempt finds the challenge dead.
@@ -79,16 +84,13 @@ async def complete_second_factor(
     caller: Caller,
     read: Callable[[], SecondFactorAnswer],
     *,
-    client_id: str | None,
-    issue_refresh: bool = True,
-    cookie_hash: str | None = None,
-    current: Session | None = None,
+    start: SessionStart,
 ) -> SecondFactorAccepted:
     """Check the second factor of a challenged sign-in and finish it (amr pwd+otp+mfa).
 
     The arrival is counted against the per-address window before `read` gives the answer.
-    `issue_refresh`, `cookie_hash` and `current` are passed on to `finish_login`: the JSON API
-    gets a refresh token, the hosted page a session cookie (keeping `current` on a step-up).
+    The session starts as `start` says: the JSON API gets a refresh token, the hosted page a
+    session cookie (keeping its current session on a step-up).
     """
     allowance, answer = await count_arrival(
         services, caller, second_factor_address(services.settings), read
@@ -112,17 +114,7 @@ async def complete_second_factor(
             if method is None:
                 await _record_wrong_code(work, lockout, user, attempt)
             else:
-                login = await _finish(
-                    work,
-                    services,
-                    user,
-                    answer.mfa_token,
-                    method,
-                    client_id=client_id,
-                    issue_refresh=issue_refresh,
-                    cookie_hash=cookie_hash,
-                    current=current,
-                )
+                login = await _finish(work, services, user, answer.mfa_token, method, start)
                 accepted = SecondFactorAccepted(login, method, allowance)
     if exhausted:
         AUTH_OPERATIONS.labels(operation="mfa", outcome="challenge_exhausted").inc()
@@ -176,23 +168,10 @@ async def _finish(
     user: User,
     mfa_token: str,
     method: str,
-    *,
-    client_id: str | None,
-    issue_refresh: bool,
-    cookie_hash: str | None,
-    current: Session | None,
+    start: SessionStart,
 ) -> CompletedLogin:
     """Spend the challenge with the code, then the login; both or neither."""
     if await consume_one_time_token(work, mfa_token, MFA_LOGIN) is None:
         raise InvalidMfaToken()  # a concurrent request won; undo the spent code
     await work.audit("mfa.verified", user_id=user.id, details={"method": method})
-    return await finish_login(
-        work,
-        services,
-        user,
-        amr=list(AMR_PASSWORD_AND_OTP),
-        client_id=client_id,
-        issue_refresh=issue_refresh,
-        cookie_hash=cookie_hash,
-        current=current,
-    )
+    return await finish_login(work, services, user, amr=list(AMR_PASSWORD_AND_OTP), start=start)

@@ -5,11 +5,11 @@ provider.accounts.limits), the lockout count and the audit. The per-address limi
 a request arrives, before its input is read, so the adapter hands over a `read` function (that
 parses the body, and may refuse it) rather than the credentials:
 
-    outcome = await sign_in(services, caller, lambda: credentials_of(request))
+    outcome = await sign_in(services, caller, lambda: credentials_of(request), start=...)
 
-The outcome says what comes next: `Authenticated` (the adapter starts the session its way, via
-provider.accounts.login.finish_login) or `SecondFactorRequired` with the challenge to answer.
-Both carry the room left in the per-address window.
+The outcome says what comes next: `Authenticated`, with the session started as the adapter's
+`start` says (provider.accounts.login.finish_login), or `SecondFactorRequired` with the challenge
+to answer. Both carry the room left in the per-address window.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from dataclasses import dataclass
 
 from provider.accounts.authentication import authenticate_password
 from provider.accounts.limits import count_arrival, count_sign_in_account, sign_in_address
+from provider.accounts.login import AMR_PASSWORD, CompletedLogin, SessionStart, finish_login
 from provider.accounts.mfa import mfa_enabled
 from provider.accounts.second_factor import start_mfa_challenge
 from provider.cache.ratelimit import Allowance
 from provider.context import Caller, Services
 from provider.storage.models import User
+from provider.storage.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +36,9 @@ class Credentials:
 
 @dataclass(frozen=True, slots=True)
 class Authenticated:
-    """The password was right and no second factor is on."""
+    """The password was right, no second factor is on, and the session has started."""
 
-    user: User
+    login: CompletedLogin
     allowance: Allowance
 
 
@@ -50,10 +52,10 @@ class SecondFactorRequired:
 
 
 async def sign_in(
-    services: Services, caller: Caller, read: Callable[[], Credentials]
+    services: Services, caller: Caller, read: Callable[[], Credentials], *, start: SessionStart
 ) -> Authenticated | SecondFactorRequired:
-    """Count the arrival and the account's window, check the password under the lockout, start
-    the MFA step."""
+    """Count the arrival and the account's window, check the password under the lockout, then
+    start the MFA step or the session."""
     allowance, credentials = await count_arrival(
         services, caller, sign_in_address(services.settings), read
     )
@@ -65,4 +67,6 @@ async def sign_in(
         # The password alone signs nobody in: the session waits for the second factor.
         challenge = await start_mfa_challenge(services, caller, user)
         return SecondFactorRequired(user, challenge, allowance)
-    return Authenticated(user, allowance)
+    async with unit_of_work(caller, services.events) as work:
+        login = await finish_login(work, services, user, amr=list(AMR_PASSWORD), start=start)
+    return Authenticated(login, allowance)

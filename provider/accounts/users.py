@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from provider.accounts.email_verification import send_verification_email
+from provider.accounts.email_verification import mail_verification_link
 from provider.accounts.identity import (
     IdentifierRefused,
     new_email,
@@ -33,7 +33,7 @@ from provider.ops.metrics import AUTH_OPERATIONS
 from provider.storage.accounts import DuplicateAccount, UserRecords
 from provider.storage.db import default_connection
 from provider.storage.models import ROLES, User
-from provider.storage.unit_of_work import unit_of_work, utcnow
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
 
 async def find_by_identifier(identifier: str) -> User | None:
@@ -46,19 +46,29 @@ async def find_by_identifier(identifier: str) -> User | None:
     return await users.by_username(username) if username else None
 
 
-async def register_user(
+@dataclass(frozen=True, slots=True)
+class _NewAccount:
+    """A new account's fields, checked, with the password already hashed."""
+
+    email: str
+    username: str | None
+    name: str
+    password_hash: str
+    role: str
+    verified: bool
+
+
+async def _new_account(
     passwords: Passwords,
-    events: EventPublisher,
-    caller: Caller,
     *,
     email: str,
     password: str,
     name: str,
-    username: str | None = None,
-    role: str = "user",
-    verified: bool = False,
-) -> User:
-    """Validate, hash off the loop, insert, and write `user.registered` in one transaction."""
+    username: str | None,
+    role: str,
+    verified: bool,
+) -> _NewAccount:
+    """Validate every field (all problems at once) and hash the password off the loop."""
     problems: dict[str, list[str]] = {}
     normalized_email = None
     try:
@@ -78,23 +88,55 @@ async def register_user(
     weaknesses = password_problems(password, normalized_email or email, normalized_username)
     if weaknesses:
         problems["password"] = weaknesses
-    if problems:
+    if problems or normalized_email is None:
         raise ValidationFailed(problems)
     password_hash = await passwords.hash(password)
+    return _NewAccount(
+        normalized_email, normalized_username, name.strip(), password_hash, role, verified
+    )
+
+
+async def _insert(work: UnitOfWork, account: _NewAccount) -> User:
+    """The account's row and its `user.registered` audit; DuplicateAccount when taken."""
+    user = await UserRecords(work.conn).insert(
+        email=account.email,
+        username=account.username,
+        name=account.name,
+        password_hash=account.password_hash,
+        role=account.role,
+        email_verified_at=utcnow() if account.verified else None,
+    )
+    await work.audit("user.registered", user_id=user.id)
+    return user
+
+
+async def register_user(
+    passwords: Passwords,
+    events: EventPublisher,
+    caller: Caller,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    username: str | None = None,
+    role: str = "user",
+    verified: bool = False,
+) -> User:
+    """Validate, hash off the loop, insert, and write `user.registered` in one transaction."""
+    account = await _new_account(
+        passwords,
+        email=email,
+        password=password,
+        name=name,
+        username=username,
+        role=role,
+        verified=verified,
+    )
     try:
         async with unit_of_work(caller, events) as work:
-            user = await UserRecords(work.conn).insert(
-                email=normalized_email,
-                username=normalized_username,
-                name=name.strip(),
-                password_hash=password_hash,
-                role=role,
-                email_verified_at=utcnow() if verified else None,
-            )
-            await work.audit("user.registered", user_id=user.id)
+            return await _insert(work, account)
     except DuplicateAccount as exc:
-        raise await _conflict(normalized_email, normalized_username, name.strip()) from exc
-    return user
+        raise await _conflict(account) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,22 +171,25 @@ async def sign_up(
     allowance, form = await count_arrival(
         services, caller, register_address(services.settings), read
     )
+    account = await _new_account(
+        services.passwords,
+        email=form.email,
+        password=form.password,
+        name=form.name,
+        username=form.username,
+        role="user",
+        verified=False,
+    )
     try:
-        user = await register_user(
-            services.passwords,
-            services.events,
-            caller,
-            email=form.email,
-            password=form.password,
-            name=form.name,
-            username=form.username,
-        )
-    except EmailTaken as taken:
-        if services.settings.registration_reveals_existing:
-            raise
+        async with unit_of_work(caller, services.events) as work:
+            user = await _insert(work, account)
+            await mail_verification_link(work, services, user)
+    except DuplicateAccount as exc:
+        conflict = await _conflict(account)
+        if not isinstance(conflict, EmailTaken) or services.settings.registration_reveals_existing:
+            raise conflict from exc
         AUTH_OPERATIONS.labels(operation="register", outcome="existing").inc()
-        return Registered(await _answer_existing(services, caller, taken), allowance)
-    await send_verification_email(services, caller, user)
+        return Registered(await _answer_existing(services, caller, conflict), allowance)
     AUTH_OPERATIONS.labels(operation="register", outcome="success").inc()
     return Registered(user, allowance)
 
@@ -187,14 +232,14 @@ async def _notice_allowed(services: Services, email: str) -> bool:
     return True
 
 
-async def _conflict(email: str | None, username: str | None, name: str) -> Conflict:
+async def _conflict(account: _NewAccount) -> Conflict:
     # The username first: it is a public handle, and answering it first says nothing about
     # whether the email has an account.
     users = UserRecords(default_connection())
-    if username and await users.username_taken(username):
+    if account.username and await users.username_taken(account.username):
         return UsernameTaken()
-    if email is not None and await users.email_taken(email):
-        return EmailTaken(email, username, name)
+    if await users.email_taken(account.email):
+        return EmailTaken(account.email, account.username, account.name)
     return Conflict("The account conflicts with an existing one.")
 
 

@@ -7,6 +7,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
+from provider.accounts.login import SessionStart
 from provider.accounts.second_factor import SecondFactorAnswer, complete_second_factor
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
 from provider.http.context import caller_of, services_of
@@ -33,7 +34,7 @@ async def verify(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)
     accepted = await complete_second_factor(
-        services, caller, lambda: _answer(request), client_id=FIRST_PARTY_CLIENT_ID
+        services, caller, lambda: _answer(request), start=SessionStart(FIRST_PARTY_CLIENT_ID)
     )
     return ok(
         login_response(services, accepted.login), headers=rate_limit_headers(accepted.allowance)

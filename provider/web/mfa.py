@@ -136,10 +136,7 @@ async def submit_code(request: Request) -> HTTPResponse:
             services,
             caller_of(request),
             lambda: _answer(token, code),
-            client_id=flow.request.client_id if flow else None,
-            issue_refresh=False,
-            cookie_hash=browser.cookie_hash,
-            current=browser.current,
+            start=browser.session_start(flow),
         )
     except InvalidMfaToken:
         return await _start_again(request, flow, next_path, 401)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
-from provider.accounts.login import CompletedLogin, finish_login
+from provider.accounts.login import CompletedLogin, SessionStart
 from provider.accounts.second_factor import start_mfa_challenge
 from provider.crypto.tokens import new_token, token_hash
 from provider.http.context import caller_of, services_of
@@ -27,7 +27,6 @@ from provider.http.cookies import (
 from provider.http.render import page
 from provider.oauth.flows import Flow, save_flow
 from provider.storage.models import Session, User
-from provider.storage.unit_of_work import unit_of_work
 from provider.web.common import page_url, resume_url
 
 
@@ -39,39 +38,19 @@ class BrowserSignIn:
     current: Session | None
     cookie: str
 
-    @property
-    def cookie_hash(self) -> str:
-        return token_hash(self.cookie)
+    def session_start(self, flow: Flow | None) -> SessionStart:
+        """The browser's session (no refresh token), for the flow's client if there is one."""
+        return SessionStart(
+            client_id=flow.request.client_id if flow else None,
+            issue_refresh=False,
+            cookie_hash=token_hash(self.cookie),
+            current=self.current,
+        )
 
 
 async def browser_sign_in(request: Request) -> BrowserSignIn:
     current = await browser_session(request, services_of(request).settings)
     return BrowserSignIn(current, new_token())
-
-
-async def sign_in(
-    request: Request,
-    user: User,
-    *,
-    amr: list[str],
-    flow: Flow | None,
-    next_path: str | None,
-) -> HTTPResponse:
-    """Sign the browser in as `user`, who has just proven who they are on one of our pages."""
-    services = services_of(request)
-    browser = await browser_sign_in(request)
-    async with unit_of_work(caller_of(request), services.events) as work:
-        completed = await finish_login(
-            work,
-            services,
-            user,
-            amr=amr,
-            client_id=flow.request.client_id if flow else None,
-            issue_refresh=False,
-            cookie_hash=browser.cookie_hash,
-            current=browser.current,
-        )
-    return await after_sign_in(request, completed, browser, flow=flow, next_path=next_path)
 
 
 async def after_sign_in(
