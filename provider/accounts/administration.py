@@ -28,7 +28,9 @@ from provider.domain_errors import (
 )
 from provider.mail.mailer import MailKind
 from provider.sessions.service import revoke_user_sessions, session_is_live
-from provider.storage.models import ROLES, AuditEvent, BackupCode, Session, User
+from provider.storage.accounts import AccountActivity, BackupCodes, UserRecords
+from provider.storage.db import default_connection
+from provider.storage.models import ROLES, AuditEvent, Session, User
 from provider.storage.unit_of_work import UnitOfWork, utcnow
 
 # "Locked until further notice": far enough to mean forever, near enough for every database.
@@ -111,18 +113,15 @@ def login_view(event: AuditEvent) -> dict[str, Any]:
 async def user_detail(user: User, settings: Settings) -> dict[str, Any]:
     """The account with its recent sessions, MFA state and last sign-ins (from the audit trail)."""
     now = utcnow()
-    sessions = await Session.filter(user_id=user.id).order_by("-created_at").limit(SESSIONS_SHOWN)
-    logins = (
-        await AuditEvent.filter(user_id=user.id, event="user.login")
-        .order_by("-id")
-        .limit(LOGINS_SHOWN)
-    )
+    activity = AccountActivity(default_connection())
+    sessions = await activity.recent_sessions(user.id, SESSIONS_SHOWN)
+    logins = await activity.recent_logins(user.id, LOGINS_SHOWN)
     return {
         "user": admin_user_view(user, now),
         "mfa": {
             "totp_enabled": user.totp_enabled_at is not None,
             "totp_enabled_at": _iso(user.totp_enabled_at),
-            "backup_codes_left": await BackupCode.filter(user_id=user.id, used_at=None).count(),
+            "backup_codes_left": await BackupCodes(default_connection()).remaining(user.id),
             "enrolment_pending": user.totp_pending_secret is not None,
         },
         "sessions": [
@@ -134,7 +133,7 @@ async def user_detail(user: User, settings: Settings) -> dict[str, Any]:
 
 
 async def find_target(user_id: uuid.UUID) -> User:
-    user = await User.get_or_none(id=user_id)
+    user = await UserRecords(default_connection()).by_id(user_id)
     if user is None:
         raise NotFound("No such user.")
     return user
@@ -148,7 +147,7 @@ def _refuse_own_account(admin: User, target: User, action: str) -> None:
 async def _update(work: UnitOfWork, target: User, **changes: Any) -> None:
     """Write `changes` (and updated_at) to the row and mirror them on `target`."""
     changes["updated_at"] = utcnow()
-    await User.filter(id=target.id).using_db(work.conn).update(**changes)
+    await UserRecords(work.conn).update(target.id, **changes)
     for name, value in changes.items():
         setattr(target, name, value)
 
@@ -257,7 +256,7 @@ async def reset_mfa(work: UnitOfWork, admin: User, target: User) -> int:
         totp_enabled_at=None,
         totp_last_step=None,
     )
-    await BackupCode.filter(user_id=target.id).using_db(work.conn).delete()
+    await BackupCodes(work.conn).delete_all(target.id)
     revoked = await revoke_user_sessions(work, target.id, reason="admin_mfa_reset")
     await work.audit(
         "admin.mfa_reset", user_id=target.id, details=_details(admin, sessions_revoked=revoked)
@@ -277,12 +276,7 @@ async def delete_user(work: UnitOfWork, admin: User, target: User) -> int:
     """
     _refuse_own_account(admin, target, "delete")
     now = utcnow()
-    changed = (
-        await User.filter(id=target.id, deleted_at__isnull=True)
-        .using_db(work.conn)
-        .update(deleted_at=now, updated_at=now)
-    )
-    if not changed:
+    if not await UserRecords(work.conn).mark_deleted(target.id, now):
         raise AlreadyDeleted()
     target.deleted_at = now
     revoked = await revoke_user_sessions(work, target.id, reason="admin_deleted")
@@ -294,12 +288,7 @@ async def delete_user(work: UnitOfWork, admin: User, target: User) -> int:
 
 async def restore_user(work: UnitOfWork, admin: User, target: User) -> None:
     now = utcnow()
-    changed = (
-        await User.filter(id=target.id, deleted_at__isnull=False)
-        .using_db(work.conn)
-        .update(deleted_at=None, updated_at=now)
-    )
-    if not changed:
+    if not await UserRecords(work.conn).mark_restored(target.id, now):
         raise NotDeleted()
     target.deleted_at = None
     await work.audit("admin.user_restored", user_id=target.id, details=_details(admin))
