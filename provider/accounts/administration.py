@@ -1,4 +1,4 @@
-"""What an administrator may do to an account, each change audited in the caller's transaction.
+"""What an administrator may do to an account: each action one transaction, audited once.
 
 The JSON admin API and the hosted admin pages both call these functions, so a lock, a deletion or a
 role change is written (and audited) one way only. Every audit row names the target as `user_id`
@@ -10,11 +10,12 @@ able to undo mistakes.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from provider.accounts.notices import account_notice
+from provider.accounts.password_reset import mail_reset_link
 from provider.config import Settings
 from provider.context import Caller, Services
 from provider.domain_errors import (
@@ -31,7 +32,7 @@ from provider.sessions.service import revoke_user_sessions, session_is_live
 from provider.storage.accounts import AccountActivity, BackupCodes, UserRecords
 from provider.storage.db import default_connection
 from provider.storage.models import ROLES, AuditEvent, Session, User
-from provider.storage.unit_of_work import UnitOfWork, utcnow
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
 # "Locked until further notice": far enough to mean forever, near enough for every database.
 LOCK_INDEFINITELY = timedelta(days=100 * 365)
@@ -156,7 +157,7 @@ def _details(admin: User, **extra: Any) -> dict[str, Any]:
     return {"admin_id": str(admin.id), **extra}
 
 
-async def set_role(work: UnitOfWork, admin: User, target: User, role: str) -> bool:
+async def _set_role(work: UnitOfWork, admin: User, target: User, role: str) -> bool:
     """Change the role; False when it already was `role`."""
     if role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}.")
@@ -173,7 +174,7 @@ async def set_role(work: UnitOfWork, admin: User, target: User, role: str) -> bo
     return True
 
 
-async def set_email_verified(work: UnitOfWork, admin: User, target: User, verified: bool) -> bool:
+async def _set_email_verified(work: UnitOfWork, admin: User, target: User, verified: bool) -> bool:
     """Mark the address verified (now) or unverified; False when nothing changes."""
     if (target.email_verified_at is not None) == verified:
         return False
@@ -187,7 +188,9 @@ async def set_email_verified(work: UnitOfWork, admin: User, target: User, verifi
     return True
 
 
-async def lock_user(work: UnitOfWork, admin: User, target: User, seconds: int | None = None) -> int:
+async def _lock_user(
+    work: UnitOfWork, admin: User, target: User, seconds: int | None = None
+) -> int:
     """Lock the account (for `seconds`, else indefinitely) and end its sessions; how many."""
     _refuse_own_account(admin, target, "lock")
     now = utcnow()
@@ -205,7 +208,7 @@ async def lock_user(work: UnitOfWork, admin: User, target: User, seconds: int | 
     return revoked
 
 
-async def unlock_user(work: UnitOfWork, admin: User, target: User) -> bool:
+async def _unlock_user(work: UnitOfWork, admin: User, target: User) -> bool:
     """Lift a lock (an administrator's or the failed-login lockout); False if none was set."""
     if target.locked_until is None:
         return False
@@ -214,7 +217,7 @@ async def unlock_user(work: UnitOfWork, admin: User, target: User) -> bool:
     return True
 
 
-async def revoke_sessions(work: UnitOfWork, admin: User, target: User) -> int:
+async def _revoke_sessions(work: UnitOfWork, admin: User, target: User) -> int:
     revoked = await revoke_user_sessions(work, target.id, reason="admin_revoked")
     await work.audit(
         "admin.sessions_revoked", user_id=target.id, details=_details(admin, count=revoked)
@@ -222,7 +225,7 @@ async def revoke_sessions(work: UnitOfWork, admin: User, target: User) -> int:
     return revoked
 
 
-async def force_password_reset(work: UnitOfWork, admin: User, target: User) -> int:
+async def _force_password_reset(work: UnitOfWork, admin: User, target: User) -> int:
     """End every session and make the password unusable; the user must reset it by mail."""
     _refuse_own_account(admin, target, "force a password reset on")
     if target.deleted_at is not None:
@@ -237,7 +240,7 @@ async def force_password_reset(work: UnitOfWork, admin: User, target: User) -> i
     return revoked
 
 
-async def reset_mfa(work: UnitOfWork, admin: User, target: User) -> int:
+async def _reset_mfa(work: UnitOfWork, admin: User, target: User) -> int:
     """Remove the second factor of a user who lost it: TOTP (active or pending) and every backup
     code go, and every session and refresh family ends, as the account may be in other hands.
 
@@ -264,12 +267,7 @@ async def reset_mfa(work: UnitOfWork, admin: User, target: User) -> int:
     return revoked
 
 
-def mfa_reset_notice(services: Services, caller: Caller, target: User) -> Callable[[], None]:
-    """The mail telling the user an administrator reset their second factor (after commit)."""
-    return account_notice(services, caller, target, MailKind.MFA_RESET)
-
-
-async def delete_user(work: UnitOfWork, admin: User, target: User) -> int:
+async def _delete_user(work: UnitOfWork, admin: User, target: User) -> int:
     """Soft delete: the row stays for the audit trail; every session ends at once.
 
     A conditional update, so of two concurrent deletions exactly one succeeds and is audited.
@@ -286,9 +284,73 @@ async def delete_user(work: UnitOfWork, admin: User, target: User) -> int:
     return revoked
 
 
-async def restore_user(work: UnitOfWork, admin: User, target: User) -> None:
+async def _restore_user(work: UnitOfWork, admin: User, target: User) -> None:
     now = utcnow()
     if not await UserRecords(work.conn).mark_restored(target.id, now):
         raise NotDeleted()
     target.deleted_at = None
     await work.audit("admin.user_restored", user_id=target.id, details=_details(admin))
+
+
+# --- the use cases: one unit of work each -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChanges:
+    """The fields of an administrator's edit; None leaves a field as it is."""
+
+    role: str | None = None
+    email_verified: bool | None = None
+    locked: bool | None = None
+    lock_seconds: int | None = None
+
+
+async def change_account(
+    services: Services, caller: Caller, admin: User, target: User, changes: AccountChanges
+) -> None:
+    """Apply every change of one edit together: all of them, or none if one is refused."""
+    if changes.lock_seconds is not None and changes.locked is not True:
+        raise InvalidRequest("lock_seconds goes with locked: true.")
+    async with unit_of_work(caller, services.events) as work:
+        if changes.role is not None:
+            await _set_role(work, admin, target, changes.role)
+        if changes.email_verified is not None:
+            await _set_email_verified(work, admin, target, changes.email_verified)
+        if changes.locked is True:
+            await _lock_user(work, admin, target, changes.lock_seconds)
+        elif changes.locked is False:
+            await _unlock_user(work, admin, target)
+
+
+async def end_sessions(services: Services, caller: Caller, admin: User, target: User) -> int:
+    """End every session and refresh family of the user; how many sessions ended."""
+    async with unit_of_work(caller, services.events) as work:
+        return await _revoke_sessions(work, admin, target)
+
+
+async def require_password_reset(
+    services: Services, caller: Caller, admin: User, target: User
+) -> int:
+    """Make the password unusable, end every session and mail a reset link, together."""
+    async with unit_of_work(caller, services.events) as work:
+        revoked = await _force_password_reset(work, admin, target)
+        await mail_reset_link(work, services, caller, target)
+    return revoked
+
+
+async def reset_second_factor(services: Services, caller: Caller, admin: User, target: User) -> int:
+    """Remove the user's second factor, end every session, and tell the user by mail."""
+    async with unit_of_work(caller, services.events) as work:
+        revoked = await _reset_mfa(work, admin, target)
+        work.after_commit(account_notice(services, caller, target, MailKind.MFA_RESET))
+    return revoked
+
+
+async def delete_account(services: Services, caller: Caller, admin: User, target: User) -> int:
+    async with unit_of_work(caller, services.events) as work:
+        return await _delete_user(work, admin, target)
+
+
+async def restore_account(services: Services, caller: Caller, admin: User, target: User) -> None:
+    async with unit_of_work(caller, services.events) as work:
+        await _restore_user(work, admin, target)

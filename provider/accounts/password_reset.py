@@ -39,7 +39,7 @@ from provider.sessions.service import revoke_user_sessions
 from provider.storage.accounts import UserRecords
 from provider.storage.db import default_connection
 from provider.storage.models import Session, User
-from provider.storage.unit_of_work import unit_of_work, utcnow
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
 RESET_PATH = "/password/reset"
 # The one answer to "forgot password", whether or not the address has an account.
@@ -56,7 +56,6 @@ def _weak_password(problems: list[str]) -> ValidationFailed:
 
 async def request_password_reset(services: Services, caller: Caller, email: str) -> None:
     """Mail a reset link if `email` belongs to a live account; otherwise, silently, nothing."""
-    settings = services.settings
     normalized = normalize_email(email)
     users = UserRecords(default_connection())
     user = await users.live_by_email(normalized) if normalized else None
@@ -69,23 +68,29 @@ async def request_password_reset(services: Services, caller: Caller, email: str)
                 details={"reason": "unknown_account"},
             )
             return
-        token = await issue_one_time_token(
-            work, user.id, RESET_PASSWORD, settings.password_reset_ttl, {"email": user.email}
+        await mail_reset_link(work, services, caller, user)
+
+
+async def mail_reset_link(work: UnitOfWork, services: Services, caller: Caller, user: User) -> None:
+    """Issue a reset token in `work` and mail its link once the transaction commits."""
+    settings = services.settings
+    token = await issue_one_time_token(
+        work, user.id, RESET_PASSWORD, settings.password_reset_ttl, {"email": user.email}
+    )
+    await work.audit("password.reset_requested", user_id=user.id)
+    work.after_commit(
+        account_notice(
+            services,
+            caller,
+            user,
+            MailKind.RESET_PASSWORD,
+            link=action_link(settings.issuer, RESET_PATH, token=token),
+            minutes=settings.password_reset_ttl // 60,
+            # A reset proves control of the mailbox only: it never removes the second
+            # factor, which only an administrator can reset.
+            mfa_on=mfa_enabled(user),
         )
-        await work.audit("password.reset_requested", user_id=user.id)
-        work.after_commit(
-            account_notice(
-                services,
-                caller,
-                user,
-                MailKind.RESET_PASSWORD,
-                link=action_link(settings.issuer, RESET_PATH, token=token),
-                minutes=settings.password_reset_ttl // 60,
-                # A reset proves control of the mailbox only: it never removes the second
-                # factor, which only an administrator can reset.
-                mfa_on=mfa_enabled(user),
-            )
-        )
+    )
 
 
 async def forgot_password(
