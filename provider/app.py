@@ -44,6 +44,7 @@ from provider.crypto.passwords import Passwords
 from provider.mail.mailer import Mailer
 from provider.net.documents import DocumentCache
 from provider.net.outbound import fetch_json
+from provider.oauth.first_party import first_party_app
 from provider.ops import health
 from provider.ops.errors import install_error_handlers
 from provider.ops.logging import configure_logging
@@ -150,6 +151,8 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
     @app.before_server_start
     async def open_services(app: App) -> None:
         await open_database(settings.database_url)
+        # Registered before the first request, from this instance's settings.
+        await first_party_app(settings)
         cache = build_cache(settings.redis_url)
         max_token_ttl = settings.access_token_ttl
         app.ctx.services = Services(

@@ -288,12 +288,14 @@ def cmd_clients_list(args: argparse.Namespace) -> None:
 
 
 async def _clients_list(settings: Settings, as_json: bool) -> None:
+    from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID
     from provider.storage.clients import Clients
     from provider.storage.db import close_database, default_connection, open_database
 
     await open_database(settings.database_url)
     try:
-        clients = await Clients(default_connection()).everyone()
+        # As in the admin API, the built-in first-party app is not listed.
+        clients = await Clients(default_connection()).everyone(hidden={FIRST_PARTY_CLIENT_ID})
     finally:
         await close_database()
     rows = [

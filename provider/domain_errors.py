@@ -126,6 +126,14 @@ class InvalidOneTimeToken(DomainError):
     code = "invalid_token"
 
 
+class InvalidRefreshToken(DomainError):
+    """The first-party app's refresh token is unknown, expired, revoked or used (reuse revoked
+    its family before this was raised)."""
+
+    code = "invalid_refresh_token"
+    default_message = "The refresh token is invalid, expired or revoked."
+
+
 # --- the state of an account ----------------------------------------------------------------------
 
 
@@ -192,6 +200,18 @@ class AlreadyDeleted(Conflict):
 class NotDeleted(Conflict):
     code = "not_deleted"
     default_message = "The account is not deleted."
+
+
+# --- the registry of clients ----------------------------------------------------------------------
+
+
+class BuiltInClient(Conflict):
+    """The first-party app is registered by the provider itself, from its settings."""
+
+    code = "built_in_client"
+    default_message = (
+        "The first-party app is built in: it cannot be changed, disabled or deleted here."
+    )
 
 
 # --- the OAuth protocol ---------------------------------------------------------------------------

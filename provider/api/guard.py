@@ -8,10 +8,10 @@ from typing import Any
 
 from sanic import Request
 
-from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID
 from provider.http.bearer import bearer_token
 from provider.http.context import services_of
 from provider.http.errors import unauthorized
+from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
 from provider.sessions.service import session_is_live
 from provider.storage.db import default_connection

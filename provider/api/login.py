@@ -10,11 +10,12 @@ from sanic_ext import openapi
 from provider.accounts.login import SessionStart
 from provider.accounts.mfa import METHODS
 from provider.accounts.sign_in import Credentials, SecondFactorRequired, sign_in
-from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
+from provider.api.session_tokens import login_response
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
+from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID, tokens_for_login
 
 bp = Blueprint("api_login", url_prefix="/v1/auth")
 
@@ -52,7 +53,7 @@ async def login(request: Request) -> HTTPResponse:
             },
             headers=headers,
         )
-    return ok(login_response(services, outcome.login), headers=headers)
+    return ok(login_response(await tokens_for_login(services, outcome.login)), headers=headers)
 
 
 def _credentials(request: Request) -> Credentials:

@@ -9,11 +9,12 @@ from sanic_ext import openapi
 
 from provider.accounts.login import SessionStart
 from provider.accounts.second_factor import SecondFactorAnswer, complete_second_factor
-from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
+from provider.api.session_tokens import login_response
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
+from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID, tokens_for_login
 
 bp = Blueprint("api_mfa_verify", url_prefix="/v1/auth")
 
@@ -37,7 +38,8 @@ async def verify(request: Request) -> HTTPResponse:
         services, caller, lambda: _answer(request), start=SessionStart(FIRST_PARTY_CLIENT_ID)
     )
     return ok(
-        login_response(services, accepted.login), headers=rate_limit_headers(accepted.allowance)
+        login_response(await tokens_for_login(services, accepted.login)),
+        headers=rate_limit_headers(accepted.allowance),
     )
 
 

@@ -9,10 +9,11 @@ from sanic_ext import openapi
 
 from provider.accounts.reauthentication import reauthenticate
 from provider.api.guard import require_session
-from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
+from provider.api.session_tokens import login_response
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
+from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID, tokens_for_login
 
 bp = Blueprint("api_reauthenticate", url_prefix="/v1/auth")
 
@@ -52,4 +53,4 @@ async def reauthenticate_session(request: Request) -> HTTPResponse:
         code=body.code,
         client_id=FIRST_PARTY_CLIENT_ID,
     )
-    return ok(login_response(services, completed))
+    return ok(login_response(await tokens_for_login(services, completed)))

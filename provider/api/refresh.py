@@ -7,14 +7,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.limits import admit_refresh
-from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, token_pair
+from provider.api.session_tokens import login_response
 from provider.http.context import caller_of, services_of
-from provider.http.errors import ApiError, rate_limit_headers
+from provider.http.errors import rate_limit_headers
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
-from provider.ops.metrics import AUTH_OPERATIONS
-from provider.sessions.service import RefreshRejected, rotate_refresh_token
+from provider.oauth.first_party import refresh_first_party
 
 bp = Blueprint("api_refresh", url_prefix="/v1/auth")
 
@@ -30,19 +28,10 @@ class RefreshBody(StrictBody):
 @openapi.response(200, description="New token pair")
 @openapi.response(401, description="invalid_refresh_token")
 async def refresh(request: Request) -> HTTPResponse:
-    services = services_of(request)
-    caller = caller_of(request)
-    headers = rate_limit_headers((await admit_refresh(services, caller)).allowance)
-    body = parse_body(request, RefreshBody)
-    try:
-        rotation = await rotate_refresh_token(
-            services, caller, body.refresh_token, FIRST_PARTY_CLIENT_ID
-        )
-    except RefreshRejected as exc:
-        AUTH_OPERATIONS.labels(operation="refresh", outcome=exc.reason).inc()
-        raise ApiError(
-            401, "invalid_refresh_token", "The refresh token is invalid, expired or revoked."
-        ) from exc
-    AUTH_OPERATIONS.labels(operation="refresh", outcome="success").inc()
-    pair = token_pair(services, rotation.user, rotation.session, rotation.refresh_token)
-    return ok(pair, headers=headers)
+    refreshed = await refresh_first_party(
+        services_of(request),
+        caller_of(request),
+        lambda: parse_body(request, RefreshBody).refresh_token,
+    )
+    headers = rate_limit_headers(refreshed.allowance)
+    return ok(login_response(refreshed.tokens), headers=headers)

@@ -23,6 +23,7 @@ from provider.http.admin_params import (
     limit_of,
     uuid_of,
 )
+from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID
 from provider.storage.audit_log import AuditFilter, AuditLog
 from provider.storage.clients import MAX_CLIENT_ID_LENGTH, Clients
 from provider.storage.db import default_connection
@@ -85,7 +86,10 @@ async def clients_page(params: dict[str, str]) -> tuple[list[Client], str | None
     if "cursor" in params:
         created, last_id = decode_cursor(params["cursor"], "clients", 2)
         after = (cursor_datetime(created), cursor_str(last_id, MAX_CLIENT_ID_LENGTH))
-    clients, more = await Clients(default_connection()).page(after=after, limit=limit)
+    # The built-in first-party app is not listed: nothing about it is an admin's to change.
+    clients, more = await Clients(default_connection()).page(
+        after=after, limit=limit, hidden={FIRST_PARTY_CLIENT_ID}
+    )
     if not more:
         return clients, None
     return clients, encode_cursor("clients", [clients[-1].created_at.isoformat(), clients[-1].id])

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from provider.crypto.tokens import keyed_hash, new_client_id, new_token
 from provider.net.outbound import OutboundRefused, check_url
+from provider.oauth.first_party import is_built_in
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES, is_scope_token
 from provider.storage.clients import Clients
 from provider.storage.db import default_connection
@@ -135,7 +136,12 @@ async def create_client(
 
 async def find_client(client_id: str | None, *, include_disabled: bool = False) -> Client | None:
     """The one lookup of a client by the id a request or a page names (the rules are those of
-    `provider.storage.clients.Clients.find`): a disabled client is found only when asked for."""
+    `provider.storage.clients.Clients.find`): a disabled client is found only when asked for.
+
+    The built-in first-party app is never found: it signs in through /v1/auth only, so the OAuth
+    endpoints answer for it as for any unknown id, and the admin API does not show it."""
+    if client_id is not None and is_built_in(client_id):
+        return None
     return await Clients(default_connection()).find(client_id, include_disabled=include_disabled)
 
 

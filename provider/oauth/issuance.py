@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from provider.cache.base import CacheUnavailable
-from provider.context import Services
+from provider.context import Caller, Services
+from provider.domain_errors import InvalidScope
 from provider.oauth.id_token import Authentication, mint_id_token
 from provider.sessions.access_tokens import AccessGrant, MintedToken, mint_access_token
+from provider.sessions.service import rotate_refresh_token
 from provider.storage.models import Client, Session, User
 
 DENYLIST_PREFIX = "deny:jti:"
@@ -51,6 +53,45 @@ def mint_for_client(
     return mint_access_token(
         services.keystore, settings.issuer, ttl, grant, client.access_token_signed_response_alg
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Refreshed:
+    """What a refresh token was exchanged for: its successor and a new access token."""
+
+    user: User
+    session: Session
+    scopes: list[str]
+    access: MintedToken
+    refresh_token: str
+
+
+async def refresh_for_client(
+    services: Services,
+    caller: Caller,
+    client: Client,
+    presented: str,
+    requested: list[str] | None = None,
+) -> Refreshed:
+    """Rotate `presented` in its family and mint the access token of its successor.
+
+    `requested` narrows the granted scopes (RFC 6749 §6). Raises `RefreshRejected` for a token
+    that is unknown, dead or not the client's; a used one revokes its family first.
+    """
+    rotation = await rotate_refresh_token(services, caller, presented, client.id)
+    scopes = rotation.scope.split()
+    if requested is not None:
+        check_narrowing(requested, scopes)
+        scopes = requested
+    subject = Subject(user=rotation.user, session=rotation.session)
+    access = mint_for_client(services, client, subject, scopes)
+    return Refreshed(rotation.user, rotation.session, scopes, access, rotation.refresh_token)
+
+
+def check_narrowing(requested: list[str], granted: list[str]) -> None:
+    # RFC 6749 §6: the scope MUST NOT include any scope not originally granted.
+    if not set(requested) <= set(granted):
+        raise InvalidScope("The scope exceeds what was granted.")
 
 
 def token_response(

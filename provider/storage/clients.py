@@ -9,11 +9,13 @@ logout); everything that lets a client act (authorization, token, introspection)
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from provider.storage.models import Client
 
@@ -53,20 +55,29 @@ class Clients:
         return client
 
     async def page(
-        self, *, after: tuple[datetime, str] | None, limit: int
+        self,
+        *,
+        after: tuple[datetime, str] | None,
+        limit: int,
+        hidden: Collection[str] = (),
     ) -> tuple[list[Client], bool]:
-        """Up to `limit` clients, oldest first, after the (created_at, id) position `after`;
-        and whether more follow. Keyset paging: clients registered meanwhile shift no page."""
-        query = Client.all().using_db(self._conn)
+        """Up to `limit` clients but `hidden`, oldest first, after the (created_at, id) position
+        `after`; and whether more follow. Keyset paging: clients registered meanwhile shift no
+        page."""
+        query = self._listed(hidden)
         if after is not None:
             created, after_id = after
             query = query.filter(Q(created_at__gt=created) | Q(created_at=created, id__gt=after_id))
         clients = await query.order_by("created_at", "id").limit(limit + 1)
         return clients[:limit], len(clients) > limit
 
-    async def everyone(self) -> list[Client]:
-        """Every client, oldest first (the CLI's listing)."""
-        return await Client.all().using_db(self._conn).order_by("created_at", "id")
+    async def everyone(self, *, hidden: Collection[str] = ()) -> list[Client]:
+        """Every client but `hidden`, oldest first (the CLI's listing)."""
+        return await self._listed(hidden).order_by("created_at", "id")
+
+    def _listed(self, hidden: Collection[str]) -> QuerySet[Client]:
+        query = Client.all().using_db(self._conn)
+        return query.exclude(id__in=list(hidden)) if hidden else query
 
     async def add(self, **fields: Any) -> Client:
         return await Client.create(**fields, using_db=self._conn)

@@ -29,6 +29,7 @@ from provider.oauth.clients import (
     rotate_secret,
     validate_spec,
 )
+from provider.oauth.first_party import refuse_changes_to_built_in
 from provider.oauth.issuance import deny_client_tokens
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES
 from provider.storage.clients import Clients
@@ -216,6 +217,7 @@ async def update(request: Request, client_id: str) -> HTTPResponse:
     changes: dict[str, Any] = body.model_dump(exclude_none=True)
     if not changes:
         raise ApiError(400, "invalid_request", "Send at least one field to change.")
+    refuse_changes_to_built_in(client_id)
     client = await _client(client_id)
     spec = _merged_spec(client, body)
     try:
@@ -255,6 +257,7 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
         if body.grace_seconds is not None
         else services.settings.client_secret_grace_period
     )
+    refuse_changes_to_built_in(client_id)
     client = await _client(client_id)
     async with unit_of_work(caller_of(request), services.events) as work:
         try:
@@ -287,6 +290,7 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
 async def disable(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
+    refuse_changes_to_built_in(client_id)
     client = await _client(client_id)
     if not client.disabled:
         async with unit_of_work(caller_of(request), services_of(request).events) as work:
@@ -307,6 +311,7 @@ async def disable(request: Request, client_id: str) -> HTTPResponse:
 async def delete(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
+    refuse_changes_to_built_in(client_id)
     client = await _client(client_id)
     async with unit_of_work(caller_of(request), services_of(request).events) as work:
         now = utcnow()

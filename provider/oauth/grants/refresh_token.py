@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from provider.context import Caller, Services
-from provider.domain_errors import InvalidGrant, InvalidProtocolRequest, InvalidScope
-from provider.oauth.issuance import Subject, mint_for_client, token_response
+from provider.domain_errors import InvalidGrant, InvalidProtocolRequest
+from provider.oauth.issuance import (
+    Subject,
+    check_narrowing,
+    refresh_for_client,
+    token_response,
+)
 from provider.oauth.scopes import parse_scope
 from provider.oauth.token_lookup import find_refresh_token
-from provider.sessions.service import RefreshRejected, rotate_refresh_token
+from provider.sessions.service import RefreshRejected
 from provider.storage.models import Client
 
 
@@ -23,24 +28,17 @@ async def refresh_token_grant(
         # client's retry would be taken for theft. A used one still goes on to reuse detection.
         row = await find_refresh_token(presented)
         if row is not None and row.client_id == client.id and row.used_at is None:
-            _check_narrowing(requested, row.scope.split())
+            check_narrowing(requested, row.scope.split())
     try:
-        rotation = await rotate_refresh_token(services, caller, presented, client.id)
+        refreshed = await refresh_for_client(services, caller, client, presented, requested)
     except RefreshRejected as exc:
         raise InvalidGrant("The refresh token is invalid, expired or revoked.") from exc
-    granted = rotation.scope.split()
-    scopes = granted
-    if requested is not None:
-        _check_narrowing(requested, granted)
-        scopes = requested
-    subject = Subject(user=rotation.user, session=rotation.session)
-    access = mint_for_client(services, client, subject, scopes)
+    subject = Subject(user=refreshed.user, session=refreshed.session)
     return token_response(
-        services, client, subject, scopes, access, refresh_token=rotation.refresh_token
+        services,
+        client,
+        subject,
+        refreshed.scopes,
+        refreshed.access,
+        refresh_token=refreshed.refresh_token,
     )
-
-
-def _check_narrowing(requested: list[str], granted: list[str]) -> None:
-    # RFC 6749 §6: the scope MUST NOT include any scope not originally granted.
-    if not set(requested) <= set(granted):
-        raise InvalidScope("The scope exceeds what was granted.")
