@@ -211,6 +211,7 @@ def _merged_spec(client: Client, body: ClientPatch) -> ClientSpec:
 @openapi.body({"application/json": ClientPatch.model_json_schema()})
 @openapi.response(200, description='{"client": {...}}')
 @openapi.response(400, description="invalid_request, invalid_client_metadata")
+@openapi.response(409, description="built_in_client (the first-party app)")
 async def update(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, ClientPatch)
@@ -248,6 +249,7 @@ async def update(request: Request, client_id: str) -> HTTPResponse:
 @openapi.secured("bearer")
 @openapi.body({"application/json": Rotation.model_json_schema()})
 @openapi.response(200, description='{"client_id", "client_secret", "grace_seconds"}')
+@openapi.response(409, description="built_in_client (the first-party app)")
 async def rotate(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = optional_body(request, Rotation)
@@ -287,6 +289,7 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
 @openapi.summary("Disable a client: no authorization, no token, no refresh (admin)")
 @openapi.secured("bearer")
 @openapi.response(200, description='{"client": {...}}')
+@openapi.response(409, description="built_in_client (the first-party app)")
 async def disable(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
@@ -308,6 +311,7 @@ async def disable(request: Request, client_id: str) -> HTTPResponse:
 @openapi.summary("Delete a client and revoke every refresh token it holds (admin)")
 @openapi.secured("bearer")
 @openapi.response(200, description='{"deleted": true, "refresh_tokens_revoked": n}')
+@openapi.response(409, description="built_in_client (the first-party app)")
 async def delete(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
