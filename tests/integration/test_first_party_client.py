@@ -16,6 +16,7 @@ from tests.oidc import (
     RegisteredClient,
     auth_params,
     decode_jwt,
+    hidden_fields,
     key_set,
     register_client,
     sign_in_for_tokens,
@@ -157,6 +158,14 @@ async def test_the_first_party_app_is_not_listed_but_can_be_read(
     view = read.json()["client"]
     assert (view["first_party"], view["audience"]) == (True, server.url + "/v1")
     assert (view["grant_types"], view["redirect_uris"]) == ([], [])
+    # Nor on the admin pages.
+    page = await client.get("/login", params={"next": "/admin/clients"})
+    form = {**hidden_fields(page.text), "identifier": "root@example.com", "password": PASSWORD}
+    assert (await client.post("/login", data=form)).status_code == 303
+    clients_page = await client.get("/admin/clients")
+    assert clients_page.status_code == 200
+    assert rp.client_id in clients_page.text
+    assert FIRST_PARTY_CLIENT_ID not in clients_page.text
 
 
 async def test_no_client_can_be_registered_as_the_first_party_app(
