@@ -107,3 +107,17 @@ async def test_everyone_lists_every_client_oldest_first(backend: str) -> None:
     await _add("late", seconds=2, disabled=True)
     await _add("early", seconds=0)
     assert [c.id for c in await Clients(default_connection()).everyone()] == ["early", "late"]
+
+
+async def test_hidden_clients_are_in_no_listing_and_take_no_place_in_a_page(backend: str) -> None:
+    for client_id, seconds in (("a", 0), ("built-in", 1), ("b", 2), ("c", 3)):
+        await _add(client_id, seconds=seconds)
+    clients = Clients(default_connection())
+    first, more = await clients.page(after=None, limit=2, hidden={"built-in"})
+    assert ([c.id for c in first], more) == (["a", "b"], True)
+    second, more = await clients.page(
+        after=(first[-1].created_at, first[-1].id), limit=2, hidden={"built-in"}
+    )
+    assert ([c.id for c in second], more) == (["c"], False)
+    assert [c.id for c in await clients.everyone(hidden={"built-in"})] == ["a", "b", "c"]
+    assert await clients.find("built-in") is not None

@@ -145,7 +145,7 @@ async def test_admins_can_neither_change_nor_remove_the_first_party_app(
     assert (await client.get("/v1/auth/me", headers=bearer(refreshed.json()))).status_code == 200
 
 
-async def test_the_first_party_app_is_not_listed_but_can_be_read(
+async def test_the_first_party_app_is_not_shown_to_admins(
     server: Server, client: httpx.AsyncClient
 ) -> None:
     headers = await admin(client)
@@ -154,10 +154,8 @@ async def test_the_first_party_app_is_not_listed_but_can_be_read(
     assert listed.status_code == 200
     assert [c["client_id"] for c in listed.json()["clients"]] == [rp.client_id]
     read = await client.get(f"{CLIENTS}/{FIRST_PARTY_CLIENT_ID}", headers=headers)
-    assert read.status_code == 200
-    view = read.json()["client"]
-    assert (view["first_party"], view["audience"]) == (True, server.url + "/v1")
-    assert (view["grant_types"], view["redirect_uris"]) == ([], [])
+    assert_error(read, 404, "not_found")
+    assert await Client.get_or_none(id=FIRST_PARTY_CLIENT_ID) is not None
     # Nor on the admin pages.
     page = await client.get("/login", params={"next": "/admin/clients"})
     form = {**hidden_fields(page.text), "identifier": "root@example.com", "password": PASSWORD}
