@@ -8,7 +8,7 @@ it apart:
 - it has no secret, no redirect URI and no grant type, and the OAuth endpoints do not know it
   (`oauth.clients.find_client`): it signs users in through /v1/auth only, never through
   /authorize or /token;
-- the provider writes its row from the settings, and the admin API and pages neither list nor
+- the provider writes its row from the settings, and the admin API and pages neither show nor
   change it.
 
 The row is written at start rather than by a migration: its audience comes from the issuer, a
