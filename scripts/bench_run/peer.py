@@ -174,7 +174,9 @@ def install(cache: Path = CACHE) -> dict[str, str]:
     cache.mkdir(parents=True, exist_ok=True)
     manifest = cache / "package.json"
     installed = cache / "node_modules" / PACKAGE / "package.json"
-    if not (manifest.exists() and installed.exists() and filecmp.cmp(manifest, SOURCE / manifest.name)):
+    if not (
+        manifest.exists() and installed.exists() and filecmp.cmp(manifest, SOURCE / manifest.name)
+    ):
         shutil.copyfile(SOURCE / "package.json", manifest)
         try:
             completed = subprocess.run(
