@@ -19,6 +19,8 @@ import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
+// The store the library's MemoryAdapter expects (get, set with maxAge, delete), without a size
+// cap; an expired entry goes when it is next read (a run is shorter than the lifetimes).
 class UnboundedStore {
   #entries = new Map();
 
