@@ -37,7 +37,7 @@ class FlowError(Exception):
         return f"{self.step}:{self.status}"
 
 
-def _pkce() -> tuple[str, str]:
+def pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode()).digest()
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -55,7 +55,7 @@ async def sign_in(
 ) -> dict[str, Any]:
     """The whole flow in a fresh cookie jar; returns the token response."""
     http.cookies.clear()
-    verifier, challenge = _pkce()
+    verifier, challenge = pkce()
     state = secrets.token_urlsafe(12)
     query = {
         "response_type": "code",
@@ -84,11 +84,18 @@ async def sign_in(
     result = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
     if result.get("state") != state or "code" not in result:
         raise FlowError("redirect", done)
+    return await exchange_code(http, client, result["code"], verifier)
+
+
+async def exchange_code(
+    http: httpx.AsyncClient, client: ClientCredentials, code: str, verifier: str
+) -> dict[str, Any]:
+    """POST /token with the code and the PKCE verifier (client_secret_basic)."""
     token = await http.post(
         "/token",
         data={
             "grant_type": "authorization_code",
-            "code": result["code"],
+            "code": code,
             "redirect_uri": client.redirect_uri,
             "code_verifier": verifier,
         },

@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from scripts.bench_run.browser import FlowError, sign_in
+from scripts.bench_run import browser, peer_browser
+from scripts.bench_run.browser import FlowError
 from scripts.bench_run.seed import ClientCredentials
 
 
@@ -36,8 +37,13 @@ class Tally:
         return self.measure_from <= finished < self.measure_until
 
 
+# The sign-in flow each side's pages follow (the config's "flow").
+FLOWS = {"ours": browser.sign_in, "peer": peer_browser.sign_in}
+
+
 async def virtual_user(
     base_url: str,
+    flow: str,
     client: ClientCredentials,
     emails: itertools.cycle[str],
     password: str,
@@ -48,7 +54,7 @@ async def virtual_user(
             began = time.monotonic()
             error: str | None = None
             try:
-                await sign_in(http, client, next(emails), password)
+                await FLOWS[flow](http, client, next(emails), password)
             except FlowError as exc:
                 error = exc.kind
             except httpx.HTTPError as exc:
@@ -82,7 +88,14 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
     )
     await asyncio.gather(
         *(
-            virtual_user(config["url"], client, emails, config["password"], tally)
+            virtual_user(
+                config["url"],
+                config.get("flow", "ours"),
+                client,
+                emails,
+                config["password"],
+                tally,
+            )
             for _ in range(config["concurrency"])
         )
     )

@@ -18,6 +18,27 @@ SCENARIOS: dict[str, str] = {
     "login": "login (authorize → login → token)",
     "jwks_during_login": "JWKS during logins",
 }
+# The peer's own scenarios (the others share the provider's names and labels).
+PEER_SCENARIOS: dict[str, str] = {
+    "cc_opaque": "client_credentials opaque",
+    "cc_jwt": "client_credentials RS256 JWT",
+}
+# The side-by-side table: label, the provider's scenario, the peer's.
+COMPARISON: tuple[tuple[str, str, str], ...] = (
+    ("discovery", "discovery", "discovery"),
+    ("JWKS", "jwks", "jwks"),
+    (
+        "client_credentials, each side's default (ours RS256 JWT, peer opaque)",
+        "cc_rs256",
+        "cc_opaque",
+    ),
+    ("client_credentials, RS256 JWT on both", "cc_rs256", "cc_jwt"),
+    ("refresh_token rotation (ours ES256 JWT, peer opaque)", "refresh", "refresh"),
+    ("introspection of a live user token", "introspection", "introspection"),
+    ("userinfo with a live user token", "userinfo", "userinfo"),
+    ("code flow, flows/s (authorize → login → consent → token)", "login", "login"),
+    ("JWKS during the code flows", "jwks_during_login", "jwks_during_login"),
+)
 RSS_LIMIT_MB = 150.0
 # RSS growth over the second half of the long token run above which memory counts as growing.
 RSS_GROWTH_MB = 4.0
@@ -31,10 +52,14 @@ JWKS_P99_TARGET_MS = 20.0
 class Row:
     scenario: str
     workers: int
+    # "ours" (the provider) or "peer" (node-oidc-provider).
+    side: str = "ours"
     rps: float | None = None
     p50_ms: float | None = None
     p99_ms: float | None = None
     errors: int | None = None
+    # Resident memory of the server's request-serving processes right after the scenario.
+    rss_mb: float | None = None
     ratio_to_bare: float | None = None
     target: str = ""
     met: bool | None = None
@@ -43,7 +68,8 @@ class Row:
 
     @property
     def label(self) -> str:
-        return SCENARIOS.get(self.scenario, self.scenario)
+        label = SCENARIOS.get(self.scenario) or PEER_SCENARIOS.get(self.scenario, self.scenario)
+        return f"peer: {label}" if self.side == "peer" else label
 
     def as_dict(self) -> dict[str, Any]:
         return {"label": self.label, **asdict(self)}
@@ -130,6 +156,83 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def ratio(ours: float | None, peer: float | None) -> float | None:
+    """ours / peer, or None when either side has no rate (failed, skipped or zero)."""
+    if not ours or not peer:
+        return None
+    return round(ours / peer, 2)
+
+
+def _latency(row: Row | None) -> str:
+    if row is None or (row.p50_ms is None and row.p99_ms is None):
+        return "—"
+    return f"{_number(row.p50_ms, 1)} / {_number(row.p99_ms, 1)}"
+
+
+def _errors(row: Row | None) -> str:
+    return "—" if row is None or row.errors is None else _number(row.errors)
+
+
+def comparison_table(rows: list[Row], rsa_per_second: float | None) -> str:
+    """One line per scenario of the one-worker phase: the provider beside the peer, with the
+    ratio ours / peer, then the CPU ceilings (the provider's alone)."""
+    ours = {r.scenario: r for r in rows if r.side == "ours" and r.workers == 1}
+    peer = {r.scenario: r for r in rows if r.side == "peer"}
+    lines = [
+        "| scenario | ours req/s | peer req/s | ours / peer | p50 / p99 ms, ours "
+        "| p50 / p99 ms, peer | RSS MB, ours | RSS MB, peer | errors, ours / peer |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, ours_name, peer_name in COMPARISON:
+        mine, theirs = ours.get(ours_name), peer.get(peer_name)
+        if mine is None and theirs is None:
+            continue
+        digits = 1 if ours_name == "login" else 0
+        mine_rps = mine.rps if mine else None
+        theirs_rps = theirs.rps if theirs else None
+        shown = ratio(mine_rps, theirs_rps)
+        lines.append(
+            f"| {label} | {_number(mine_rps, digits)} | {_number(theirs_rps, digits)} "
+            f"| {'—' if shown is None else f'{shown:.2f}x'} | {_latency(mine)} "
+            f"| {_latency(theirs)} | {_number(mine.rss_mb if mine else None, 1)} "
+            f"| {_number(theirs.rss_mb if theirs else None, 1)} "
+            f"| {_errors(mine)} / {_errors(theirs)} |"
+        )
+    bare = ours.get("bare")
+    if bare is not None:
+        lines.append(
+            f"| ceiling: bare Sanic JSON | {_number(bare.rps)} | — | — | {_latency(bare)} "
+            f"| — | {_number(bare.rss_mb, 1)} | — | {_errors(bare)} / — |"
+        )
+    if rsa_per_second:
+        lines.append(
+            f"| ceiling: RS256 signatures on one core | {_number(rsa_per_second)} | — | — "
+            "| — | — | — | — | — |"
+        )
+    return "\n".join(lines)
+
+
+def peer_section(peer: dict[str, Any], rows: list[Row], rsa_per_second: float | None) -> list[str]:
+    """The side-by-side part of results.md, or why the peer was not measured."""
+    title = "## Side by side with node-oidc-provider (1 worker vs 1 node process)"
+    if "skipped" in peer:
+        return [title, "", f"Not measured: {peer['skipped']}."]
+    versions = peer.get("versions", {})
+    return [
+        title,
+        "",
+        f"node-oidc-provider {versions.get('oidc_provider', '?')} on Node.js "
+        f"{versions.get('node', '?')}, in production mode, pinned to the provider's core and "
+        "loaded the same way, in the same run, after the provider's scenarios. It keeps every "
+        "model in process memory; the provider stores in PostgreSQL and Redis. Both sides "
+        "publish the same RS256 and ES256 keys and verify the same Argon2id hash at sign-in; "
+        "the provider's code flow finds consent already given, the peer's posts its consent "
+        "form. RSS is read from /proc right after each scenario.",
+        "",
+        comparison_table(rows, rsa_per_second),
+    ]
+
+
 def memory_table(phases: list[dict[str, Any]]) -> str:
     lines = [
         "| workers | worker | token requests | RSS after half MB | RSS after all MB "
@@ -194,10 +297,14 @@ def markdown(results: dict[str, Any], rows: list[Row]) -> str:
         "",
         cold_start_line(micro.get("cold_start")),
         "",
-        table(rows),
+        table([row for row in rows if row.side == "ours"]),
         "",
         "Errors are non-2xx/3xx responses plus socket errors; req/s counts successful responses "
         "only, and a row with errors never meets its target.",
+        "",
+        *peer_section(
+            results.get("peer", {"skipped": "no peer in this run"}), rows, rsa["per_second"]
+        ),
         "",
         "## Memory (long client_credentials ES256 run, RSS per worker)",
         "",

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from typing import Any
 import httpx
 
 from provider.crypto.keys import write_key
-from scripts.bench_run import profile, report, seed, servers, wrk
+from scripts.bench_run import peer, peer_browser, profile, report, seed, servers, wrk
 from scripts.bench_run.browser import FlowError, sign_in
 from scripts.bench_run.report import Ceilings, Row
 from scripts.bench_run.servers import ROOT, Server
@@ -72,6 +73,8 @@ class Options:
     database_url: str
     redis_url: str
     cpus: list[int]
+    # None: measure the peer when node and npm are installed.
+    peer: bool | None = None
 
 
 def parse_args(argv: list[str] | None) -> Options:
@@ -113,6 +116,12 @@ def parse_args(argv: list[str] | None) -> Options:
         "--scenarios",
         help=f"comma-separated subset of {','.join(SELECTABLE)} (default: all)",
     )
+    parser.add_argument(
+        "--peer",
+        action=argparse.BooleanOptionalAction,
+        help="also measure node-oidc-provider 9 in the 1-worker phase (default: when node and "
+        "npm are installed)",
+    )
     parser.add_argument("--output", type=Path, default=Path("var/bench"), help="results folder")
     args = parser.parse_args(argv)
     quick = bool(args.quick)
@@ -140,6 +149,7 @@ def parse_args(argv: list[str] | None) -> Options:
         database_url=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         redis_url=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         cpus=sorted(os.sched_getaffinity(0)),
+        peer=args.peer,
     )
 
 
@@ -160,13 +170,17 @@ def cpu_plan(available: list[int], workers: int) -> tuple[str, str, bool]:
 class Phase:
     """One worker count: stores reset, bare ceiling, provider scenarios, memory."""
 
-    def __init__(self, options: Options, workers: int, micro: dict[str, Any]) -> None:
+    def __init__(
+        self, options: Options, workers: int, micro: dict[str, Any], with_peer: bool = False
+    ) -> None:
         self.options = options
         self.workers = workers
         self.server_cpus, self.load_cpus, self.shared = cpu_plan(options.cpus, workers)
         self.dir = options.output / f"workers-{workers}"
         self.micro = micro
         self.rows: list[Row] = []
+        self.with_peer = with_peer and workers == 1
+        self.peer_rows: list[Row] = []
         self.result: dict[str, Any] = {"workers": workers, "pinning": self.pinning()}
         self.secret_key = seed.random_secret_key()
         self.rps: dict[str, float] = {}
@@ -192,10 +206,13 @@ class Phase:
         warmup_args: tuple[str, ...] | None = None,
         done_file: bool = False,
         server: Server | None = None,
+        side: str = "ours",
     ) -> Row:
         """A warm-up run (discarded), then the measured one. With `done_file`, the script's
-        last argument is a file it writes when it has nothing left to send (wrk then stops)."""
+        last argument is a file it writes when it has nothing left to send (wrk then stops).
+        The row carries the server's RSS right after the run."""
         options = self.options
+        name = name if side == "ours" else f"{side}-{name}"
         if options.warmup:
             warm_args = args if warmup_args is None else warmup_args
             warm_stop = self.dir / f"{name}.warmup.done" if done_file else None
@@ -223,19 +240,22 @@ class Phase:
         result = wrk.run(command, self.dir / f"{name}.txt", options.duration, stop)
         self._finish_profile(sampler)
         row = Row(
-            scenario=name,
+            scenario=name.removeprefix(f"{side}-"),
             workers=self.workers,
+            side=side,
             rps=round(result.ok_rps, 1),
             p50_ms=result.percentiles_ms.get(50),
             p99_ms=result.percentiles_ms.get(99),
             errors=result.errors,
+            rss_mb=rss_mb(server),
             detail=result.as_dict(),
         )
         if result.non_2xx:
             row.notes.append(f"{result.non_2xx} non-2xx/3xx responses")
         if any(result.socket_errors.values()):
             row.notes.append(f"socket errors {result.socket_errors}")
-        self.rps[name] = result.ok_rps
+        if side == "ours":
+            self.rps[name] = result.ok_rps
         return row
 
     def _start_profile(
@@ -266,22 +286,24 @@ class Phase:
         relative = output.relative_to(self.options.output)
         self.result["profile"] = {"scenario": name, "file": str(relative), **summary}
 
-    def attempt(self, name: str, run: Any) -> None:
-        """Run one scenario; a failure is a row with the reason, and the run goes on."""
-        if name != "bare" and name not in self.options.scenarios:
+    def attempt(self, name: str, run: Any, *, side: str = "ours", selector: str = "") -> None:
+        """Run one scenario (when it, or `selector`, was chosen); a failure is a row with the
+        reason, and the run goes on."""
+        if name != "bare" and (selector or name) not in self.options.scenarios:
             return
-        print(f"[workers={self.workers}] {report.SCENARIOS.get(name, name)} …", flush=True)
+        rows = self.rows if side == "ours" else self.peer_rows
+        print(f"[workers={self.workers}] {Row(name, self.workers, side).label} …", flush=True)
         began = time.monotonic()
         try:
             produced = run()
         except Exception as exc:
-            row = Row(scenario=name, workers=self.workers, notes=[f"failed: {exc}"[:400]])
+            row = Row(name, self.workers, side, notes=[f"failed: {exc}"[:400]])
             print(f"  failed: {exc}", flush=True)
-            self.rows.append(row)
+            rows.append(row)
             self.result["failed"] = True
             return
         for row in produced if isinstance(produced, list) else [produced]:
-            self.rows.append(row)
+            rows.append(row)
             print(
                 f"  {row.label}: {row.rps} req/s, p50 {row.p50_ms} ms, p99 {row.p99_ms} ms, "
                 f"errors {row.errors}",
@@ -316,6 +338,8 @@ class Phase:
         finally:
             provider.stop()
         self.result["server_log"] = summarise_log(provider.log())
+        if self.with_peer:
+            self.run_peer()
         bare = next((r.rps for r in self.rows if r.scenario == "bare" and r.rps), None)
         ceilings = Ceilings(
             bare_rps=bare,
@@ -326,7 +350,7 @@ class Phase:
         for row in self.rows:
             report.judge(row, ceilings)
         report.judge_memory(self.result.get("memory", {}).get("workers", []))
-        return self.rows
+        return self.rows + self.peer_rows
 
     def bare(self) -> Row:
         port = servers.free_port()
@@ -345,7 +369,7 @@ class Phase:
             ready_path="/",
         )
         try:
-            return self.wrk("bare", server.url + "/")
+            return self.wrk("bare", server.url + "/", server=server)
         finally:
             server.stop()
 
@@ -396,12 +420,17 @@ class Phase:
             "cc_es256", lambda: self.client_credentials("cc_es256", seeded.es256_client, server)
         )
         self.attempt("refresh", lambda: self.refresh(server))
-        self.attempt("userinfo", lambda: self.userinfo(server))
-        self.attempt("introspection", lambda: self.introspection(server))
-        self.attempt("login", lambda: self.login(server))
+        self.attempt("userinfo", lambda: self.userinfo(server, self.access_token(server)))
+        self.attempt(
+            "introspection",
+            lambda: self.introspection(server, self.access_token(server), seeded.code_client),
+        )
+        self.attempt("login", lambda: self.login(server, seeded.code_client))
         self.attempt("memory", lambda: self.memory(server))
 
-    def client_credentials(self, name: str, client: seed.ClientCredentials, server: Server) -> Row:
+    def client_credentials(
+        self, name: str, client: seed.ClientCredentials, server: Server, side: str = "ours"
+    ) -> Row:
         return self.wrk(
             name,
             server.url + "/token",
@@ -409,14 +438,14 @@ class Phase:
             headers=(basic(client),),
             args=("grant_type=client_credentials",),
             server=server,
+            side=side,
         )
 
     def refresh(self, server: Server) -> Row:
         options = self.options
         tokens = asyncio.run(_sign_in(server.url, self.seeded))
         sid = _claims(tokens["access_token"])["sid"]
-        warm_count = options.warmup * options.refresh_rate_cap
-        main_count = options.duration * options.refresh_rate_cap
+        warm_count, main_count = self.refresh_token_counts()
         minted = asyncio.run(
             seed.mint_refresh_tokens(
                 options.database_url,
@@ -439,16 +468,18 @@ class Phase:
             done_file=True,
             server=server,
         )
-        script = row.detail.get("script", {})
         row.detail["scope"] = REFRESH_SCOPE
         row.detail["sessions"] = options.refresh_sessions
-        if script.get("exhausted"):
-            row.notes.append(
-                f"all {script.get('tokens_available')} tokens used in "
-                f"{row.detail['seconds']:.1f} s, before the end of the run (the rate is over "
-                "that time; raise --refresh-rate-cap for a full-length run)"
-            )
+        _note_exhausted(row)
         return row
+
+    def refresh_token_counts(self) -> tuple[int, int]:
+        """How many refresh tokens the warm-up and the measured run may use."""
+        options = self.options
+        return (
+            options.warmup * options.refresh_rate_cap,
+            options.duration * options.refresh_rate_cap,
+        )
 
     def access_token(self, server: Server) -> str:
         """One access token (with a live session behind it) from a real sign-in, made once."""
@@ -457,28 +488,39 @@ class Phase:
             self._access_token = str(tokens["access_token"])
         return self._access_token
 
-    def userinfo(self, server: Server) -> Row:
-        bearer = "Authorization: Bearer " + self.access_token(server)
-        return self.wrk("userinfo", server.url + "/userinfo", headers=(bearer,), server=server)
+    def userinfo(self, server: Server, token: str, side: str = "ours") -> Row:
+        bearer = "Authorization: Bearer " + token
+        return self.wrk(
+            "userinfo", server.url + "/userinfo", headers=(bearer,), server=server, side=side
+        )
 
-    def introspection(self, server: Server) -> Row:
+    def introspection(
+        self, server: Server, token: str, client: seed.ClientCredentials, side: str = "ours"
+    ) -> Row:
         return self.wrk(
             "introspection",
             server.url + "/introspect",
             script="post_form.lua",
-            headers=(basic(self.seeded.code_client),),
-            args=("token=" + self.access_token(server),),
+            headers=(basic(client),),
+            args=("token=" + token,),
             server=server,
+            side=side,
         )
 
-    def login(self, server: Server) -> list[Row]:
+    def login(
+        self, server: Server, client: seed.ClientCredentials, side: str = "ours"
+    ) -> list[Row]:
+        """Virtual users signing in again and again (the login driver), with a paced JWKS
+        sampler beside them; `side` picks the flow the driver follows."""
         options = self.options
+        prefix = "" if side == "ours" else f"{side}-"
         config = {
             "url": server.url,
+            "flow": side,
             "client": {
-                "client_id": self.seeded.code_client.client_id,
-                "secret": self.seeded.code_client.secret,
-                "redirect_uri": self.seeded.code_client.redirect_uri,
+                "client_id": client.client_id,
+                "secret": client.secret,
+                "redirect_uri": client.redirect_uri,
             },
             "emails": self.seeded.login_emails,
             "password": self.seeded.password,
@@ -486,7 +528,7 @@ class Phase:
             "warmup": options.warmup,
             "duration": options.login_seconds,
         }
-        config_path = self.dir / "login.json"
+        config_path = self.dir / f"{prefix}login.json"
         config_path.write_text(json.dumps(config))
         driver = subprocess.Popen(
             [
@@ -499,7 +541,7 @@ class Phase:
             stderr=subprocess.PIPE,
             text=True,
         )
-        sampler_log = self.dir / "jwks_during_login.txt"
+        sampler_log = self.dir / f"{prefix}jwks_during_login.txt"
         sampler: subprocess.Popen[str] | None = None
         try:
             time.sleep(options.warmup)
@@ -514,24 +556,26 @@ class Phase:
                 ),
                 sampler_log,
             )
-            prof = self._start_profile("login", server, options.login_seconds)
+            prof = self._start_profile(f"{prefix}login", server, options.login_seconds)
             out, err = driver.communicate(timeout=options.warmup + options.login_seconds + 180)
             self._finish_profile(prof)
         finally:
             if driver.poll() is None:
                 driver.kill()
                 driver.wait()
-        (self.dir / "login.txt").write_text(out + err)
+        (self.dir / f"{prefix}login.txt").write_text(out + err)
         if driver.returncode != 0:
             raise RuntimeError(f"login driver exited with {driver.returncode}: {err[-800:]}")
         result = json.loads(out.strip().splitlines()[-1])
         login = Row(
             scenario="login",
             workers=self.workers,
+            side=side,
             rps=result["rps"],
             p50_ms=result["p50_ms"],
             p99_ms=result["p99_ms"],
             errors=result["errors"],
+            rss_mb=rss_mb(server),
             detail=result,
         )
         if result["errors"]:
@@ -542,6 +586,7 @@ class Phase:
             Row(
                 scenario="jwks_during_login",
                 workers=self.workers,
+                side=side,
                 rps=round(jwks_result.ok_rps, 1),
                 p50_ms=jwks_result.percentiles_ms.get(50),
                 p99_ms=jwks_result.percentiles_ms.get(99),
@@ -589,6 +634,113 @@ class Phase:
         print(f"  RSS per worker after {seen} token requests: {checks}", flush=True)
         return []
 
+    # -- the peer ---------------------------------------------------------------------------
+
+    def run_peer(self) -> None:
+        """node-oidc-provider with clients, keys, lifetimes and accounts like the provider's,
+        pinned to the same core, through the same scenarios."""
+        seeded = self.seeded
+        clients = peer.new_clients()
+        settings = peer.config(
+            port=servers.free_port(),
+            keys=peer.signing_keys(self.options.output / "keys"),
+            clients=clients,
+            emails=[seeded.bench_email, *seeded.login_emails],
+            password_hash=seeded.password_hash,
+            cookie_key=secrets.token_urlsafe(32),
+        )
+        began = time.monotonic()
+        try:
+            server = peer.start(settings, cpus=self.server_cpus, folder=self.dir)
+        except RuntimeError as exc:
+            print(f"[workers={self.workers}] node-oidc-provider did not start: {exc}", flush=True)
+            self.result["peer_failed"] = str(exc)[-2000:]
+            self.result["failed"] = True
+            return
+        print(
+            f"[workers={self.workers}] node-oidc-provider up ({time.monotonic() - began:.1f} s)",
+            flush=True,
+        )
+        try:
+            self.peer_scenarios(server, clients)
+            self.result["peer_memory"] = servers.memory_mb(server.process.pid)
+        finally:
+            server.stop()
+        self.result["peer_log"] = server.log()[-2000:]
+
+    def peer_scenarios(self, server: Server, clients: peer.PeerClients) -> None:
+        url = server.url
+        token = ""
+
+        def user_token() -> str:
+            nonlocal token
+            if not token:
+                token = asyncio.run(_peer_sign_in(url, clients.code, self.seeded))
+            return token
+
+        def attempt(name: str, run: Any, selector: str = "") -> None:
+            self.attempt(name, run, side="peer", selector=selector)
+
+        attempt(
+            "discovery",
+            lambda: self.wrk("discovery", url + DISCOVERY_PATH, server=server, side="peer"),
+        )
+        attempt("jwks", lambda: self.wrk("jwks", url + "/jwks", server=server, side="peer"))
+        for name, client in (("cc_opaque", clients.opaque), ("cc_jwt", clients.jwt)):
+            attempt(
+                name,
+                lambda name=name, client=client: self.client_credentials(
+                    name, client, server, side="peer"
+                ),
+                selector="cc_rs256",
+            )
+        attempt("userinfo", lambda: self.userinfo(server, user_token(), side="peer"))
+        attempt(
+            "introspection",
+            lambda: self.introspection(server, user_token(), clients.code, side="peer"),
+        )
+        attempt("login", lambda: self.login(server, clients.code, side="peer"))
+        # Last: the peer holds its stock of minted refresh tokens in its own memory, which
+        # would weigh on the RSS of every scenario after it (ours are rows in PostgreSQL).
+        attempt("refresh", lambda: self.peer_refresh(server, clients.refresh))
+
+    def peer_refresh(self, server: Server, client: seed.ClientCredentials) -> Row:
+        """Rotation of refresh tokens the peer minted in bulk, each with its own grant."""
+        warm_count, main_count = self.refresh_token_counts()
+        minted = peer.mint_refresh_tokens(server.url, warm_count + main_count)
+        warm_file = seed.write_lines(self.dir / "peer-refresh-tokens.warmup", minted[:warm_count])
+        main_file = seed.write_lines(self.dir / "peer-refresh-tokens", minted[warm_count:])
+        row = self.wrk(
+            "refresh",
+            server.url + "/token",
+            script="refresh.lua",
+            headers=(basic(client),),
+            args=(str(main_file),),
+            warmup_args=(str(warm_file),),
+            done_file=True,
+            server=server,
+            side="peer",
+        )
+        _note_exhausted(row)
+        return row
+
+
+def rss_mb(server: Server | None) -> float | None:
+    """Resident memory of the server's request-serving processes, summed, in MB."""
+    if server is None:
+        return None
+    return round(sum(servers.memory_mb(pid)["rss_mb"] for pid in server.worker_pids()), 1)
+
+
+def _note_exhausted(row: Row) -> None:
+    script = row.detail.get("script", {})
+    if script.get("exhausted"):
+        row.notes.append(
+            f"all {script.get('tokens_available')} tokens used in "
+            f"{row.detail['seconds']:.1f} s, before the end of the run (the rate is over "
+            "that time; raise --refresh-rate-cap for a full-length run)"
+        )
+
 
 def _claims(token: str) -> dict[str, Any]:
     payload = token.split(".")[1]
@@ -612,6 +764,13 @@ async def _sign_in(url: str, seeded: seed.Seeded) -> dict[str, Any]:
                 print(f"  sign-in for the set-up failed, retrying: {exc}", flush=True)
                 await asyncio.sleep(3)
     raise RuntimeError("sign-in for the set-up failed: " + "; ".join(failures))
+
+
+async def _peer_sign_in(url: str, client: seed.ClientCredentials, seeded: seed.Seeded) -> str:
+    """The access token of one sign-in of the bench account at the peer (opaque, userinfo's)."""
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        tokens = await peer_browser.sign_in(http, client, seeded.bench_email, seeded.password)
+    return str(tokens["access_token"])
 
 
 def summarise_log(text: str) -> dict[str, Any]:
@@ -718,6 +877,26 @@ async def _service_versions(options: Options) -> dict[str, str]:
     return {"postgresql": postgresql, "redis": str(info.get("redis_version", "?"))}
 
 
+def prepare_peer(options: Options) -> dict[str, Any]:
+    """Install the peer when it is to be measured: {"versions": …}, or {"skipped": why}."""
+    if options.peer is False:
+        return {"skipped": "--no-peer"}
+    if 1 not in options.workers:
+        return {"skipped": "the peer runs beside the 1-worker phase, and --workers has no 1"}
+    missing = peer.tools_missing()
+    if missing and options.peer is None:
+        print(f"bench: {missing}: the peer (node-oidc-provider) is not measured", flush=True)
+        return {"skipped": missing}
+    print("installing the peer (node-oidc-provider) …", flush=True)
+    try:
+        versions = peer.install()
+    except peer.PeerUnavailable as exc:
+        print(f"bench: the peer (node-oidc-provider) is not measured: {exc}", flush=True)
+        return {"skipped": str(exc)}
+    print(f"  node-oidc-provider {versions['oidc_provider']} on Node.js {versions['node']}")
+    return {"versions": versions}
+
+
 def check_prerequisites() -> str | None:
     if shutil.which("wrk") is None:
         return wrk.MISSING_WRK
@@ -752,10 +931,11 @@ def main(argv: list[str] | None = None) -> int:
     micro = micro_benchmarks(options, keys_dir)
     print("measuring the cold start …", flush=True)
     micro["cold_start"] = cold_start(options)
+    peer_state = prepare_peer(options)
     rows: list[Row] = []
     phases: list[dict[str, Any]] = []
     for workers in options.workers:
-        phase = Phase(options, workers, micro)
+        phase = Phase(options, workers, micro, with_peer="skipped" not in peer_state)
         rows += phase.run()
         phases.append(phase.result)
     about["loadavg_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -775,8 +955,10 @@ def main(argv: list[str] | None = None) -> int:
             "refresh_rate_cap": options.refresh_rate_cap,
             "refresh_sessions": options.refresh_sessions,
             "scenarios": options.scenarios,
+            "peer": options.peer,
         },
         "micro": micro,
+        "peer": peer_state,
         "phases": phases,
         "scenarios": [row.as_dict() for row in rows],
     }

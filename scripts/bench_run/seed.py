@@ -60,6 +60,8 @@ class Seeded:
     # rotation's, and two RS256 signatures alone (~1.4 ms of CPU) would cap it below 700/s.
     refresh_client: ClientCredentials
     bench_email: str
+    # The accounts' one Argon2id hash (the peer's accounts get the same).
+    password_hash: str
     login_emails: list[str] = field(default_factory=list)
     password: str = PASSWORD
 
@@ -182,7 +184,15 @@ async def seed(database_url: str, secret_key: bytes, login_users: int) -> Seeded
         )
     finally:
         await close_database()
-    return Seeded(code_client, rs256_client, es256_client, refresh_client, emails[0], emails[1:])
+    return Seeded(
+        code_client,
+        rs256_client,
+        es256_client,
+        refresh_client,
+        emails[0],
+        password_hash,
+        emails[1:],
+    )
 
 
 async def _client(secret_key: bytes, spec: ClientSpec) -> ClientCredentials:

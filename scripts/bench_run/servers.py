@@ -61,8 +61,10 @@ def start(
     log_path: Path,
     ready_path: str,
     timeout_s: float = 90,
+    program: str = sys.executable,
 ) -> Server:
-    """`taskset -c CPUS python ARGS…` in `cwd`; returns once `ready_path` answers 200."""
+    """`taskset -c CPUS PROGRAM ARGS…` (Python unless told) in `cwd`; returns once
+    `ready_path` answers 200."""
     cwd.mkdir(parents=True, exist_ok=True)
     full_env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PROVIDER_")},
@@ -71,7 +73,7 @@ def start(
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            ["taskset", "-c", cpus, sys.executable, *args],
+            ["taskset", "-c", cpus, program, *args],
             cwd=cwd,
             env=full_env,
             stdout=log,

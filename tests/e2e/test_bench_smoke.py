@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from scripts.bench_run.report import SCENARIOS
+from scripts.bench_run.report import COMPARISON, SCENARIOS
 from scripts.bench_run.seed import asyncpg_dsn
 from tests.support import ROOT
 
@@ -80,13 +80,23 @@ def test_quick_bench_reports_every_scenario(bench_database: str, tmp_path: Path)
     assert completed.returncode == 0, output[-4000:]
 
     results = json.loads((tmp_path / "results.json").read_text())
-    rows = {(row["scenario"], row["workers"]): row for row in results["scenarios"]}
+    rows = {(row["side"], row["scenario"], row["workers"]): row for row in results["scenarios"]}
     for workers in (1, 2):
         for scenario in SCENARIOS:
-            row = rows.get((scenario, workers))
+            row = rows.get(("ours", scenario, workers))
             assert row is not None, (scenario, workers, output[-4000:])
             assert isinstance(row["rps"], int | float), row
             assert row["errors"] is not None, row
+    # The peer runs when npm could install it; otherwise the run says why it did not.
+    peer = results["peer"]
+    assert "versions" in peer or peer["skipped"], peer
+    if "versions" in peer:
+        for _, _, scenario in COMPARISON:
+            row = rows.get(("peer", scenario, 1))
+            assert row is not None, (scenario, output[-4000:])
+            assert isinstance(row["rps"], int | float), row
+            assert row["errors"] is not None, row
+        assert not any(side == "peer" and workers == 2 for side, _, workers in rows)
     for ceiling in ("rsa", "argon2"):
         assert results["micro"][ceiling], results["micro"]
     cold = results["micro"]["cold_start"]
@@ -99,3 +109,4 @@ def test_quick_bench_reports_every_scenario(bench_database: str, tmp_path: Path)
     table = (tmp_path / "results.md").read_text()
     assert "| scenario | workers | req/s |" in table
     assert "Cold start of `provider serve`" in table
+    assert "## Side by side with node-oidc-provider" in table
