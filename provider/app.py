@@ -67,6 +67,7 @@ from provider.web import account as web_account
 from provider.web import admin as web_admin
 from provider.web import consent as web_consent
 from provider.web import email_verify as web_email_verify
+from provider.web import federation as web_federation
 from provider.web import login as web_login
 from provider.web import mfa as web_mfa
 from provider.web import password as web_password
@@ -99,6 +100,7 @@ BLUEPRINTS = (
     revoke.bp,
     logout.bp,
     web_login.bp,
+    web_federation.bp,
     web_mfa.bp,
     web_consent.bp,
     web_register.bp,

@@ -65,8 +65,11 @@ async def finish_login(
     scope: str = "",
     cookie_hash: str | None = None,
     current: Session | None = None,
+    idp: str | None = None,
 ) -> CompletedLogin:
     """Start the session of an authenticated user inside `work` and record the login.
+
+    `idp` names the upstream identity provider of a federated sign-in, for the audit and event.
 
     `issue_refresh` makes the session's first refresh-token family for `client_id` (the JSON
     API); the hosted pages pass False and a `cookie_hash` instead, with `current`, the browser's
@@ -104,7 +107,7 @@ async def finish_login(
         user_id=user.id,
         session_id=session.id,
         client_id=client_id,
-        details={"amr": amr},
+        details={"amr": amr, **({"idp": idp} if idp else {})},
     )
     work.after_commit(AUTH_OPERATIONS.labels(operation="login", outcome="success").inc)
     if new_device:

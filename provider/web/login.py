@@ -26,6 +26,7 @@ from provider.http.render import error_page, page
 from provider.oauth.flows import Flow, load_flow
 from provider.storage.models import Client
 from provider.web.common import EXPIRED, local_path, page_url, with_headers
+from provider.web.federation import upstream_buttons
 from provider.web.signin import sign_in, to_second_factor
 
 bp = Blueprint("web_login")
@@ -57,6 +58,7 @@ async def login_page(
             "error": error,
             "register_url": page_url("/register", **back),
             "forgot_url": page_url("/password/forgot", **back),
+            "upstream": [] if reauth else await upstream_buttons(back["flow"], back["next"]),
         },
         status=status,
         # CSP form-action also governs the redirects after the POST, up to the client.

@@ -21,6 +21,7 @@ from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import page
 from provider.web.common import page_url, return_to, return_to_from_query, with_headers
+from provider.web.federation import upstream_buttons
 
 bp = Blueprint("web_register")
 
@@ -48,6 +49,7 @@ async def _form_page(
             "errors": errors or {},
             "error": error,
             "login_url": page_url("/login", **back),
+            "upstream": await upstream_buttons(back["flow"], back["next"]),
         },
         status=status,
     )
