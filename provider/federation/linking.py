@@ -130,6 +130,7 @@ def _amr(identity_mfa: bool, *first: str) -> list[str]:
 
 async def start_sign_in(
     services: Services,
+    caller: Caller,
     slug: str,
     redirect_uri: str,
     *,
@@ -139,8 +140,12 @@ async def start_sign_in(
     link_user_id: str | None = None,
 ) -> str:
     """The upstream's authorization URL; the state waits in the cache for the callback."""
-    upstream = await offered_upstream(services.settings, slug)
-    started = await begin(upstream, redirect_uri, outbound_policy(services.settings))
+    try:
+        upstream = await offered_upstream(services.settings, slug)
+        started = await begin(upstream, redirect_uri, outbound_policy(services.settings))
+    except UpstreamSignInFailed as exc:
+        await audit_failure(services, caller, slug, exc)
+        raise
     pending = PendingSignIn(
         provider=upstream.slug,
         nonce=started.nonce,
@@ -194,9 +199,9 @@ async def audit_failure(
 ) -> None:
     """`user.login_failed` with the provider and why, for every refused upstream sign-in."""
     reason = error.reason if isinstance(error, UpstreamSignInFailed) else error.code
-    details: dict[str, object] = {"idp": slug[:32], "reason": reason}
-    if isinstance(error.details, dict):
-        details.update({k: v for k, v in error.details.items() if k not in details})
+    given = error.details if isinstance(error.details, dict) else {}
+    # A callback refused for its state says which check failed (replayed, other browser, …).
+    details: dict[str, object] = {"idp": slug[:32], **given, "reason": given.get("reason", reason)}
     async with unit_of_work(caller, services.events) as work:
         await work.audit("user.login_failed", outcome="failure", user_id=user_id, details=details)
 
@@ -218,7 +223,8 @@ async def sign_in_upstream(
         raise failed from exc
     if isinstance(outcome, _SecondFactorFirst):
         return SecondFactorNeeded(
-            outcome.user, await start_mfa_challenge(services, caller, outcome.user)
+            outcome.user,
+            await start_mfa_challenge(services, caller, outcome.user, idp=upstream.slug),
         )
     return outcome
 

@@ -115,6 +115,7 @@ async def _start(
     try:
         url = await start_sign_in(
             services,
+            caller_of(request),
             slug,
             _redirect_uri(request, slug),
             browser=browser,
