@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 from authlib.common.errors import AuthlibBaseError  # type: ignore[import-untyped]
 from authlib.common.security import generate_token  # type: ignore[import-untyped]
+from authlib.deprecate import AuthlibDeprecationWarning  # type: ignore[import-untyped]
 
 from provider.accounts.identity import normalize_email
 from provider.federation.errors import InvalidUpstreamToken, UpstreamDenied, UpstreamUnavailable
@@ -30,8 +31,9 @@ from provider.net.guarded_http import GuardedTransport
 from provider.net.outbound import FetchedJson, OutboundBadResponse, OutboundError, OutboundPolicy
 
 with warnings.catch_warnings():
-    # authlib 1.9 warns at import that httpx will give way to httpx2; httpx is what it uses here.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    # authlib 1.9 warns at import that its client moves to httpx2; httpx is what runs here.
+    # (authlib.deprecate, imported above, installs an "always" filter this one goes in front of.)
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import (  # type: ignore[import-untyped]
         AsyncOAuth2Client,
     )
