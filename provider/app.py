@@ -65,6 +65,7 @@ from provider.sanic_app import App
 from provider.storage.db import close_database, open_database
 from provider.web import account as web_account
 from provider.web import admin as web_admin
+from provider.web import admin_idps as web_admin_idps
 from provider.web import consent as web_consent
 from provider.web import email_verify as web_email_verify
 from provider.web import federation as web_federation
@@ -109,6 +110,7 @@ BLUEPRINTS = (
     web_account.bp,
     *api_admin.BLUEPRINTS,
     web_admin.bp,
+    web_admin_idps.bp,
     health.bp,
 )
 

@@ -52,7 +52,7 @@ from provider.federation.pending import (
     remember_link,
     remember_sign_in,
 )
-from provider.federation.providers import Upstream, offered_upstream
+from provider.federation.providers import Upstream, is_slug, offered_upstream
 from provider.federation.upstream import UpstreamIdentity, begin, finish
 from provider.storage.db import default_connection
 from provider.storage.federation import (
@@ -201,7 +201,9 @@ async def audit_failure(
     reason = error.reason if isinstance(error, UpstreamSignInFailed) else error.code
     given = error.details if isinstance(error.details, dict) else {}
     # A callback refused for its state says which check failed (replayed, other browser, …).
-    details: dict[str, object] = {"idp": slug[:32], **given, "reason": given.get("reason", reason)}
+    # A slug from the URL is recorded only if it could be one (no NUL or stray bytes in the row).
+    idp = slug if is_slug(slug) else "?"
+    details: dict[str, object] = {"idp": idp, **given, "reason": given.get("reason", reason)}
     async with unit_of_work(caller, services.events) as work:
         await work.audit("user.login_failed", outcome="failure", user_id=user_id, details=details)
 

@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from provider.cache.events import EventPublisher
 from provider.config import Settings
-from provider.context import Caller, Services
+from provider.context import Caller
 from provider.crypto.sealing import SealError, seal, unseal
 from provider.domain_errors import ValidationFailed
 from provider.federation.errors import ProviderSlugTaken, UnknownProvider
@@ -130,12 +131,45 @@ def _url_problem(value: str) -> str | None:
     return None
 
 
+def _storable(text: str) -> bool:
+    """Text a database can take: no NUL, no unpaired surrogate."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def redirect_uri(issuer: str, slug: str) -> str:
+    """The callback to register at the upstream provider."""
+    return f"{issuer}/login/idp/{slug}/callback"
+
+
+def is_slug(text: str) -> bool:
+    return _SLUG.match(text) is not None
+
+
+def _slug_or_unknown(slug: str) -> str:
+    """A slug that could name a provider; anything else names none (and reaches no query)."""
+    if not is_slug(slug):
+        raise UnknownProvider()
+    return slug
+
+
 def problems_of(spec: ProviderSpec) -> dict[str, list[str]]:
     """Each field that is not acceptable, with its reasons."""
     problems: dict[str, list[str]] = {}
 
     def refuse(name: str, reason: str) -> None:
         problems.setdefault(name, []).append(reason)
+
+    for name in ("name", "client_id", "client_secret", *URL_FIELDS):
+        value = getattr(spec, name)
+        if isinstance(value, str) and not _storable(value):
+            refuse(name, "must be valid text")
+    claim_text = [*spec.claims, *spec.claims.values()]
+    if not all(isinstance(text, str) and _storable(text) for text in claim_text):
+        refuse("claims", "must be valid text")
 
     if not _SLUG.match(spec.slug) or spec.slug in RESERVED_SLUGS:
         refuse("slug", "must be 1-32 lowercase letters, digits or '-', not starting with '-'")
@@ -279,7 +313,7 @@ async def list_providers() -> list[ProviderView]:
 
 
 async def get_provider(slug: str) -> ProviderView:
-    row = await IdentityProviders(default_connection()).get(slug)
+    row = await IdentityProviders(default_connection()).get(_slug_or_unknown(slug))
     if row is None:
         raise UnknownProvider()
     return view_of(row)
@@ -292,18 +326,23 @@ async def offered_providers() -> list[ProviderView]:
 
 async def offered_upstream(settings: Settings, slug: str) -> Upstream:
     """An offered provider, ready to talk to; UnknownProvider for any other slug."""
-    row = await IdentityProviders(default_connection()).get(slug) if len(slug) <= 32 else None
+    row = await IdentityProviders(default_connection()).get(_slug_or_unknown(slug))
     if row is None or not row.enabled or not row.client_id:
         raise UnknownProvider()
     return upstream_of(settings, row)
 
 
 async def add_provider(
-    services: Services, caller: Caller, spec: ProviderSpec, *, actor_id: str | None
+    settings: Settings,
+    events: EventPublisher,
+    caller: Caller,
+    spec: ProviderSpec,
+    *,
+    actor_id: str | None,
 ) -> ProviderView:
     spec = _validated(spec)
-    async with unit_of_work(caller, services.events) as work:
-        row = await IdentityProviders(work.conn).add(spec.slug, _columns(services.settings, spec))
+    async with unit_of_work(caller, events) as work:
+        row = await IdentityProviders(work.conn).add(spec.slug, _columns(settings, spec))
         if row is None:
             raise ProviderSlugTaken()
         await work.audit("idp.created", details={"idp": spec.slug, "admin_id": actor_id})
@@ -311,17 +350,23 @@ async def add_provider(
 
 
 async def update_provider(
-    services: Services, caller: Caller, slug: str, changes: dict[str, Any], *, actor_id: str | None
+    settings: Settings,
+    events: EventPublisher,
+    caller: Caller,
+    slug: str,
+    changes: dict[str, Any],
+    *,
+    actor_id: str | None,
 ) -> ProviderView:
     """Apply `changes` (ProviderSpec fields but the slug; a None value keeps the current one)."""
-    async with unit_of_work(caller, services.events) as work:
+    async with unit_of_work(caller, events) as work:
         store = IdentityProviders(work.conn)
-        row = await store.get(slug)
+        row = await store.get(_slug_or_unknown(slug))
         if row is None:
             raise UnknownProvider()
         given = {k: v for k, v in changes.items() if v is not None and k != "slug"}
         spec = _validated(replace(_spec_of(row), **given))
-        columns = _columns(services.settings, spec)
+        columns = _columns(settings, spec)
         updated = await store.update(slug, columns)
         assert updated is not None
         await work.audit(
@@ -331,10 +376,10 @@ async def update_provider(
 
 
 async def remove_provider(
-    services: Services, caller: Caller, slug: str, *, actor_id: str | None
+    events: EventPublisher, caller: Caller, slug: str, *, actor_id: str | None
 ) -> None:
     """Delete the provider and every link to it; its users keep their other ways in."""
-    async with unit_of_work(caller, services.events) as work:
-        if not await IdentityProviders(work.conn).remove(slug):
+    async with unit_of_work(caller, events) as work:
+        if not await IdentityProviders(work.conn).remove(_slug_or_unknown(slug)):
             raise UnknownProvider()
         await work.audit("idp.deleted", details={"idp": slug, "admin_id": actor_id})

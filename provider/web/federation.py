@@ -36,7 +36,7 @@ from provider.federation.linking import (
     verify_callback,
 )
 from provider.federation.pending import SIGN_IN_TTL
-from provider.federation.providers import offered_providers
+from provider.federation.providers import offered_providers, redirect_uri
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session, clear_cookie, cookie_name, set_cookie
 from provider.http.csrf import verify_csrf
@@ -74,7 +74,7 @@ async def upstream_buttons(flow_id: str | None, next_path: str | None) -> list[d
 
 
 def _redirect_uri(request: Request, slug: str) -> str:
-    return f"{services_of(request).settings.issuer}/login/idp/{slug}/callback"
+    return redirect_uri(services_of(request).settings.issuer, slug)
 
 
 def _status(error: DomainError) -> int:
