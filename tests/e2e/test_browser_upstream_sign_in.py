@@ -18,9 +18,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from playwright.async_api import Page
 
 from provider.config import DEV_SECRET_KEY
