@@ -14,8 +14,11 @@ from tests.fake_upstream import CLIENT_ID, CLIENT_SECRET, Upstream
 from tests.oidc import Browser
 
 
-async def add_upstream(upstream: Upstream, slug: str = "fake", **flags: Any) -> IdentityProvider:
-    """The fake as an OIDC provider (or, with kind="oauth2", as GitHub), stored directly."""
+async def add_upstream(
+    upstream: Upstream, slug: str = "fake", *, secret_key: str = DEV_SECRET_KEY, **flags: Any
+) -> IdentityProvider:
+    """The fake as an OIDC provider (or, with kind="oauth2", as GitHub), stored directly; its
+    client secret sealed under `secret_key`, the server's PROVIDER_SECRET_KEY."""
     kind = flags.pop("kind", "oidc")
     endpoints: dict[str, Any]
     if kind == "oidc":
@@ -34,7 +37,7 @@ async def add_upstream(upstream: Upstream, slug: str = "fake", **flags: Any) -> 
         "kind": kind,
         "client_id": CLIENT_ID,
         "client_secret_sealed": seal(
-            DEV_SECRET_KEY.encode(), CLIENT_SECRET, purpose=SEALING_PURPOSE, context=slug
+            secret_key.encode(), CLIENT_SECRET, purpose=SEALING_PURPOSE, context=slug
         ),
         **endpoints,
         **flags,

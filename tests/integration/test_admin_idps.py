@@ -126,3 +126,17 @@ async def test_removing_a_provider_removes_its_links(client: httpx.AsyncClient) 
     assert await User.exists(id=user["id"])
     assert_error(await client.get("/v1/admin/idps/gitlab", headers=headers), 404, "not_found")
     assert (await AuditEvent.get(event="idp.deleted")).details["idp"] == "gitlab"
+
+
+async def test_the_openapi_document_describes_the_idps_api(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/docs/openapi.json")).json()
+    paths = document["paths"]
+    assert set(paths["/v1/admin/idps"]) == {"get", "post"}
+    assert set(paths["/v1/admin/idps/{slug}"]) == {"get", "patch", "delete"}
+    create = paths["/v1/admin/idps"]["post"]
+    assert create["tags"] == ["admin"]
+    schema = create["requestBody"]["content"]["application/json"]["schema"]
+    assert {"preset", "client_id", "client_secret", "allow_signup", "trust_email"} <= set(
+        schema["properties"]
+    )
+    assert {"201", "409", "422"} <= set(create["responses"])

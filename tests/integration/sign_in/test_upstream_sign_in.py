@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from provider.storage.models import AuditEvent, FederatedIdentity, Session, User
+from provider.storage.unit_of_work import utcnow
 from tests.fake_upstream import Upstream, running_upstream
 from tests.federation import add_upstream, audit_events, start_upstream, through_upstream
 from tests.hosted import (
@@ -21,6 +22,7 @@ from tests.hosted import (
     post_form,
     sign_in_for,
 )
+from tests.mail import TEST_SECRET_KEY, Mailbox, MailServerFactory, token_from
 from tests.oidc import (
     Browser,
     RegisteredClient,
@@ -311,3 +313,45 @@ async def test_sign_in_for_password_users_is_unchanged(
         done = await sign_in_for(browser, "ada@example.com", PASSWORD)
     assert done.status_code == 200
     assert 'id="linked-providers"' not in done.text
+
+
+async def test_a_user_without_a_password_sets_one_through_the_reset_flow(
+    mail_server_with: MailServerFactory, mailbox: Mailbox, upstream: Upstream
+) -> None:
+    server = await mail_server_with(outbound_allow_private="true")
+    await add_upstream(upstream, allow_signup=True, secret_key=TEST_SECRET_KEY)
+    async with Browser.open(server.url) as browser:
+        await through_upstream(browser, await start_upstream(browser, next="/account"))
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        refused = await http.post(
+            "/v1/auth/sessions", json={"identifier": "ada@example.com", "password": PASSWORD}
+        )
+        assert refused.status_code == 401
+        asked = await http.post("/v1/auth/password/forgot", json={"email": "ada@example.com"})
+        assert asked.status_code == 202
+        mail = await mailbox.wait_for("ada@example.com", "Reset your password")
+        token = token_from(mail, server, "/password/reset")
+        reset = await http.post(
+            "/v1/auth/password/reset", json={"token": token, "password": "a brand new passphrase"}
+        )
+        assert reset.status_code == 200, reset.text
+        tokens = await login(http, "ada@example.com", "a brand new passphrase")
+    assert tokens["access_token"]
+    assert (await FederatedIdentity.get(provider_id="fake")).subject == "upstream-user-1"
+
+
+async def test_a_deleted_account_is_not_signed_in_through_its_link(
+    idp_server: Server, upstream: Upstream
+) -> None:
+    await add_upstream(upstream, allow_signup=True)
+    async with Browser.open(idp_server.url) as browser:
+        await through_upstream(browser, await start_upstream(browser, next="/account"))
+    await User.filter(email="ada@example.com").update(deleted_at=utcnow())
+    async with Browser.open(idp_server.url) as browser:
+        refused = await through_upstream(browser, await start_upstream(browser, next="/account"))
+    assert refused.status_code == 400
+    assert alert_of(refused) == "This account has been deleted."
+    assert await Session.all().count() == 1
+    failed = await AuditEvent.get(event="user.login_failed")
+    assert failed.details == {"idp": "fake", "reason": "account_disabled"}
+    assert str(failed.user_id) == str((await User.get(email="ada@example.com")).id)
