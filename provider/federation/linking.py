@@ -199,8 +199,8 @@ async def audit_failure(
 ) -> None:
     """`user.login_failed` with the provider and why, for every refused upstream sign-in."""
     reason = error.reason if isinstance(error, UpstreamSignInFailed) else error.code
-    given = error.details if isinstance(error.details, dict) else {}
     # A callback refused for its state says which check failed (replayed, other browser, …).
+    given = error.details if isinstance(error.details, dict) else {}
     # A slug from the URL is recorded only if it could be one (no NUL or stray bytes in the row).
     idp = slug if is_slug(slug) else "?"
     details: dict[str, object] = {"idp": idp, **given, "reason": given.get("reason", reason)}
@@ -215,8 +215,10 @@ async def sign_in_upstream(
     upstream, identity = verified.upstream, verified.identity
     try:
         outcome = await _sign_in(services, caller, upstream, identity, verified.pending, login)
-    except UpstreamSignInFailed as exc:
-        await audit_failure(services, caller, upstream.slug, exc, exc.user_id)
+    except DomainError as exc:
+        # Refused by a rule here, or by the lockout (an administrator's lock holds here too).
+        user_id = exc.user_id if isinstance(exc, UpstreamSignInFailed) else None
+        await audit_failure(services, caller, upstream.slug, exc, user_id)
         raise
     except IntegrityError as exc:
         # A concurrent callback created the same account or link first; nothing of this stays.

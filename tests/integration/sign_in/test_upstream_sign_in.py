@@ -4,6 +4,7 @@ process): the flow into an authorization request, every linking rule, and the ac
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -355,3 +356,20 @@ async def test_a_deleted_account_is_not_signed_in_through_its_link(
     failed = await AuditEvent.get(event="user.login_failed")
     assert failed.details == {"idp": "fake", "reason": "account_disabled"}
     assert str(failed.user_id) == str((await User.get(email="ada@example.com")).id)
+
+
+async def test_a_locked_account_is_not_signed_in_through_its_link(
+    idp_server: Server, upstream: Upstream, client: httpx.AsyncClient
+) -> None:
+    local = await register(client)
+    await add_upstream(upstream, trust_email=True)
+    await User.filter(id=local["id"]).update(locked_until=utcnow() + timedelta(hours=1))
+    async with Browser.open(idp_server.url) as browser:
+        refused = await through_upstream(browser, await start_upstream(browser, next="/account"))
+    assert refused.status_code == 423
+    assert "locked" in alert_of(refused)
+    assert refused.headers["retry-after"]
+    assert await Session.all().count() == 0
+    assert await FederatedIdentity.all().count() == 0
+    failed = await AuditEvent.get(event="user.login_failed")
+    assert failed.details["reason"] == "account_locked"
