@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
+from provider.accounts.auth_age import require_recent_authentication
 from provider.accounts.limits import Admitted
 from provider.accounts.lockout import Lockout
 from provider.accounts.login import CompletedLogin, finish_login, start_mfa_challenge
@@ -137,9 +138,15 @@ async def start_sign_in(
     browser: str,
     flow_id: str | None,
     next_path: str | None,
-    link_user_id: str | None = None,
+    link_session: Session | None = None,
 ) -> str:
-    """The upstream's authorization URL; the state waits in the cache for the callback."""
+    """The upstream's authorization URL; the state waits in the cache for the callback.
+
+    With `link_session`, a signed-in user adds the provider to their account: a new way in, so
+    like a second factor it needs a recent sign-in (ReauthenticationRequired otherwise).
+    """
+    if link_session is not None:
+        require_recent_authentication(services.settings, link_session)
     try:
         upstream = await offered_upstream(services.settings, slug)
         started = await begin(upstream, redirect_uri, outbound_policy(services.settings))
@@ -153,7 +160,7 @@ async def start_sign_in(
         browser_hash=token_hash(browser),
         flow_id=flow_id,
         next_path=next_path,
-        link_user_id=link_user_id,
+        link_user_id=str(link_session.user_id) if link_session is not None else None,
     )
     await remember_sign_in(services.cache, started.state, pending)
     return started.url
@@ -457,8 +464,11 @@ def has_password(user: User) -> bool:
     return user.password_hash.startswith(ARGON2_PREFIX)
 
 
-async def unlink(services: Services, caller: Caller, user: User, slug: str) -> None:
-    """Remove the user's link to `slug`, unless it is their last way to sign in."""
+async def unlink(services: Services, caller: Caller, session: Session, slug: str) -> None:
+    """Remove the user's link to `slug` (after a recent sign-in, as for removing a factor),
+    unless it is their last way to sign in."""
+    require_recent_authentication(services.settings, session)
+    user = session.user
     async with unit_of_work(caller, services.events) as work:
         identities = FederatedIdentities(work.conn)
         links = await identities.of_user(user.id)

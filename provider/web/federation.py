@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse, redirect
 
 from provider.accounts.limits import admit_sign_in
 from provider.crypto.tokens import new_token, token_hash
-from provider.domain_errors import DomainError
+from provider.domain_errors import DomainError, ReauthenticationRequired
 from provider.federation.errors import InvalidCallback, UpstreamUnavailable
 from provider.federation.linking import (
     BrowserLogin,
@@ -44,6 +44,7 @@ from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import page
 from provider.oauth.flows import Flow, load_flow
+from provider.storage.models import Session
 from provider.web.common import (
     EXPIRED,
     page_url,
@@ -99,7 +100,7 @@ async def failure_page(request: Request, error: DomainError, back_url: str) -> H
 @bp.get("/login/idp/<slug:str>")
 async def start(request: Request, slug: str) -> HTTPResponse:
     back = return_to_from_query(request)
-    return await _start(request, slug, back["flow"], back["next"], link_user_id=None)
+    return await _start(request, slug, back["flow"], back["next"], link_session=None)
 
 
 async def _start(
@@ -108,7 +109,7 @@ async def _start(
     flow_id: str | None,
     next_path: str | None,
     *,
-    link_user_id: str | None,
+    link_session: Session | None,
 ) -> HTTPResponse:
     services = services_of(request)
     browser = new_token()
@@ -121,8 +122,10 @@ async def _start(
             browser=browser,
             flow_id=flow_id,
             next_path=next_path,
-            link_user_id=link_user_id,
+            link_session=link_session,
         )
+    except ReauthenticationRequired:
+        return _confirm_identity(request.path)
     except DomainError as exc:
         return await failure_page(request, exc, login_url(flow_id, next_path))
     response = redirect(url, status=303)
@@ -202,6 +205,11 @@ async def _finish_link(request: Request, verified: Verified) -> HTTPResponse:
     return response
 
 
+def _confirm_identity(next_path: str) -> HTTPResponse:
+    """The sign-in is too old to change the ways in: sign in again, then come back."""
+    return redirect(page_url("/login", next=next_path, reauth="1"), status=303)
+
+
 async def _link_page(
     request: Request, token: str, *, error: str | None = None, status: int = 200
 ) -> HTTPResponse:
@@ -260,7 +268,7 @@ async def start_link(request: Request, slug: str) -> HTTPResponse:
     found = await signed_in_or_redirect(request)
     if isinstance(found, HTTPResponse):
         return found
-    return await _start(request, slug, None, "/account", link_user_id=str(found.user_id))
+    return await _start(request, slug, None, "/account", link_session=found)
 
 
 @bp.post("/account/idp/<slug:str>/unlink")
@@ -270,7 +278,9 @@ async def remove_link(request: Request, slug: str) -> HTTPResponse:
         return found
     verify_csrf(request, services_of(request).settings, form_params(request).get("csrf"))
     try:
-        await unlink(services_of(request), caller_of(request), found.user, slug)
+        await unlink(services_of(request), caller_of(request), found, slug)
+    except ReauthenticationRequired:
+        return _confirm_identity("/account")
     except DomainError as exc:
         return await failure_page(request, exc, "/account")
     return redirect("/account?done=unlinked", status=303)

@@ -58,7 +58,8 @@ async def login_page(
             "error": error,
             "register_url": page_url("/register", **back),
             "forgot_url": page_url("/password/forgot", **back),
-            "upstream": [] if reauth else await upstream_buttons(back["flow"], back["next"]),
+            # Also to confirm it's you: an account without a password proves itself upstream.
+            "upstream": await upstream_buttons(back["flow"], back["next"]),
         },
         status=status,
         # CSP form-action also governs the redirects after the POST, up to the client.

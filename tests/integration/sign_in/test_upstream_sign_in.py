@@ -28,6 +28,7 @@ from tests.oidc import (
     Browser,
     RegisteredClient,
     auth_params,
+    hidden_fields,
     is_login_page,
     pkce_pair,
     register_client,
@@ -373,3 +374,32 @@ async def test_a_locked_account_is_not_signed_in_through_its_link(
     assert await FederatedIdentity.all().count() == 0
     failed = await AuditEvent.get(event="user.login_failed")
     assert failed.details["reason"] == "account_locked"
+
+
+async def test_changing_the_ways_in_needs_a_recent_sign_in_which_the_upstream_can_give(
+    idp_server: Server, upstream: Upstream
+) -> None:
+    await add_upstream(upstream, allow_signup=True)
+    await add_upstream(upstream, "other", name="Other Upstream")
+    async with Browser.open(idp_server.url) as browser:
+        account = await through_upstream(browser, await start_upstream(browser, next="/account"))
+        await Session.all().update(auth_time=utcnow() - timedelta(hours=1))
+        stale = await browser.http.get(link_of(account, "link-other"))
+        assert stale.status_code == 303
+        assert stale.headers["location"] == "/login?next=%2Faccount%2Fidp%2Fother%2Flink&reauth=1"
+        unlink = await browser.http.post(
+            "/account/idp/fake/unlink", data=hidden_fields(account.text)
+        )
+        assert unlink.headers["location"] == "/login?next=%2Faccount&reauth=1"
+        confirm = await browser.follow(stale)
+        assert "Confirm it" in confirm.text
+        # No password to type: the upstream confirms it is them, then the link goes on.
+        again = await through_upstream(
+            browser, await browser.http.get(link_of(confirm, "idp-fake"))
+        )
+        # Signed in again, the browser is back at /account/idp/other/link: off to link it.
+        upstream.user.subject = "upstream-user-2"
+        linked = await through_upstream(browser, again)
+    assert "The provider is linked" in linked.text, linked.text[:800]
+    assert await FederatedIdentity.all().count() == 2
+    assert await Session.all().count() == 1
