@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from provider.storage.models import AuditEvent, FederatedIdentity, Session, User
+from provider.storage.models import AuditEvent, Client, FederatedIdentity, Session, User
 from provider.storage.unit_of_work import utcnow
 from tests.fake_upstream import Upstream, running_upstream
 from tests.federation import add_upstream, audit_events, start_upstream, through_upstream
@@ -403,3 +403,30 @@ async def test_changing_the_ways_in_needs_a_recent_sign_in_which_the_upstream_ca
     assert "The provider is linked" in linked.text, linked.text[:800]
     assert await FederatedIdentity.all().count() == 2
     assert await Session.all().count() == 1
+
+
+async def test_the_upstreams_mfa_counts_for_a_client_that_requires_it(
+    idp_server: Server, upstream: Upstream
+) -> None:
+    await add_upstream(upstream, allow_signup=True)
+    upstream.claims = {"amr": ["pwd", "mfa"]}
+    async with Browser.open(idp_server.url) as browser:
+        page, verifier, rp = await _authorize(browser)
+        await Client.filter(id=rp.client_id).update(require_mfa=True)
+        answer = await through_upstream(browser, await browser.http.get(link_of(page, "idp-fake")))
+        query = await back_at_client(browser, answer, rp)
+        claims = await id_token_claims(browser.http, rp, query["code"], verifier=verifier)
+    assert claims["amr"] == ["fed", "mfa"]
+    assert claims["acr"] == "urn:provider:acr:mfa"
+
+
+async def test_without_the_upstreams_mfa_such_a_client_asks_for_a_second_factor(
+    idp_server: Server, upstream: Upstream
+) -> None:
+    await add_upstream(upstream, allow_signup=True)
+    async with Browser.open(idp_server.url) as browser:
+        page, _, rp = await _authorize(browser)
+        await Client.filter(id=rp.client_id).update(require_mfa=True)
+        answer = await through_upstream(browser, await browser.http.get(link_of(page, "idp-fake")))
+    assert answer.status_code == 403
+    assert "/account/mfa" in answer.text
