@@ -66,8 +66,10 @@ from provider.sanic_app import App
 from provider.storage.db import close_database, open_database
 from provider.web import account as web_account
 from provider.web import admin as web_admin
+from provider.web import admin_idps as web_admin_idps
 from provider.web import consent as web_consent
 from provider.web import email_verify as web_email_verify
+from provider.web import federation as web_federation
 from provider.web import login as web_login
 from provider.web import mfa as web_mfa
 from provider.web import password as web_password
@@ -100,6 +102,7 @@ BLUEPRINTS = (
     revoke.bp,
     logout.bp,
     web_login.bp,
+    web_federation.bp,
     web_mfa.bp,
     web_consent.bp,
     web_register.bp,
@@ -108,6 +111,7 @@ BLUEPRINTS = (
     web_account.bp,
     *api_admin.BLUEPRINTS,
     web_admin.bp,
+    web_admin_idps.bp,
     health.bp,
 )
 

@@ -1,4 +1,5 @@
-"""`python -m provider …`: serve, migrate, keys, users. Bad input exits non-zero with one line."""
+"""`python -m provider …`: serve, migrate, keys, clients, users, idps. Bad input exits non-zero
+with one line."""
 
 from __future__ import annotations
 
@@ -346,6 +347,168 @@ async def _clients_rotate(settings: Settings, client_id: str, grace: int, as_jso
         print(f"client_secret: {secret}  (the previous one works for {grace} more seconds)")
 
 
+IDP_FIELDS = (
+    "slug",
+    "name",
+    "kind",
+    "client_id",
+    "issuer",
+    "authorize_url",
+    "token_url",
+    "userinfo_url",
+    "emails_url",
+    "enabled",
+    "allow_signup",
+    "trust_email",
+)
+
+
+def _idp_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The provider fields given on the command line (None: not given)."""
+    values: dict[str, Any] = {name: getattr(args, name, None) for name in IDP_FIELDS}
+    if args.scope:
+        values["scopes"] = list(args.scope)
+    if args.claim:
+        pairs = [claim.partition("=") for claim in args.claim]
+        if any(not name or not field for name, _, field in pairs):
+            raise CliError("--claim takes CLAIM=FIELD, e.g. --claim sub=id")
+        values["claims"] = {name: field for name, _, field in pairs}
+    if args.client_secret_stdin:
+        values["client_secret"] = sys.stdin.readline().rstrip("\r\n")
+    elif args.client_secret is not None:
+        values["client_secret"] = args.client_secret
+    return values
+
+
+def cmd_idps_add(args: argparse.Namespace) -> None:
+    from provider.domain_errors import DomainError
+    from provider.federation.providers import ProviderSpec, spec_from_preset
+
+    values = _idp_values(args)
+    try:
+        if args.preset:
+            spec = spec_from_preset(args.preset, **values)
+        else:
+            # A missing slug, name or kind is refused, with the reasons, by the use case.
+            given: dict[str, Any] = {"slug": "", "name": "", "kind": ""}
+            given.update({k: v for k, v in values.items() if v is not None})
+            spec = ProviderSpec(**given)
+    except DomainError as exc:
+        raise CliError(_refusal(exc)) from exc
+    _run(_idps_change(load_settings(), "add", spec, args.json))
+
+
+def cmd_idps_update(args: argparse.Namespace) -> None:
+    values = {k: v for k, v in _idp_values(args).items() if k != "slug"}
+    _run(_idps_change(load_settings(), "update", (args.slug, values), args.json))
+
+
+def cmd_idps_remove(args: argparse.Namespace) -> None:
+    _run(_idps_change(load_settings(), "remove", args.slug, args.json))
+
+
+def cmd_idps_list(args: argparse.Namespace) -> None:
+    _run(_idps_list(load_settings(), args.json))
+
+
+def _refusal(exc: Any) -> str:
+    detail = f" ({json.dumps(exc.details)})" if exc.details else ""
+    return f"{exc.message}{detail}"
+
+
+async def _idps_change(settings: Settings, action: str, subject: Any, as_json: bool) -> None:
+    """One of the admin use cases of provider.federation.providers, audited as the CLI."""
+    from provider.cache.events import EventPublisher
+    from provider.cache.fallback import build_cache
+    from provider.context import Caller
+    from provider.domain_errors import DomainError
+    from provider.federation import providers
+    from provider.storage.db import close_database, open_database
+
+    await open_database(settings.database_url)
+    cache = build_cache(settings.redis_url)
+    events = EventPublisher(cache)
+    caller = Caller(ip="cli", user_agent="provider-cli", request_id=uuid.uuid4().hex)
+    try:
+        if action == "add":
+            view = await providers.add_provider(settings, events, caller, subject, actor_id=None)
+        elif action == "update":
+            slug, changes = subject
+            view = await providers.update_provider(
+                settings, events, caller, slug, changes, actor_id=None
+            )
+        else:
+            await providers.remove_provider(events, caller, subject, actor_id=None)
+            print(json.dumps({"deleted": subject}) if as_json else f"removed {subject}")
+            return
+    except DomainError as exc:
+        raise CliError(_refusal(exc)) from exc
+    finally:
+        await events.drain()
+        await cache.close()
+        await close_database()
+    _print_idps([view.to_dict()], as_json, single=True)
+
+
+async def _idps_list(settings: Settings, as_json: bool) -> None:
+    from provider.federation.providers import list_providers
+    from provider.storage.db import close_database, open_database
+
+    await open_database(settings.database_url)
+    try:
+        views = await list_providers()
+    finally:
+        await close_database()
+    _print_idps([view.to_dict() for view in views], as_json, single=False)
+
+
+def _print_idps(rows: list[dict[str, Any]], as_json: bool, *, single: bool) -> None:
+    if as_json:
+        print(json.dumps(rows[0] if single else rows))
+        return
+    for row in rows:
+        flags = [name for name in ("enabled", "allow_signup", "trust_email") if row[name]]
+        where = row["issuer"] or row["authorize_url"]
+        shown = "offered" if row["offered"] else "not offered"
+        print(f"{row['slug']:<16} {row['kind']:<6} {shown:<11} {where}  {' '.join(flags)}")
+
+
+def _idp_options(parser: argparse.ArgumentParser, *, adding: bool) -> None:
+    if adding:
+        parser.add_argument("--preset", choices=["github", "gitlab", "google", "microsoft"])
+        parser.add_argument("--slug", help="default: the preset's name")
+        parser.add_argument("--kind", choices=["oidc", "oauth2"])
+    parser.add_argument("--name", help="shown on the button: Continue with NAME")
+    parser.add_argument("--client-id", help="empty: the provider is kept but not offered")
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument("--client-secret", help="sealed at rest (prefer --client-secret-stdin)")
+    secret.add_argument(
+        "--client-secret-stdin", action="store_true", help="read the client secret from stdin"
+    )
+    parser.add_argument("--scope", action="append", help="repeat for each scope")
+    parser.add_argument("--issuer", help="oidc: discovery at ISSUER/.well-known/…")
+    parser.add_argument("--authorize-url")
+    parser.add_argument("--token-url")
+    parser.add_argument("--userinfo-url")
+    parser.add_argument("--emails-url", help="oauth2: GitHub's /user/emails")
+    parser.add_argument(
+        "--claim", action="append", help="oauth2: CLAIM=FIELD of the userinfo (sub=id, …)"
+    )
+    default = True if adding else None
+    parser.add_argument("--enabled", action=argparse.BooleanOptionalAction, default=default)
+    for flag, text in (
+        ("--allow-signup", "create accounts for unknown users"),
+        ("--trust-email", "link to an account by the upstream's verified email"),
+    ):
+        parser.add_argument(
+            flag,
+            action=argparse.BooleanOptionalAction,
+            default=False if adding else None,
+            help=text,
+        )
+    parser.add_argument("--json", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="provider", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -426,6 +589,24 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("--role", choices=["user", "admin", "auditor"], default="user")
     users_add.add_argument("--verified", action="store_true")
     users_add.set_defaults(func=cmd_users_add)
+
+    idps = commands.add_parser("idps", help="upstream identity providers").add_subparsers(
+        dest="idps", required=True
+    )
+    idps_add = idps.add_parser("add", help="add a provider, from a preset or in full")
+    _idp_options(idps_add, adding=True)
+    idps_add.set_defaults(func=cmd_idps_add)
+    idps_list = idps.add_parser("list", help="list providers (never their secrets)")
+    idps_list.add_argument("--json", action="store_true")
+    idps_list.set_defaults(func=cmd_idps_list)
+    idps_update = idps.add_parser("update", help="change a provider; omitted options are kept")
+    idps_update.add_argument("slug")
+    _idp_options(idps_update, adding=False)
+    idps_update.set_defaults(func=cmd_idps_update)
+    idps_remove = idps.add_parser("remove", help="remove a provider and every link to it")
+    idps_remove.add_argument("slug")
+    idps_remove.add_argument("--json", action="store_true")
+    idps_remove.set_defaults(func=cmd_idps_remove)
     return parser
 
 

@@ -27,6 +27,8 @@ from provider.storage.models import (
     BackupCode,
     Client,
     Consent,
+    FederatedIdentity,
+    IdentityProvider,
     OneTimeToken,
     RefreshToken,
     Session,
@@ -90,9 +92,10 @@ async def clean(database: str, redis_url: str) -> None:
         OneTimeToken,
         BackupCode,
         Session,
+        FederatedIdentity,
     ):
         await model.all().delete()
-    for model in (User, Client):
+    for model in (User, Client, IdentityProvider):
         await model.all().delete()
     if redis_url:
         client = redis.Redis.from_url(redis_url)

@@ -54,6 +54,7 @@ async def finish_login(
     amr: list[str],
     start: SessionStart,
     scope: str = "",
+    idp: str | None = None,
 ) -> CompletedLogin:
     """Start the session of an authenticated user inside `work` and record the login.
 
@@ -62,6 +63,8 @@ async def finish_login(
     browser's live session: the same user's is authenticated again (a new auth_time, amr and acr,
     and the new cookie in place of the old one) rather than doubled, another user's is ended. The
     mail about a new device and the metric follow the commit of `work`.
+
+    `idp` names the upstream identity provider of a federated sign-in, for the audit and event.
     """
     settings = services.settings
     client_id, cookie_hash, current = start.client_id, start.cookie_hash, start.current
@@ -94,7 +97,7 @@ async def finish_login(
         user_id=user.id,
         session_id=session.id,
         client_id=client_id,
-        details={"amr": amr},
+        details={"amr": amr, **({"idp": idp} if idp else {})},
     )
     work.after_commit(AUTH_OPERATIONS.labels(operation="login", outcome="success").inc)
     if new_device:

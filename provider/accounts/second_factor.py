@@ -64,15 +64,20 @@ class SecondFactorAccepted:
     allowance: Allowance
 
 
-async def start_mfa_challenge(services: Services, caller: Caller, user: User) -> str:
-    """The token that stands for "password verified" until the second factor is given."""
+async def start_mfa_challenge(
+    services: Services, caller: Caller, user: User, *, idp: str | None = None
+) -> str:
+    """The token that stands for "password verified" until the second factor is given.
+
+    With `idp`, the first factor was an upstream provider's sign-in instead of the password:
+    the login that follows the code records `fed` (and the idp) in place of `pwd`.
+    """
+    data = {"ip": caller.ip, "user_agent": caller.user_agent[:512]}
+    if idp:
+        data["idp"] = idp
     async with unit_of_work(caller, services.events) as work:
         token = await issue_one_time_token(
-            work,
-            user.id,
-            MFA_LOGIN,
-            services.settings.mfa_token_ttl,
-            {"ip": caller.ip, "user_agent": caller.user_agent[:512]},
+            work, user.id, MFA_LOGIN, services.settings.mfa_token_ttl, data
         )
         await work.audit("mfa.challenged", user_id=user.id)
     AUTH_OPERATIONS.labels(operation="login", outcome="mfa_required").inc()
@@ -171,7 +176,10 @@ async def _finish(
     start: SessionStart,
 ) -> CompletedLogin:
     """Spend the challenge with the code, then the login; both or neither."""
-    if await consume_one_time_token(work, mfa_token, MFA_LOGIN) is None:
+    challenge = await consume_one_time_token(work, mfa_token, MFA_LOGIN)
+    if challenge is None:
         raise InvalidMfaToken()  # a concurrent request won; undo the spent code
     await work.audit("mfa.verified", user_id=user.id, details={"method": method})
-    return await finish_login(work, services, user, amr=list(AMR_PASSWORD_AND_OTP), start=start)
+    idp = challenge.data.get("idp")
+    amr = ["fed", "otp", "mfa"] if idp else list(AMR_PASSWORD_AND_OTP)
+    return await finish_login(work, services, user, amr=amr, start=start, idp=idp)

@@ -52,10 +52,19 @@ class SecondFactorRequired:
 
 
 async def sign_in(
-    services: Services, caller: Caller, read: Callable[[], Credentials], *, start: SessionStart
+    services: Services,
+    caller: Caller,
+    read: Callable[[], Credentials],
+    *,
+    start: SessionStart,
+    also_proved: tuple[str, ...] = (),
 ) -> Authenticated | SecondFactorRequired:
     """Count the arrival and the account's window, check the password under the lockout, then
-    start the MFA step or the session."""
+    start the MFA step or the session.
+
+    `also_proved` are methods proved beside the password in the same sign-in (an upstream
+    provider's `fed` when a link is confirmed with the password), recorded in the session's amr.
+    """
     allowance, credentials = await count_arrival(
         services, caller, sign_in_address(services.settings), read
     )
@@ -68,5 +77,7 @@ async def sign_in(
         challenge = await start_mfa_challenge(services, caller, user)
         return SecondFactorRequired(user, challenge, allowance)
     async with unit_of_work(caller, services.events) as work:
-        login = await finish_login(work, services, user, amr=list(AMR_PASSWORD), start=start)
+        login = await finish_login(
+            work, services, user, amr=[*AMR_PASSWORD, *also_proved], start=start
+        )
     return Authenticated(login, allowance)

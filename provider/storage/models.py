@@ -218,3 +218,50 @@ class Consent(Model):
     class Meta:
         table = "consents"
         unique_together = (("user_id", "client_id"),)
+
+
+# An upstream identity provider users may sign in with (provider.federation). The client secret
+# is sealed (provider.crypto.sealing) with the slug as context; `claims` maps an OAuth2 kind's
+# userinfo fields to sub/email/email_verified/name.
+class IdentityProvider(Model):
+    slug = fields.CharField(max_length=32, primary_key=True)
+    name = fields.CharField(max_length=100)
+    kind = fields.CharField(max_length=8)
+    issuer = fields.CharField(max_length=2048, default="")
+    authorize_url = fields.CharField(max_length=2048, default="")
+    token_url = fields.CharField(max_length=2048, default="")
+    userinfo_url = fields.CharField(max_length=2048, default="")
+    emails_url = fields.CharField(max_length=2048, default="")
+    claims: dict[str, str] = fields.JSONField(default=dict)
+    client_id = fields.CharField(max_length=256, default="")
+    client_secret_sealed = fields.CharField(max_length=1024, default="")
+    scopes: list[str] = fields.JSONField(default=list)
+    enabled = fields.BooleanField(default=True)
+    allow_signup = fields.BooleanField(default=False)
+    trust_email = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "identity_providers"
+
+
+# A user's account at an upstream provider: its subject there, linked to one local user.
+class FederatedIdentity(Model):
+    id = fields.UUIDField(primary_key=True)
+    provider: fields.ForeignKeyRelation[IdentityProvider] = fields.ForeignKeyField(
+        "provider.IdentityProvider", related_name="identities", on_delete=fields.CASCADE
+    )
+    provider_id: str
+    subject = fields.CharField(max_length=255)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "provider.User", related_name="federated_identities", on_delete=fields.CASCADE
+    )
+    user_id: str
+    email = fields.CharField(max_length=254, default="")
+    linked_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "federated_identities"
+        unique_together = (("provider_id", "subject"), ("provider_id", "user_id"))

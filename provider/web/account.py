@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse
 from provider.accounts.mfa import mfa_enabled
 from provider.accounts.password_reset import change_password
 from provider.domain_errors import DomainError, IncorrectPassword, ValidationFailed
+from provider.federation.linking import providers_of
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
@@ -24,7 +25,11 @@ from provider.web.common import signed_in_or_redirect, with_headers
 
 bp = Blueprint("web_account")
 
-NOTICES = {"resent": "A new verification link is on its way."}
+NOTICES = {
+    "resent": "A new verification link is on its way.",
+    "linked": "The provider is linked: you can sign in with it.",
+    "unlinked": "The provider is no longer linked to your account.",
+}
 
 
 @bp.get("/account")
@@ -40,6 +45,7 @@ async def account(request: Request) -> HTTPResponse:
             "user": user,
             "verified": user.email_verified_at is not None,
             "mfa_on": mfa_enabled(user),
+            "providers": await providers_of(user),
             "notice": NOTICES.get(request.args.get("done") or ""),
         },
     )

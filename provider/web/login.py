@@ -24,6 +24,7 @@ from provider.http.render import error_page, page
 from provider.oauth.clients import find_client
 from provider.oauth.flows import Flow, load_flow
 from provider.web.common import EXPIRED, local_path, page_url, with_headers
+from provider.web.federation import upstream_buttons
 from provider.web.signin import after_sign_in, browser_sign_in, to_second_factor
 
 bp = Blueprint("web_login")
@@ -55,6 +56,8 @@ async def login_page(
             "error": error,
             "register_url": page_url("/register", **back),
             "forgot_url": page_url("/password/forgot", **back),
+            # Also to confirm it's you: an account without a password proves itself upstream.
+            "upstream": await upstream_buttons(back["flow"], back["next"]),
         },
         status=status,
         # CSP form-action also governs the redirects after the POST, up to the client.

@@ -26,6 +26,7 @@ from provider.web.common import (
     return_to_from_query,
     with_headers,
 )
+from provider.web.federation import upstream_buttons
 
 bp = Blueprint("web_register")
 
@@ -53,6 +54,7 @@ async def _form_page(
             "errors": errors or {},
             "error": error,
             "login_url": page_url("/login", **back),
+            "upstream": await upstream_buttons(back["flow"], back["next"]),
         },
         status=status,
     )

@@ -1,7 +1,8 @@
-"""The admin API (/v1/admin/…): users, user actions, clients, audit trail, stats."""
+"""The admin API (/v1/admin/…): users, user actions, clients, identity providers, audit trail,
+stats."""
 
 from __future__ import annotations
 
-from provider.api.admin import audit, clients, stats, user_actions, users
+from provider.api.admin import audit, clients, idps, stats, user_actions, users
 
-BLUEPRINTS = (users.bp, user_actions.bp, clients.bp, audit.bp, stats.bp)
+BLUEPRINTS = (users.bp, user_actions.bp, clients.bp, idps.bp, audit.bp, stats.bp)

@@ -1,0 +1,300 @@
+"""Talking to an upstream provider: the redirect there, and what its callback proves.
+
+authlib's async OAuth client builds the authorization URL (state, PKCE S256, and the OIDC nonce)
+and does the token exchange; every HTTP call it makes (and the discovery and JWKS fetches)
+goes through provider.net.guarded_http.GuardedTransport, the outbound policy as an httpx
+transport: https only (http only to loopback in development), no private addresses, a deadline
+and a size cap per call, no redirects. The ID token is checked by provider.federation.id_tokens.
+Upstream tokens are used for this one exchange and never stored.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from authlib.common.errors import AuthlibBaseError  # type: ignore[import-untyped]
+from authlib.common.security import generate_token  # type: ignore[import-untyped]
+from authlib.deprecate import AuthlibDeprecationWarning  # type: ignore[import-untyped]
+
+from provider.accounts.identity import normalize_email
+from provider.federation.errors import InvalidUpstreamToken, UpstreamDenied, UpstreamUnavailable
+from provider.federation.id_tokens import TENANT_PLACEHOLDER, verify_id_token
+from provider.federation.providers import Upstream
+from provider.net.documents import DocumentCache
+from provider.net.guarded_http import GuardedTransport
+from provider.net.outbound import FetchedJson, OutboundBadResponse, OutboundError, OutboundPolicy
+
+with warnings.catch_warnings():
+    # authlib 1.9 warns at import that its client moves to httpx2; httpx is what runs here.
+    # (authlib.deprecate, imported above, installs an "always" filter this one goes in front of.)
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client import (  # type: ignore[import-untyped]
+        AsyncOAuth2Client,
+    )
+
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+# RFC 8176 §2 `mfa`, and the acr values that stand for more than one factor.
+MFA_ACR_VALUES = {
+    "http://schemas.openid.net/pape/policies/2007/06/multi-factor",
+    "urn:provider:acr:mfa",
+    "mfa",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """Where to send the browser, and the secrets its callback must match."""
+
+    url: str
+    state: str
+    nonce: str
+    code_verifier: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamIdentity:
+    """Who the upstream says the user is."""
+
+    subject: str
+    email: str | None
+    email_verified: bool
+    name: str
+    mfa: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Endpoints:
+    issuer: str
+    authorize_url: str
+    token_url: str
+    userinfo_url: str
+    jwks_uri: str
+    auth_method: str
+
+
+_caches: dict[OutboundPolicy, DocumentCache] = {}
+
+
+def _documents(policy: OutboundPolicy) -> DocumentCache:
+    """Discovery documents and JWKS, cached per worker (provider.net.documents)."""
+    cache = _caches.get(policy)
+    if cache is None:
+        cache = _caches[policy] = DocumentCache(_fetcher(policy))
+    return cache
+
+
+def _fetcher(policy: OutboundPolicy) -> Callable[[str], Awaitable[FetchedJson]]:
+    async def fetch(url: str) -> FetchedJson:
+        async with httpx.AsyncClient(transport=GuardedTransport(policy)) as http:
+            response = await http.get(url, headers={"Accept": "application/json"})
+        if response.status_code != 200:
+            raise OutboundBadResponse(f"status {response.status_code}")
+        document = _json_object(response)
+        if document is None:
+            raise OutboundBadResponse("not a JSON object")
+        return FetchedJson(document, None)
+
+    return fetch
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        document = json.loads(response.content)
+    except (ValueError, RecursionError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+async def _endpoints(upstream: Upstream, policy: OutboundPolicy) -> _Endpoints:
+    if upstream.kind == "oauth2":
+        return _Endpoints(
+            "", upstream.authorize_url, upstream.token_url, upstream.userinfo_url, "", "post"
+        )
+    issuer = upstream.issuer.rstrip("/")
+    try:
+        found = await _documents(policy).get(issuer + DISCOVERY_PATH)
+    except OutboundError as exc:
+        raise UpstreamUnavailable() from exc
+    named = found.get("issuer")
+    # OIDC Discovery §4.3: the document's issuer is the one configured (Microsoft's `common`
+    # tenant names a template instead, filled in per token).
+    if not isinstance(named, str) or (
+        named.rstrip("/") != issuer and TENANT_PLACEHOLDER not in named
+    ):
+        raise UpstreamUnavailable("The provider's discovery document names another issuer.")
+    fields = ("authorization_endpoint", "token_endpoint", "jwks_uri")
+    if not all(isinstance(found.get(name), str) for name in fields):
+        raise UpstreamUnavailable("The provider's discovery document is incomplete.")
+    methods = found.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+    return _Endpoints(
+        issuer=named,
+        authorize_url=found["authorization_endpoint"],
+        token_url=found["token_endpoint"],
+        userinfo_url=str(found.get("userinfo_endpoint") or ""),
+        jwks_uri=found["jwks_uri"],
+        auth_method="basic" if "client_secret_basic" in methods else "post",
+    )
+
+
+def _client(
+    upstream: Upstream, endpoints: _Endpoints, redirect_uri: str, policy: OutboundPolicy
+) -> Any:
+    return AsyncOAuth2Client(
+        client_id=upstream.client_id,
+        client_secret=upstream.client_secret or None,
+        token_endpoint_auth_method=f"client_secret_{endpoints.auth_method}",
+        scope=" ".join(upstream.scopes),
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+        transport=GuardedTransport(policy),
+        timeout=policy.deadline,
+    )
+
+
+async def begin(upstream: Upstream, redirect_uri: str, policy: OutboundPolicy) -> Started:
+    """The authorization URL with a fresh state, nonce (OIDC) and PKCE verifier."""
+    endpoints = await _endpoints(upstream, policy)
+    state, verifier = generate_token(43), generate_token(64)
+    nonce = generate_token(32) if upstream.kind == "oidc" else ""
+    extra = {"nonce": nonce} if nonce else {}
+    async with _client(upstream, endpoints, redirect_uri, policy) as client:
+        url, _ = client.create_authorization_url(
+            endpoints.authorize_url, state=state, code_verifier=verifier, **extra
+        )
+    return Started(str(url), state, nonce, verifier)
+
+
+async def finish(
+    upstream: Upstream,
+    redirect_uri: str,
+    policy: OutboundPolicy,
+    *,
+    code: str,
+    nonce: str,
+    code_verifier: str,
+) -> UpstreamIdentity:
+    """Exchange the code, then check the ID token (OIDC) or fetch the user (OAuth2)."""
+    endpoints = await _endpoints(upstream, policy)
+    async with _client(upstream, endpoints, redirect_uri, policy) as client:
+        try:
+            token = await client.fetch_token(
+                endpoints.token_url, code=code, code_verifier=code_verifier
+            )
+        except AuthlibBaseError as exc:
+            raise UpstreamDenied("The provider refused the sign-in code.") from exc
+        except (OutboundError, httpx.HTTPError, ValueError) as exc:
+            raise UpstreamUnavailable() from exc
+        if upstream.kind == "oidc":
+            return await _oidc_identity(client, upstream, endpoints, policy, token, nonce)
+        return await _oauth2_identity(client, upstream, endpoints)
+
+
+async def _get_json(client: Any, url: str) -> Any:
+    try:
+        response = await client.get(url, headers={"Accept": "application/json"})
+    except (OutboundError, httpx.HTTPError, AuthlibBaseError) as exc:
+        raise UpstreamUnavailable() from exc
+    if response.status_code != 200:
+        raise UpstreamUnavailable(f"The provider answered {response.status_code}.")
+    try:
+        return json.loads(response.content)
+    except (ValueError, RecursionError) as exc:
+        raise UpstreamUnavailable() from exc
+
+
+async def _oidc_identity(
+    client: Any,
+    upstream: Upstream,
+    endpoints: _Endpoints,
+    policy: OutboundPolicy,
+    token: dict[str, Any],
+    nonce: str,
+) -> UpstreamIdentity:
+    id_token = token.get("id_token")
+    if not isinstance(id_token, str):
+        raise InvalidUpstreamToken("The provider sent no ID token.")
+
+    async def load_keys(refresh: bool) -> dict[str, Any]:
+        try:
+            return await _documents(policy).get(endpoints.jwks_uri, refresh=refresh)
+        except OutboundError as exc:
+            raise UpstreamUnavailable() from exc
+
+    claims = await verify_id_token(
+        id_token,
+        load_keys,
+        issuer=endpoints.issuer,
+        client_id=upstream.client_id,
+        nonce=nonce,
+        now=time.time(),
+    )
+    if "email" not in claims and endpoints.userinfo_url:
+        info = await _get_json(client, endpoints.userinfo_url)
+        # OIDC Core §5.3.2: userinfo about anyone but the token's subject is not used.
+        if isinstance(info, dict) and info.get("sub") == claims["sub"]:
+            claims = {**info, **claims}
+    return _identity(
+        claims["sub"],
+        claims.get("email"),
+        claims.get("email_verified") is True,
+        claims.get("name"),
+        _reports_mfa(claims),
+    )
+
+
+def _reports_mfa(claims: dict[str, Any]) -> bool:
+    amr = claims.get("amr")
+    acr = claims.get("acr")
+    return (isinstance(amr, list) and "mfa" in amr) or acr in MFA_ACR_VALUES
+
+
+async def _oauth2_identity(
+    client: Any, upstream: Upstream, endpoints: _Endpoints
+) -> UpstreamIdentity:
+    user = await _get_json(client, endpoints.userinfo_url)
+    if not isinstance(user, dict):
+        raise InvalidUpstreamToken("The provider's user is not an object.")
+    mapping = upstream.claims
+    subject = user.get(mapping["sub"])
+    if isinstance(subject, int) and not isinstance(subject, bool):
+        subject = str(subject)
+    if not isinstance(subject, str):
+        raise InvalidUpstreamToken("The provider's user has no id.")
+    email = user.get(mapping.get("email", ""))
+    verified = mapping.get("email_verified") and user.get(mapping["email_verified"]) is True
+    if upstream.emails_url:
+        email, verified = _primary_email(await _get_json(client, upstream.emails_url))
+    return _identity(subject, email, bool(verified), user.get(mapping.get("name", "")), False)
+
+
+def _primary_email(emails: Any) -> tuple[str | None, bool]:
+    """GitHub's `GET /user/emails`: the primary address, and whether it is verified."""
+    if isinstance(emails, list):
+        for entry in emails:
+            if isinstance(entry, dict) and entry.get("primary") is True:
+                address = entry.get("email")
+                return (address if isinstance(address, str) else None), entry.get(
+                    "verified"
+                ) is True
+    return None, False
+
+
+def _identity(
+    subject: str, email: object, verified: bool, name: object, mfa: bool
+) -> UpstreamIdentity:
+    if not 0 < len(subject) <= 255:
+        raise InvalidUpstreamToken("The provider's user id is not usable.")
+    normalized = normalize_email(email) if isinstance(email, str) else None
+    return UpstreamIdentity(
+        subject=subject,
+        email=normalized,
+        email_verified=verified and normalized is not None,
+        name=name.strip()[:200] if isinstance(name, str) else "",
+        mfa=mfa,
+    )
