@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.exceptions import IntegrityError
-
 from provider.accounts.auth_age import require_recent_authentication
 from provider.accounts.lockout import Lockout
 from provider.accounts.login import CompletedLogin, SessionStart, finish_login
@@ -57,6 +55,7 @@ from provider.federation.providers import Upstream, is_slug, offered_upstream
 from provider.federation.upstream import UpstreamIdentity, begin, finish
 from provider.storage.db import default_connection
 from provider.storage.federation import (
+    DuplicateRecord,
     FederatedIdentities,
     IdentityProviders,
     create_passwordless_user,
@@ -227,7 +226,7 @@ async def sign_in_upstream(
         user_id = exc.user_id if isinstance(exc, UpstreamSignInFailed) else None
         await audit_failure(services, caller, upstream.slug, exc, user_id)
         raise
-    except IntegrityError as exc:
+    except DuplicateRecord as exc:
         # A concurrent callback created the same account or link first; nothing of this stays.
         failed = UpstreamSignInFailed("This sign-in happened twice at once. Try again.")
         await audit_failure(services, caller, upstream.slug, failed)
@@ -441,7 +440,7 @@ async def link_to_account(
                 raise IdentityTaken()
             if found is None:
                 await _link(work, identities, upstream, identity, user)
-    except IntegrityError as exc:
+    except DuplicateRecord as exc:
         raise IdentityTaken() from exc
     return Linked(upstream.slug)
 

@@ -12,8 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 
 from provider.storage.models import FederatedIdentity, IdentityProvider, User
+
+
+class DuplicateRecord(Exception):
+    """A link or an account that a concurrent sign-in wrote first (a unique constraint)."""
 
 
 class IdentityProviders:
@@ -73,15 +78,18 @@ class FederatedIdentities:
     ) -> FederatedIdentity:
         """A new link. The caller checked that neither the subject nor the user has one at
         `provider`; a concurrent link fails the unique constraint, and the transaction with it."""
-        return await FederatedIdentity.create(
-            id=uuid.uuid4(),
-            provider_id=provider,
-            subject=subject,
-            user_id=user_id,
-            email=email,
-            linked_at=now,
-            using_db=self._conn,
-        )
+        try:
+            return await FederatedIdentity.create(
+                id=uuid.uuid4(),
+                provider_id=provider,
+                subject=subject,
+                user_id=user_id,
+                email=email,
+                linked_at=now,
+                using_db=self._conn,
+            )
+        except IntegrityError as exc:
+            raise DuplicateRecord() from exc
 
     async def used(self, identity_id: uuid.UUID | str, email: str, now: datetime) -> None:
         """A sign-in through the link: when, and the email the upstream asserted this time."""
@@ -112,12 +120,16 @@ async def create_passwordless_user(
     conn: BaseDBAsyncClient, *, email: str, name: str, verified_at: datetime | None
 ) -> User:
     """An account with no password: its owner may set one through the reset flow. An email
-    taken meanwhile fails the unique constraint, and the caller's transaction with it."""
-    return await User.create(
-        id=uuid.uuid4(),
-        email=email,
-        name=name,
-        password_hash="",
-        email_verified_at=verified_at,
-        using_db=conn,
-    )
+    taken meanwhile fails the unique constraint (DuplicateRecord), and the caller's transaction
+    with it."""
+    try:
+        return await User.create(
+            id=uuid.uuid4(),
+            email=email,
+            name=name,
+            password_hash="",
+            email_verified_at=verified_at,
+            using_db=conn,
+        )
+    except IntegrityError as exc:
+        raise DuplicateRecord() from exc

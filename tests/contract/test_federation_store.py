@@ -7,11 +7,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from provider.storage.db import default_connection
 from provider.storage.federation import (
+    DuplicateRecord,
     FederatedIdentities,
     IdentityProviders,
     create_passwordless_user,
@@ -84,7 +84,7 @@ async def test_one_link_per_subject_and_per_user_at_a_provider(backend: str, cla
     await links.link("up", "sub-1", ada.user_id, "", utcnow())
     subject, user_id = ("sub-1", grace.user_id) if clash == "subject" else ("sub-2", ada.user_id)
     async with in_transaction() as conn:
-        with pytest.raises(IntegrityError):
+        with pytest.raises(DuplicateRecord):
             await FederatedIdentities(conn).link("up", subject, user_id, "", utcnow())
     assert await FederatedIdentity.all().count() == 1
 
@@ -117,6 +117,6 @@ async def test_a_passwordless_user_and_the_lookups(backend: str) -> None:
     assert found.email_verified_at is None
     assert await user_by_id(conn, user.id) is not None
     assert await user_by_id(conn, uuid.uuid4()) is None
-    with pytest.raises(IntegrityError):
+    with pytest.raises(DuplicateRecord):
         async with in_transaction() as tx:
             await create_passwordless_user(tx, email="fed@example.com", name="", verified_at=None)

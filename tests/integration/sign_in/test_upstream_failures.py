@@ -108,6 +108,8 @@ async def test_a_replayed_callback_is_refused(idp_server: Server, upstream: Upst
 async def test_an_expired_sign_in_is_refused(
     idp_server: Server, upstream: Upstream, redis_url: str
 ) -> None:
+    if not redis_url:
+        pytest.skip("the pending sign-in is removed from the shared cache; CI always has Redis")
     await add_upstream(upstream, allow_signup=True)
     async with Browser.open(idp_server.url) as browser:
         callback = await _approved(browser)
