@@ -65,12 +65,14 @@ def _serve(settings: Settings) -> None:
 
     from provider.app import create_app
     from provider.ops.shutdown import Shutdown, guard_signal_handlers
+    from provider.ops.welcome import address_in_use, announce_ready
     from provider.sanic_app import App
 
     if settings.workers == 1:
         # One process: no manager, no multiprocessing children; the worker's own loop handles
         # SIGTERM/SIGINT (drain) and SIGHUP (key reload).
         app = create_app(settings)
+        app.after_server_start(lambda app: announce_ready(settings))
         app.prepare(
             host=settings.host,
             port=settings.port,
@@ -78,7 +80,10 @@ def _serve(settings: Settings) -> None:
             access_log=False,
             motd=False,
         )
-        Sanic.serve_single(primary=app)
+        try:
+            Sanic.serve_single(primary=app)
+        except OSError as exc:
+            raise CliError(address_in_use(settings, exc) or str(exc)) from exc
         # The server's own shutdown closed the pools and flushed what it could; interpreter
         # finalization (joining executor threads, tearing down modules) would only delay the
         # exit that orchestrators and the shutdown watchdog wait for.
@@ -108,6 +113,7 @@ def _serve(settings: Settings) -> None:
         # The manager's own SIGTERM handler stops the workers; the watchdog makes sure the
         # manager and every child (its state-sharing process too) are gone after the grace.
         guard_signal_handlers(Shutdown(settings.graceful_shutdown_timeout), _server_workers)
+        announce_ready(settings)
 
     Sanic.serve(primary=app, app_loader=loader)
 

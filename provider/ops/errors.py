@@ -34,6 +34,14 @@ _CODES = {
 }
 
 
+NO_PAGE = "There is no page at this address. Check the link, or start again from the home page."
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser navigating (Accept names text/html), as opposed to an API client."""
+    return "text/html" in request.headers.get("accept", "")
+
+
 def _request_id(request: Request) -> str:
     return getattr(request.ctx, "request_id", "-")
 
@@ -67,6 +75,8 @@ def install_error_handlers(app: App) -> None:
     async def any_error(request: Request, exc: Exception) -> HTTPResponse:
         if isinstance(exc, SanicException) and 400 <= exc.status_code < 500:
             status = head_too_large_status(request, exc) or exc.status_code
+            if status == 404 and _wants_html(request):
+                return await error_page(request, NO_PAGE, status=404, title="Page not found")
             error = ApiError(status, _CODES.get(status, "invalid_request"), _message(exc, status))
             headers = dict(getattr(exc, "headers", None) or {})
             if isinstance(exc, MethodNotAllowed):
