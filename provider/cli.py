@@ -52,12 +52,52 @@ def cmd_serve(args: argparse.Namespace) -> None:
     # Before anything is said: with JSON logs, every line the process writes is JSON.
     configure_logging(settings.json_logs, settings.log_level)
     _run(migrate(settings.database_url))
+    if settings.bootstrap_admin_email:
+        _run(_bootstrap_admin(settings))
     created = ensure_dev_key(settings.keys_dir)
     if created is not None:
         logging.getLogger("provider.keys").warning(
             "created signing key %s in %s", created.kid, settings.keys_dir
         )
     _serve(settings)
+
+
+async def _bootstrap_admin(settings: Settings) -> None:
+    """PROVIDER_BOOTSTRAP_ADMIN_EMAIL: the first administrator, and the link that sets its password
+    printed here (never a password on a command line); nothing when it has one already."""
+    from provider.accounts.invitations import INVITATION_DAYS, bootstrap_admin
+    from provider.cache.events import EventPublisher
+    from provider.cache.fallback import build_cache
+    from provider.context import Caller
+    from provider.domain_errors import DomainError
+    from provider.storage.db import close_database, open_database
+
+    log = logging.getLogger("provider.bootstrap")
+    await open_database(settings.database_url)
+    cache = build_cache(settings.redis_url)
+    events = EventPublisher(cache)
+    caller = Caller(ip="cli", user_agent="provider-serve", request_id=uuid.uuid4().hex)
+    try:
+        done = await bootstrap_admin(settings, events, caller, settings.bootstrap_admin_email)
+    except DomainError as exc:
+        raise CliError(f"PROVIDER_BOOTSTRAP_ADMIN_EMAIL: {exc.message}") from exc
+    finally:
+        await events.drain()
+        await cache.close()
+        await close_database()
+    if done.link is not None:
+        log.warning(
+            "first administrator %s: open %s to choose its password (works once, for %d days)",
+            done.email,
+            done.link,
+            INVITATION_DAYS,
+        )
+    elif done.outcome == "not_admin":
+        log.warning(
+            "PROVIDER_BOOTSTRAP_ADMIN_EMAIL: %s has an account that is not an administrator; "
+            "it is left as it is",
+            done.email,
+        )
 
 
 def _serve(settings: Settings) -> None:

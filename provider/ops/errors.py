@@ -11,7 +11,7 @@ from sanic.response import json as json_response
 
 from provider.domain_errors import DomainError, ProtocolRefusal
 from provider.http.errors import ApiError, OAuthError, api_error, oauth_error
-from provider.http.render import error_page
+from provider.http.render import error_page, page
 from provider.ops.protocol_errors import allow_header, head_too_large_status
 from provider.ops.unavailable import RETRY_AFTER, family, is_unavailable
 from provider.sanic_app import App
@@ -76,7 +76,7 @@ def install_error_handlers(app: App) -> None:
         if isinstance(exc, SanicException) and 400 <= exc.status_code < 500:
             status = head_too_large_status(request, exc) or exc.status_code
             if status == 404 and _wants_html(request):
-                return await error_page(request, NO_PAGE, status=404, title="Page not found")
+                return await _not_found_page(request)
             error = ApiError(status, _CODES.get(status, "invalid_request"), _message(exc, status))
             headers = dict(getattr(exc, "headers", None) or {})
             if isinstance(exc, MethodNotAllowed):
@@ -95,6 +95,11 @@ def install_error_handlers(app: App) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         error = ApiError(500, "internal_error", "Something went wrong on our side.")
         return json_response(error.body(_request_id(request)), status=500)
+
+
+async def _not_found_page(request: Request) -> HTTPResponse:
+    context = {"title": "Page not found", "message": NO_PAGE, "home_link": True}
+    return await page(request, "error.html", context, status=404)
 
 
 def _api_response(request: Request, exc: ApiError) -> HTTPResponse:
