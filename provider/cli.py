@@ -390,6 +390,16 @@ async def _clients_rotate(settings: Settings, client_id: str, grace: int, as_jso
         print(f"client_secret: {secret}  (the previous one works for {grace} more seconds)")
 
 
+def cmd_demo(args: argparse.Namespace) -> None:
+    from provider.demo import DemoUnavailable, run_demo
+
+    settings = load_settings()
+    try:
+        run_demo(settings, args.port)
+    except DemoUnavailable as exc:
+        raise CliError(str(exc)) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="provider", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -401,6 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    demo = commands.add_parser(
+        "demo", help="register a demo client and run the example web app that signs in with it"
+    )
+    demo.add_argument("--port", type=int, default=8001, help="the demo app's port")
+    demo.set_defaults(func=cmd_demo)
 
     keys = commands.add_parser("keys", help="signing keys").add_subparsers(
         dest="keys", required=True
