@@ -66,6 +66,7 @@ from provider.sanic_app import App
 from provider.storage.db import close_database, open_database
 from provider.web import account as web_account
 from provider.web import admin as web_admin
+from provider.web import admin_console as web_admin_console
 from provider.web import consent as web_consent
 from provider.web import email_verify as web_email_verify
 from provider.web import landing as web_landing
@@ -109,6 +110,7 @@ BLUEPRINTS = (
     web_account.bp,
     web_landing.bp,
     *api_admin.BLUEPRINTS,
+    web_admin_console.bp,
     web_admin.bp,
     health.bp,
 )

@@ -96,7 +96,7 @@ async def _viewer(request: Request, roles: tuple[str, ...]) -> User:
     return user
 
 
-async def _render(
+async def render_admin(
     request: Request, template: str, viewer: User, context: dict[str, Any], status: int = 200
 ) -> HTTPResponse:
     return await page(
@@ -112,7 +112,7 @@ async def _render(
     )
 
 
-async def _guarded(
+async def guarded(
     request: Request, roles: tuple[str, ...], build: Callable[[User], Awaitable[HTTPResponse]]
 ) -> HTTPResponse:
     """Run `build` for an allowed viewer; bad input becomes an error page, never a 500."""
@@ -139,7 +139,7 @@ async def users(request: Request) -> HTTPResponse:
         next_url = None
         if next_cursor:
             next_url = "/admin?" + urlencode({**params, "cursor": next_cursor})
-        return await _render(
+        return await render_admin(
             request,
             "admin/users.html",
             viewer,
@@ -153,7 +153,7 @@ async def users(request: Request) -> HTTPResponse:
             },
         )
 
-    return await _guarded(request, READERS, build)
+    return await guarded(request, READERS, build)
 
 
 @bp.get("/admin/users/<user_id:str>")
@@ -161,7 +161,7 @@ async def user_detail(request: Request, user_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         target = await administration.find_target(path_uuid(user_id))
         detail = await administration.user_detail(target, services_of(request).settings)
-        return await _render(
+        return await render_admin(
             request,
             "admin/user.html",
             viewer,
@@ -172,7 +172,7 @@ async def user_detail(request: Request, user_id: str) -> HTTPResponse:
             },
         )
 
-    return await _guarded(request, READERS, build)
+    return await guarded(request, READERS, build)
 
 
 @bp.post("/admin/users/<user_id:str>/<action:str>")
@@ -194,7 +194,7 @@ async def user_action(request: Request, user_id: str, action: str) -> HTTPRespon
             await request_password_reset(services, caller, target.email)
         return redirect(f"/admin/users/{target.id}?done={action}", status=303)
 
-    return await _guarded(request, ADMIN, build)
+    return await guarded(request, ADMIN, build)
 
 
 @bp.get("/admin/clients")
@@ -203,7 +203,7 @@ async def clients(request: Request) -> HTTPResponse:
         params = query_of(request, {"cursor"})
         params["limit"] = str(PAGE_SIZE)
         found, next_cursor = await clients_page(params)
-        return await _render(
+        return await render_admin(
             request,
             "admin/clients.html",
             viewer,
@@ -215,7 +215,7 @@ async def clients(request: Request) -> HTTPResponse:
             },
         )
 
-    return await _guarded(request, READERS, build)
+    return await guarded(request, READERS, build)
 
 
 @bp.get("/admin/audit")
@@ -224,7 +224,7 @@ async def audit(request: Request) -> HTTPResponse:
         params = query_of(request, AUDIT_PARAMS)
         events, next_cursor = await audit_page(params, PAGE_SIZE)
         filters = {name: value for name, value in params.items() if name != "cursor"}
-        return await _render(
+        return await render_admin(
             request,
             "admin/audit.html",
             viewer,
@@ -238,7 +238,7 @@ async def audit(request: Request) -> HTTPResponse:
             },
         )
 
-    return await _guarded(request, READERS, build)
+    return await guarded(request, READERS, build)
 
 
 @bp.get("/admin/audit.csv")
@@ -254,5 +254,13 @@ async def audit_csv(request: Request) -> HTTPResponse | None:
     return None
 
 
+# Done elsewhere in the console (provider.web.admin_console), shown on the user's page.
+CONSOLE_NOTICES = {
+    "invited": "Account created. The invitation with a link to choose a password is on its way.",
+}
+
+
 def action_notice(action: str | None) -> str | None:
+    if action in CONSOLE_NOTICES:
+        return CONSOLE_NOTICES[action]
     return ACTIONS[action][1] if action in ACTIONS else None
