@@ -27,6 +27,7 @@ from provider.domain_errors import (
     UserDeleted,
 )
 from provider.mail.mailer import MailKind
+from provider.sessions.devices import describe_device
 from provider.sessions.service import revoke_user_sessions, session_is_live
 from provider.storage.models import ROLES, AuditEvent, BackupCode, Session, User
 from provider.storage.unit_of_work import UnitOfWork, utcnow
@@ -87,6 +88,7 @@ def admin_session_view(session: Session, live: bool) -> dict[str, Any]:
         "live": live,
         "ip": session.ip,
         "user_agent": session.user_agent,
+        "device": describe_device(session.user_agent),
         "amr": session.amr,
         "created_at": session.created_at.isoformat(),
         "last_active_at": session.last_active_at.isoformat(),
@@ -102,6 +104,7 @@ def login_view(event: AuditEvent) -> dict[str, Any]:
         "time": event.created_at.isoformat(),
         "ip": event.ip,
         "user_agent": event.user_agent,
+        "device": describe_device(event.user_agent),
         "client_id": event.client_id,
         "session_id": str(event.session_id) if event.session_id else None,
         "amr": event.details.get("amr"),

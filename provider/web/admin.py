@@ -27,6 +27,7 @@ from provider.http.admin_listings import (
     clients_page,
     users_page,
 )
+from provider.http.admin_names import names_in
 from provider.http.admin_params import path_uuid, query_of
 from provider.http.admin_views import client_view, event_view
 from provider.http.audit_export import export_csv
@@ -161,6 +162,7 @@ async def user_detail(request: Request, user_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         target = await administration.find_target(path_uuid(user_id))
         detail = await administration.user_detail(target, services_of(request).settings)
+        detail["names"] = await names_in(detail["last_logins"])
         return await render_admin(
             request,
             "admin/user.html",
@@ -224,12 +226,14 @@ async def audit(request: Request) -> HTTPResponse:
         params = query_of(request, AUDIT_PARAMS)
         events, next_cursor = await audit_page(params, PAGE_SIZE)
         filters = {name: value for name, value in params.items() if name != "cursor"}
+        views = [event_view(event) for event in events]
         return await render_admin(
             request,
             "admin/audit.html",
             viewer,
             {
-                "events": [event_view(event) for event in events],
+                "events": views,
+                "names": await names_in(views),
                 "filters": filters,
                 "csv_url": "/admin/audit.csv?" + urlencode(filters),
                 "next_url": "/admin/audit?" + urlencode({**filters, "cursor": next_cursor})

@@ -3,16 +3,19 @@ their reason, CSRF, auditors kept to reading, signing keys rotated, and the dash
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from provider.storage.models import AuditEvent, Client, User
 from tests.admin_support import account
 from tests.hosted import get, post_form, sign_in_for
 from tests.mail import Mailbox, token_from
-from tests.oidc import Browser, csrf_of, hidden_fields
+from tests.oidc import Browser, csrf_of, hidden_fields, register_client, sign_in_and_get_code
 from tests.support import PASSWORD, Server
 
 NEW_PASSWORD = "an invited passphrase"
@@ -187,3 +190,36 @@ async def test_the_dashboard_draws_one_bar_per_day(admin_browser: Browser) -> No
     assert page.text.count('class="chart-bar"') == 7 * 14
     assert "<script" not in page.text
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+async def test_the_audit_trail_names_users_and_clients_and_marks_failures(
+    admin_browser: Browser, client: httpx.AsyncClient
+) -> None:
+    rp = await register_client(name="Shop")
+    await account(client, "ada@example.com")
+    refused = await client.post(
+        "/v1/auth/sessions", json={"identifier": "ada@example.com", "password": "wrong password"}
+    )
+    assert refused.status_code == 401
+    ada = await User.get(email="ada@example.com")
+    async with Browser.open(str(client.base_url)) as user_browser:
+        await sign_in_and_get_code(user_browser, rp, "ada@example.com", PASSWORD)
+
+    today = datetime.now(UTC).date().isoformat()
+    page = await admin_browser.http.get("/admin/audit", params={"from": today, "to": today})
+    assert page.status_code == 200
+    assert f'value="{today}"' in page.text
+    assert f'<a href="/admin/users/{ada.id}">ada@example.com</a>' in page.text
+    assert f'<a href="/admin/clients/{rp.client_id}">Shop</a>' in page.text
+    failures = re.findall(
+        r'<tr data-event-id="\d+" class="failure">\s*<td>[^<]*</td>\s*<td>([^<]+)', page.text
+    )
+    assert "user.login_failed" in failures
+    assert all(event != "user.login" for event in failures)
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    before = await admin_browser.http.get("/admin/audit", params={"to": yesterday})
+    assert "No events match." in before.text
+
+    detail = await admin_browser.http.get(f"/admin/users/{ada.id}")
+    assert "via Shop" in detail.text
+    assert "python-httpx" in detail.text  # the device name shown for httpx's user agent
