@@ -125,3 +125,37 @@ async def test_a_client_registered_in_the_console_signs_in_until_it_is_disabled(
     assert await bar.get_attribute("data-value") == str(logins)
     assert await admin.locator("#chart-logins .chart-total").inner_text() == f"{logins} in total"
     assert int(await admin.inner_text("#live-sessions")) >= 2
+
+
+async def test_console_pages_fit_1280_and_tables_scroll_inside_on_a_phone(
+    server: Server, client: httpx.AsyncClient, wide_page: Page, page: Page
+) -> None:
+    await account(client, "root@example.com", "admin")
+    await account(client, "ada@example.com")
+    rp = await Client.create(
+        id="wide-client",
+        name="A client with a long name " * 3,
+        redirect_uris=["https://a-very-long-host-name.example.com/callback/path/that/goes/on"] * 3,
+        post_logout_redirect_uris=[],
+        grant_types=["authorization_code", "refresh_token"],
+        scopes=["openid"],
+        public=True,
+        token_endpoint_auth_method="none",
+    )
+    paths = [
+        "/admin/dashboard",
+        "/admin",
+        "/admin/clients",
+        f"/admin/clients/{rp.id}",
+        "/admin/keys",
+        "/admin/audit",
+        "/admin/users/new",
+    ]
+    for browser_page, width in ((wide_page, 1280), (page, 390)):
+        await _sign_in_admin(browser_page, server, "/admin")
+        for path in paths:
+            response = await browser_page.goto(f"{server.url}{path}")
+            assert response is not None
+            assert response.status == 200, path
+            scroll = await browser_page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, (path, width, scroll)
