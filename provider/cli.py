@@ -9,7 +9,6 @@ import logging
 import os
 import shutil
 import sys
-import time
 import uuid
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -194,23 +193,17 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> None:
-    from provider.crypto.keys import read_keys, retired_at
+    from provider.oauth.key_admin import signing_keys
 
-    settings = load_settings()
-    now = time.time()
-    records = read_keys(settings.keys_dir) if settings.keys_dir.exists() else []
-    rows = []
-    for record in records:
-        retired = retired_at(record, records, now)
-        state = "pending" if record.active_from > now else ("retired" if retired else "signing")
-        rows.append(
-            {
-                "kid": record.kid,
-                "alg": record.alg,
-                "state": state,
-                "active_from": datetime.fromtimestamp(record.active_from, UTC).isoformat(),
-            }
-        )
+    rows = [
+        {
+            "kid": key.kid,
+            "alg": key.alg,
+            "state": key.state,
+            "active_from": key.active_from.isoformat(),
+        }
+        for key in signing_keys(load_settings())
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return
