@@ -1,4 +1,6 @@
-"""The hosted admin pages: /admin (users), /admin/users/{id}, /admin/clients, /admin/audit.
+"""The hosted admin pages: /admin (users), /admin/users/{id}, /admin/clients, /admin/audit; the
+rest of the console (dashboard, client forms, invitations, keys) is provider.web.admin_console,
+on the guard and rendering below.
 
 Server-rendered, no JavaScript, CSRF on every form that changes something. A browser session
 (the hosted login's cookie, `/login?next=/admin`) of an admin or an auditor is required; auditors
@@ -84,8 +86,9 @@ async def _viewer(request: Request, roles: tuple[str, ...]) -> User:
     services = services_of(request)
     session = await browser_session(request, services.settings)
     if session is None:
-        target = request.path if request.method == "GET" else "/admin"
-        if request.method == "GET" and request.query_string:
+        reading = request.method in ("GET", "HEAD")
+        target = request.path if reading else "/admin"
+        if reading and request.query_string:
             target += "?" + request.query_string
         raise Refused(redirect("/login?" + urlencode({"next": target}), status=303))
     user = session.user

@@ -107,6 +107,7 @@ async def test_an_edit_changes_the_client_and_a_deletion_needs_its_id(
         grant_authorization_code="on",
     )
     assert created.status_code == 201
+    assert created.headers["cache-control"] == "no-store"
     assert 'id="client-secret"' not in created.text
     client = await Client.get(name="Editable")
     assert client.public
