@@ -152,9 +152,13 @@ def _serve(settings: Settings) -> None:
         # The manager's own SIGTERM handler stops the workers; the watchdog makes sure the
         # manager and every child (its state-sharing process too) are gone after the grace.
         guard_signal_handlers(Shutdown(settings.graceful_shutdown_timeout), _server_workers)
+        # The listening sockets are bound by now; the workers accept from them as they start.
         announce_ready(settings)
 
-    Sanic.serve(primary=app, app_loader=loader)
+    try:
+        Sanic.serve(primary=app, app_loader=loader)
+    except OSError as exc:
+        raise CliError(address_in_use(settings, exc) or str(exc)) from exc
 
 
 def _server_workers() -> list[int]:
