@@ -11,7 +11,7 @@ from provider.app import create_app
 from provider.config import Settings
 from tests.admin_support import account
 from tests.hosted import sign_in_for
-from tests.oidc import Browser
+from tests.oidc import Browser, csrf_of, sign_out
 from tests.support import PASSWORD, Server
 
 _PARAM = re.compile(r"<[^>]+>")
@@ -82,3 +82,25 @@ async def test_head_answers_on_every_get_route_like_get_without_a_body(
         assert head.status_code == got.status_code, (path, head.status_code, got.status_code)
         assert head.content == b"", path
         assert head.headers.get("content-type") == got.headers.get("content-type"), path
+
+
+async def test_the_signed_in_and_signed_out_pages_lead_somewhere(server: Server) -> None:
+    async with Browser.open(server.url) as browser:
+        await account(browser.http, "ada@example.com")
+        login_page = await browser.http.get("/login")
+        signed_in = await browser.http.post(
+            "/login",
+            data={
+                "csrf": csrf_of(login_page.text),
+                "identifier": "ada@example.com",
+                "password": PASSWORD,
+            },
+        )
+        assert signed_in.status_code == 200
+        assert "You are signed in" in signed_in.text
+        assert 'href="/account"' in signed_in.text
+
+        signed_out = await sign_out(browser)
+        assert signed_out.status_code == 200
+        assert "Signed out" in signed_out.text
+        assert 'href="/login?next=%2Faccount"' in signed_out.text
