@@ -199,7 +199,7 @@ async def rotate_secret(request: Request, client_id: str) -> HTTPResponse:
 
 def _grace_seconds(values: dict[str, str], default: int) -> int:
     text = values.get("grace_seconds", str(default))
-    if not text.isdigit() or int(text) > 30 * 86_400:
+    if not (text.isascii() and text.isdigit()) or int(text) > 30 * 86_400:
         raise ApiError(400, "invalid_request", "The grace period is 0 to 2592000 seconds.")
     return int(text)
 

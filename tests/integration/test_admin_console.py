@@ -85,6 +85,17 @@ async def test_a_refused_client_form_says_why_and_registers_nothing(
     # What was typed stays in the form.
     assert "http://example.com/callback</textarea>" in refused.text
     assert await Client.filter(name="Bad").count() == 0
+    too_long = await post_form(
+        admin_browser,
+        "/admin/clients/new",
+        form,
+        name="n" * 201,
+        redirect_uris="https://app.example/cb",
+        grant_authorization_code="on",
+    )
+    assert too_long.status_code == 400
+    assert "name must be at most 200 characters" in too_long.text
+    assert await Client.all().count() == 0
 
     no_csrf = await admin_browser.http.post(
         "/admin/clients/new", data={"name": "Sneaky", "redirect_uris": "https://a.example/cb"}
