@@ -1,4 +1,4 @@
-"""What an administrator may do to an account, each change audited in the caller's transaction.
+"""What an administrator may do to an account: each action one transaction, audited once.
 
 The JSON admin API and the hosted admin pages both call these functions, so a lock, a deletion or a
 role change is written (and audited) one way only. Every audit row names the target as `user_id`
@@ -10,11 +10,12 @@ able to undo mistakes.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from provider.accounts.notices import account_notice
+from provider.accounts.password_reset import mail_reset_link
 from provider.config import Settings
 from provider.context import Caller, Services
 from provider.domain_errors import (
@@ -29,8 +30,10 @@ from provider.domain_errors import (
 from provider.mail.mailer import MailKind
 from provider.sessions.devices import describe_device
 from provider.sessions.service import revoke_user_sessions, session_is_live
-from provider.storage.models import ROLES, AuditEvent, BackupCode, Session, User
-from provider.storage.unit_of_work import UnitOfWork, utcnow
+from provider.storage.accounts import AccountActivity, BackupCodes, UserRecords
+from provider.storage.db import default_connection
+from provider.storage.models import ROLES, AuditEvent, Session, User
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
 # "Locked until further notice": far enough to mean forever, near enough for every database.
 LOCK_INDEFINITELY = timedelta(days=100 * 365)
@@ -114,18 +117,15 @@ def login_view(event: AuditEvent) -> dict[str, Any]:
 async def user_detail(user: User, settings: Settings) -> dict[str, Any]:
     """The account with its recent sessions, MFA state and last sign-ins (from the audit trail)."""
     now = utcnow()
-    sessions = await Session.filter(user_id=user.id).order_by("-created_at").limit(SESSIONS_SHOWN)
-    logins = (
-        await AuditEvent.filter(user_id=user.id, event="user.login")
-        .order_by("-id")
-        .limit(LOGINS_SHOWN)
-    )
+    activity = AccountActivity(default_connection())
+    sessions = await activity.recent_sessions(user.id, SESSIONS_SHOWN)
+    logins = await activity.recent_logins(user.id, LOGINS_SHOWN)
     return {
         "user": admin_user_view(user, now),
         "mfa": {
             "totp_enabled": user.totp_enabled_at is not None,
             "totp_enabled_at": _iso(user.totp_enabled_at),
-            "backup_codes_left": await BackupCode.filter(user_id=user.id, used_at=None).count(),
+            "backup_codes_left": await BackupCodes(default_connection()).remaining(user.id),
             "enrolment_pending": user.totp_pending_secret is not None,
         },
         "sessions": [
@@ -137,7 +137,7 @@ async def user_detail(user: User, settings: Settings) -> dict[str, Any]:
 
 
 async def find_target(user_id: uuid.UUID) -> User:
-    user = await User.get_or_none(id=user_id)
+    user = await UserRecords(default_connection()).by_id(user_id)
     if user is None:
         raise NotFound("No such user.")
     return user
@@ -151,7 +151,7 @@ def _refuse_own_account(admin: User, target: User, action: str) -> None:
 async def _update(work: UnitOfWork, target: User, **changes: Any) -> None:
     """Write `changes` (and updated_at) to the row and mirror them on `target`."""
     changes["updated_at"] = utcnow()
-    await User.filter(id=target.id).using_db(work.conn).update(**changes)
+    await UserRecords(work.conn).update(target.id, **changes)
     for name, value in changes.items():
         setattr(target, name, value)
 
@@ -160,7 +160,7 @@ def _details(admin: User, **extra: Any) -> dict[str, Any]:
     return {"admin_id": str(admin.id), **extra}
 
 
-async def set_role(work: UnitOfWork, admin: User, target: User, role: str) -> bool:
+async def _set_role(work: UnitOfWork, admin: User, target: User, role: str) -> bool:
     """Change the role; False when it already was `role`."""
     if role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}.")
@@ -177,7 +177,7 @@ async def set_role(work: UnitOfWork, admin: User, target: User, role: str) -> bo
     return True
 
 
-async def set_email_verified(work: UnitOfWork, admin: User, target: User, verified: bool) -> bool:
+async def _set_email_verified(work: UnitOfWork, admin: User, target: User, verified: bool) -> bool:
     """Mark the address verified (now) or unverified; False when nothing changes."""
     if (target.email_verified_at is not None) == verified:
         return False
@@ -191,7 +191,9 @@ async def set_email_verified(work: UnitOfWork, admin: User, target: User, verifi
     return True
 
 
-async def lock_user(work: UnitOfWork, admin: User, target: User, seconds: int | None = None) -> int:
+async def _lock_user(
+    work: UnitOfWork, admin: User, target: User, seconds: int | None = None
+) -> int:
     """Lock the account (for `seconds`, else indefinitely) and end its sessions; how many."""
     _refuse_own_account(admin, target, "lock")
     now = utcnow()
@@ -209,7 +211,7 @@ async def lock_user(work: UnitOfWork, admin: User, target: User, seconds: int | 
     return revoked
 
 
-async def unlock_user(work: UnitOfWork, admin: User, target: User) -> bool:
+async def _unlock_user(work: UnitOfWork, admin: User, target: User) -> bool:
     """Lift a lock (an administrator's or the failed-login lockout); False if none was set."""
     if target.locked_until is None:
         return False
@@ -218,7 +220,7 @@ async def unlock_user(work: UnitOfWork, admin: User, target: User) -> bool:
     return True
 
 
-async def revoke_sessions(work: UnitOfWork, admin: User, target: User) -> int:
+async def _revoke_sessions(work: UnitOfWork, admin: User, target: User) -> int:
     revoked = await revoke_user_sessions(work, target.id, reason="admin_revoked")
     await work.audit(
         "admin.sessions_revoked", user_id=target.id, details=_details(admin, count=revoked)
@@ -226,7 +228,7 @@ async def revoke_sessions(work: UnitOfWork, admin: User, target: User) -> int:
     return revoked
 
 
-async def force_password_reset(work: UnitOfWork, admin: User, target: User) -> int:
+async def _force_password_reset(work: UnitOfWork, admin: User, target: User) -> int:
     """End every session and make the password unusable; the user must reset it by mail."""
     _refuse_own_account(admin, target, "force a password reset on")
     if target.deleted_at is not None:
@@ -241,7 +243,7 @@ async def force_password_reset(work: UnitOfWork, admin: User, target: User) -> i
     return revoked
 
 
-async def reset_mfa(work: UnitOfWork, admin: User, target: User) -> int:
+async def _reset_mfa(work: UnitOfWork, admin: User, target: User) -> int:
     """Remove the second factor of a user who lost it: TOTP (active or pending) and every backup
     code go, and every session and refresh family ends, as the account may be in other hands.
 
@@ -260,7 +262,7 @@ async def reset_mfa(work: UnitOfWork, admin: User, target: User) -> int:
         totp_enabled_at=None,
         totp_last_step=None,
     )
-    await BackupCode.filter(user_id=target.id).using_db(work.conn).delete()
+    await BackupCodes(work.conn).delete_all(target.id)
     revoked = await revoke_user_sessions(work, target.id, reason="admin_mfa_reset")
     await work.audit(
         "admin.mfa_reset", user_id=target.id, details=_details(admin, sessions_revoked=revoked)
@@ -268,24 +270,14 @@ async def reset_mfa(work: UnitOfWork, admin: User, target: User) -> int:
     return revoked
 
 
-def mfa_reset_notice(services: Services, caller: Caller, target: User) -> Callable[[], None]:
-    """The mail telling the user an administrator reset their second factor (after commit)."""
-    return account_notice(services, caller, target, MailKind.MFA_RESET)
-
-
-async def delete_user(work: UnitOfWork, admin: User, target: User) -> int:
+async def _delete_user(work: UnitOfWork, admin: User, target: User) -> int:
     """Soft delete: the row stays for the audit trail; every session ends at once.
 
     A conditional update, so of two concurrent deletions exactly one succeeds and is audited.
     """
     _refuse_own_account(admin, target, "delete")
     now = utcnow()
-    changed = (
-        await User.filter(id=target.id, deleted_at__isnull=True)
-        .using_db(work.conn)
-        .update(deleted_at=now, updated_at=now)
-    )
-    if not changed:
+    if not await UserRecords(work.conn).mark_deleted(target.id, now):
         raise AlreadyDeleted()
     target.deleted_at = now
     revoked = await revoke_user_sessions(work, target.id, reason="admin_deleted")
@@ -295,14 +287,73 @@ async def delete_user(work: UnitOfWork, admin: User, target: User) -> int:
     return revoked
 
 
-async def restore_user(work: UnitOfWork, admin: User, target: User) -> None:
+async def _restore_user(work: UnitOfWork, admin: User, target: User) -> None:
     now = utcnow()
-    changed = (
-        await User.filter(id=target.id, deleted_at__isnull=False)
-        .using_db(work.conn)
-        .update(deleted_at=None, updated_at=now)
-    )
-    if not changed:
+    if not await UserRecords(work.conn).mark_restored(target.id, now):
         raise NotDeleted()
     target.deleted_at = None
     await work.audit("admin.user_restored", user_id=target.id, details=_details(admin))
+
+
+# --- the use cases: one unit of work each -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChanges:
+    """The fields of an administrator's edit; None leaves a field as it is."""
+
+    role: str | None = None
+    email_verified: bool | None = None
+    locked: bool | None = None
+    lock_seconds: int | None = None
+
+
+async def change_account(
+    services: Services, caller: Caller, admin: User, target: User, changes: AccountChanges
+) -> None:
+    """Apply every change of one edit together: all of them, or none if one is refused."""
+    if changes.lock_seconds is not None and changes.locked is not True:
+        raise InvalidRequest("lock_seconds goes with locked: true.")
+    async with unit_of_work(caller, services.events) as work:
+        if changes.role is not None:
+            await _set_role(work, admin, target, changes.role)
+        if changes.email_verified is not None:
+            await _set_email_verified(work, admin, target, changes.email_verified)
+        if changes.locked is True:
+            await _lock_user(work, admin, target, changes.lock_seconds)
+        elif changes.locked is False:
+            await _unlock_user(work, admin, target)
+
+
+async def end_sessions(services: Services, caller: Caller, admin: User, target: User) -> int:
+    """End every session and refresh family of the user; how many sessions ended."""
+    async with unit_of_work(caller, services.events) as work:
+        return await _revoke_sessions(work, admin, target)
+
+
+async def require_password_reset(
+    services: Services, caller: Caller, admin: User, target: User
+) -> int:
+    """Make the password unusable, end every session and mail a reset link, together."""
+    async with unit_of_work(caller, services.events) as work:
+        revoked = await _force_password_reset(work, admin, target)
+        await mail_reset_link(work, services, caller, target)
+    return revoked
+
+
+async def reset_second_factor(services: Services, caller: Caller, admin: User, target: User) -> int:
+    """Remove the user's second factor, end every session, and tell the user by mail."""
+    async with unit_of_work(caller, services.events) as work:
+        revoked = await _reset_mfa(work, admin, target)
+        work.after_commit(account_notice(services, caller, target, MailKind.MFA_RESET))
+    return revoked
+
+
+async def delete_account(services: Services, caller: Caller, admin: User, target: User) -> int:
+    async with unit_of_work(caller, services.events) as work:
+        return await _delete_user(work, admin, target)
+
+
+async def restore_account(services: Services, caller: Caller, admin: User, target: User) -> None:
+    async with unit_of_work(caller, services.events) as work:
+        await _restore_user(work, admin, target)

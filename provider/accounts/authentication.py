@@ -16,6 +16,8 @@ from provider.domain_errors import (
     TemporarilyUnavailable,
 )
 from provider.ops.metrics import AUTH_OPERATIONS
+from provider.storage.accounts import UserRecords
+from provider.storage.db import default_connection
 from provider.storage.models import User
 from provider.storage.unit_of_work import unit_of_work
 
@@ -70,4 +72,4 @@ async def _rehash_if_needed(services: Services, user: User, password: str) -> No
     """Upgrade the stored hash when the Argon2 parameters were raised since it was made."""
     if services.passwords.needs_rehash(user.password_hash):
         user.password_hash = await services.passwords.hash(password)
-        await User.filter(id=user.id).update(password_hash=user.password_hash)
+        await UserRecords(default_connection()).update(user.id, password_hash=user.password_hash)

@@ -1,16 +1,19 @@
 """Every rate limit of an account action, declared once, and the counting of each.
 
-The JSON API and the hosted pages reach an action through the same functions here, so both count
+The JSON API and the hosted pages reach an action through the same use case, so both count
 against the same window under the same name (`rl:<scope>:<key>` in the cache). A limit that
 guards the arrival of a request (the per-address ones) is counted before its body is read: a body
 that does not even parse spends the budget all the same. The returned `Allowance` is what the
 adapters turn into `X-RateLimit-*` headers; beyond a limit `enforce` raises `RateLimited`.
+Each use case of provider.accounts counts its own limits; the adapters only map `RateLimited`.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from provider.accounts.identity import identifier_key
 from provider.cache.ratelimit import Allowance, Limit, enforce
@@ -77,52 +80,34 @@ def refresh_address(settings: Settings) -> Limit:
 
 # --- counting, per action ---------------------------------------------------------------------
 
+T = TypeVar("T")
+
+
+async def count_arrival(
+    services: Services, caller: Caller, limit: Limit, read: Callable[[], T]
+) -> tuple[Allowance, T]:
+    """Count a request against its per-address `limit`, then `read` its input.
+
+    The use cases take their input as `read` rather than as values so that the arrival is
+    counted first: an input that `read` refuses (it may raise) has spent the budget all the
+    same. Returns the room left in the window, for the adapters' `X-RateLimit-*` headers.
+    """
+    allowance = await enforce(services.cache, limit, caller.ip)
+    return allowance, read()
+
 
 @dataclass(frozen=True, slots=True)
 class Admitted:
-    """A request of an action, counted against that action's per-address window on arrival.
-
-    The use cases that have more limits of their own (`sign_in`, `forgot_password`,
-    `resend_verification`) take it in place of `services` and `caller`, so they cannot be
-    reached without the arrival being counted; `allowance` is the room left in that window.
-    """
+    """A refresh request, counted against the per-address window on arrival."""
 
     services: Services
     caller: Caller
     allowance: Allowance
 
 
-async def _admit(services: Services, caller: Caller, limit: Limit) -> Admitted:
-    return Admitted(services, caller, await enforce(services.cache, limit, caller.ip))
-
-
-async def admit_sign_in(services: Services, caller: Caller) -> Admitted:
-    return await _admit(services, caller, sign_in_address(services.settings))
-
-
-async def admit_second_factor(services: Services, caller: Caller) -> Admitted:
-    return await _admit(services, caller, second_factor_address(services.settings))
-
-
-async def admit_registration(services: Services, caller: Caller) -> Admitted:
-    return await _admit(services, caller, register_address(services.settings))
-
-
-async def admit_email_verification(services: Services, caller: Caller) -> Admitted:
-    return await _admit(services, caller, verify_email_address(services.settings))
-
-
-async def admit_mail_request(services: Services, caller: Caller) -> Admitted:
-    """A verification or reset link asked for by a visitor."""
-    return await _admit(services, caller, mail_address(services.settings))
-
-
-async def admit_password_reset(services: Services, caller: Caller) -> Admitted:
-    return await _admit(services, caller, reset_password_address(services.settings))
-
-
 async def admit_refresh(services: Services, caller: Caller) -> Admitted:
-    return await _admit(services, caller, refresh_address(services.settings))
+    limit = refresh_address(services.settings)
+    return Admitted(services, caller, await enforce(services.cache, limit, caller.ip))
 
 
 async def count_sign_in_account(services: Services, identifier: str) -> Allowance:

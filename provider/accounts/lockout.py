@@ -19,6 +19,7 @@ from provider.cache.base import CacheUnavailable
 from provider.cache.fallback import RETRY_AFTER
 from provider.context import Caller, Services
 from provider.domain_errors import AccountLocked, TemporarilyUnavailable
+from provider.storage.accounts import UserRecords
 from provider.storage.models import User
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
@@ -91,7 +92,7 @@ class Lockout:
             )
             return True
         locked_until = utcnow() + timedelta(seconds=settings.lockout_duration)
-        await User.filter(id=user.id).using_db(work.conn).update(locked_until=locked_until)
+        await UserRecords(work.conn).update(user.id, locked_until=locked_until)
         await work.audit(
             "user.locked",
             user_id=user.id,
@@ -111,14 +112,29 @@ class Lockout:
     ) -> None:
         """A wrong password or code: its audit row and its count toward the lock, together."""
         async with unit_of_work(caller, self._services.events) as work:
-            await work.audit(
-                event,
-                outcome="failure",
-                user_id=user.id if user else None,
-                session_id=session_id,
-                details=details,
+            await self.record_refusal_in(
+                work, event, subject, user, details=details, session_id=session_id
             )
-            await self.record_failure(work, subject, user)
+
+    async def record_refusal_in(
+        self,
+        work: UnitOfWork,
+        event: str,
+        subject: str,
+        user: User | None,
+        *,
+        details: dict[str, Any],
+        session_id: uuid.UUID | None = None,
+    ) -> None:
+        """`record_refusal` inside the use case's own unit of work."""
+        await work.audit(
+            event,
+            outcome="failure",
+            user_id=user.id if user else None,
+            session_id=session_id,
+            details=details,
+        )
+        await self.record_failure(work, subject, user)
 
     async def reset(self, subject: str) -> None:
         await self._services.cache.delete(f"lock:fail:{subject}")

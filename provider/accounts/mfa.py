@@ -20,7 +20,6 @@ from typing import Any
 
 import pyotp
 import segno
-from tortoise.expressions import Q
 
 from provider.accounts.auth_age import require_recent_authentication
 from provider.accounts.lockout import Lockout
@@ -39,7 +38,9 @@ from provider.domain_errors import (
     MfaNotEnabled,
 )
 from provider.mail.mailer import MailKind
-from provider.storage.models import BackupCode, Session, User
+from provider.storage.accounts import BackupCodes, UserRecords
+from provider.storage.db import default_connection
+from provider.storage.models import Session, User
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
 TOTP_INTERVAL = 30
@@ -117,28 +118,16 @@ async def _claim_totp(work: UnitOfWork, settings: Settings, user: User, code: st
     step = matching_totp_step(secret, code, user.totp_last_step, time.time())
     if step is None:
         return False
-    claimed = (
-        await User.filter(id=user.id, totp_secret=user.totp_secret)
-        .filter(Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step))
-        .using_db(work.conn)
-        .update(totp_last_step=step)
-    )
-    if claimed == 1:
+    claimed = await UserRecords(work.conn).claim_totp_step(user.id, user.totp_secret, step)
+    if claimed:
         user.totp_last_step = step
-    return claimed == 1
+    return claimed
 
 
 async def _claim_backup_code(work: UnitOfWork, settings: Settings, user: User, code: str) -> bool:
     if len(_normalize_code(code)) != BACKUP_CODE_LENGTH:
         return False
-    claimed = (
-        await BackupCode.filter(
-            user_id=user.id, code_hash=_backup_code_hash(settings, code), used_at=None
-        )
-        .using_db(work.conn)
-        .update(used_at=utcnow())
-    )
-    return claimed == 1
+    return await BackupCodes(work.conn).claim(user.id, _backup_code_hash(settings, code), utcnow())
 
 
 async def accept_second_factor(
@@ -155,21 +144,9 @@ async def accept_second_factor(
 
 
 async def _replace_backup_codes(work: UnitOfWork, settings: Settings, user: User) -> list[str]:
-    await BackupCode.filter(user_id=user.id).using_db(work.conn).delete()
     codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
-    now = utcnow()
-    await BackupCode.bulk_create(
-        [
-            BackupCode(
-                id=uuid.uuid4(),
-                user_id=user.id,
-                code_hash=_backup_code_hash(settings, code),
-                created_at=now,
-            )
-            for code in codes
-        ],
-        using_db=work.conn,
-    )
+    hashes = [_backup_code_hash(settings, code) for code in codes]
+    await BackupCodes(work.conn).replace(user.id, hashes, utcnow())
     return codes
 
 
@@ -183,10 +160,8 @@ async def start_totp_enrolment(
     require_recent_authentication(settings, session)
     secret = pyotp.random_base32()  # 160 bits, RFC 4226 §4 R6 recommends at least that
     async with unit_of_work(caller, services.events) as work:
-        await (
-            User.filter(id=user.id)
-            .using_db(work.conn)
-            .update(totp_pending_secret=seal_totp_secret(settings, user.id, secret))
+        await UserRecords(work.conn).update(
+            user.id, totp_pending_secret=seal_totp_secret(settings, user.id, secret)
         )
         await work.audit("mfa.enrolment_started", user_id=user.id, details={"method": "totp"})
     return _enrolment(settings, user, secret)
@@ -229,17 +204,7 @@ async def confirm_totp_enrolment(
     if step is None:
         raise InvalidEnrolmentCode("The code is incorrect; check the device's clock.")
     async with unit_of_work(caller, services.events) as work:
-        claimed = (
-            await User.filter(id=user.id, totp_pending_secret=pending, totp_enabled_at=None)
-            .using_db(work.conn)
-            .update(
-                totp_secret=pending,
-                totp_pending_secret=None,
-                totp_enabled_at=utcnow(),
-                totp_last_step=step,
-            )
-        )
-        if claimed != 1:
+        if not await UserRecords(work.conn).enable_totp(user.id, pending, step, utcnow()):
             raise Conflict("The enrolment changed meanwhile; start again.")
         codes = await _replace_backup_codes(work, settings, user)
         await work.audit(
@@ -287,6 +252,19 @@ async def _record_failure(
     )
 
 
+async def _record_wrong_code(
+    work: UnitOfWork, lockout: Lockout, user: User, session: Session, action: str
+) -> None:
+    await lockout.record_refusal_in(
+        work,
+        "mfa.reauthentication_failed",
+        str(user.id),
+        user,
+        details={"action": action, "reason": "invalid_code"},
+        session_id=session.id,
+    )
+
+
 async def disable_totp(
     services: Services,
     caller: Caller,
@@ -303,24 +281,16 @@ async def disable_totp(
     settings = services.settings
     async with unit_of_work(caller, services.events) as work:
         method = await accept_second_factor(work, settings, user, code)
-        if method is not None:
-            await (
-                User.filter(id=user.id)
-                .using_db(work.conn)
-                .update(
-                    totp_secret=None,
-                    totp_pending_secret=None,
-                    totp_enabled_at=None,
-                    totp_last_step=None,
-                )
-            )
-            await BackupCode.filter(user_id=user.id).using_db(work.conn).delete()
+        if method is None:
+            await _record_wrong_code(work, lockout, user, session, "disable")
+        else:
+            await UserRecords(work.conn).remove_totp(user.id)
+            await BackupCodes(work.conn).delete_all(user.id)
             await work.audit(
                 "mfa.disabled", user_id=user.id, session_id=session.id, details={"method": method}
             )
             work.after_commit(account_notice(services, caller, user, MailKind.MFA_DISABLED))
     if method is None:
-        await _record_failure(caller, lockout, user, session, "disable", "invalid_code")
         raise IncorrectCode()
     await lockout.reset(str(user.id))
 
@@ -342,7 +312,9 @@ async def regenerate_backup_codes(
     codes: list[str] = []
     async with unit_of_work(caller, services.events) as work:
         method = await accept_second_factor(work, settings, user, code)
-        if method is not None:
+        if method is None:
+            await _record_wrong_code(work, lockout, user, session, "backup_codes")
+        else:
             codes = await _replace_backup_codes(work, settings, user)
             await work.audit(
                 "mfa.backup_codes_regenerated",
@@ -351,14 +323,13 @@ async def regenerate_backup_codes(
                 details={"method": method},
             )
     if method is None:
-        await _record_failure(caller, lockout, user, session, "backup_codes", "invalid_code")
         raise IncorrectCode()
     await lockout.reset(str(user.id))
     return codes
 
 
 async def mfa_status(user: User) -> dict[str, Any]:
-    remaining = await BackupCode.filter(user_id=user.id, used_at=None).count()
+    remaining = await BackupCodes(default_connection()).remaining(user.id)
     return {
         "enabled": mfa_enabled(user),
         "methods": list(METHODS) if mfa_enabled(user) else [],

@@ -10,7 +10,7 @@ regenerating backup codes ask for the password and a code themselves (provider.a
 
 from __future__ import annotations
 
-from provider.accounts.limits import admit_sign_in, count_sign_in_account
+from provider.accounts.limits import count_sign_in_account, sign_in_address
 from provider.accounts.lockout import Lockout
 from provider.accounts.login import (
     ACR_MFA,
@@ -21,6 +21,7 @@ from provider.accounts.login import (
     authenticate_again,
 )
 from provider.accounts.mfa import accept_second_factor, mfa_enabled
+from provider.cache.ratelimit import enforce
 from provider.context import Caller, Services
 from provider.domain_errors import IncorrectCode, IncorrectPassword, InvalidRequest
 from provider.sessions.service import issue_refresh_token
@@ -42,7 +43,7 @@ async def reauthenticate(
     token of `client_id` is issued for it. Wrong answers count toward the account lockout."""
     settings = services.settings
     # The same counters as a login: re-authenticating is no way around its limits.
-    await admit_sign_in(services, caller)
+    await enforce(services.cache, sign_in_address(settings), caller.ip)
     await count_sign_in_account(services, user.email)
     two_factor = mfa_enabled(user)
     if two_factor and not code:
@@ -59,7 +60,16 @@ async def reauthenticate(
     completed = None
     async with unit_of_work(caller, services.events) as work:
         method = await accept_second_factor(work, settings, user, code or "") if two_factor else ""
-        if method is not None:
+        if method is None:
+            await lockout.record_refusal_in(
+                work,
+                "user.reauthentication_failed",
+                subject,
+                user,
+                details={"reason": "invalid_code"},
+                session_id=session.id,
+            )
+        else:
             await authenticate_again(work, session, amr, acr)
             issued = await issue_refresh_token(
                 work, settings, session, client_id=client_id, scope=""
@@ -73,7 +83,6 @@ async def reauthenticate(
             )
             completed = CompletedLogin(user, session, issued.token)
     if completed is None:
-        await _record_failure(caller, lockout, user, session, "invalid_code")
         raise IncorrectCode()
     await lockout.reset(subject)
     return completed

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from tortoise.exceptions import IntegrityError
-
-from provider.accounts.email_verification import send_verification_email
+from provider.accounts.email_verification import mail_verification_link
 from provider.accounts.identity import (
     IdentifierRefused,
     new_email,
     normalize_email,
     normalize_username,
 )
-from provider.accounts.limits import register_notice_address
+from provider.accounts.limits import count_arrival, register_address, register_notice_address
 from provider.accounts.notices import account_notice
 from provider.accounts.password_policy import password_problems
 from provider.cache.events import EventPublisher
-from provider.cache.ratelimit import enforce
+from provider.cache.ratelimit import Allowance, enforce
 from provider.context import Caller, Services
 from provider.crypto.passwords import Passwords
 from provider.crypto.tokens import keyed_hash
@@ -30,32 +30,45 @@ from provider.domain_errors import (
 )
 from provider.mail.mailer import MailKind
 from provider.ops.metrics import AUTH_OPERATIONS
+from provider.storage.accounts import DuplicateAccount, UserRecords
+from provider.storage.db import default_connection
 from provider.storage.models import ROLES, User
-from provider.storage.unit_of_work import unit_of_work, utcnow
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
 
 async def find_by_identifier(identifier: str) -> User | None:
     """An email or a username, as typed at login."""
+    users = UserRecords(default_connection())
     if "@" in identifier:
         email = normalize_email(identifier)
-        return await User.get_or_none(email=email) if email else None
+        return await users.by_email(email) if email else None
     username = normalize_username(identifier)
-    return await User.get_or_none(username=username) if username else None
+    return await users.by_username(username) if username else None
 
 
-async def register_user(
+@dataclass(frozen=True, slots=True)
+class _NewAccount:
+    """A new account's fields, checked, with the password already hashed."""
+
+    email: str
+    username: str | None
+    name: str
+    password_hash: str
+    role: str
+    verified: bool
+
+
+async def _new_account(
     passwords: Passwords,
-    events: EventPublisher,
-    caller: Caller,
     *,
     email: str,
     password: str,
     name: str,
-    username: str | None = None,
-    role: str = "user",
-    verified: bool = False,
-) -> User:
-    """Validate, hash off the loop, insert, and write `user.registered` in one transaction."""
+    username: str | None,
+    role: str,
+    verified: bool,
+) -> _NewAccount:
+    """Validate every field (all problems at once) and hash the password off the loop."""
     problems: dict[str, list[str]] = {}
     normalized_email = None
     try:
@@ -75,66 +88,115 @@ async def register_user(
     weaknesses = password_problems(password, normalized_email or email, normalized_username)
     if weaknesses:
         problems["password"] = weaknesses
-    if problems:
+    if problems or normalized_email is None:
         raise ValidationFailed(problems)
     password_hash = await passwords.hash(password)
-    try:
-        async with unit_of_work(caller, events) as work:
-            user = await User.create(
-                id=uuid.uuid4(),
-                email=normalized_email,
-                username=normalized_username,
-                name=name.strip(),
-                password_hash=password_hash,
-                role=role,
-                email_verified_at=utcnow() if verified else None,
-                using_db=work.conn,
-            )
-            await work.audit("user.registered", user_id=user.id)
-    except IntegrityError as exc:
-        raise await _conflict(normalized_email, normalized_username, name.strip()) from exc
+    return _NewAccount(
+        normalized_email, normalized_username, name.strip(), password_hash, role, verified
+    )
+
+
+async def _insert(work: UnitOfWork, account: _NewAccount) -> User:
+    """The account's row and its `user.registered` audit; DuplicateAccount when taken."""
+    user = await UserRecords(work.conn).insert(
+        email=account.email,
+        username=account.username,
+        name=account.name,
+        password_hash=account.password_hash,
+        role=account.role,
+        email_verified_at=utcnow() if account.verified else None,
+    )
+    await work.audit("user.registered", user_id=user.id)
     return user
 
 
-async def sign_up(
-    services: Services,
+async def register_user(
+    passwords: Passwords,
+    events: EventPublisher,
     caller: Caller,
     *,
     email: str,
     password: str,
     name: str,
     username: str | None = None,
+    role: str = "user",
+    verified: bool = False,
 ) -> User:
+    """Validate, hash off the loop, insert, and write `user.registered` in one transaction."""
+    account = await _new_account(
+        passwords,
+        email=email,
+        password=password,
+        name=name,
+        username=username,
+        role=role,
+        verified=verified,
+    )
+    try:
+        async with unit_of_work(caller, events) as work:
+            return await _insert(work, account)
+    except DuplicateAccount as exc:
+        raise await _conflict(account) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What a visitor fills in to register."""
+
+    email: str
+    password: str
+    name: str
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """The new user (or its stand-in) and the room left in the per-address window."""
+
+    user: User
+    allowance: Allowance
+
+
+async def sign_up(
+    services: Services, caller: Caller, read: Callable[[], Registration]
+) -> Registered:
     """Self-service registration (the JSON API and the hosted page): the account, then the mail.
 
+    The arrival is counted against the per-address window before `read` gives the form.
     Unless PROVIDER_REGISTRATION_REVEALS_EXISTING is set, an address that has an account already
     gets the answer of a new one (OWASP Authentication Cheat Sheet, account enumeration): the
     password was hashed all the same, nothing is created, and the owner is told by mail. The
     returned user is then a stand-in that is not stored.
     """
+    allowance, form = await count_arrival(
+        services, caller, register_address(services.settings), read
+    )
+    account = await _new_account(
+        services.passwords,
+        email=form.email,
+        password=form.password,
+        name=form.name,
+        username=form.username,
+        role="user",
+        verified=False,
+    )
     try:
-        user = await register_user(
-            services.passwords,
-            services.events,
-            caller,
-            email=email,
-            password=password,
-            name=name,
-            username=username,
-        )
-    except EmailTaken as taken:
-        if services.settings.registration_reveals_existing:
-            raise
+        async with unit_of_work(caller, services.events) as work:
+            user = await _insert(work, account)
+            await mail_verification_link(work, services, user)
+    except DuplicateAccount as exc:
+        conflict = await _conflict(account)
+        if not isinstance(conflict, EmailTaken) or services.settings.registration_reveals_existing:
+            raise conflict from exc
         AUTH_OPERATIONS.labels(operation="register", outcome="existing").inc()
-        return await _answer_existing(services, caller, taken)
-    await send_verification_email(services, caller, user)
+        return Registered(await _answer_existing(services, caller, conflict), allowance)
     AUTH_OPERATIONS.labels(operation="register", outcome="success").inc()
-    return user
+    return Registered(user, allowance)
 
 
 async def _answer_existing(services: Services, caller: Caller, taken: EmailTaken) -> User:
     """Audit the attempt, mail the owner (rate-limited per address), and stand in a new user."""
-    owner = await User.get_or_none(email=taken.email, deleted_at=None)
+    owner = await UserRecords(default_connection()).live_by_email(taken.email)
     notify = owner is not None and await _notice_allowed(services, taken.email)
     async with unit_of_work(caller, services.events) as work:
         await work.audit(
@@ -170,13 +232,14 @@ async def _notice_allowed(services: Services, email: str) -> bool:
     return True
 
 
-async def _conflict(email: str | None, username: str | None, name: str) -> Conflict:
+async def _conflict(account: _NewAccount) -> Conflict:
     # The username first: it is a public handle, and answering it first says nothing about
     # whether the email has an account.
-    if username and await User.exists(username=username):
+    users = UserRecords(default_connection())
+    if account.username and await users.username_taken(account.username):
         return UsernameTaken()
-    if email is not None and await User.exists(email=email):
-        return EmailTaken(email, username, name)
+    if await users.email_taken(account.email):
+        return EmailTaken(account.email, account.username, account.name)
     return Conflict("The account conflicts with an existing one.")
 
 

@@ -7,7 +7,6 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.email_verification import resend_verification
-from provider.accounts.limits import admit_mail_request
 from provider.api.guard import require_session
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
@@ -29,6 +28,5 @@ async def resend(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)
     refuse_body(request)
-    admitted = await admit_mail_request(services, caller)
-    headers = rate_limit_headers(await resend_verification(admitted, auth.user))
+    headers = rate_limit_headers(await resend_verification(services, caller, auth.user))
     return ok({"accepted": True}, status=202, headers=headers)

@@ -8,7 +8,6 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.email_verification import verify_email
-from provider.accounts.limits import admit_email_verification
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
 from provider.http.json_body import StrictBody, parse_body
@@ -30,7 +29,7 @@ class VerifyEmailBody(StrictBody):
 async def verify(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)
-    headers = rate_limit_headers((await admit_email_verification(services, caller)).allowance)
-    body = parse_body(request, VerifyEmailBody)
-    await verify_email(services, caller, body.token)
-    return ok({"email_verified": True}, headers=headers)
+    verified = await verify_email(
+        services, caller, lambda: parse_body(request, VerifyEmailBody).token
+    )
+    return ok({"email_verified": True}, headers=rate_limit_headers(verified.allowance))

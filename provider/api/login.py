@@ -7,16 +7,14 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.limits import admit_sign_in
-from provider.accounts.login import AMR_PASSWORD, finish_login
+from provider.accounts.login import SessionStart
 from provider.accounts.mfa import METHODS
-from provider.accounts.sign_in import SecondFactorRequired, sign_in
+from provider.accounts.sign_in import Credentials, SecondFactorRequired, sign_in
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
-from provider.storage.unit_of_work import unit_of_work
 
 bp = Blueprint("api_login", url_prefix="/v1/auth")
 
@@ -41,10 +39,9 @@ async def login(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)
     # The per-address limit comes first: a body that does not parse spends the budget too.
-    admitted = await admit_sign_in(services, caller)
-    headers = rate_limit_headers(admitted.allowance)
-    body = parse_body(request, LoginBody)
-    outcome = await sign_in(admitted, body.identifier, body.password)
+    start = SessionStart(client_id=FIRST_PARTY_CLIENT_ID)
+    outcome = await sign_in(services, caller, lambda: _credentials(request), start=start)
+    headers = rate_limit_headers(outcome.allowance)
     if isinstance(outcome, SecondFactorRequired):
         return ok(
             {
@@ -55,8 +52,9 @@ async def login(request: Request) -> HTTPResponse:
             },
             headers=headers,
         )
-    async with unit_of_work(caller, services.events) as work:
-        completed = await finish_login(
-            work, services, outcome.user, amr=list(AMR_PASSWORD), client_id=FIRST_PARTY_CLIENT_ID
-        )
-    return ok(login_response(services, completed), headers=headers)
+    return ok(login_response(services, outcome.login), headers=headers)
+
+
+def _credentials(request: Request) -> Credentials:
+    body = parse_body(request, LoginBody)
+    return Credentials(body.identifier, body.password)

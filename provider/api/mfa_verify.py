@@ -7,8 +7,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.limits import admit_second_factor
-from provider.accounts.login import complete_mfa_login
+from provider.accounts.login import SessionStart
+from provider.accounts.second_factor import SecondFactorAnswer, complete_second_factor
 from provider.api.session_tokens import FIRST_PARTY_CLIENT_ID, login_response
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
@@ -33,9 +33,14 @@ class VerifyBody(StrictBody):
 async def verify(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)
-    headers = rate_limit_headers((await admit_second_factor(services, caller)).allowance)
-    body = parse_body(request, VerifyBody)
-    completed = await complete_mfa_login(
-        services, caller, body.mfa_token, body.code, client_id=FIRST_PARTY_CLIENT_ID
+    accepted = await complete_second_factor(
+        services, caller, lambda: _answer(request), start=SessionStart(FIRST_PARTY_CLIENT_ID)
     )
-    return ok(login_response(services, completed), headers=headers)
+    return ok(
+        login_response(services, accepted.login), headers=rate_limit_headers(accepted.allowance)
+    )
+
+
+def _answer(request: Request) -> SecondFactorAnswer:
+    body = parse_body(request, VerifyBody)
+    return SecondFactorAnswer(body.mfa_token, body.code)

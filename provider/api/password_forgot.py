@@ -7,7 +7,6 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.limits import admit_mail_request
 from provider.accounts.password_reset import RESET_MAIL_PROMISE, forgot_password
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
@@ -29,8 +28,7 @@ class ForgotBody(StrictBody):
 @openapi.response(202, description="Accepted (the same answer for unknown addresses)")
 @openapi.response(429, description="rate_limited (per IP and per address)")
 async def forgot(request: Request) -> HTTPResponse:
-    services = services_of(request)
-    admitted = await admit_mail_request(services, caller_of(request))
-    body = parse_body(request, ForgotBody)
-    await forgot_password(admitted, body.email)
+    await forgot_password(
+        services_of(request), caller_of(request), lambda: parse_body(request, ForgotBody).email
+    )
     return ok(ACCEPTED, status=202)

@@ -7,8 +7,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.limits import admit_password_reset
-from provider.accounts.password_reset import reset_password
+from provider.accounts.password_reset import NewPassword, reset_password
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
 from provider.http.json_body import StrictBody, parse_body
@@ -32,7 +31,10 @@ class ResetBody(StrictBody):
 async def reset(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)
-    headers = rate_limit_headers((await admit_password_reset(services, caller)).allowance)
+    reset = await reset_password(services, caller, lambda: _new_password(request))
+    return ok({"password_reset": True}, headers=rate_limit_headers(reset.allowance))
+
+
+def _new_password(request: Request) -> NewPassword:
     body = parse_body(request, ResetBody)
-    await reset_password(services, caller, body.token, body.password)
-    return ok({"password_reset": True}, headers=headers)
+    return NewPassword(body.token, body.password)

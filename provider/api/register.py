@@ -7,8 +7,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.limits import admit_registration
-from provider.accounts.users import public_user, sign_up
+from provider.accounts.users import Registration, public_user, sign_up
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
 from provider.http.json_body import StrictBody, parse_body
@@ -36,14 +35,11 @@ class RegisterBody(StrictBody):
 async def register(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)
-    headers = rate_limit_headers((await admit_registration(services, caller)).allowance)
+    registered = await sign_up(services, caller, lambda: _registration(request))
+    headers = rate_limit_headers(registered.allowance)
+    return ok({"user": public_user(registered.user)}, status=201, headers=headers)
+
+
+def _registration(request: Request) -> Registration:
     body = parse_body(request, RegisterBody)
-    user = await sign_up(
-        services,
-        caller,
-        email=body.email,
-        password=body.password,
-        name=body.name,
-        username=body.username,
-    )
-    return ok({"user": public_user(user)}, status=201, headers=headers)
+    return Registration(body.email, body.password, body.name, body.username)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from provider.storage.models import RefreshToken, Session, User
 from provider.storage.unit_of_work import UnitOfWork, utcnow
@@ -129,6 +129,32 @@ class Sessions:
             .using_db(self._work.conn)
             .update(compromised_at=now)
         )
+
+    async def authenticated_again(
+        self,
+        session_id: uuid.UUID | str,
+        *,
+        now: datetime,
+        amr: list[str],
+        acr: str,
+        cookie_hash: str | None,
+    ) -> None:
+        """The session's user proved who they are again `now`; the new cookie, when given,
+        replaces the old one."""
+        changes: dict[str, Any] = {"auth_time": now, "last_active_at": now, "amr": amr, "acr": acr}
+        if cookie_hash is not None:
+            changes["cookie_hash"] = cookie_hash
+        await Session.filter(id=session_id).using_db(self._work.conn).update(**changes)
+
+    async def is_new_device(self, user_id: uuid.UUID | str) -> bool:
+        """No earlier session of the user from the caller's User-Agent and address; never for
+        the very first session."""
+        caller = self._work.caller
+        earlier = Session.filter(user_id=user_id).using_db(self._work.conn)
+        if not await earlier.exists():
+            return False
+        seen = await earlier.filter(ip=caller.ip, user_agent=caller.user_agent[:512]).exists()
+        return not seen
 
     async def touch(self, session: Session, now: datetime) -> None:
         """Record activity: the idle timeout counts from here."""

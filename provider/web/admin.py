@@ -18,9 +18,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.accounts import administration
-from provider.accounts.password_reset import request_password_reset
 from provider.accounts.refusals import audit_refusal
 from provider.accounts.roles import ADMIN, READERS
+from provider.context import Caller, Services
 from provider.domain_errors import DomainError
 from provider.http.admin_listings import (
     AUDIT_FILTERS,
@@ -40,7 +40,7 @@ from provider.http.errors import ApiError, OAuthError, http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
 from provider.storage.models import User
-from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
+from provider.storage.unit_of_work import utcnow
 
 bp = Blueprint("web_admin")
 
@@ -48,26 +48,37 @@ FORBIDDEN = "Your account does not have access to this page."
 PAGE_SIZE = 50
 AUDIT_PARAMS = AUDIT_FILTERS | {"cursor"}
 
-Action = Callable[[UnitOfWork, User, User], Awaitable[object]]
+Action = Callable[[Services, Caller, User, User], Awaitable[object]]
 
 
-async def _verify(work: UnitOfWork, admin: User, target: User) -> object:
-    return await administration.set_email_verified(work, admin, target, True)
+async def _lock(services: Services, caller: Caller, admin: User, target: User) -> None:
+    changes = administration.AccountChanges(locked=True)
+    await administration.change_account(services, caller, admin, target, changes)
+
+
+async def _unlock(services: Services, caller: Caller, admin: User, target: User) -> None:
+    changes = administration.AccountChanges(locked=False)
+    await administration.change_account(services, caller, admin, target, changes)
+
+
+async def _verify(services: Services, caller: Caller, admin: User, target: User) -> None:
+    changes = administration.AccountChanges(email_verified=True)
+    await administration.change_account(services, caller, admin, target, changes)
 
 
 ACTIONS: dict[str, tuple[Action, str]] = {
-    "lock": (administration.lock_user, "Account locked; its sessions ended."),
-    "unlock": (administration.unlock_user, "Account unlocked."),
-    "revoke-sessions": (administration.revoke_sessions, "Every session ended."),
-    "delete": (administration.delete_user, "Account deleted; its sessions ended."),
-    "restore": (administration.restore_user, "Account restored."),
+    "lock": (_lock, "Account locked; its sessions ended."),
+    "unlock": (_unlock, "Account unlocked."),
+    "revoke-sessions": (administration.end_sessions, "Every session ended."),
+    "delete": (administration.delete_account, "Account deleted; its sessions ended."),
+    "restore": (administration.restore_account, "Account restored."),
     "verify": (_verify, "Email address marked as verified."),
     "force-password-reset": (
-        administration.force_password_reset,
+        administration.require_password_reset,
         "Sessions ended; the user must reset their password.",
     ),
     "reset-mfa": (
-        administration.reset_mfa,
+        administration.reset_second_factor,
         "Two-factor authentication removed; sessions ended and the user was mailed.",
     ),
 }
@@ -190,13 +201,7 @@ async def user_action(request: Request, user_id: str, action: str) -> HTTPRespon
             raise ApiError(404, "not_found", "No such action.")
         target = await administration.find_target(path_uuid(user_id))
         run, _ = ACTIONS[action]
-        caller = caller_of(request)
-        async with unit_of_work(caller, services.events) as work:
-            await run(work, viewer, target)
-            if action == "reset-mfa":
-                work.after_commit(administration.mfa_reset_notice(services, caller, target))
-        if action == "force-password-reset":
-            await request_password_reset(services, caller, target.email)
+        await run(services, caller_of(request), viewer, target)
         return redirect(f"/admin/users/{target.id}?done={action}", status=303)
 
     return await guarded(request, ADMIN, build)

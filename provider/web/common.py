@@ -16,6 +16,18 @@ from provider.storage.models import Session
 EXPIRED = "This sign-in request has expired. Go back to the application and try again."
 
 
+class FormIncomplete(Exception):
+    """A hosted form lacks what the JSON API's schema would require, field by field.
+
+    Raised by the `read` function that a use case calls after counting the request's arrival,
+    so a refused form spends the rate-limit budget as a refused JSON body does.
+    """
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__("the form is incomplete")
+        self.problems = problems
+
+
 def local_path(value: str | None) -> str | None:
     """`value` if it is a path on this site: "/x", never "//host", "/\\host" or control bytes."""
     if not value or len(value) > 512 or not value.startswith("/") or value.startswith("//"):

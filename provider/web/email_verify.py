@@ -16,7 +16,6 @@ from provider.accounts.email_verification import (
     resend_verification,
     verify_email,
 )
-from provider.accounts.limits import admit_email_verification, admit_mail_request
 from provider.accounts.one_time_tokens import VERIFY_EMAIL, find_one_time_token
 from provider.domain_errors import DomainError
 from provider.http.context import caller_of, services_of
@@ -55,12 +54,12 @@ async def submit_verification(request: Request) -> HTTPResponse:
     verify_csrf(request, settings, form.get("csrf"))
     caller = caller_of(request)
     try:
-        # The limit of POST /v1/auth/email/verify, on the same counter.
-        await admit_email_verification(services, caller)
-        user = await verify_email(services, caller, _token(form.get("token")) or "")
+        # The use case of POST /v1/auth/email/verify: its limit, on the same counter.
+        verified = await verify_email(services, caller, lambda: _token(form.get("token")) or "")
     except DomainError as exc:
         failed = await error_page(request, exc.message, status=http_status(exc), title=TITLE)
         return with_headers(failed, exc)
+    user = verified.user
     signed_in = await browser_session(request, settings) is not None
     return await page(
         request,
@@ -88,7 +87,7 @@ async def resend(request: Request) -> HTTPResponse:
     user = found.user
     try:
         # The limits of POST /v1/auth/email/resend, on the same counters.
-        await resend_verification(await admit_mail_request(services, caller), user)
+        await resend_verification(services, caller, user)
     except DomainError as exc:
         failed = await page(
             request,

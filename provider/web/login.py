@@ -4,7 +4,7 @@ Without a `flow`, it signs the browser in to the provider's own pages (`/login?n
 then goes to `next`, which must be a path on this site. The password is checked by the
 `sign_in` use case of the JSON API (provider.accounts.sign_in: the same limits, lockout and
 audit); with two-factor authentication on it leads to /login/mfa (provider.web.mfa). The session
-is made by provider.accounts.login.finish_login, as for the JSON API.
+is started by the use case (provider.accounts.login.finish_login), as for the JSON API.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from provider.accounts.limits import admit_sign_in
-from provider.accounts.login import AMR_PASSWORD
-from provider.accounts.sign_in import SecondFactorRequired
+from provider.accounts.sign_in import Credentials, SecondFactorRequired
 from provider.accounts.sign_in import sign_in as password_sign_in
 from provider.domain_errors import DomainError
 from provider.http.context import caller_of, services_of
@@ -26,7 +24,7 @@ from provider.http.render import error_page, page
 from provider.oauth.clients import find_client
 from provider.oauth.flows import Flow, load_flow
 from provider.web.common import EXPIRED, local_path, page_url, with_headers
-from provider.web.signin import sign_in, to_second_factor
+from provider.web.signin import after_sign_in, browser_sign_in, to_second_factor
 
 bp = Blueprint("web_login")
 
@@ -108,10 +106,13 @@ async def submit_login(request: Request) -> HTTPResponse:
             status=400,
             next_path=next_path,
         )
+    browser = await browser_sign_in(request)
     try:
         # The same use case as POST /v1/auth/sessions: shared limits, lockout and audit.
-        admitted = await admit_sign_in(services, caller_of(request))
-        outcome = await password_sign_in(admitted, identifier, password)
+        credentials = Credentials(identifier, password)
+        outcome = await password_sign_in(
+            services, caller_of(request), lambda: credentials, start=browser.session_start(flow)
+        )
     except DomainError as exc:
         response = await login_page(
             request,
@@ -125,6 +126,4 @@ async def submit_login(request: Request) -> HTTPResponse:
         return with_headers(response, exc)
     if isinstance(outcome, SecondFactorRequired):
         return to_second_factor(request, outcome.challenge, flow=flow, next_path=next_path)
-    return await sign_in(
-        request, outcome.user, amr=list(AMR_PASSWORD), flow=flow, next_path=next_path
-    )
+    return await after_sign_in(request, outcome.login, browser, flow=flow, next_path=next_path)

@@ -2,9 +2,10 @@
 
 GET|POST /login/mfa is the second step of a sign-in: after the password (provider.web.login), or
 as a step-up of a password-only session (provider.protocol.authorize_flow). The pending sign-in is a
-challenge token of provider.accounts.login.start_mfa_challenge in an HttpOnly cookie (single use,
-short-lived, bound to this browser's address and User-Agent); complete_mfa_login checks the code
-(wrong codes count toward the lockout, a code is accepted once) and finishes the login.
+challenge token of provider.accounts.second_factor.start_mfa_challenge in an HttpOnly cookie
+(single use, short-lived, bound to this browser's address and User-Agent); the use case of
+POST /v1/auth/mfa/verify, complete_second_factor, checks the code (on the same counters: wrong
+codes count toward the lockout, a code is accepted once) and finishes the login.
 
 /account/mfa lets a signed-in user turn TOTP on (QR code and secret, a first code, then the
 backup codes shown once), get new backup codes, or turn it off (password and a code both).
@@ -17,8 +18,6 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from provider.accounts.limits import admit_second_factor
-from provider.accounts.login import complete_mfa_login
 from provider.accounts.mfa import (
     confirm_totp_enrolment,
     disable_totp,
@@ -28,7 +27,7 @@ from provider.accounts.mfa import (
     start_totp_enrolment,
 )
 from provider.accounts.one_time_tokens import MFA_LOGIN, find_one_time_token
-from provider.crypto.tokens import new_token, token_hash
+from provider.accounts.second_factor import SecondFactorAnswer, complete_second_factor
 from provider.domain_errors import (
     DomainError,
     InvalidEnrolmentCode,
@@ -37,7 +36,7 @@ from provider.domain_errors import (
     ReauthenticationRequired,
 )
 from provider.http.context import caller_of, services_of
-from provider.http.cookies import MFA_COOKIE, browser_session, clear_cookie, cookie_name
+from provider.http.cookies import MFA_COOKIE, clear_cookie, cookie_name
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
@@ -47,7 +46,7 @@ from provider.oauth.flows import Flow, load_flow
 from provider.storage.models import Session, User
 from provider.web.common import EXPIRED, local_path, page_url, signed_in_or_redirect, with_headers
 from provider.web.login import login_page
-from provider.web.signin import after_sign_in
+from provider.web.signin import after_sign_in, browser_sign_in
 
 bp = Blueprint("web_mfa")
 
@@ -129,34 +128,16 @@ async def submit_code(request: Request) -> HTTPResponse:
     if named and flow is None:
         return await error_page(request, EXPIRED)
     next_path = local_path(form.get("next")) if flow is None else None
-    caller = caller_of(request)
-    try:
-        # The limit of POST /v1/auth/mfa/verify, on the same counter.
-        await admit_second_factor(services, caller)
-    except DomainError as exc:
-        failed = await _code_page(
-            request, flow, next_path, error=exc.message, status=http_status(exc)
-        )
-        return with_headers(failed, exc)
     token = _challenge(request)
-    if token is None:
-        return await _start_again(request, flow, next_path, 401)
     code = (form.get("code") or "").strip()[:CODE_MAX_LENGTH]
-    if not code:
-        message = "Enter the code from your authenticator app, or a backup code."
-        return await _code_page(request, flow, next_path, error=message, status=400)
-    current = await browser_session(request, settings)
-    cookie = new_token()
+    browser = await browser_sign_in(request)
     try:
-        completed = await complete_mfa_login(
+        # The use case of POST /v1/auth/mfa/verify: its limit and attempts, on the same counters.
+        accepted = await complete_second_factor(
             services,
-            caller,
-            token,
-            code,
-            client_id=flow.request.client_id if flow else None,
-            issue_refresh=False,
-            cookie_hash=token_hash(cookie),
-            current=current,
+            caller_of(request),
+            lambda: _answer(token, code),
+            start=browser.session_start(flow),
         )
     except InvalidMfaToken:
         return await _start_again(request, flow, next_path, 401)
@@ -165,9 +146,16 @@ async def submit_code(request: Request) -> HTTPResponse:
             request, flow, next_path, error=exc.message, status=http_status(exc)
         )
         return with_headers(failed, exc)
-    response = await after_sign_in(request, completed, cookie, flow=flow, next_path=next_path)
-    clear_cookie(response, settings, MFA_COOKIE)
-    return response
+    return await after_sign_in(request, accepted.login, browser, flow=flow, next_path=next_path)
+
+
+def _answer(token: str | None, code: str) -> SecondFactorAnswer:
+    """The pending sign-in of this browser and its code, once the attempt is counted."""
+    if token is None:
+        raise InvalidMfaToken()
+    if not code:
+        raise InvalidRequest("Enter the code from your authenticator app, or a backup code.")
+    return SecondFactorAnswer(token, code)
 
 
 # --- /account/mfa: turning two-factor authentication on and off -------------------------------

@@ -12,10 +12,10 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from provider.accounts.limits import admit_mail_request, admit_password_reset
 from provider.accounts.one_time_tokens import RESET_PASSWORD, find_one_time_token
 from provider.accounts.password_reset import (
     RESET_MAIL_PROMISE,
+    NewPassword,
     forgot_password,
     invalid_reset_token,
     reset_password,
@@ -26,7 +26,13 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
-from provider.web.common import page_url, return_to, return_to_from_query, with_headers
+from provider.web.common import (
+    FormIncomplete,
+    page_url,
+    return_to,
+    return_to_from_query,
+    with_headers,
+)
 
 bp = Blueprint("web_password")
 
@@ -64,10 +70,7 @@ async def submit_forgot(request: Request) -> HTTPResponse:
     email = form.get("email", "")
     caller = caller_of(request)
     try:
-        admitted = await admit_mail_request(services, caller)
-        if not email or len(email) > 254:
-            raise InvalidRequest("Enter the email address of your account.")
-        await forgot_password(admitted, email)
+        await forgot_password(services, caller, lambda: _account_email(email))
     except DomainError as exc:
         failed = await _forgot_page(
             request, back, email=email[:254], error=exc.message, status=http_status(exc)
@@ -82,6 +85,12 @@ async def submit_forgot(request: Request) -> HTTPResponse:
             "links": [(page_url("/login", **back), "Back to sign in")],
         },
     )
+
+
+def _account_email(email: str) -> str:
+    if not email or len(email) > 254:
+        raise InvalidRequest("Enter the email address of your account.")
+    return email
 
 
 def _token(value: str | None) -> str | None:
@@ -118,11 +127,11 @@ async def submit_reset(request: Request) -> HTTPResponse:
     password = (form.get("password") or "")[:257]  # one past the limit, so the policy says so
     caller = caller_of(request)
     try:
-        # The limit of POST /v1/auth/password/reset, on the same counter.
-        await admit_password_reset(services, caller)
-        if not password:
-            return await _reset_page(request, token, errors=["is required"], status=400)
-        await reset_password(services, caller, token, password)
+        # The use case of POST /v1/auth/password/reset: its limit, on the same counter.
+        await reset_password(services, caller, lambda: _new_password(token, password))
+    except FormIncomplete as exc:
+        reasons = exc.problems["password"]
+        return await _reset_page(request, token, errors=reasons, status=400)
     except ValidationFailed as exc:
         reasons = list(exc.problems.get("password", []))
         return await _reset_page(request, token, errors=reasons, status=http_status(exc))
@@ -139,3 +148,9 @@ async def submit_reset(request: Request) -> HTTPResponse:
             "links": [("/login?next=/account", "Sign in")],
         },
     )
+
+
+def _new_password(token: str, password: str) -> NewPassword:
+    if not password:
+        raise FormIncomplete({"password": ["is required"]})
+    return NewPassword(token, password)

@@ -12,15 +12,20 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from provider.accounts.limits import admit_registration
-from provider.accounts.users import sign_up
+from provider.accounts.users import Registration, sign_up
 from provider.domain_errors import DomainError, EmailTaken, UsernameTaken, ValidationFailed
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import page
-from provider.web.common import page_url, return_to, return_to_from_query, with_headers
+from provider.web.common import (
+    FormIncomplete,
+    page_url,
+    return_to,
+    return_to_from_query,
+    with_headers,
+)
 
 bp = Blueprint("web_register")
 
@@ -67,25 +72,10 @@ async def submit_registration(request: Request) -> HTTPResponse:
     back = return_to(form)
     values = {name: form.get(name, "") for name in FIELDS}
     try:
-        # The limit of POST /v1/auth/register, on the same counter, before anything else.
-        await admit_registration(services, caller_of(request))
-    except DomainError as exc:
-        failed = await _form_page(
-            request, back, values=values, error=exc.message, status=http_status(exc)
-        )
-        return with_headers(failed, exc)
-    errors = _bounds(form)
-    if errors:
-        return await _form_page(request, back, values=values, errors=errors, status=400)
-    try:
-        user = await sign_up(
-            services,
-            caller_of(request),
-            email=values["email"],
-            password=form.get("password", ""),
-            name=values["name"],
-            username=values["username"] or None,
-        )
+        # The use case of POST /v1/auth/register: its limit counts this form before it is read.
+        registered = await sign_up(services, caller_of(request), lambda: _registration(form))
+    except FormIncomplete as exc:
+        return await _form_page(request, back, values=values, errors=exc.problems, status=400)
     except ValidationFailed as exc:
         errors = {name: list(reasons) for name, reasons in exc.problems.items()}
         return await _form_page(
@@ -97,9 +87,11 @@ async def submit_registration(request: Request) -> HTTPResponse:
             request, back, values=values, errors=errors, status=http_status(exc)
         )
     except DomainError as exc:
-        return await _form_page(
+        failed = await _form_page(
             request, back, values=values, error=exc.message, status=http_status(exc)
         )
+        return with_headers(failed, exc)
+    user = registered.user
     return await page(
         request,
         "notice.html",
@@ -108,6 +100,18 @@ async def submit_registration(request: Request) -> HTTPResponse:
             "message": f"We sent a link to {user.email}. Open it to verify your address.",
             "links": [(page_url("/login", **back), "Continue to sign in")],
         },
+    )
+
+
+def _registration(form: dict[str, str]) -> Registration:
+    errors = _bounds(form)
+    if errors:
+        raise FormIncomplete(errors)
+    return Registration(
+        email=form.get("email", ""),
+        password=form.get("password", ""),
+        name=form.get("name", ""),
+        username=form.get("username", "") or None,
     )
 
 

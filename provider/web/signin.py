@@ -7,56 +7,66 @@ the authorization flow, to a local `next` path, or a "signed in" page).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
-from provider.accounts.login import CompletedLogin, finish_login, start_mfa_challenge
+from provider.accounts.login import CompletedLogin, SessionStart
+from provider.accounts.second_factor import start_mfa_challenge
 from provider.crypto.tokens import new_token, token_hash
 from provider.http.context import caller_of, services_of
-from provider.http.cookies import MFA_COOKIE, SESSION_COOKIE, browser_session, set_cookie
+from provider.http.cookies import (
+    MFA_COOKIE,
+    SESSION_COOKIE,
+    browser_session,
+    clear_cookie,
+    cookie_name,
+    set_cookie,
+)
 from provider.http.render import page
 from provider.oauth.flows import Flow, save_flow
-from provider.storage.models import User
-from provider.storage.unit_of_work import unit_of_work
+from provider.storage.models import Session, User
 from provider.web.common import page_url, resume_url
 
 
-async def sign_in(
-    request: Request,
-    user: User,
-    *,
-    amr: list[str],
-    flow: Flow | None,
-    next_path: str | None,
-) -> HTTPResponse:
-    """Sign the browser in as `user`, who has just proven who they are on one of our pages."""
-    services = services_of(request)
-    current = await browser_session(request, services.settings)
-    cookie = new_token()
-    async with unit_of_work(caller_of(request), services.events) as work:
-        completed = await finish_login(
-            work,
-            services,
-            user,
-            amr=amr,
+@dataclass(frozen=True, slots=True)
+class BrowserSignIn:
+    """A sign-in of this browser about to complete: its live session (`current`, kept when the
+    same user signs in again) and the new cookie the session gets, stored only as its hash."""
+
+    current: Session | None
+    cookie: str
+
+    def session_start(self, flow: Flow | None) -> SessionStart:
+        """The browser's session (no refresh token), for the flow's client if there is one."""
+        return SessionStart(
             client_id=flow.request.client_id if flow else None,
             issue_refresh=False,
-            cookie_hash=token_hash(cookie),
-            current=current,
+            cookie_hash=token_hash(self.cookie),
+            current=self.current,
         )
-    return await after_sign_in(request, completed, cookie, flow=flow, next_path=next_path)
+
+
+async def browser_sign_in(request: Request) -> BrowserSignIn:
+    current = await browser_session(request, services_of(request).settings)
+    return BrowserSignIn(current, new_token())
 
 
 async def after_sign_in(
     request: Request,
     completed: CompletedLogin,
-    cookie: str,
+    browser: BrowserSignIn,
     *,
     flow: Flow | None,
     next_path: str | None,
 ) -> HTTPResponse:
-    """On to the flow, `next` or the signed-in page, with the session's new `cookie` (new on
-    every sign-in, also when the browser's session was only authenticated again)."""
+    """On to the flow, `next` or the signed-in page, with the session's new cookie (new on
+    every sign-in, also when the browser's session was only authenticated again).
+
+    The one place of the browser's bookkeeping after a sign-in, with a password or with the
+    second factor: the completed sign-in also ends a pending one (the MFA cookie) if any.
+    """
     services = services_of(request)
     settings = services.settings
     if flow is not None:
@@ -69,7 +79,11 @@ async def after_sign_in(
     else:
         user = completed.user
         response = await page(request, "signed_in.html", {"user_name": user.name or user.email})
-    set_cookie(response, settings, SESSION_COOKIE, cookie, max_age=settings.session_absolute_ttl)
+    set_cookie(
+        response, settings, SESSION_COOKIE, browser.cookie, max_age=settings.session_absolute_ttl
+    )
+    if cookie_name(settings, MFA_COOKIE) in request.cookies:
+        clear_cookie(response, settings, MFA_COOKIE)
     return response
 
 
@@ -87,7 +101,7 @@ def to_second_factor(
     """A pending sign-in (its MFA `challenge` in an HttpOnly cookie), then the code page.
 
     The challenge token is single-use, expires with `mfa_token_ttl` and is bound to this
-    browser's address and User-Agent (provider.accounts.login.start_mfa_challenge).
+    browser's address and User-Agent (provider.accounts.second_factor.start_mfa_challenge).
     """
     settings = services_of(request).settings
     target = page_url("/login/mfa", flow=flow.id if flow else None, next=next_path)

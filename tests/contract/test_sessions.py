@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from provider.context import Caller
 from provider.crypto.tokens import new_token, token_hash
 from provider.storage.models import AuditEvent, RefreshToken, Session, User
 from provider.storage.refresh_families import RefreshFamilies
@@ -143,3 +144,40 @@ async def test_mark_compromised_and_touch(backend: str, publisher: RecordingPubl
     assert row.last_active_at == later == session.last_active_at
     assert row.compromised_at == later
     assert not session_is_live(row, utcnow(), IDLE)
+
+
+async def test_authenticated_again_renews_the_proof_and_maybe_the_cookie(
+    backend: str, publisher: RecordingPublisher
+) -> None:
+    session = await make_session()
+    later = utcnow() + timedelta(seconds=30)
+    async with unit_of_work(CALLER, publisher) as work:
+        await Sessions(work).authenticated_again(
+            session.id, now=later, amr=["pwd", "otp", "mfa"], acr="mfa", cookie_hash="d" * 64
+        )
+    row = await Session.get(id=session.id)
+    assert row.auth_time == row.last_active_at == later
+    assert (row.amr, row.acr, row.cookie_hash) == (["pwd", "otp", "mfa"], "mfa", "d" * 64)
+    # Without a new cookie the old one stays.
+    async with unit_of_work(CALLER, publisher) as work:
+        await Sessions(work).authenticated_again(
+            session.id, now=later, amr=["pwd"], acr="1", cookie_hash=None
+        )
+    row = await Session.get(id=session.id)
+    assert (row.amr, row.acr, row.cookie_hash) == (["pwd"], "1", "d" * 64)
+    assert publisher.names() == []
+
+
+async def test_a_new_device_is_an_unseen_address_and_agent_after_a_first_session(
+    backend: str, publisher: RecordingPublisher
+) -> None:
+    user = await User.create(email="ada@example.com", password_hash="x")
+    elsewhere = Caller(ip="198.51.100.9", user_agent="other", request_id="r2")
+    async with unit_of_work(CALLER, publisher) as work:
+        assert not await Sessions(work).is_new_device(user.id)  # the very first session
+        await Sessions(work).create(
+            user, amr=["pwd"], acr="1", cookie_hash=None, now=utcnow(), absolute_ttl=600
+        )
+        assert not await Sessions(work).is_new_device(user.id)
+    async with unit_of_work(elsewhere, publisher) as work:
+        assert await Sessions(work).is_new_device(user.id)

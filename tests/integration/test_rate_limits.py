@@ -8,7 +8,9 @@ import httpx
 
 from provider.crypto.tokens import token_hash
 from provider.storage.models import RefreshToken
-from tests.support import PASSWORD, Server, assert_error, login, register, row_counts
+from tests.integration.conftest import Mailbox, token_from
+from tests.support import PASSWORD, Server, assert_error, bearer, login, register, row_counts
+from tests.totp import enrol_totp, fresh_totp_code, start_mfa_login
 
 LOGIN = "/v1/auth/sessions"
 
@@ -149,3 +151,61 @@ async def test_refresh_is_limited_per_ip(server_with) -> None:
         assert row.used_at is None
         assert row.revoked_at is None
         assert await _metric(http, "refresh_ip") == hits + 1
+
+
+def _room(response: httpx.Response) -> tuple[int, int, int]:
+    headers = response.headers
+    return (
+        int(headers["x-ratelimit-limit"]),
+        int(headers["x-ratelimit-remaining"]),
+        int(headers["x-ratelimit-reset"]),
+    )
+
+
+async def test_each_counted_account_action_reports_the_room_left(
+    mail_server: Server, mailbox: Mailbox
+) -> None:
+    """The use cases count their own limits and hand the room left to the API's headers: the
+    address's window for a verification, a reset and a second factor, the user's for a resend."""
+    async with httpx.AsyncClient(base_url=mail_server.url, timeout=30) as http:
+        user = await register(http)
+        tokens = await login(http)
+        resent = await http.post("/v1/auth/email/resend", headers=bearer(tokens))
+        assert resent.status_code == 202
+        limit, remaining, reset = _room(resent)
+        assert remaining == limit - 1
+        assert 0 < reset <= 3600
+        mail = await mailbox.wait_for("ada@example.com", "Verify your email address")
+        verified = await http.post(
+            "/v1/auth/email/verify",
+            json={"token": token_from(mail, mail_server, "/email/verify")},
+        )
+        assert verified.status_code == 200
+        limit, remaining, _ = _room(verified)
+        assert remaining == limit - 1
+        mailbox.clear()
+
+        forgot = await http.post("/v1/auth/password/forgot", json={"email": "ada@example.com"})
+        assert forgot.status_code == 202
+        assert "x-ratelimit-limit" not in forgot.headers
+        mail = await mailbox.wait_for("ada@example.com", "Reset your password")
+        reset_response = await http.post(
+            "/v1/auth/password/reset",
+            json={
+                "token": token_from(mail, mail_server, "/password/reset"),
+                "password": "a brand new passphrase",
+            },
+        )
+        assert reset_response.status_code == 200
+        limit, remaining, _ = _room(reset_response)
+        assert remaining == limit - 1
+
+        secret, _ = await enrol_totp(http, await login(http, password="a brand new passphrase"))
+        mfa_token = await start_mfa_login(http, password="a brand new passphrase")
+        second = await http.post(
+            "/v1/auth/mfa/verify",
+            json={"mfa_token": mfa_token, "code": await fresh_totp_code(secret, user["id"])},
+        )
+        assert second.status_code == 200
+        limit, remaining, _ = _room(second)
+        assert remaining == limit - 1

@@ -50,18 +50,34 @@ def test_every_declared_limit_has_its_own_scope() -> None:
     assert len(scopes) == len(set(scopes)) == len(builders) == 11
 
 
-async def test_admission_counts_the_address_and_returns_the_room_left() -> None:
+async def test_an_arrival_is_counted_before_its_input_is_read() -> None:
     services = _services(ratelimit_login_per_ip=2, ratelimit_register_per_ip=5, ratelimit_window=60)
-    first = await limits.admit_sign_in(services, CALLER)
-    assert first.allowance == Allowance(limit=2, remaining=1, reset=60)
-    assert (first.services, first.caller) == (services, CALLER)
-    assert (await limits.admit_sign_in(services, CALLER)).allowance.remaining == 0
+    sign_in = limits.sign_in_address(services.settings)
+    read: list[str] = []
+
+    def reader() -> str:
+        read.append("body")
+        return "body"
+
+    first = await limits.count_arrival(services, CALLER, sign_in, reader)
+    assert first == (Allowance(limit=2, remaining=1, reset=60), "body")
+    allowance, _ = await limits.count_arrival(services, CALLER, sign_in, reader)
+    assert allowance.remaining == 0
     with pytest.raises(RateLimited) as refused:
-        await limits.admit_sign_in(services, CALLER)
+        await limits.count_arrival(services, CALLER, sign_in, reader)
     assert refused.value.limit == 2
+    assert read == ["body", "body"]  # the refused arrival was never read
+
+    def unreadable() -> str:
+        raise ValueError("not JSON")
+
+    # An input that cannot be read has spent its place in the window all the same.
+    register = limits.register_address(services.settings)
+    with pytest.raises(ValueError, match="not JSON"):
+        await limits.count_arrival(services, CALLER, register, unreadable)
     # Another action from the same address has a window of its own.
-    registration = await limits.admit_registration(services, CALLER)
-    assert registration.allowance == Allowance(limit=5, remaining=4, reset=60)
+    registration, _ = await limits.count_arrival(services, CALLER, register, reader)
+    assert registration == Allowance(limit=5, remaining=3, reset=60)
 
 
 async def test_every_spelling_of_an_identifier_fills_one_account_window() -> None:

@@ -7,14 +7,13 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts import administration
-from provider.accounts.password_reset import request_password_reset
 from provider.accounts.roles import ADMIN
 from provider.api.admin.roles import require_role
 from provider.http.admin_params import optional_body, path_uuid
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody
 from provider.http.responses import ok
-from provider.storage.unit_of_work import unit_of_work, utcnow
+from provider.storage.unit_of_work import utcnow
 
 bp = Blueprint("api_admin_user_actions", url_prefix="/v1/admin/users")
 
@@ -32,8 +31,9 @@ async def revoke_sessions(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
     target = await administration.find_target(path_uuid(user_id))
-    async with unit_of_work(caller_of(request), services_of(request).events) as work:
-        revoked = await administration.revoke_sessions(work, auth.user, target)
+    revoked = await administration.end_sessions(
+        services_of(request), caller_of(request), auth.user, target
+    )
     return ok({"revoked": revoked})
 
 
@@ -50,11 +50,9 @@ async def force_password_reset(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
     target = await administration.find_target(path_uuid(user_id))
-    services = services_of(request)
-    caller = caller_of(request)
-    async with unit_of_work(caller, services.events) as work:
-        revoked = await administration.force_password_reset(work, auth.user, target)
-    await request_password_reset(services, caller, target.email)
+    revoked = await administration.require_password_reset(
+        services_of(request), caller_of(request), auth.user, target
+    )
     return ok({"revoked": revoked, "reset_mail": True})
 
 
@@ -72,11 +70,9 @@ async def reset_mfa(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
     target = await administration.find_target(path_uuid(user_id))
-    services = services_of(request)
-    caller = caller_of(request)
-    async with unit_of_work(caller, services.events) as work:
-        revoked = await administration.reset_mfa(work, auth.user, target)
-        work.after_commit(administration.mfa_reset_notice(services, caller, target))
+    revoked = await administration.reset_second_factor(
+        services_of(request), caller_of(request), auth.user, target
+    )
     return ok({"mfa_enabled": False, "revoked": revoked})
 
 
@@ -90,8 +86,9 @@ async def delete_user(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
     target = await administration.find_target(path_uuid(user_id))
-    async with unit_of_work(caller_of(request), services_of(request).events) as work:
-        revoked = await administration.delete_user(work, auth.user, target)
+    revoked = await administration.delete_account(
+        services_of(request), caller_of(request), auth.user, target
+    )
     return ok({"deleted": True, "revoked": revoked})
 
 
@@ -105,6 +102,7 @@ async def restore_user(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
     target = await administration.find_target(path_uuid(user_id))
-    async with unit_of_work(caller_of(request), services_of(request).events) as work:
-        await administration.restore_user(work, auth.user, target)
+    await administration.restore_account(
+        services_of(request), caller_of(request), auth.user, target
+    )
     return ok({"user": administration.admin_user_view(target, utcnow())})

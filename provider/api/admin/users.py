@@ -12,12 +12,10 @@ from sanic_ext import openapi
 
 from provider.accounts.administration import (
     MAX_LOCK_SECONDS,
+    AccountChanges,
     admin_user_view,
+    change_account,
     find_target,
-    lock_user,
-    set_email_verified,
-    set_role,
-    unlock_user,
     user_detail,
 )
 from provider.accounts.roles import ADMIN, READERS
@@ -29,7 +27,7 @@ from provider.http.errors import ApiError
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
 from provider.storage.models import User
-from provider.storage.unit_of_work import unit_of_work, utcnow
+from provider.storage.unit_of_work import utcnow
 
 bp = Blueprint("api_admin_users", url_prefix="/v1/admin/users")
 
@@ -95,17 +93,12 @@ async def patch_user(request: Request, user_id: str) -> HTTPResponse:
     body = parse_body(request, UserPatch)
     if body.role is None and body.locked is None and body.email_verified is None:
         raise ApiError(400, "invalid_request", "Send at least one of role, locked, email_verified.")
-    if body.lock_seconds is not None and body.locked is not True:
-        raise ApiError(400, "invalid_request", "lock_seconds goes with locked: true.")
-    services = services_of(request)
     user = await find_target(target_id)
-    async with unit_of_work(caller_of(request), services.events) as work:
-        if body.role is not None:
-            await set_role(work, auth.user, user, body.role)
-        if body.email_verified is not None:
-            await set_email_verified(work, auth.user, user, body.email_verified)
-        if body.locked is True:
-            await lock_user(work, auth.user, user, body.lock_seconds)
-        elif body.locked is False:
-            await unlock_user(work, auth.user, user)
+    changes = AccountChanges(
+        role=body.role,
+        email_verified=body.email_verified,
+        locked=body.locked,
+        lock_seconds=body.lock_seconds,
+    )
+    await change_account(services_of(request), caller_of(request), auth.user, user, changes)
     return ok(await _detail_response(request, user))

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from provider.accounts.login import MFA_CHALLENGE_ATTEMPTS
+from provider.accounts.second_factor import MFA_CHALLENGE_ATTEMPTS
 from provider.storage.models import AuditEvent, OneTimeToken, User
 from tests.hosted import is_mfa_page, post_form, sign_in_for
 from tests.oidc import Browser, is_login_page

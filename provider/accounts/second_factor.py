@@ -1,0 +1,177 @@
+"""The second step of a sign-in: one use case for the JSON API and the hosted code page.
+
+With TOTP on, a correct password is only the first step: `start_mfa_challenge` hands out a
+short-lived single-use token bound to the caller (IP and User-Agent), and
+`complete_second_factor` takes it with a TOTP or backup code. The hosted page also reaches it for
+a step-up of a password-only browser session (the session is kept, see `finish_login`).
+
+Every attempt is counted before its code is evaluated, atomically in the cache, twice: against
+the challenge (at most MFA_CHALLENGE_ATTEMPTS, then the challenge is dead) and against the
+account's lockout, whichever adapter the attempts arrive through. However many requests arrive at
+once, no more codes are evaluated than that. Wrong codes count toward the same lockout as wrong
+passwords; the challenge token is consumed only on success, in the same transaction as the code
+and the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from provider.accounts.limits import count_arrival, second_factor_address
+from provider.accounts.lockout import Lockout
+from provider.accounts.login import (
+    AMR_PASSWORD_AND_OTP,
+    CompletedLogin,
+    SessionStart,
+    finish_login,
+)
+from provider.accounts.mfa import accept_second_factor, mfa_enabled
+from provider.accounts.one_time_tokens import (
+    MFA_LOGIN,
+    consume_one_time_token,
+    find_one_time_token,
+    issue_one_time_token,
+)
+from provider.cache.ratelimit import Allowance
+from provider.context import Caller, Services
+from provider.crypto.tokens import token_hash
+from provider.domain_errors import AccountLocked, InvalidMfaToken, InvalidSecondFactor
+from provider.ops.metrics import AUTH_OPERATIONS
+from provider.storage.accounts import UserRecords
+from provider.storage.db import default_connection
+from provider.storage.models import User
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work
+
+# Codes evaluated per challenge, right or wrong; the next attempt finds the challenge dead.
+MFA_CHALLENGE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class SecondFactorAnswer:
+    """The challenge of a pending sign-in and the code given for it."""
+
+    mfa_token: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class SecondFactorAccepted:
+    """The sign-in is complete; `method` is "totp" or "backup_code"."""
+
+    login: CompletedLogin
+    method: str
+    allowance: Allowance
+
+
+async def start_mfa_challenge(services: Services, caller: Caller, user: User) -> str:
+    """The token that stands for "password verified" until the second factor is given."""
+    async with unit_of_work(caller, services.events) as work:
+        token = await issue_one_time_token(
+            work,
+            user.id,
+            MFA_LOGIN,
+            services.settings.mfa_token_ttl,
+            {"ip": caller.ip, "user_agent": caller.user_agent[:512]},
+        )
+        await work.audit("mfa.challenged", user_id=user.id)
+    AUTH_OPERATIONS.labels(operation="login", outcome="mfa_required").inc()
+    return token
+
+
+async def complete_second_factor(
+    services: Services,
+    caller: Caller,
+    read: Callable[[], SecondFactorAnswer],
+    *,
+    start: SessionStart,
+) -> SecondFactorAccepted:
+    """Check the second factor of a challenged sign-in and finish it (amr pwd+otp+mfa).
+
+    The arrival is counted against the per-address window before `read` gives the answer.
+    The session starts as `start` says: the JSON API gets a refresh token, the hosted page a
+    session cookie (keeping its current session on a step-up).
+    """
+    allowance, answer = await count_arrival(
+        services, caller, second_factor_address(services.settings), read
+    )
+    user = await _challenged_user(caller, answer.mfa_token)
+    lockout = Lockout(services)
+    subject = str(user.id)
+    try:
+        await lockout.ensure_not_locked(subject, user)
+        exhausted = not await _within_challenge_attempts(services, answer.mfa_token)
+        attempt = 0 if exhausted else await lockout.claim_attempt(subject)
+    except AccountLocked:
+        AUTH_OPERATIONS.labels(operation="mfa", outcome="locked").inc()
+        raise
+    accepted = None
+    async with unit_of_work(caller, services.events) as work:
+        if exhausted:
+            await consume_one_time_token(work, answer.mfa_token, MFA_LOGIN)
+        else:
+            method = await accept_second_factor(work, services.settings, user, answer.code)
+            if method is None:
+                await _record_wrong_code(work, lockout, user, attempt)
+            else:
+                login = await _finish(work, services, user, answer.mfa_token, method, start)
+                accepted = SecondFactorAccepted(login, method, allowance)
+    if exhausted:
+        AUTH_OPERATIONS.labels(operation="mfa", outcome="challenge_exhausted").inc()
+        raise InvalidMfaToken()
+    if accepted is None:
+        AUTH_OPERATIONS.labels(operation="mfa", outcome="invalid_code").inc()
+        raise InvalidSecondFactor()
+    # Only now: a correct password alone must not clear the failures of wrong codes.
+    await lockout.reset(subject)
+    return accepted
+
+
+async def _challenged_user(caller: Caller, mfa_token: str) -> User:
+    """The user of a live challenge made for this caller, with the second factor still on."""
+    challenge = await find_one_time_token(mfa_token, MFA_LOGIN)
+    if (
+        challenge is None
+        or challenge.data.get("ip") != caller.ip
+        or challenge.data.get("user_agent") != caller.user_agent[:512]
+    ):
+        raise InvalidMfaToken()
+    user = await UserRecords(default_connection()).by_id(challenge.user_id)
+    if user is None or user.deleted_at is not None or not mfa_enabled(user):
+        raise InvalidMfaToken()
+    return user
+
+
+async def _within_challenge_attempts(services: Services, mfa_token: str) -> bool:
+    """Count this attempt against the challenge; False once past the limit."""
+    result = await services.cache.hit_window(
+        f"mfa:attempts:{token_hash(mfa_token)}",
+        MFA_CHALLENGE_ATTEMPTS,
+        services.settings.mfa_token_ttl,
+    )
+    return result.allowed
+
+
+async def _record_wrong_code(work: UnitOfWork, lockout: Lockout, user: User, attempt: int) -> None:
+    await work.audit(
+        "user.login_failed",
+        outcome="failure",
+        user_id=user.id,
+        details={"reason": "invalid_mfa_code"},
+    )
+    await lockout.record_claimed_failure(work, str(user.id), user, attempt)
+
+
+async def _finish(
+    work: UnitOfWork,
+    services: Services,
+    user: User,
+    mfa_token: str,
+    method: str,
+    start: SessionStart,
+) -> CompletedLogin:
+    """Spend the challenge with the code, then the login; both or neither."""
+    if await consume_one_time_token(work, mfa_token, MFA_LOGIN) is None:
+        raise InvalidMfaToken()  # a concurrent request won; undo the spent code
+    await work.audit("mfa.verified", user_id=user.id, details={"method": method})
+    return await finish_login(work, services, user, amr=list(AMR_PASSWORD_AND_OTP), start=start)
