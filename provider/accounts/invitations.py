@@ -24,7 +24,7 @@ from provider.config import Settings
 from provider.context import Caller, Services
 from provider.domain_errors import EmailTaken, ValidationFailed
 from provider.mail.mailer import MailKind, action_link
-from provider.storage.invited_accounts import InvitedAccounts
+from provider.storage.accounts import DuplicateAccount, UserRecords
 from provider.storage.models import ROLES, User
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work
 
@@ -62,6 +62,19 @@ def _checked_email(email: str) -> str:
         raise ValidationFailed({"email": [str(exc)]}) from exc
 
 
+async def _new_account(work: UnitOfWork, email: str, name: str, role: str) -> User:
+    """An account without a usable password; EmailTaken when the address has one already."""
+    records = UserRecords(work.conn)
+    if await records.email_taken(email):
+        raise EmailTaken(email, None, name)
+    try:
+        return await records.insert(
+            email=email, name=name, role=role, password_hash=UNUSABLE_PASSWORD
+        )
+    except DuplicateAccount as exc:
+        raise EmailTaken(email, None, name) from exc
+
+
 async def _setup_link(work: UnitOfWork, settings: Settings, user: User) -> str:
     """A fresh single-use link to choose the password; earlier ones stop working."""
     await retire_one_time_tokens(work, user.id, RESET_PASSWORD)
@@ -79,14 +92,7 @@ async def invite_user(
     if role not in ROLES:
         raise ValidationFailed({"role": [f"must be one of {', '.join(ROLES)}"]})
     async with unit_of_work(caller, services.events) as work:
-        accounts = InvitedAccounts(work.conn)
-        user = None
-        if await accounts.by_email(normalized) is None:
-            user = await accounts.create(
-                email=normalized, name=name.strip(), role=role, password_hash=UNUSABLE_PASSWORD
-            )
-        if user is None:
-            raise EmailTaken(normalized, None, name.strip())
+        user = await _new_account(work, normalized, name.strip(), role)
         link = await _setup_link(work, services.settings, user)
         await work.audit(
             "admin.user_invited",
@@ -107,8 +113,7 @@ async def bootstrap_admin(
     """The first administrator from the environment; safe to run at every start."""
     normalized = _checked_email(email)
     async with unit_of_work(caller, events) as work:
-        accounts = InvitedAccounts(work.conn)
-        user = await accounts.by_email(normalized)
+        user = await UserRecords(work.conn).by_email(normalized)
         if user is not None and user.role != "admin":
             return Bootstrap("not_admin", normalized)
         if user is not None and user.password_hash != UNUSABLE_PASSWORD:
@@ -116,11 +121,7 @@ async def bootstrap_admin(
         outcome: BootstrapOutcome = "pending"
         if user is None:
             outcome = "created"
-            user = await accounts.create(
-                email=normalized, name="", role="admin", password_hash=UNUSABLE_PASSWORD
-            )
-            if user is None:
-                raise EmailTaken(normalized, None, "")
+            user = await _new_account(work, normalized, "", "admin")
         link = await _setup_link(work, settings, user)
         await work.audit(
             "admin.bootstrapped", user_id=user.id, details={"outcome": outcome, "via": "env"}
