@@ -47,6 +47,7 @@ from provider.net.outbound import fetch_json
 from provider.oauth.first_party import first_party_app
 from provider.ops import health
 from provider.ops.errors import install_error_handlers
+from provider.ops.head import answer_head_like_get
 from provider.ops.logging import configure_logging
 from provider.ops.maintenance import key_reload_loop, purge_loop, reload_keys
 from provider.ops.middleware import install_middleware
@@ -66,10 +67,12 @@ from provider.sanic_app import App
 from provider.storage.db import close_database, open_database
 from provider.web import account as web_account
 from provider.web import admin as web_admin
+from provider.web import admin_console as web_admin_console
 from provider.web import admin_idps as web_admin_idps
 from provider.web import consent as web_consent
 from provider.web import email_verify as web_email_verify
 from provider.web import federation as web_federation
+from provider.web import landing as web_landing
 from provider.web import login as web_login
 from provider.web import mfa as web_mfa
 from provider.web import password as web_password
@@ -109,7 +112,9 @@ BLUEPRINTS = (
     web_email_verify.bp,
     web_password.bp,
     web_account.bp,
+    web_landing.bp,
     *api_admin.BLUEPRINTS,
+    web_admin_console.bp,
     web_admin.bp,
     web_admin_idps.bp,
     health.bp,
@@ -126,6 +131,7 @@ def create_app(settings: Settings, name: str = "provider") -> App:
         app.blueprint(blueprint)
     app.blueprint(docs_blueprint(app, settings.issuer))
     app.static("/static", Path(__file__).parent / "web" / "static", name="static")
+    answer_head_like_get(app)
     app.ctx.discovery_cache = {}
     app.ctx.shutdown = Shutdown(settings.graceful_shutdown_timeout)
     _install_lifecycle(app, settings)

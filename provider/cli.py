@@ -10,7 +10,6 @@ import logging
 import os
 import shutil
 import sys
-import time
 import uuid
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -53,6 +52,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     # Before anything is said: with JSON logs, every line the process writes is JSON.
     configure_logging(settings.json_logs, settings.log_level)
     _run(migrate(settings.database_url))
+    if settings.bootstrap_admin_email:
+        _run(_bootstrap_admin(settings))
     created = ensure_dev_key(settings.keys_dir)
     if created is not None:
         logging.getLogger("provider.keys").warning(
@@ -61,17 +62,57 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _serve(settings)
 
 
+async def _bootstrap_admin(settings: Settings) -> None:
+    """PROVIDER_BOOTSTRAP_ADMIN_EMAIL: the first administrator, and the link that sets its password
+    printed here (never a password on a command line); nothing when it has one already."""
+    from provider.accounts.invitations import INVITATION_DAYS, bootstrap_admin
+    from provider.cache.events import EventPublisher
+    from provider.cache.fallback import build_cache
+    from provider.context import Caller
+    from provider.domain_errors import DomainError
+    from provider.storage.db import close_database, open_database
+
+    log = logging.getLogger("provider.bootstrap")
+    await open_database(settings.database_url)
+    cache = build_cache(settings.redis_url)
+    events = EventPublisher(cache)
+    caller = Caller(ip="cli", user_agent="provider-serve", request_id=uuid.uuid4().hex)
+    try:
+        done = await bootstrap_admin(settings, events, caller, settings.bootstrap_admin_email)
+    except DomainError as exc:
+        raise CliError(f"PROVIDER_BOOTSTRAP_ADMIN_EMAIL: {exc.message}") from exc
+    finally:
+        await events.drain()
+        await cache.close()
+        await close_database()
+    if done.link is not None:
+        log.warning(
+            "first administrator %s: open %s to choose its password (works once, for %d days)",
+            done.email,
+            done.link,
+            INVITATION_DAYS,
+        )
+    elif done.outcome == "not_admin":
+        log.warning(
+            "PROVIDER_BOOTSTRAP_ADMIN_EMAIL: %s has an account that is not an administrator; "
+            "it is left as it is",
+            done.email,
+        )
+
+
 def _serve(settings: Settings) -> None:
     from sanic import Sanic
 
     from provider.app import create_app
     from provider.ops.shutdown import Shutdown, guard_signal_handlers
+    from provider.ops.welcome import address_in_use, announce_ready
     from provider.sanic_app import App
 
     if settings.workers == 1:
         # One process: no manager, no multiprocessing children; the worker's own loop handles
         # SIGTERM/SIGINT (drain) and SIGHUP (key reload).
         app = create_app(settings)
+        app.after_server_start(lambda app: announce_ready(settings))
         app.prepare(
             host=settings.host,
             port=settings.port,
@@ -79,7 +120,10 @@ def _serve(settings: Settings) -> None:
             access_log=False,
             motd=False,
         )
-        Sanic.serve_single(primary=app)
+        try:
+            Sanic.serve_single(primary=app)
+        except OSError as exc:
+            raise CliError(address_in_use(settings, exc) or str(exc)) from exc
         # The server's own shutdown closed the pools and flushed what it could; interpreter
         # finalization (joining executor threads, tearing down modules) would only delay the
         # exit that orchestrators and the shutdown watchdog wait for.
@@ -109,8 +153,13 @@ def _serve(settings: Settings) -> None:
         # The manager's own SIGTERM handler stops the workers; the watchdog makes sure the
         # manager and every child (its state-sharing process too) are gone after the grace.
         guard_signal_handlers(Shutdown(settings.graceful_shutdown_timeout), _server_workers)
+        # The listening sockets are bound by now; the workers accept from them as they start.
+        announce_ready(settings)
 
-    Sanic.serve(primary=app, app_loader=loader)
+    try:
+        Sanic.serve(primary=app, app_loader=loader)
+    except OSError as exc:
+        raise CliError(address_in_use(settings, exc) or str(exc)) from exc
 
 
 def _server_workers() -> list[int]:
@@ -149,23 +198,17 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> None:
-    from provider.crypto.keys import read_keys, retired_at
+    from provider.oauth.key_admin import signing_keys
 
-    settings = load_settings()
-    now = time.time()
-    records = read_keys(settings.keys_dir) if settings.keys_dir.exists() else []
-    rows = []
-    for record in records:
-        retired = retired_at(record, records, now)
-        state = "pending" if record.active_from > now else ("retired" if retired else "signing")
-        rows.append(
-            {
-                "kid": record.kid,
-                "alg": record.alg,
-                "state": state,
-                "active_from": datetime.fromtimestamp(record.active_from, UTC).isoformat(),
-            }
-        )
+    rows = [
+        {
+            "kid": key.kid,
+            "alg": key.alg,
+            "state": key.state,
+            "active_from": key.active_from.isoformat(),
+        }
+        for key in signing_keys(load_settings())
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return
@@ -509,6 +552,16 @@ def _idp_options(parser: argparse.ArgumentParser, *, adding: bool) -> None:
     parser.add_argument("--json", action="store_true")
 
 
+def cmd_demo(args: argparse.Namespace) -> None:
+    from provider.demo import DemoUnavailable, run_demo
+
+    settings = load_settings()
+    try:
+        run_demo(settings, args.port)
+    except DemoUnavailable as exc:
+        raise CliError(str(exc)) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="provider", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -520,6 +573,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    demo = commands.add_parser(
+        "demo", help="register a demo client and run the example web app that signs in with it"
+    )
+    demo.add_argument("--port", type=int, default=8001, help="the demo app's port")
+    demo.set_defaults(func=cmd_demo)
 
     keys = commands.add_parser("keys", help="signing keys").add_subparsers(
         dest="keys", required=True

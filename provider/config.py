@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     )
 
     env: Literal["dev", "prod"] = "dev"
-    issuer: str = "http://127.0.0.1:8000"
+    issuer: str = Field("", description="default: http://127.0.0.1:<PROVIDER_PORT>")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)
@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     mail_timeout: float = Field(15.0, gt=0, le=300)
     email_verification_ttl: int = Field(24 * 3600, ge=60)
     password_reset_ttl: int = Field(3600, ge=60)
+    bootstrap_admin_email: str = Field(
+        "", max_length=320, description="first administrator: a setup link is printed at start"
+    )
     mfa_token_ttl: int = Field(300, ge=30, le=3600)
     reauthentication_max_age: int = Field(
         300, ge=30, le=86_400, description="seconds a sign-in counts as recent for enrolling MFA"
@@ -115,6 +118,14 @@ class Settings(BaseSettings):
     outbound_ca_file: Path | None = Field(
         None, description="extra CA bundle trusted for outbound https (a private or test CA)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _issuer_follows_port(cls, data: object) -> object:
+        """Without PROVIDER_ISSUER, the issuer is this machine at the port the service binds."""
+        if isinstance(data, dict) and not data.get("issuer"):
+            return {**data, "issuer": f"http://127.0.0.1:{data.get('port') or 8000}"}
+        return data
 
     @field_validator("issuer")
     @classmethod

@@ -28,6 +28,7 @@ from provider.domain_errors import (
     UserDeleted,
 )
 from provider.mail.mailer import MailKind
+from provider.sessions.devices import describe_device
 from provider.sessions.service import revoke_user_sessions, session_is_live
 from provider.storage.accounts import AccountActivity, BackupCodes, UserRecords
 from provider.storage.db import default_connection
@@ -90,6 +91,7 @@ def admin_session_view(session: Session, live: bool) -> dict[str, Any]:
         "live": live,
         "ip": session.ip,
         "user_agent": session.user_agent,
+        "device": describe_device(session.user_agent),
         "amr": session.amr,
         "created_at": session.created_at.isoformat(),
         "last_active_at": session.last_active_at.isoformat(),
@@ -105,6 +107,7 @@ def login_view(event: AuditEvent) -> dict[str, Any]:
         "time": event.created_at.isoformat(),
         "ip": event.ip,
         "user_agent": event.user_agent,
+        "device": describe_device(event.user_agent),
         "client_id": event.client_id,
         "session_id": str(event.session_id) if event.session_id else None,
         "amr": event.details.get("amr"),

@@ -40,6 +40,7 @@ class MailKind(StrEnum):
     MFA_RESET = "mfa_reset"
     NEW_DEVICE = "new_device"
     REGISTRATION_ATTEMPT = "registration_attempt"
+    INVITATION = "invitation"
 
 
 SUBJECTS: dict[MailKind, str] = {
@@ -51,6 +52,7 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.MFA_RESET: "An administrator reset your two-factor authentication",
     MailKind.NEW_DEVICE: "A new device signed in to your account",
     MailKind.REGISTRATION_ATTEMPT: "Someone tried to register with your address",
+    MailKind.INVITATION: "An account was created for you: choose your password",
 }
 
 

@@ -11,7 +11,7 @@ from sanic.response import json as json_response
 
 from provider.domain_errors import DomainError, ProtocolRefusal
 from provider.http.errors import ApiError, OAuthError, api_error, oauth_error
-from provider.http.render import error_page
+from provider.http.render import error_page, page
 from provider.ops.protocol_errors import allow_header, head_too_large_status
 from provider.ops.unavailable import RETRY_AFTER, family, is_unavailable
 from provider.sanic_app import App
@@ -32,6 +32,14 @@ _CODES = {
     431: "request_header_fields_too_large",
     503: "service_unavailable",
 }
+
+
+NO_PAGE = "There is no page at this address. Check the link, or start again from the home page."
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser navigating (Accept names text/html), as opposed to an API client."""
+    return "text/html" in request.headers.get("accept", "")
 
 
 def _request_id(request: Request) -> str:
@@ -67,6 +75,8 @@ def install_error_handlers(app: App) -> None:
     async def any_error(request: Request, exc: Exception) -> HTTPResponse:
         if isinstance(exc, SanicException) and 400 <= exc.status_code < 500:
             status = head_too_large_status(request, exc) or exc.status_code
+            if status == 404 and _wants_html(request):
+                return await _not_found_page(request)
             error = ApiError(status, _CODES.get(status, "invalid_request"), _message(exc, status))
             headers = dict(getattr(exc, "headers", None) or {})
             if isinstance(exc, MethodNotAllowed):
@@ -85,6 +95,11 @@ def install_error_handlers(app: App) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         error = ApiError(500, "internal_error", "Something went wrong on our side.")
         return json_response(error.body(_request_id(request)), status=500)
+
+
+async def _not_found_page(request: Request) -> HTTPResponse:
+    context = {"title": "Page not found", "message": NO_PAGE, "home_link": True}
+    return await page(request, "error.html", context, status=404)
 
 
 def _api_response(request: Request, exc: ApiError) -> HTTPResponse:

@@ -27,8 +27,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _CORS_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 _CORS_HEADERS = "Authorization, Content-Type, X-Request-ID"
 _STRICT_POLICY = "default-src 'none'; frame-ancestors 'none'"
-# The API docs page (sanic-ext's Swagger UI) loads its assets from this CDN.
-_DOCS_ASSETS = "https://cdnjs.cloudflare.com"
+# The API docs page loads its Swagger UI assets from the provider itself (/docs/assets).
+_DOCS_ASSETS = "'self'"
 _INLINE_BLOCK = re.compile(rb"<(script|style)>(.*?)</\1>", re.S)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -24,7 +25,10 @@ from provider.sanic_app import App
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 HTML = "text/html"
-SWAGGER_UI = "https://cdnjs.cloudflare.com/ajax/libs/swagger-ui/5.17.14"
+# swagger-ui-dist 5.35.0 (Apache-2.0, see its LICENSE and NOTICE), shipped in the package so the
+# page works with no network but the provider's.
+SWAGGER_UI_DIR = Path(__file__).parent / "static" / "swagger-ui"
+SWAGGER_UI = "/docs/assets"
 _METHODS = ("get", "post", "put", "patch", "delete")
 _PARAM = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)(?::[^>]*)?>")
 
@@ -523,13 +527,13 @@ _SWAGGER_PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="UTF-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="{assets}/swagger-ui.min.css">
+<link rel="stylesheet" href="{assets}/swagger-ui.css">
 <title>Provider API</title>
 <style>body {{ margin: 0; padding: 0; }}</style>
 </head>
 <body>
 <div id="openapi"></div>
-<script src="{assets}/swagger-ui-bundle.min.js"></script>
+<script src="{assets}/swagger-ui-bundle.js"></script>
 <script>
 window.onload = function () {{
   SwaggerUIBundle({{url: "/docs/openapi.json", dom_id: "#openapi", deepLinking: true}});
@@ -541,7 +545,8 @@ window.onload = function () {{
 
 
 def docs_blueprint(app: App, issuer: str) -> Blueprint:
-    """GET /docs (Swagger UI) and GET /docs/openapi.json; the document is built at first use."""
+    """GET /docs (Swagger UI), its assets under /docs/assets, and GET /docs/openapi.json; the
+    document is built at first use."""
     bp = Blueprint("docs", url_prefix="/docs")
     built: dict[str, dict[str, Any]] = {}
 
@@ -554,5 +559,6 @@ def docs_blueprint(app: App, issuer: str) -> Blueprint:
         return html(body)
 
     bp.add_route(document, "/openapi.json", methods=["GET"], name="document")
+    bp.static("/assets", SWAGGER_UI_DIR, name="assets")
     bp.add_route(partial(ui, body=_SWAGGER_PAGE.format(assets=SWAGGER_UI)), "", name="ui")
     return bp

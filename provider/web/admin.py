@@ -1,4 +1,6 @@
-"""The hosted admin pages: /admin (users), /admin/users/{id}, /admin/clients, /admin/audit.
+"""The hosted admin pages: /admin (users), /admin/users/{id}, /admin/clients, /admin/audit; the
+rest of the console (dashboard, client forms, invitations, keys) is provider.web.admin_console,
+on the guard and rendering below.
 
 Server-rendered, no JavaScript, CSRF on every form that changes something. A browser session
 (the hosted login's cookie, `/login?next=/admin`) of an admin or an auditor is required; auditors
@@ -27,6 +29,7 @@ from provider.http.admin_listings import (
     clients_page,
     users_page,
 )
+from provider.http.admin_names import names_in
 from provider.http.admin_params import path_uuid, query_of
 from provider.http.admin_views import client_view, event_view
 from provider.http.audit_export import export_csv
@@ -94,8 +97,9 @@ async def _viewer(request: Request, roles: tuple[str, ...]) -> User:
     services = services_of(request)
     session = await browser_session(request, services.settings)
     if session is None:
-        target = request.path if request.method == "GET" else "/admin"
-        if request.method == "GET" and request.query_string:
+        reading = request.method in ("GET", "HEAD")
+        target = request.path if reading else "/admin"
+        if reading and request.query_string:
             target += "?" + request.query_string
         raise Refused(redirect("/login?" + urlencode({"next": target}), status=303))
     user = session.user
@@ -107,7 +111,7 @@ async def _viewer(request: Request, roles: tuple[str, ...]) -> User:
     return user
 
 
-async def _render(
+async def render_admin(
     request: Request, template: str, viewer: User, context: dict[str, Any], status: int = 200
 ) -> HTTPResponse:
     return await page(
@@ -123,7 +127,7 @@ async def _render(
     )
 
 
-async def _guarded(
+async def guarded(
     request: Request, roles: tuple[str, ...], build: Callable[[User], Awaitable[HTTPResponse]]
 ) -> HTTPResponse:
     """Run `build` for an allowed viewer; bad input becomes an error page, never a 500."""
@@ -150,7 +154,7 @@ async def users(request: Request) -> HTTPResponse:
         next_url = None
         if next_cursor:
             next_url = "/admin?" + urlencode({**params, "cursor": next_cursor})
-        return await _render(
+        return await render_admin(
             request,
             "admin/users.html",
             viewer,
@@ -164,7 +168,7 @@ async def users(request: Request) -> HTTPResponse:
             },
         )
 
-    return await _guarded(request, READERS, build)
+    return await guarded(request, READERS, build)
 
 
 @bp.get("/admin/users/<user_id:str>")
@@ -172,7 +176,8 @@ async def user_detail(request: Request, user_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         target = await administration.find_target(path_uuid(user_id))
         detail = await administration.user_detail(target, services_of(request).settings)
-        return await _render(
+        detail["names"] = await names_in(detail["last_logins"])
+        return await render_admin(
             request,
             "admin/user.html",
             viewer,
@@ -183,7 +188,7 @@ async def user_detail(request: Request, user_id: str) -> HTTPResponse:
             },
         )
 
-    return await _guarded(request, READERS, build)
+    return await guarded(request, READERS, build)
 
 
 @bp.post("/admin/users/<user_id:str>/<action:str>")
@@ -199,7 +204,7 @@ async def user_action(request: Request, user_id: str, action: str) -> HTTPRespon
         await run(services, caller_of(request), viewer, target)
         return redirect(f"/admin/users/{target.id}?done={action}", status=303)
 
-    return await _guarded(request, ADMIN, build)
+    return await guarded(request, ADMIN, build)
 
 
 @bp.get("/admin/clients")
@@ -208,7 +213,7 @@ async def clients(request: Request) -> HTTPResponse:
         params = query_of(request, {"cursor"})
         params["limit"] = str(PAGE_SIZE)
         found, next_cursor = await clients_page(params)
-        return await _render(
+        return await render_admin(
             request,
             "admin/clients.html",
             viewer,
@@ -220,7 +225,7 @@ async def clients(request: Request) -> HTTPResponse:
             },
         )
 
-    return await _guarded(request, READERS, build)
+    return await guarded(request, READERS, build)
 
 
 @bp.get("/admin/audit")
@@ -229,12 +234,14 @@ async def audit(request: Request) -> HTTPResponse:
         params = query_of(request, AUDIT_PARAMS)
         events, next_cursor = await audit_page(params, PAGE_SIZE)
         filters = {name: value for name, value in params.items() if name != "cursor"}
-        return await _render(
+        views = [event_view(event) for event in events]
+        return await render_admin(
             request,
             "admin/audit.html",
             viewer,
             {
-                "events": [event_view(event) for event in events],
+                "events": views,
+                "names": await names_in(views),
                 "filters": filters,
                 "csv_url": "/admin/audit.csv?" + urlencode(filters),
                 "next_url": "/admin/audit?" + urlencode({**filters, "cursor": next_cursor})
@@ -243,7 +250,7 @@ async def audit(request: Request) -> HTTPResponse:
             },
         )
 
-    return await _guarded(request, READERS, build)
+    return await guarded(request, READERS, build)
 
 
 @bp.get("/admin/audit.csv")
@@ -259,5 +266,13 @@ async def audit_csv(request: Request) -> HTTPResponse | None:
     return None
 
 
+# Done elsewhere in the console (provider.web.admin_console), shown on the user's page.
+CONSOLE_NOTICES = {
+    "invited": "Account created. The invitation with a link to choose a password is on its way.",
+}
+
+
 def action_notice(action: str | None) -> str | None:
+    if action in CONSOLE_NOTICES:
+        return CONSOLE_NOTICES[action]
     return ACTIONS[action][1] if action in ACTIONS else None

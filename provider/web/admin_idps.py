@@ -31,7 +31,7 @@ from provider.http.params import form_params
 from provider.storage.models import User
 
 # The admin pages' guard and layout, shared with provider.web.admin's pages.
-from provider.web.admin import _guarded, _render
+from provider.web.admin import guarded, render_admin
 
 bp = Blueprint("web_admin_idps")
 
@@ -54,7 +54,7 @@ def _problems(exc: ValidationFailed) -> list[str]:
 async def _list_page(
     request: Request, viewer: User, *, errors: list[str] | None = None, status: int = 200
 ) -> HTTPResponse:
-    return await _render(
+    return await render_admin(
         request,
         "admin/idps.html",
         viewer,
@@ -73,7 +73,7 @@ async def idps(request: Request) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         return await _list_page(request, viewer)
 
-    return await _guarded(request, READERS, build)
+    return await guarded(request, READERS, build)
 
 
 @bp.post("/admin/idps")
@@ -102,13 +102,13 @@ async def add(request: Request) -> HTTPResponse:
             return await _list_page(request, viewer, errors=_problems(exc), status=422)
         return redirect("/admin/idps?done=added", status=303)
 
-    return await _guarded(request, ADMIN, build)
+    return await guarded(request, ADMIN, build)
 
 
 async def _detail_page(
     request: Request, viewer: User, slug: str, *, errors: list[str] | None = None, status: int = 200
 ) -> HTTPResponse:
-    return await _render(
+    return await render_admin(
         request,
         "admin/idp.html",
         viewer,
@@ -128,7 +128,7 @@ async def detail(request: Request, slug: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         return await _detail_page(request, viewer, slug)
 
-    return await _guarded(request, READERS, build)
+    return await guarded(request, READERS, build)
 
 
 def _changes(form: dict[str, str]) -> dict[str, Any]:
@@ -163,7 +163,7 @@ async def update(request: Request, slug: str) -> HTTPResponse:
             return await _detail_page(request, viewer, slug, errors=_problems(exc), status=422)
         return redirect(f"/admin/idps/{slug}?done=updated", status=303)
 
-    return await _guarded(request, ADMIN, build)
+    return await guarded(request, ADMIN, build)
 
 
 @bp.post("/admin/idps/<slug:str>/delete")
@@ -175,4 +175,4 @@ async def remove(request: Request, slug: str) -> HTTPResponse:
         await remove_provider(services.events, caller_of(request), slug, actor_id=str(viewer.id))
         return redirect("/admin/idps?done=removed", status=303)
 
-    return await _guarded(request, ADMIN, build)
+    return await guarded(request, ADMIN, build)

@@ -29,6 +29,7 @@ CONTEXT = {
     "link": "https://id.example.com/email/verify?token=abc&x=1",
     "hours": 24,
     "minutes": 60,
+    "days": 7,
     "time": "2026-01-01 10:00 UTC",
     "device": "Firefox on Linux",
     "ip": "192.0.2.1",

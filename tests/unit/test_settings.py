@@ -185,3 +185,12 @@ def test_malformed_json_cors_origins_are_a_validation_error(
     with pytest.raises(ValidationError) as raised:
         Settings()
     assert raised.value.errors()[0]["loc"] == ("cors_origins",)
+
+
+def test_without_an_issuer_the_issuer_follows_the_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().issuer == "http://127.0.0.1:8000"
+    monkeypatch.setenv("PROVIDER_PORT", "9123")
+    assert Settings().issuer == "http://127.0.0.1:9123"
+    assert Settings(port=7000).issuer == "http://127.0.0.1:7000"  # type: ignore[call-arg]
+    monkeypatch.setenv("PROVIDER_ISSUER", "https://id.example.com/")
+    assert Settings().issuer == "https://id.example.com"

@@ -1,6 +1,7 @@
 """/v1/admin/clients: register, list, read, update, rotate the secret, disable, delete (admin).
 
-Registration and updates go through provider.oauth.clients.validate_spec, the rules the CLI uses.
+Each action is a use case of provider.oauth.client_admin, which the admin console calls too;
+registration and updates are checked with the rules the CLI uses (validate_spec).
 """
 
 from __future__ import annotations
@@ -21,23 +22,15 @@ from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
-from provider.oauth.clients import (
-    ClientSpec,
-    ClientSpecError,
-    create_client,
-    find_client,
-    rotate_secret,
-    validate_spec,
+from provider.oauth.client_admin import (
+    delete_client,
+    disable_client,
+    register_client,
+    rotate_client_secret,
+    update_client,
 )
-from provider.oauth.first_party import refuse_changes_to_built_in
-from provider.oauth.issuance import deny_client_tokens
-from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES
-from provider.storage.clients import Clients
-from provider.storage.codes import CodeStore
-from provider.storage.consents import Consents
+from provider.oauth.clients import ClientSpec, ClientSpecError, find_client
 from provider.storage.models import Client
-from provider.storage.refresh_families import RefreshFamilies
-from provider.storage.unit_of_work import unit_of_work, utcnow
 
 bp = Blueprint("api_admin_clients", url_prefix="/v1/admin/clients")
 
@@ -104,10 +97,6 @@ async def _client(client_id: str) -> Client:
     return client
 
 
-def _admin(user_id: object) -> dict[str, str]:
-    return {"admin_id": str(user_id)}
-
-
 @bp.post("")
 @openapi.tag("admin")
 @openapi.summary("Register a client; the secret is in the response, once (admin)")
@@ -133,26 +122,12 @@ async def create(request: Request) -> HTTPResponse:
         jwks=body.jwks,
         jwks_uri=body.jwks_uri,
     )
-    services = services_of(request)
     try:
-        validate_spec(
-            spec, services.settings.issuer, allow_private=services.settings.outbound_allow_private
+        client, secret = await register_client(
+            services_of(request), caller_of(request), auth.user, spec
         )
     except ClientSpecError as exc:
         raise _invalid_metadata(exc) from exc
-    async with unit_of_work(caller_of(request), services.events) as work:
-        # Inside the transaction: Tortoise routes this task's queries to its connection.
-        client, secret = await create_client(
-            spec,
-            services.settings.secret,
-            services.settings.issuer,
-            allow_private=services.settings.outbound_allow_private,
-        )
-        await work.audit(
-            "admin.client_created",
-            client_id=client.id,
-            details={**_admin(auth.user.id), "name": client.name},
-        )
     return ok({"client": client_view(client), "client_secret": secret}, status=201)
 
 
@@ -178,31 +153,6 @@ async def get_client(request: Request, client_id: str) -> HTTPResponse:
     return ok({"client": client_view(await _client(client_id))})
 
 
-def _merged_spec(client: Client, body: ClientPatch) -> ClientSpec:
-    """The registration as it would be after the patch, for validate_spec."""
-    return ClientSpec(
-        name=body.name if body.name is not None else client.name,
-        redirect_uris=list(body.redirect_uris)
-        if body.redirect_uris is not None
-        else client.redirect_uris,
-        post_logout_redirect_uris=list(body.post_logout_redirect_uris)
-        if body.post_logout_redirect_uris is not None
-        else client.post_logout_redirect_uris,
-        grant_types=list(body.grant_types) if body.grant_types is not None else client.grant_types,
-        scopes=list(body.scopes) if body.scopes is not None else client.scopes,
-        public=client.public,
-        first_party=body.first_party if body.first_party is not None else client.first_party,
-        introspect_any=client.introspect_any
-        if body.introspect_any is None
-        else body.introspect_any,
-        auth_method=client.token_endpoint_auth_method,
-        id_token_alg=client.id_token_signed_response_alg,
-        audience=body.audience if body.audience is not None else client.audience,
-        jwks=client.jwks,
-        jwks_uri=client.jwks_uri,
-    )
-
-
 @bp.patch("/<client_id:str>")
 @openapi.tag("admin")
 @openapi.summary("Update a client; validated with the registration rules (admin)")
@@ -218,28 +168,11 @@ async def update(request: Request, client_id: str) -> HTTPResponse:
     changes: dict[str, Any] = body.model_dump(exclude_none=True)
     if not changes:
         raise ApiError(400, "invalid_request", "Send at least one field to change.")
-    refuse_changes_to_built_in(client_id)
     client = await _client(client_id)
-    spec = _merged_spec(client, body)
     try:
-        settings = services_of(request).settings
-        validate_spec(spec, settings.issuer, allow_private=settings.outbound_allow_private)
+        await update_client(services_of(request), caller_of(request), auth.user, client, changes)
     except ClientSpecError as exc:
         raise _invalid_metadata(exc) from exc
-    if "name" in changes:
-        changes["name"] = spec.name.strip()
-    if "scopes" in changes and not changes["scopes"]:
-        changes["scopes"] = list(DEFAULT_CLIENT_SCOPES)
-    async with unit_of_work(caller_of(request), services_of(request).events) as work:
-        client.update_from_dict(changes)
-        await Clients(work.conn).save(client)
-        await work.audit(
-            "admin.client_updated",
-            client_id=client.id,
-            details={**_admin(auth.user.id), "fields": sorted(changes)},
-        )
-    if changes.get("disabled"):
-        await deny_client_tokens(services_of(request), client)
     return ok({"client": client_view(client)})
 
 
@@ -259,19 +192,11 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
         if body.grace_seconds is not None
         else services.settings.client_secret_grace_period
     )
-    refuse_changes_to_built_in(client_id)
     client = await _client(client_id)
-    async with unit_of_work(caller_of(request), services.events) as work:
-        try:
-            # Inside the transaction: Tortoise routes this task's queries to its connection.
-            secret = await rotate_secret(client, services.settings.secret, grace)
-        except ClientSpecError as exc:
-            raise ApiError(400, "invalid_request", str(exc)) from exc
-        await work.audit(
-            "admin.client_secret_rotated",
-            client_id=client.id,
-            details={**_admin(auth.user.id), "grace_seconds": grace},
-        )
+    try:
+        secret = await rotate_client_secret(services, caller_of(request), auth.user, client, grace)
+    except ClientSpecError as exc:
+        raise ApiError(400, "invalid_request", str(exc)) from exc
     return ok(
         {
             "client_id": client.id,
@@ -293,16 +218,8 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
 async def disable(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
-    refuse_changes_to_built_in(client_id)
     client = await _client(client_id)
-    if not client.disabled:
-        async with unit_of_work(caller_of(request), services_of(request).events) as work:
-            client.disabled = True
-            await Clients(work.conn).save(client, fields=["disabled"])
-            await work.audit(
-                "admin.client_disabled", client_id=client.id, details=_admin(auth.user.id)
-            )
-        await deny_client_tokens(services_of(request), client)
+    await disable_client(services_of(request), caller_of(request), auth.user, client)
     return ok({"client": client_view(client)})
 
 
@@ -315,24 +232,6 @@ async def disable(request: Request, client_id: str) -> HTTPResponse:
 async def delete(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
-    refuse_changes_to_built_in(client_id)
     client = await _client(client_id)
-    async with unit_of_work(caller_of(request), services_of(request).events) as work:
-        now = utcnow()
-        revoked = await RefreshFamilies(work).revoke_client(
-            client.id, reason="client_deleted", now=now
-        )
-        await Consents(work.conn).forget_client(client.id)
-        await CodeStore(work.conn).void_client(client.id, now)
-        await Clients(work.conn).remove(client.id)
-        await work.audit(
-            "admin.client_deleted",
-            client_id=client.id,
-            details={
-                **_admin(auth.user.id),
-                "name": client.name,
-                "refresh_tokens_revoked": revoked,
-            },
-        )
-    await deny_client_tokens(services_of(request), client)
+    revoked = await delete_client(services_of(request), caller_of(request), auth.user, client)
     return ok({"deleted": True, "refresh_tokens_revoked": revoked})
