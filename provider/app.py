@@ -35,6 +35,7 @@ from provider.api import (
     register,
 )
 from provider.api import logout as api_logout
+from provider.api import self_service as api_self_service
 from provider.cache.events import EventPublisher
 from provider.cache.fallback import build_cache
 from provider.config import Settings
@@ -71,12 +72,14 @@ from provider.web import login as web_login
 from provider.web import mfa as web_mfa
 from provider.web import password as web_password
 from provider.web import register as web_register
+from provider.web import self_service as web_self_service
 
 BLUEPRINTS = (
     register.bp,
     login.bp,
     refresh.bp,
     me.bp,
+    *api_self_service.BLUEPRINTS,
     devices.bp,
     api_logout.bp,
     email_verify.bp,
@@ -105,6 +108,7 @@ BLUEPRINTS = (
     web_email_verify.bp,
     web_password.bp,
     web_account.bp,
+    *web_self_service.BLUEPRINTS,
     *api_admin.BLUEPRINTS,
     web_admin.bp,
     health.bp,

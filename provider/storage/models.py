@@ -15,6 +15,12 @@ class User(Model):
     email = fields.CharField(max_length=254, unique=True)
     username = fields.CharField(max_length=64, unique=True, null=True)
     name = fields.CharField(max_length=200, default="")
+    # OIDC Core §5.1 standard claims the user edits on their profile.
+    given_name = fields.CharField(max_length=200, null=True)
+    family_name = fields.CharField(max_length=200, null=True)
+    locale = fields.CharField(max_length=35, null=True)
+    zoneinfo = fields.CharField(max_length=64, null=True)
+    picture = fields.CharField(max_length=2048, null=True)
     password_hash = fields.CharField(max_length=255)
     role = fields.CharField(max_length=16, default="user")
     email_verified_at = fields.DatetimeField(null=True)

@@ -1,0 +1,7 @@
+"""The self-service account API: the user's profile and the apps they connected."""
+
+from __future__ import annotations
+
+from provider.api import profile
+
+BLUEPRINTS = (profile.bp,)

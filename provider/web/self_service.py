@@ -1,0 +1,7 @@
+"""The self-service account pages beyond the summary: the profile and the connected apps."""
+
+from __future__ import annotations
+
+from provider.web import profile
+
+BLUEPRINTS = (profile.bp,)
