@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from provider.api import profile
+from provider.api import consents, profile
 
-BLUEPRINTS = (profile.bp,)
+BLUEPRINTS = (profile.bp, consents.bp)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from provider.web import profile
+from provider.web import apps, devices, profile
 
-BLUEPRINTS = (profile.bp,)
+BLUEPRINTS = (profile.bp, devices.bp, apps.bp)
