@@ -40,6 +40,8 @@ class MailKind(StrEnum):
     MFA_RESET = "mfa_reset"
     NEW_DEVICE = "new_device"
     REGISTRATION_ATTEMPT = "registration_attempt"
+    CHANGE_EMAIL = "change_email"
+    EMAIL_CHANGE_NOTICE = "email_change_notice"
 
 
 SUBJECTS: dict[MailKind, str] = {
@@ -51,6 +53,8 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.MFA_RESET: "An administrator reset your two-factor authentication",
     MailKind.NEW_DEVICE: "A new device signed in to your account",
     MailKind.REGISTRATION_ATTEMPT: "Someone tried to register with your address",
+    MailKind.CHANGE_EMAIL: "Confirm your new email address",
+    MailKind.EMAIL_CHANGE_NOTICE: "Your email address is being changed",
 }
 
 
