@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from provider.cache.base import CacheUnavailable
@@ -25,6 +25,8 @@ class Subject:
     user: User | None
     session: Session | None
     authentication: Authentication | None = None
+    # The `roles`/`groups` claims granted (provider.oauth.app_claims), in every token issued.
+    app_claims: dict[str, Any] = field(default_factory=dict)
 
     def authenticated(self) -> Authentication | None:
         if self.authentication is not None:
@@ -46,6 +48,7 @@ def mint_for_client(
         auth_time=int(authenticated.time.timestamp()) if authenticated else None,
         # Never the issuer nor the account API: by default a token is for its own client only.
         audience=client.audience or client.id,
+        user_claims=subject.app_claims,
     )
     ttl = client.access_token_ttl or settings.access_token_ttl
     return mint_access_token(
@@ -81,6 +84,7 @@ def token_response(
             session=subject.session,
             authentication=subject.authenticated() or Authentication.of(subject.session),
             scopes=scopes,
+            extra_claims=subject.app_claims,
             nonce=nonce,
             access_token=access.value,
         )

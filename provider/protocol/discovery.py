@@ -69,6 +69,8 @@ def metadata(settings: Settings, signing_algs: list[str]) -> dict[str, Any]:
             "phone_number",
             "phone_number_verified",
             "address",
+            "roles",
+            "groups",
         ],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,

@@ -205,10 +205,12 @@ async def test_claims_are_exactly_those_of_the_granted_scopes(
     await register(client)
     tokens = await login(client)
     assert (await _patch(client, tokens, FULL_PROFILE)).status_code == 200
-    rp = await register_client()
+    rp = await register_client(
+        scopes=["openid", "profile", "email", "phone", "address", "roles", "offline_access"]
+    )
     async with Browser.open(server.url) as browser:
         body, _ = await sign_in_for_tokens(
-            browser, rp, EMAIL, PASSWORD, scope="openid profile email phone address"
+            browser, rp, EMAIL, PASSWORD, scope="openid profile email phone address roles"
         )
     userinfo = (await client.get("/userinfo", headers=bearer(body["access_token"]))).json()
     _, id_claims = decode_jwt(body["id_token"], await key_set(client))
@@ -230,6 +232,7 @@ async def test_claims_are_exactly_those_of_the_granted_scopes(
         "phone_number": "+442079460958",
         "phone_number_verified": False,
         "address": FULL_PROFILE["address"],
+        "roles": [],
     }
     assert userinfo == expected
     assert {key: id_claims[key] for key in expected} == expected

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from provider.api.admin import audit, clients, stats, user_actions, users
+from provider.api.admin import app_roles, audit, clients, stats, user_actions, users
 
-BLUEPRINTS = (users.bp, user_actions.bp, clients.bp, audit.bp, stats.bp)
+BLUEPRINTS = (users.bp, user_actions.bp, clients.bp, audit.bp, stats.bp, app_roles.bp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from provider.context import Caller, Services
 from provider.domain_errors import InvalidGrant, InvalidProtocolRequest, InvalidScope
+from provider.oauth.app_claims import app_claims
 from provider.oauth.issuance import Subject, mint_for_client, token_response
 from provider.oauth.scopes import parse_scope
 from provider.oauth.token_lookup import find_refresh_token
@@ -33,7 +34,11 @@ async def refresh_token_grant(
     if requested is not None:
         _check_narrowing(requested, granted)
         scopes = requested
-    subject = Subject(user=rotation.user, session=rotation.session)
+    subject = Subject(
+        user=rotation.user,
+        session=rotation.session,
+        app_claims=await app_claims(client, rotation.user.id, scopes),
+    )
     access = mint_for_client(services, client, subject, scopes)
     return token_response(
         services, client, subject, scopes, access, refresh_token=rotation.refresh_token
