@@ -13,7 +13,8 @@ import re
 import uuid
 from collections.abc import Iterable
 
-from provider.context import Caller, Services
+from provider.cache.events import EventPublisher
+from provider.context import Caller
 from provider.domain_errors import NotFound, ValidationFailed
 from provider.storage.app_access import AppAccess, GroupView, UserAppAccess
 from provider.storage.db import default_connection
@@ -56,17 +57,19 @@ async def access_of(user_id: uuid.UUID) -> UserAppAccess:
 
 
 async def create_role(
-    services: Services, caller: Caller, admin: User | None, name: str, description: str = ""
+    events: EventPublisher, caller: Caller, admin: User | None, name: str, description: str = ""
 ) -> AppRole:
     [checked] = _checked_names("name", [name])
-    async with unit_of_work(caller, services.events) as work:
+    async with unit_of_work(caller, events) as work:
         role = await AppAccess(work.conn).create_role(checked, _description(description), utcnow())
         await work.audit("admin.app_role_created", user_id=_id(admin), details={"role": checked})
     return role
 
 
-async def delete_role(services: Services, caller: Caller, admin: User | None, name: str) -> None:
-    async with unit_of_work(caller, services.events) as work:
+async def delete_role(
+    events: EventPublisher, caller: Caller, admin: User | None, name: str
+) -> None:
+    async with unit_of_work(caller, events) as work:
         store = AppAccess(work.conn)
         holders = await store.delete_role(name)
         if holders is None:
@@ -76,16 +79,18 @@ async def delete_role(services: Services, caller: Caller, admin: User | None, na
 
 
 async def create_group(
-    services: Services, caller: Caller, admin: User | None, name: str, description: str = ""
+    events: EventPublisher, caller: Caller, admin: User | None, name: str, description: str = ""
 ) -> None:
     [checked] = _checked_names("name", [name])
-    async with unit_of_work(caller, services.events) as work:
+    async with unit_of_work(caller, events) as work:
         await AppAccess(work.conn).create_group(checked, _description(description), utcnow())
         await work.audit("admin.app_group_created", user_id=_id(admin), details={"group": checked})
 
 
-async def delete_group(services: Services, caller: Caller, admin: User | None, name: str) -> None:
-    async with unit_of_work(caller, services.events) as work:
+async def delete_group(
+    events: EventPublisher, caller: Caller, admin: User | None, name: str
+) -> None:
+    async with unit_of_work(caller, events) as work:
         store = AppAccess(work.conn)
         members = await store.delete_group(name)
         if members is None:
@@ -95,10 +100,10 @@ async def delete_group(services: Services, caller: Caller, admin: User | None, n
 
 
 async def set_group_roles(
-    services: Services, caller: Caller, admin: User | None, name: str, roles: Iterable[str]
+    events: EventPublisher, caller: Caller, admin: User | None, name: str, roles: Iterable[str]
 ) -> list[str]:
     checked = _checked_names("roles", roles)
-    async with unit_of_work(caller, services.events) as work:
+    async with unit_of_work(caller, events) as work:
         store = AppAccess(work.conn)
         await _all_exist(store, roles=checked)
         members = await store.set_group_roles(name, checked)
@@ -114,7 +119,7 @@ async def set_group_roles(
 
 
 async def set_user_access(
-    services: Services,
+    events: EventPublisher,
     caller: Caller,
     admin: User | None,
     user_id: uuid.UUID,
@@ -126,7 +131,7 @@ async def set_user_access(
     target = await _target(user_id)
     checked_roles = None if roles is None else _checked_names("roles", roles)
     checked_groups = None if groups is None else _checked_names("groups", groups)
-    async with unit_of_work(caller, services.events) as work:
+    async with unit_of_work(caller, events) as work:
         store = AppAccess(work.conn)
         await _all_exist(store, roles=checked_roles or [], groups=checked_groups or [])
         before = await store.of_user(target.id)
@@ -141,7 +146,7 @@ async def set_user_access(
 
 
 async def set_client_role_filter(
-    services: Services,
+    events: EventPublisher,
     caller: Caller,
     admin: User | None,
     client_id: str,
@@ -153,7 +158,7 @@ async def set_client_role_filter(
     if prefix and not _NAME.match(prefix):
         raise ValidationFailed({"prefix": [NAME_RULE]})
     checked = None if names is None else _checked_names("names", names)
-    async with unit_of_work(caller, services.events) as work:
+    async with unit_of_work(caller, events) as work:
         if not await AppAccess(work.conn).set_client_filter(client_id, prefix, checked):
             raise NotFound("No such client.")
         await work.audit(

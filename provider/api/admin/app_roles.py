@@ -75,7 +75,7 @@ async def create_role(request: Request) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, NewName)
     role = await app_roles.create_role(
-        services_of(request), caller_of(request), auth.user, body.name, body.description
+        services_of(request).events, caller_of(request), auth.user, body.name, body.description
     )
     return ok({"name": role.name, "description": role.description}, status=201)
 
@@ -87,7 +87,7 @@ async def create_role(request: Request) -> HTTPResponse:
 @openapi.response(404, description="not_found")
 async def delete_role(request: Request, name: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
-    await app_roles.delete_role(services_of(request), caller_of(request), auth.user, name)
+    await app_roles.delete_role(services_of(request).events, caller_of(request), auth.user, name)
     return ok({"deleted": True, "name": name})
 
 
@@ -125,7 +125,7 @@ async def create_group(request: Request) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, NewName)
     await app_roles.create_group(
-        services_of(request), caller_of(request), auth.user, body.name, body.description
+        services_of(request).events, caller_of(request), auth.user, body.name, body.description
     )
     return ok({"name": body.name, "description": body.description.strip()}, status=201)
 
@@ -137,7 +137,7 @@ async def create_group(request: Request) -> HTTPResponse:
 @openapi.response(404, description="not_found")
 async def delete_group(request: Request, name: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
-    await app_roles.delete_group(services_of(request), caller_of(request), auth.user, name)
+    await app_roles.delete_group(services_of(request).events, caller_of(request), auth.user, name)
     return ok({"deleted": True, "name": name})
 
 
@@ -152,7 +152,7 @@ async def set_group_roles(request: Request, name: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, RoleList)
     roles = await app_roles.set_group_roles(
-        services_of(request), caller_of(request), auth.user, name, body.roles
+        services_of(request).events, caller_of(request), auth.user, name, body.roles
     )
     return ok({"name": name, "roles": roles})
 
@@ -178,7 +178,7 @@ async def set_user_access(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, UserAccessBody)
     access = await app_roles.set_user_access(
-        services_of(request),
+        services_of(request).events,
         caller_of(request),
         auth.user,
         path_uuid(user_id),
@@ -199,7 +199,7 @@ async def set_role_filter(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, RoleFilterBody)
     await app_roles.set_client_role_filter(
-        services_of(request),
+        services_of(request).events,
         caller_of(request),
         auth.user,
         client_id,
