@@ -14,6 +14,11 @@ class Migration(migrations.Migration):
     operations = [
         ops.AddField(
             model_name='User',
+            name='purge_after',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='User',
             name='given_name',
             field=fields.CharField(null=True, max_length=200),
         ),

@@ -297,7 +297,7 @@ async def restore_user(work: UnitOfWork, admin: User, target: User) -> None:
     changed = (
         await User.filter(id=target.id, deleted_at__isnull=False)
         .using_db(work.conn)
-        .update(deleted_at=None, updated_at=now)
+        .update(deleted_at=None, purge_after=None, updated_at=now)
     )
     if not changed:
         raise NotDeleted()

@@ -13,10 +13,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from provider.accounts.auth_age import require_recent_authentication
 from provider.accounts.identity import IdentifierRefused, new_email
+from provider.accounts.identity_proof import prove_identity
 from provider.accounts.limits import admit_mail_request, count_verification_mail
-from provider.accounts.lockout import Lockout
 from provider.accounts.one_time_tokens import (
     VERIFY_EMAIL,
     consume_one_time_token,
@@ -26,7 +25,6 @@ from provider.accounts.one_time_tokens import (
 from provider.context import Caller, Services
 from provider.domain_errors import (
     EmailTaken,
-    IncorrectPassword,
     InvalidOneTimeToken,
     ValidationFailed,
 )
@@ -60,7 +58,9 @@ async def request_email_change(
 ) -> str:
     """Check the proof and the address, then mail both links; returns the new address."""
     await admit_mail_request(services, caller)
-    await _prove_identity(services, caller, user, session, current_password)
+    await prove_identity(
+        services, caller, user, session, current_password, failure_event="email.change_failed"
+    )
     email = _acceptable_address(user, new_address)
     if await Profiles(default_connection()).email_taken(email, user.id):
         raise EmailTaken(email, None, "")
@@ -150,32 +150,6 @@ async def cancel_email_change(services: Services, caller: Caller, token: str) ->
         )
     user.email, user.email_verified_at = old, restored
     return user
-
-
-async def _prove_identity(
-    services: Services, caller: Caller, user: User, session: Session, password: str | None
-) -> None:
-    """The current password, counted toward the lockout like a login; or, without one, a
-    sign-in recent enough (PROVIDER_REAUTHENTICATION_MAX_AGE)."""
-    if not password:
-        require_recent_authentication(services.settings, session)
-        return
-    lockout = Lockout(services)
-    subject = str(user.id)
-    await lockout.ensure_not_locked(subject, user)
-    if await services.passwords.verify(user.password_hash, password):
-        await lockout.reset(subject)
-        return
-    async with unit_of_work(caller, services.events) as work:
-        await work.audit(
-            "email.change_failed",
-            outcome="failure",
-            user_id=user.id,
-            session_id=session.id,
-            details={"reason": "invalid_password"},
-        )
-        await lockout.record_failure(work, subject, user)
-    raise IncorrectPassword("The current password is incorrect.")
 
 
 def _acceptable_address(user: User, value: str) -> str:

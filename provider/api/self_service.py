@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from provider.api import consents, email_change, profile
+from provider.api import account_deletion, consents, email_change, profile
 
-BLUEPRINTS = (profile.bp, email_change.bp, consents.bp)
+BLUEPRINTS = (profile.bp, email_change.bp, consents.bp, account_deletion.bp)

@@ -28,6 +28,9 @@ class User(Model):
     phone_number = fields.CharField(max_length=32, null=True)
     address: dict[str, Any] | None = fields.JSONField(null=True)
     deleted_at = fields.DatetimeField(null=True)
+    # Set when the user deleted their own account: until then they may restore it, after it the
+    # purge erases it. An account an admin deleted has none and stays until restored.
+    purge_after = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     # TOTP (RFC 6238). Both secrets are sealed with AES-256-GCM (provider.crypto.sealing); the

@@ -16,7 +16,7 @@ from provider.accounts.limits import admit_sign_in
 from provider.accounts.login import AMR_PASSWORD
 from provider.accounts.sign_in import SecondFactorRequired
 from provider.accounts.sign_in import sign_in as password_sign_in
-from provider.domain_errors import DomainError
+from provider.domain_errors import AccountDisabled, DomainError
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf
@@ -42,6 +42,7 @@ async def login_page(
     status: int = 200,
     next_path: str | None = None,
     reauth: bool = False,
+    restorable: bool = False,
 ) -> HTTPResponse:
     client = await find_client(flow.request.client_id, include_disabled=True) if flow else None
     back = {"flow": flow.id if flow else None, "next": next_path}
@@ -57,6 +58,8 @@ async def login_page(
             "error": error,
             "register_url": page_url("/register", **back),
             "forgot_url": page_url("/password/forgot", **back),
+            # A deleted account is offered its restore (possible only in the grace period).
+            "restore_url": page_url("/account/restore", **back) if restorable else None,
         },
         status=status,
         # CSP form-action also governs the redirects after the POST, up to the client.
@@ -121,6 +124,7 @@ async def submit_login(request: Request) -> HTTPResponse:
             status=http_status(exc),
             next_path=next_path,
             reauth=form.get("reauth") == "1",
+            restorable=isinstance(exc, AccountDisabled),
         )
         return with_headers(response, exc)
     if isinstance(outcome, SecondFactorRequired):
