@@ -42,6 +42,7 @@ from provider.config import Settings
 from provider.context import Services, outbound_policy
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
+from provider.http.request_limit import install_request_limit
 from provider.mail.mailer import Mailer
 from provider.net.documents import DocumentCache
 from provider.net.outbound import fetch_json
@@ -120,6 +121,7 @@ def create_app(settings: Settings, name: str = "provider") -> App:
     app: App = Sanic(name, configure_logging=False)
     _configure(app, settings)
     install_middleware(app, settings)
+    install_request_limit(app, settings)
     install_error_handlers(app)
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     ratelimit_login_per_account: int = Field(10, ge=1)
     ratelimit_register_per_ip: int = Field(10, ge=1)
     ratelimit_refresh_per_ip: int = Field(120, ge=1)
+    ratelimit_global_per_ip: int = Field(
+        0, ge=0, description="requests per client IP and window on every route; 0 turns it off"
+    )
     # False: registering a taken email answers like a new account and mails its owner instead.
     registration_reveals_existing: bool = False
 
