@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
-from provider.web import account_deletion, apps, devices, email_change, profile
+from provider.web import account_deletion, admin_roles, apps, devices, email_change, profile
 
-BLUEPRINTS = (profile.bp, email_change.bp, devices.bp, apps.bp, account_deletion.bp)
+BLUEPRINTS = (
+    profile.bp,
+    email_change.bp,
+    devices.bp,
+    apps.bp,
+    account_deletion.bp,
+    admin_roles.bp,
+)
