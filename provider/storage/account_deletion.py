@@ -63,7 +63,8 @@ class AccountDeletion:
             .using_db(self._conn)
             .delete()
         )
-        if deleted != 1:
+        # SQLite counts the rows its foreign keys cascaded to as well: any count means it went.
+        if not deleted:
             return False
         await (
             AuditEvent.filter(user_id=user_id)
