@@ -15,7 +15,11 @@ from typing import Any
 
 from provider.accounts.identity import IdentifierRefused, new_email
 from provider.accounts.identity_proof import prove_identity
-from provider.accounts.limits import admit_mail_request, count_verification_mail
+from provider.accounts.limits import (
+    admit_email_verification,
+    admit_mail_request,
+    count_verification_mail,
+)
 from provider.accounts.one_time_tokens import (
     VERIFY_EMAIL,
     consume_one_time_token,
@@ -107,7 +111,7 @@ async def request_email_change(
 
 async def confirm_email_change(services: Services, caller: Caller, token: str) -> User:
     """The link sent to the new address: the address changes, verified; sessions stay."""
-    await admit_mail_request(services, caller)
+    await admit_email_verification(services, caller)
     async with unit_of_work(caller, services.events) as work:
         row = await consume_one_time_token(work, token, CHANGE_EMAIL)
         user = await _owner(work, row)
@@ -127,7 +131,7 @@ async def confirm_email_change(services: Services, caller: Caller, token: str) -
 
 async def cancel_email_change(services: Services, caller: Caller, token: str) -> User:
     """The link in the notice to the old address: the change does not happen, or is undone."""
-    await admit_mail_request(services, caller)
+    await admit_email_verification(services, caller)
     async with unit_of_work(caller, services.events) as work:
         row = await consume_one_time_token(work, token, CANCEL_EMAIL_CHANGE)
         user = await _owner(work, row)
