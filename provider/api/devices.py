@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
@@ -11,12 +9,12 @@ from sanic_ext import openapi
 from provider.api.guard import require_session
 from provider.api.session_tokens import public_session
 from provider.http.context import caller_of, services_of
-from provider.http.errors import ApiError
 from provider.http.responses import ok
-from provider.sessions.service import revoke_session, revoke_user_sessions, session_is_live
+from provider.sessions.service import session_is_live
+from provider.sessions.user_devices import sign_out_device, sign_out_other_devices
 from provider.storage.db import default_connection
 from provider.storage.session_reads import SessionReads
-from provider.storage.unit_of_work import unit_of_work, utcnow
+from provider.storage.unit_of_work import utcnow
 
 bp = Blueprint("api_devices", url_prefix="/v1/auth")
 
@@ -47,16 +45,8 @@ async def list_sessions(request: Request) -> HTTPResponse:
 @openapi.secured("bearer")
 async def delete_session(request: Request, session_id: str) -> HTTPResponse:
     auth = await require_session(request)
-    services = services_of(request)
-    try:
-        target = uuid.UUID(session_id)
-    except ValueError as exc:
-        raise ApiError(404, "not_found", "No such session.") from exc
-    if not await SessionReads(default_connection()).is_unrevoked(target, auth.user.id):
-        raise ApiError(404, "not_found", "No such session.")
-    async with unit_of_work(caller_of(request), services.events) as work:
-        await revoke_session(work, target, auth.user.id, reason="user_revoked")
-    return ok({"revoked": True, "id": str(target)})
+    ended = await sign_out_device(services_of(request), caller_of(request), auth.user, session_id)
+    return ok({"revoked": True, "id": str(ended)})
 
 
 @bp.delete("/sessions")
@@ -65,9 +55,7 @@ async def delete_session(request: Request, session_id: str) -> HTTPResponse:
 @openapi.secured("bearer")
 async def delete_other_sessions(request: Request) -> HTTPResponse:
     auth = await require_session(request)
-    services = services_of(request)
-    async with unit_of_work(caller_of(request), services.events) as work:
-        count = await revoke_user_sessions(
-            work, auth.user.id, reason="user_revoked_others", keep=auth.session.id
-        )
+    count = await sign_out_other_devices(
+        services_of(request), caller_of(request), auth.user, auth.session
+    )
     return ok({"revoked": count})

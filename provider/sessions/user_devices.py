@@ -45,8 +45,11 @@ async def devices_of(settings: Settings, user: User, current: Session) -> list[D
     ]
 
 
-async def sign_out_device(services: Services, caller: Caller, user: User, session_id: str) -> None:
-    """End one of the user's sessions; NotFound unless it is theirs and still running."""
+async def sign_out_device(
+    services: Services, caller: Caller, user: User, session_id: str
+) -> uuid.UUID:
+    """End one of the user's sessions and return its id; NotFound unless it is theirs and
+    still running."""
     try:
         target = uuid.UUID(session_id)
     except ValueError as exc:
@@ -55,6 +58,7 @@ async def sign_out_device(services: Services, caller: Caller, user: User, sessio
         raise NotFound("No such session.")
     async with unit_of_work(caller, services.events) as work:
         await revoke_session(work, target, user.id, reason="user_revoked")
+    return target
 
 
 async def sign_out_other_devices(
