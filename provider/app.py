@@ -35,12 +35,14 @@ from provider.api import (
     register,
 )
 from provider.api import logout as api_logout
+from provider.api import self_service as api_self_service
 from provider.cache.events import EventPublisher
 from provider.cache.fallback import build_cache
 from provider.config import Settings
 from provider.context import Services, outbound_policy
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
+from provider.http.request_limit import install_request_limit
 from provider.mail.mailer import Mailer
 from provider.net.documents import DocumentCache
 from provider.net.outbound import fetch_json
@@ -77,12 +79,14 @@ from provider.web import login as web_login
 from provider.web import mfa as web_mfa
 from provider.web import password as web_password
 from provider.web import register as web_register
+from provider.web import self_service as web_self_service
 
 BLUEPRINTS = (
     register.bp,
     login.bp,
     refresh.bp,
     me.bp,
+    *api_self_service.BLUEPRINTS,
     devices.bp,
     api_logout.bp,
     email_verify.bp,
@@ -113,6 +117,7 @@ BLUEPRINTS = (
     web_password.bp,
     web_account.bp,
     web_landing.bp,
+    *web_self_service.BLUEPRINTS,
     *api_admin.BLUEPRINTS,
     web_admin_console.bp,
     web_admin.bp,
@@ -126,6 +131,7 @@ def create_app(settings: Settings, name: str = "provider") -> App:
     app: App = Sanic(name, configure_logging=False)
     _configure(app, settings)
     install_middleware(app, settings)
+    install_request_limit(app, settings)
     install_error_handlers(app)
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     ratelimit_login_per_account: int = Field(10, ge=1)
     ratelimit_register_per_ip: int = Field(10, ge=1)
     ratelimit_refresh_per_ip: int = Field(120, ge=1)
+    ratelimit_global_per_ip: int = Field(
+        0, ge=0, description="requests per client IP and window on every route; 0 turns it off"
+    )
     # False: registering a taken email answers like a new account and mails its owner instead.
     registration_reveals_existing: bool = False
 
@@ -80,6 +83,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     max_body_size: int = Field(64 * 1024, ge=1024)
     purge_interval: int = Field(300, ge=1)
+    account_deletion_grace: int = Field(
+        30 * 86_400, ge=0, description="seconds a self-deleted account can be restored"
+    )
     graceful_shutdown_timeout: float = Field(15.0, ge=0)
     drain_delay: float = Field(
         0.0, ge=0, description="seconds /ready answers 503 on SIGTERM before the listener closes"

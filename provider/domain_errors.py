@@ -202,6 +202,16 @@ class NotDeleted(Conflict):
     default_message = "The account is not deleted."
 
 
+class LastAdministrator(Conflict):
+    """The last active administrator may not delete their own account."""
+
+    code = "last_admin"
+    default_message = (
+        "You are the last administrator: make someone else an administrator before you delete "
+        "your account."
+    )
+
+
 # --- the registry of clients ----------------------------------------------------------------------
 
 

@@ -22,6 +22,8 @@ from tortoise import Tortoise
 
 from provider.storage.db import close_database, migrate, open_database
 from provider.storage.models import (
+    AppGroup,
+    AppRole,
     AuditEvent,
     AuthorizationCode,
     BackupCode,
@@ -95,7 +97,7 @@ async def clean(database: str, redis_url: str) -> None:
         FederatedIdentity,
     ):
         await model.all().delete()
-    for model in (User, Client, IdentityProvider):
+    for model in (User, Client, IdentityProvider, AppRole, AppGroup):
         await model.all().delete()
     if redis_url:
         client = redis.Redis.from_url(redis_url)

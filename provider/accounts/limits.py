@@ -96,6 +96,11 @@ async def count_arrival(
     return allowance, read()
 
 
+async def count_address(services: Services, caller: Caller, limit: Limit) -> Allowance:
+    """Count a request against its per-address `limit`, for a use case with nothing to read."""
+    return await enforce(services.cache, limit, caller.ip)
+
+
 @dataclass(frozen=True, slots=True)
 class Admitted:
     """A refresh request, counted against the per-address window on arrival."""
@@ -125,3 +130,14 @@ async def count_reset_mail(services: Services, email: str) -> Allowance:
     settings = services.settings
     key = keyed_hash(settings.secret, unicodedata.normalize("NFKC", email).strip().lower())
     return await enforce(services.cache, reset_mail_recipient(settings), key)
+
+
+def any_request_address(settings: Settings) -> Limit:
+    """Every request of a client address, whatever the route (off when the limit is 0)."""
+    return Limit("any_ip", settings.ratelimit_global_per_ip, settings.ratelimit_window)
+
+
+async def admit_any_request(services: Services, caller: Caller) -> None:
+    """Count the request against the global per-address window, when it is on."""
+    if services.settings.ratelimit_global_per_ip:
+        await enforce(services.cache, any_request_address(services.settings), caller.ip)

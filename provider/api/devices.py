@@ -10,7 +10,7 @@ from provider.api.guard import require_session
 from provider.api.session_tokens import public_session
 from provider.http.context import caller_of, services_of
 from provider.http.responses import ok
-from provider.sessions.sign_out import live_sessions, sign_out_device, sign_out_other_devices
+from provider.sessions.user_devices import live_sessions, sign_out_device, sign_out_other_devices
 
 bp = Blueprint("api_devices", url_prefix="/v1/auth")
 
@@ -38,9 +38,7 @@ async def list_sessions(request: Request) -> HTTPResponse:
 @openapi.secured("bearer")
 async def delete_session(request: Request, session_id: str) -> HTTPResponse:
     auth = await require_session(request)
-    ended = await sign_out_device(
-        services_of(request), caller_of(request), user_id=auth.user.id, session_id=session_id
-    )
+    ended = await sign_out_device(services_of(request), caller_of(request), auth.user, session_id)
     return ok({"revoked": True, "id": str(ended)})
 
 
@@ -51,6 +49,6 @@ async def delete_session(request: Request, session_id: str) -> HTTPResponse:
 async def delete_other_sessions(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     count = await sign_out_other_devices(
-        services_of(request), caller_of(request), user_id=auth.user.id, keep=auth.session.id
+        services_of(request), caller_of(request), auth.user, auth.session
     )
     return ok({"revoked": count})

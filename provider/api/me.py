@@ -6,6 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
+from provider.accounts.profile import public_profile
 from provider.accounts.users import public_user
 from provider.api.guard import require_session
 from provider.http.responses import ok
@@ -19,4 +20,10 @@ bp = Blueprint("api_me", url_prefix="/v1/auth")
 @openapi.secured("bearer")
 async def me(request: Request) -> HTTPResponse:
     auth = await require_session(request)
-    return ok({"user": public_user(auth.user), "session_id": str(auth.session.id)})
+    return ok(
+        {
+            "user": public_user(auth.user),
+            "profile": public_profile(auth.user),
+            "session_id": str(auth.session.id),
+        }
+    )

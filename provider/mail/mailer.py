@@ -41,6 +41,8 @@ class MailKind(StrEnum):
     NEW_DEVICE = "new_device"
     REGISTRATION_ATTEMPT = "registration_attempt"
     INVITATION = "invitation"
+    CHANGE_EMAIL = "change_email"
+    EMAIL_CHANGE_NOTICE = "email_change_notice"
 
 
 SUBJECTS: dict[MailKind, str] = {
@@ -53,6 +55,8 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.NEW_DEVICE: "A new device signed in to your account",
     MailKind.REGISTRATION_ATTEMPT: "Someone tried to register with your address",
     MailKind.INVITATION: "An account was created for you: choose your password",
+    MailKind.CHANGE_EMAIL: "Confirm your new email address",
+    MailKind.EMAIL_CHANGE_NOTICE: "Your email address is being changed",
 }
 
 

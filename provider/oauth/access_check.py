@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provider.context import Services
+from provider.oauth.connected_apps import grant_denylist_key
 from provider.oauth.issuance import CLIENT_DENYLIST_PREFIX, DENYLIST_PREFIX
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
 from provider.sessions.service import session_is_live
@@ -31,16 +32,19 @@ async def check_access_token(services: Services, token: str) -> CheckedToken:
     """
     settings = services.settings
     claims = verify_access_token(services.keystore, token, settings.issuer, audience=None)
-    jti_denied, client_disabled_at = await services.cache.strict().get_many(
+    jti_denied, client_disabled_at, access_removed_at = await services.cache.strict().get_many(
         [
             DENYLIST_PREFIX + str(claims["jti"]),
             CLIENT_DENYLIST_PREFIX + str(claims.get("client_id")),
+            grant_denylist_key(str(claims.get("client_id")), str(claims.get("sub"))),
         ],
     )
     if jti_denied is not None:
         raise InvalidAccessToken("revoked")
     if client_disabled_at is not None and int(claims.get("iat", 0)) <= float(client_disabled_at):
         raise InvalidAccessToken("client disabled")
+    if access_removed_at is not None and int(claims.get("iat", 0)) <= float(access_removed_at):
+        raise InvalidAccessToken("access removed by the user")
     sid = claims.get("sid")
     if not isinstance(sid, str):
         return CheckedToken(claims, None, None)

@@ -10,9 +10,7 @@ from provider.storage.models import User
 def user_claims(user: User, scopes: list[str]) -> dict[str, Any]:
     claims: dict[str, Any] = {"sub": str(user.id)}
     if "profile" in scopes:
-        claims["name"] = user.name
-        if user.username:
-            claims["preferred_username"] = user.username
+        claims.update(_profile_claims(user))
         claims["updated_at"] = int(user.updated_at.timestamp())
     if "email" in scopes:
         claims["email"] = user.email
@@ -24,3 +22,17 @@ def user_claims(user: User, scopes: list[str]) -> dict[str, Any]:
     if "address" in scopes and user.address:
         claims["address"] = user.address
     return claims
+
+
+def _profile_claims(user: User) -> dict[str, Any]:
+    """The `profile` claims the user has set; an unset one is left out (OIDC Core §5.3.2)."""
+    values = {
+        "name": user.name,
+        "given_name": user.given_name,
+        "family_name": user.family_name,
+        "preferred_username": user.username,
+        "picture": user.picture,
+        "zoneinfo": user.zoneinfo,
+        "locale": user.locale,
+    }
+    return {claim: value for claim, value in values.items() if value}

@@ -48,11 +48,13 @@ def mint_id_token(
     scopes: list[str],
     nonce: str | None,
     access_token: str | None,
+    extra_claims: dict[str, Any] | None = None,
 ) -> str:
     record = keystore.signing_key(client.id_token_signed_response_alg)
     now = int(time.time())
     claims: dict[str, Any] = {
         **user_claims(user, scopes),
+        **(extra_claims or {}),
         "iss": issuer,
         "aud": client.id,
         "azp": client.id,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from provider.cache.base import CacheUnavailable
 from provider.context import Caller, Services
 from provider.domain_errors import InvalidScope
+from provider.oauth.app_claims import app_claims
 from provider.oauth.id_token import Authentication, mint_id_token
 from provider.sessions.access_tokens import AccessGrant, MintedToken, mint_access_token
 from provider.sessions.service import rotate_refresh_token
@@ -27,6 +28,8 @@ class Subject:
     user: User | None
     session: Session | None
     authentication: Authentication | None = None
+    # The `roles`/`groups` claims granted (provider.oauth.app_claims), in every token issued.
+    app_claims: dict[str, Any] = field(default_factory=dict)
 
     def authenticated(self) -> Authentication | None:
         if self.authentication is not None:
@@ -48,6 +51,7 @@ def mint_for_client(
         auth_time=int(authenticated.time.timestamp()) if authenticated else None,
         # Never the issuer nor the account API: by default a token is for its own client only.
         audience=client.audience or client.id,
+        user_claims=subject.app_claims,
     )
     ttl = client.access_token_ttl or settings.access_token_ttl
     return mint_access_token(
@@ -61,6 +65,7 @@ class Refreshed:
 
     user: User
     session: Session
+    subject: Subject
     scopes: list[str]
     access: MintedToken
     refresh_token: str
@@ -83,9 +88,16 @@ async def refresh_for_client(
     if requested is not None:
         check_narrowing(requested, scopes)
         scopes = requested
-    subject = Subject(user=rotation.user, session=rotation.session)
+    subject = Subject(
+        user=rotation.user,
+        session=rotation.session,
+        # A change of the user's roles takes effect here, at the next token.
+        app_claims=await app_claims(client, rotation.user.id, scopes),
+    )
     access = mint_for_client(services, client, subject, scopes)
-    return Refreshed(rotation.user, rotation.session, scopes, access, rotation.refresh_token)
+    return Refreshed(
+        rotation.user, rotation.session, subject, scopes, access, rotation.refresh_token
+    )
 
 
 def check_narrowing(requested: list[str], granted: list[str]) -> None:
@@ -122,6 +134,7 @@ def token_response(
             session=subject.session,
             authentication=subject.authenticated() or Authentication.of(subject.session),
             scopes=scopes,
+            extra_claims=subject.app_claims,
             nonce=nonce,
             access_token=access.value,
         )

@@ -23,6 +23,8 @@ SCOPES: dict[str, Scope] = {
         Scope("address", "See your postal address"),
         Scope("phone", "See your phone number"),
         Scope("offline_access", "Stay connected when you are not using the app"),
+        Scope("roles", "See your roles in the organisation's apps"),
+        Scope("groups", "See the groups you belong to"),
     )
 }
 DEFAULT_CLIENT_SCOPES = ("openid", "profile", "email", "offline_access")

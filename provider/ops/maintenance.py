@@ -1,4 +1,5 @@
-"""Periodic work of each worker: purge expired rows (one worker at a time) and pick up new keys.
+"""Periodic work of each worker: purge expired rows and erase accounts deleted longer than the
+grace period (one worker at a time), and pick up new keys.
 
 Keys are also re-read at once on SIGHUP (`reload_keys`), e.g. right after `keys rotate`.
 """
@@ -9,6 +10,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from provider.accounts.account_deletion import purge_deleted_accounts
 from provider.cache.base import CacheUnavailable
 from provider.context import Services
 from provider.crypto.keys import KeyUnusable
@@ -33,6 +35,9 @@ async def purge_loop(services: Services) -> None:
             if await services.cache.set_if_absent("purge:lock", "1", interval):
                 removed = await purge_expired()
                 log.info("purged expired rows", extra=removed)
+                erased = await purge_deleted_accounts(services.events)
+                if erased:
+                    log.info("erased deleted accounts", extra={"accounts": erased})
         except (CacheUnavailable, OSError) as exc:
             log.warning("purge skipped", extra={"err": str(exc)})
         except Exception:

@@ -64,7 +64,20 @@ async def _access_token(services: Services, caller: Client, token: str) -> dict[
     claims = checked.claims
     if not may_see(caller, claims):
         return INACTIVE
-    keys = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sid", "auth_time")
+    keys = (
+        "scope",
+        "client_id",
+        "sub",
+        "aud",
+        "iss",
+        "exp",
+        "iat",
+        "jti",
+        "sid",
+        "auth_time",
+        "roles",
+        "groups",
+    )
     body = {"active": True, "token_type": "Bearer"}
     body.update({key: claims[key] for key in keys if key in claims})
     # Only a username the user chose: an email address is not given out as one.

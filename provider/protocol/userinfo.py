@@ -11,7 +11,9 @@ from provider.http.context import services_of
 from provider.http.errors import OAuthError
 from provider.http.params import form_params
 from provider.oauth.access_check import check_access_token
+from provider.oauth.app_claims import app_claims
 from provider.oauth.claims import user_claims
+from provider.oauth.clients import find_client
 from provider.sessions.access_tokens import InvalidAccessToken
 
 bp = Blueprint("userinfo")
@@ -60,7 +62,12 @@ async def userinfo(request: Request) -> HTTPResponse:
             status=403,
             headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="openid"'},
         )
-    return json_response(user_claims(checked.user, scopes), headers={"Cache-Control": "no-store"})
+    client = await find_client(str(checked.claims.get("client_id")))
+    claims = {
+        **user_claims(checked.user, scopes),
+        **await app_claims(client, checked.user.id, scopes),
+    }
+    return json_response(claims, headers={"Cache-Control": "no-store"})
 
 
 # OIDC Core §3.1.2.1 / §5.3.1: both GET and POST are served.

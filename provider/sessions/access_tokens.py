@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from joserfc import jwt
@@ -26,6 +26,8 @@ class AccessGrant:
     session_id: str | None
     auth_time: int | None
     audience: str
+    # Claims about the user for the client (`roles`, `groups`); never one of the above.
+    user_claims: dict[str, Any] = field(default_factory=dict)
 
 
 class InvalidAccessToken(Exception):
@@ -58,6 +60,7 @@ def mint_access_token(
         claims["sid"] = grant.session_id
     if grant.auth_time is not None:
         claims["auth_time"] = grant.auth_time
+    claims.update({name: value for name, value in grant.user_claims.items() if name not in claims})
     record = keystore.signing_key(alg)
     header = {"alg": record.alg, "kid": record.kid, "typ": ACCESS_TOKEN_TYPE}
     return MintedToken(jwt.encode(header, claims, record.key), claims["jti"], ttl)

@@ -117,7 +117,7 @@ class UserRecords:
         changed = (
             await User.filter(id=user_id, deleted_at__isnull=False)
             .using_db(self._conn)
-            .update(deleted_at=None, updated_at=now)
+            .update(deleted_at=None, purge_after=None, updated_at=now)
         )
         return changed == 1
 

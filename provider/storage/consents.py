@@ -1,7 +1,7 @@
 """What each user has allowed each client: the scopes of every consent they gave it, merged.
 
 A consent only grows here (a new grant adds its scopes to what was allowed before); it is removed
-as a whole when the client is deleted.
+as a whole when the client is deleted, or when the user removes the app's access.
 """
 
 from __future__ import annotations
@@ -54,3 +54,10 @@ class Consents:
     async def forget_client(self, client_id: str) -> int:
         """Remove every user's consent to the client; returns how many there were."""
         return await Consent.filter(client_id=client_id).using_db(self._conn).delete()
+
+    async def forget(self, user_id: uuid.UUID | str, client_id: str) -> bool:
+        """Remove the user's consent to the client; False if there was none."""
+        removed = (
+            await Consent.filter(user_id=user_id, client_id=client_id).using_db(self._conn).delete()
+        )
+        return removed > 0

@@ -15,6 +15,12 @@ class User(Model):
     email = fields.CharField(max_length=254, unique=True)
     username = fields.CharField(max_length=64, unique=True, null=True)
     name = fields.CharField(max_length=200, default="")
+    # OIDC Core §5.1 standard claims the user edits on their profile.
+    given_name = fields.CharField(max_length=200, null=True)
+    family_name = fields.CharField(max_length=200, null=True)
+    locale = fields.CharField(max_length=35, null=True)
+    zoneinfo = fields.CharField(max_length=64, null=True)
+    picture = fields.CharField(max_length=2048, null=True)
     password_hash = fields.CharField(max_length=255)
     role = fields.CharField(max_length=16, default="user")
     email_verified_at = fields.DatetimeField(null=True)
@@ -22,6 +28,9 @@ class User(Model):
     phone_number = fields.CharField(max_length=32, null=True)
     address: dict[str, Any] | None = fields.JSONField(null=True)
     deleted_at = fields.DatetimeField(null=True)
+    # Set when the user deleted their own account: until then they may restore it, after it the
+    # purge erases it. An account an admin deleted has none and stays until restored.
+    purge_after = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     # TOTP (RFC 6238). Both secrets are sealed with AES-256-GCM (provider.crypto.sealing); the
@@ -162,6 +171,10 @@ class Client(Model):
     # tokens and those naming it as audience only.
     introspect_any = fields.BooleanField(default=False, db_default=False)
     require_mfa = fields.BooleanField(default=False)
+    # Which app roles the client sees in the `roles` claim: those listed, else those whose name
+    # starts with the prefix; neither set, every role of the user.
+    app_role_prefix = fields.CharField(max_length=128, default="", db_default="")
+    app_role_names: list[str] | None = fields.JSONField(null=True)
     require_verified_email = fields.BooleanField(default=False)
     disabled = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -265,3 +278,62 @@ class FederatedIdentity(Model):
     class Meta:
         table = "federated_identities"
         unique_together = (("provider_id", "subject"), ("provider_id", "user_id"))
+
+
+# A role of the organisation's apps (not of this provider: see ROLES), e.g. "billing:admin".
+class AppRole(Model):
+    id = fields.UUIDField(primary_key=True)
+    name = fields.CharField(max_length=128, unique=True)
+    description = fields.CharField(max_length=512, default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "app_roles"
+
+
+# A group of users for the apps; the roles it carries reach each member.
+class AppGroup(Model):
+    id = fields.UUIDField(primary_key=True)
+    name = fields.CharField(max_length=128, unique=True)
+    description = fields.CharField(max_length=512, default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "app_groups"
+
+
+# A role held by a user directly, or carried by a group (exactly one of the two is set).
+class AppRoleGrant(Model):
+    id = fields.UUIDField(primary_key=True)
+    role: fields.ForeignKeyRelation[AppRole] = fields.ForeignKeyField(
+        "provider.AppRole", related_name="grants", on_delete=fields.CASCADE
+    )
+    role_id: str
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "provider.User", related_name="app_role_grants", on_delete=fields.CASCADE, null=True
+    )
+    user_id: str | None
+    group: fields.ForeignKeyNullableRelation[AppGroup] = fields.ForeignKeyField(
+        "provider.AppGroup", related_name="role_grants", on_delete=fields.CASCADE, null=True
+    )
+    group_id: str | None
+
+    class Meta:
+        table = "app_role_grants"
+        unique_together = (("role_id", "user_id"), ("role_id", "group_id"))
+
+
+class AppGroupMember(Model):
+    id = fields.UUIDField(primary_key=True)
+    group: fields.ForeignKeyRelation[AppGroup] = fields.ForeignKeyField(
+        "provider.AppGroup", related_name="members", on_delete=fields.CASCADE
+    )
+    group_id: str
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "provider.User", related_name="app_groups", on_delete=fields.CASCADE
+    )
+    user_id: str
+
+    class Meta:
+        table = "app_group_members"
+        unique_together = (("group_id", "user_id"),)

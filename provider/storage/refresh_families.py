@@ -211,6 +211,16 @@ class RefreshFamilies:
             .update(revoked_at=now, revoked_reason=reason)
         )
 
+    async def revoke_user_client(
+        self, user_id: uuid.UUID | str, client_id: str, *, reason: str, now: datetime
+    ) -> int:
+        """Revoke every live token the client holds for the user; how many there were."""
+        return (
+            await RefreshToken.filter(user_id=user_id, client_id=client_id, revoked_at=None)
+            .using_db(self._work.conn)
+            .update(revoked_at=now, revoked_reason=reason)
+        )
+
 
 def _unusable(token: RefreshToken, client_id: str, now: datetime, idle: timedelta) -> str | None:
     """Why an unused token cannot be rotated, in the order the reasons are reported."""

@@ -14,7 +14,7 @@ from sanic.response import HTTPResponse
 
 from provider.accounts.sign_in import Credentials, SecondFactorRequired
 from provider.accounts.sign_in import sign_in as password_sign_in
-from provider.domain_errors import DomainError
+from provider.domain_errors import AccountDisabled, DomainError
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf
@@ -41,6 +41,7 @@ async def login_page(
     status: int = 200,
     next_path: str | None = None,
     reauth: bool = False,
+    restorable: bool = False,
 ) -> HTTPResponse:
     client = await find_client(flow.request.client_id, include_disabled=True) if flow else None
     back = {"flow": flow.id if flow else None, "next": next_path}
@@ -58,6 +59,8 @@ async def login_page(
             "forgot_url": page_url("/password/forgot", **back),
             # Also to confirm it's you: an account without a password proves itself upstream.
             "upstream": await upstream_buttons(back["flow"], back["next"]),
+            # A deleted account is offered its restore (possible only in the grace period).
+            "restore_url": page_url("/account/restore", **back) if restorable else None,
         },
         status=status,
         # CSP form-action also governs the redirects after the POST, up to the client.
@@ -125,6 +128,7 @@ async def submit_login(request: Request) -> HTTPResponse:
             status=http_status(exc),
             next_path=next_path,
             reauth=form.get("reauth") == "1",
+            restorable=isinstance(exc, AccountDisabled),
         )
         return with_headers(response, exc)
     if isinstance(outcome, SecondFactorRequired):

@@ -47,3 +47,16 @@ async def test_forgetting_a_client_removes_only_its_consents(backend: str) -> No
     assert await store.scopes_for(grace.user_id, "doomed") is None
     assert await store.scopes_for(ada.user_id, "kept") == ["openid"]
     assert await store.forget_client("doomed") == 0
+
+
+async def test_forgetting_one_users_consent_keeps_the_others(backend: str) -> None:
+    ada, grace = await make_session(), await make_session()
+    store = Consents(default_connection())
+    for user_id in (ada.user_id, grace.user_id):
+        await store.remember(user_id, "app", ["openid"], utcnow())
+    await store.remember(ada.user_id, "other-app", ["openid"], utcnow())
+    assert await store.forget(ada.user_id, "app") is True
+    assert await store.scopes_for(ada.user_id, "app") is None
+    assert await store.scopes_for(ada.user_id, "other-app") == ["openid"]
+    assert await store.scopes_for(grace.user_id, "app") == ["openid"]
+    assert await store.forget(ada.user_id, "app") is False

@@ -236,3 +236,30 @@ async def test_twenty_concurrent_rotations_of_one_token_have_one_successor(
     assert publisher.names().count("token.refreshed") == 1
     assert publisher.names().count("session.revoked") == 1
     assert publisher.names().count("token.reuse_detected") == 19
+
+
+async def test_revoking_a_users_client_spares_other_users_and_clients(
+    backend: str, publisher: RecordingPublisher
+) -> None:
+    ada, grace = await make_session(), await make_session()
+    removed = [await _issue(backend, publisher, ada), await _issue(backend, publisher, ada)]
+    kept = [
+        await _issue(backend, publisher, ada, client_id="other-rp"),
+        await _issue(backend, publisher, grace),
+    ]
+    now = utcnow()
+    async with unit_of_work(CALLER, publisher) as work:
+        revoked = await _families(work, backend).revoke_user_client(
+            ada.user_id, CLIENT, reason="access_removed", now=now
+        )
+    assert revoked == 2
+    for token in removed:
+        row = await _row(token)
+        assert (row.revoked_at, row.revoked_reason) == (now, "access_removed")
+    for token in kept:
+        assert (await _row(token)).revoked_at is None
+    async with unit_of_work(CALLER, publisher) as work:
+        again = await _families(work, backend).revoke_user_client(
+            ada.user_id, CLIENT, reason="access_removed", now=utcnow()
+        )
+    assert again == 0

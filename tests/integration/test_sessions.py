@@ -65,7 +65,23 @@ async def test_me_returns_the_signed_in_user(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/auth/me", headers=bearer(tokens))
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
-    assert response.json() == {"user": user, "session_id": tokens["session"]["id"]}
+    body = response.json()
+    assert body == {
+        "user": user,
+        "profile": {
+            "name": "Ada",
+            "given_name": None,
+            "family_name": None,
+            "username": "ada",
+            "locale": None,
+            "zoneinfo": None,
+            "picture": None,
+            "phone_number": None,
+            "address": None,
+            "updated_at": body["profile"]["updated_at"],
+        },
+        "session_id": tokens["session"]["id"],
+    }
 
 
 # --- your devices --------------------------------------------------------------------------------

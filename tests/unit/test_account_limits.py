@@ -47,7 +47,7 @@ def test_every_declared_limit_has_its_own_scope() -> None:
     built = [builder(settings) for builder in builders]
     assert all(isinstance(limit, Limit) for limit in built)
     scopes = [limit.scope for limit in built]
-    assert len(scopes) == len(set(scopes)) == len(builders) == 11
+    assert len(scopes) == len(set(scopes)) == len(builders) == 12
 
 
 async def test_an_arrival_is_counted_before_its_input_is_read() -> None:
@@ -94,3 +94,17 @@ async def test_reset_mails_are_counted_per_recipient_whatever_its_case() -> None
     await limits.count_reset_mail(services, "ada@example.com")
     with pytest.raises(RateLimited):
         await limits.count_reset_mail(services, " ADA@EXAMPLE.COM ")
+
+
+async def test_the_global_limit_is_off_unless_set_and_counts_every_request_when_on() -> None:
+    off = _services()
+    for _ in range(1000):
+        await limits.admit_any_request(off, CALLER)
+    on = _services(ratelimit_global_per_ip=3, ratelimit_window=60)
+    for _ in range(3):
+        await limits.admit_any_request(on, CALLER)
+    with pytest.raises(RateLimited) as refused:
+        await limits.admit_any_request(on, CALLER)
+    assert refused.value.limit == 3
+    # Another address has a window of its own.
+    await limits.admit_any_request(on, Caller(ip="192.0.2.8", user_agent="", request_id="r2"))

@@ -30,6 +30,7 @@ from provider.domain_errors import (
     InvalidRequest,
     InvalidScope,
     InvalidSecondFactor,
+    LastAdministrator,
     MfaAlreadyEnabled,
     MfaEnrolmentNotStarted,
     MfaNotEnabled,
@@ -152,6 +153,15 @@ CASES: list[tuple[DomainError, int, str, str, Any, dict[str, str]]] = [
         {},
     ),
     (UsernameTaken(), 409, "username_taken", "This username is taken.", None, {}),
+    (
+        LastAdministrator(),
+        409,
+        "last_admin",
+        "You are the last administrator: make someone else an administrator before you delete "
+        "your account.",
+        None,
+        {},
+    ),
     (
         EmailTaken("ada@example.com", None, "Ada"),
         409,

@@ -35,6 +35,7 @@ CONTEXT = {
     "ip": "192.0.2.1",
     "reset": True,
     "mfa_on": False,
+    "new_email": "countess@example.com",
 }
 
 
@@ -73,7 +74,13 @@ def test_every_kind_renders_text_and_html(kind: MailKind) -> None:
     # HTML is escaped; the plain text is not.
     assert "Ada &lt;script&gt;" in html.get_content()
     assert "<script>" not in html.get_content()
-    if kind in (MailKind.VERIFY_EMAIL, MailKind.RESET_PASSWORD):
+    links = (
+        MailKind.VERIFY_EMAIL,
+        MailKind.RESET_PASSWORD,
+        MailKind.CHANGE_EMAIL,
+        MailKind.EMAIL_CHANGE_NOTICE,
+    )
+    if kind in links:
         assert CONTEXT["link"] in text.get_content()
         assert "token=abc&amp;x=1" in html.get_content()
 

@@ -3,6 +3,14 @@ stats."""
 
 from __future__ import annotations
 
-from provider.api.admin import audit, clients, idps, stats, user_actions, users
+from provider.api.admin import app_roles, audit, clients, idps, stats, user_actions, users
 
-BLUEPRINTS = (users.bp, user_actions.bp, clients.bp, idps.bp, audit.bp, stats.bp)
+BLUEPRINTS = (
+    users.bp,
+    user_actions.bp,
+    clients.bp,
+    idps.bp,
+    audit.bp,
+    stats.bp,
+    app_roles.bp,
+)

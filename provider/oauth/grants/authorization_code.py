@@ -13,6 +13,7 @@ from provider.cache.base import CacheUnavailable
 from provider.context import Caller, Services
 from provider.crypto.tokens import token_hash
 from provider.domain_errors import InvalidGrant, InvalidProtocolRequest
+from provider.oauth.app_claims import app_claims
 from provider.oauth.id_token import Authentication
 from provider.oauth.issuance import (
     DENYLIST_PREFIX,
@@ -87,6 +88,7 @@ async def _redeem(
         user=user,
         session=session,
         authentication=Authentication(code.auth_time, code.amr, code.acr),
+        app_claims=await app_claims(client, user.id, scopes),
     )
     access = mint_for_client(services, client, subject, scopes)
     refresh = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from provider.context import Caller, Services
 from provider.domain_errors import InvalidGrant, InvalidProtocolRequest
 from provider.oauth.issuance import (
-    Subject,
     check_narrowing,
     refresh_for_client,
     token_response,
@@ -33,7 +32,7 @@ async def refresh_token_grant(
         refreshed = await refresh_for_client(services, caller, client, presented, requested)
     except RefreshRejected as exc:
         raise InvalidGrant("The refresh token is invalid, expired or revoked.") from exc
-    subject = Subject(user=refreshed.user, session=refreshed.session)
+    subject = refreshed.subject
     return token_response(
         services,
         client,

@@ -1,0 +1,51 @@
+"""GET/DELETE /v1/auth/consents: the apps the user connected, and removing one's access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.api.guard import require_session
+from provider.http.context import caller_of, services_of
+from provider.http.responses import ok
+from provider.oauth.connected_apps import connected_apps, remove_app_access
+from provider.storage.connected_apps import ConnectedApp
+
+bp = Blueprint("api_consents", url_prefix="/v1/auth")
+
+
+def public_app(app: ConnectedApp) -> dict[str, Any]:
+    return {
+        "client_id": app.client_id,
+        "client_name": app.client_name,
+        "scopes": app.scopes,
+        "granted_at": app.granted_at.isoformat(),
+        "last_used_at": app.last_used_at.isoformat() if app.last_used_at else None,
+    }
+
+
+@bp.get("/consents")
+@openapi.tag("account")
+@openapi.summary("The apps the user has allowed, with their scopes, first and last use")
+@openapi.secured("bearer")
+async def list_consents(request: Request) -> HTTPResponse:
+    auth = await require_session(request)
+    apps = await connected_apps(auth.user)
+    return ok({"consents": [public_app(app) for app in apps]})
+
+
+@bp.delete("/consents/<client_id:str>")
+@openapi.tag("account")
+@openapi.summary("Remove an app's access: its consent, refresh tokens and access tokens")
+@openapi.secured("bearer")
+@openapi.response(200, description="The access is removed")
+@openapi.response(404, description="not_found: the user never connected this app")
+async def delete_consent(request: Request, client_id: str) -> HTTPResponse:
+    auth = await require_session(request)
+    revoked = await remove_app_access(
+        services_of(request), caller_of(request), auth.user, auth.session, client_id
+    )
+    return ok({"removed": True, "client_id": client_id, "revoked_refresh_tokens": revoked})

@@ -1,0 +1,78 @@
+"""A user's own devices: the live sessions they can see and sign out, one or all but this one."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from provider.config import Settings
+from provider.context import Caller, Services
+from provider.domain_errors import NotFound
+from provider.sessions.devices import describe_device
+from provider.sessions.service import revoke_session, revoke_user_sessions, session_is_live
+from provider.storage.db import default_connection
+from provider.storage.models import Session, User
+from provider.storage.session_reads import SessionReads
+from provider.storage.unit_of_work import unit_of_work, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    session_id: uuid.UUID
+    device: str
+    ip: str
+    created_at: datetime
+    last_active_at: datetime
+    current: bool
+
+
+async def devices_of(settings: Settings, user: User, current: Session) -> list[Device]:
+    """The user's live sessions, most recently active first, the one in use flagged."""
+    now = utcnow()
+    sessions = await SessionReads(default_connection()).unended_of_user(user.id, now)
+    return [
+        Device(
+            session_id=session.id,
+            device=describe_device(session.user_agent),
+            ip=session.ip,
+            created_at=session.created_at,
+            last_active_at=session.last_active_at,
+            current=session.id == current.id,
+        )
+        for session in sessions
+        if session_is_live(session, settings, now)
+    ]
+
+
+async def live_sessions(services: Services, user_id: uuid.UUID | str) -> list[Session]:
+    """The user's sessions that still sign them in, newest first, as rows (the JSON API)."""
+    now = utcnow()
+    sessions = await SessionReads(default_connection()).unended_of_user(user_id, now)
+    return [session for session in sessions if session_is_live(session, services.settings, now)]
+
+
+async def sign_out_device(
+    services: Services, caller: Caller, user: User, session_id: str
+) -> uuid.UUID:
+    """End one of the user's sessions and return its id; NotFound unless it is theirs and
+    still running."""
+    try:
+        target = uuid.UUID(session_id)
+    except ValueError as exc:
+        raise NotFound("No such session.") from exc
+    if not await SessionReads(default_connection()).is_unrevoked(target, user.id):
+        raise NotFound("No such session.")
+    async with unit_of_work(caller, services.events) as work:
+        await revoke_session(work, target, user.id, reason="user_revoked")
+    return target
+
+
+async def sign_out_other_devices(
+    services: Services, caller: Caller, user: User, current: Session
+) -> int:
+    """End every session of the user but `current`; how many there were."""
+    async with unit_of_work(caller, services.events) as work:
+        return await revoke_user_sessions(
+            work, user.id, reason="user_revoked_others", keep=current.id
+        )
