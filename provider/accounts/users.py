@@ -221,7 +221,8 @@ async def _answer_existing(services: Services, caller: Caller, taken: EmailTaken
 
 
 async def _notice_allowed(services: Services, email: str) -> bool:
-    """At most `ratelimit_mail_per_account` notices per address and mail window; never a 429."""
+    """At most `ratelimit_mail_per_account` notices per address and mail window, then silently
+    none: the requester is never told."""
     settings = services.settings
     try:
         await enforce(

@@ -93,7 +93,7 @@ def _fetcher(policy: OutboundPolicy) -> Callable[[str], Awaitable[FetchedJson]]:
     async def fetch(url: str) -> FetchedJson:
         async with httpx.AsyncClient(transport=GuardedTransport(policy)) as http:
             response = await http.get(url, headers={"Accept": "application/json"})
-        if response.status_code != 200:
+        if response.status_code != httpx.codes.OK:
             raise OutboundBadResponse(f"status {response.status_code}")
         document = _json_object(response)
         if document is None:
@@ -200,7 +200,7 @@ async def _get_json(client: Any, url: str) -> Any:
         response = await client.get(url, headers={"Accept": "application/json"})
     except (OutboundError, httpx.HTTPError, AuthlibBaseError) as exc:
         raise UpstreamUnavailable() from exc
-    if response.status_code != 200:
+    if response.status_code != httpx.codes.OK:
         raise UpstreamUnavailable(f"The provider answered {response.status_code}.")
     try:
         return json.loads(response.content)

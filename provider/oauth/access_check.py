@@ -28,7 +28,7 @@ async def check_access_token(services: Services, token: str) -> CheckedToken:
 
     Raises CacheUnavailable when the denylist cannot be read: a revoked token must not pass
     because Redis is down. Callers fail closed: introspection answers inactive, and anywhere else
-    the error handler answers 503 temporarily_unavailable (provider.ops.unavailable).
+    the adapters answer "temporarily unavailable" (provider.ops.unavailable).
     """
     settings = services.settings
     claims = verify_access_token(services.keystore, token, settings.issuer, audience=None)
