@@ -22,6 +22,7 @@ import httpcore
 import httpx
 
 from provider.net.outbound import (
+    TRANSPORT_FAILURES,
     GuardedBackend,
     OutboundBadResponse,
     OutboundError,
@@ -79,14 +80,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                 status, headers, body = await self._exchange(request)
         except TimeoutError as exc:
             raise OutboundTimeout(f"no complete answer within {self._policy.deadline:g} s") from exc
-        except (
-            httpcore.NetworkError,
-            httpcore.ProtocolError,
-            httpcore.TimeoutException,
-            httpcore.UnsupportedProtocol,
-            ssl.SSLError,
-            OSError,
-        ) as exc:
+        except TRANSPORT_FAILURES as exc:
             raise OutboundError(f"request failed: {type(exc).__name__}") from exc
         if 300 <= status < 400:
             raise OutboundBadResponse("redirects are not followed")

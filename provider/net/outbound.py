@@ -173,6 +173,17 @@ def max_age_of(cache_control: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# What a connection, TLS or HTTP exchange can fail with below httpx: each becomes OutboundError.
+TRANSPORT_FAILURES: tuple[type[Exception], ...] = (
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.TimeoutException,
+    httpcore.UnsupportedProtocol,
+    ssl.SSLError,
+    OSError,
+)
+
+
 async def fetch_json(url: str, policy: OutboundPolicy) -> FetchedJson:
     """GET `url` under `policy`; a JSON object or a typed OutboundError."""
     check_url(url, policy.allow_private)
@@ -181,14 +192,7 @@ async def fetch_json(url: str, policy: OutboundPolicy) -> FetchedJson:
             return await _fetch(url, policy)
     except TimeoutError as exc:
         raise OutboundTimeout(f"no complete answer within {policy.deadline:g} s") from exc
-    except (
-        httpcore.NetworkError,
-        httpcore.ProtocolError,
-        httpcore.TimeoutException,
-        httpcore.UnsupportedProtocol,
-        ssl.SSLError,
-        OSError,
-    ) as exc:
+    except TRANSPORT_FAILURES as exc:
         raise OutboundError(f"fetch failed: {type(exc).__name__}") from exc
 
 
