@@ -11,10 +11,12 @@ from dataclasses import replace
 from typing import Any
 
 from provider.context import Caller, Services
+from provider.domain_errors import NotFound
 from provider.oauth.clients import (
     ClientSpec,
     ClientSpecError,
     create_client,
+    find_client,
     rotate_secret,
     validate_spec,
 )
@@ -70,6 +72,22 @@ def spec_of(client: Client) -> ClientSpec:
     )
 
 
+async def client_for_admin(client_id: str) -> Client:
+    """The client an administrator looks at, disabled or not; NotFound if there is none (the
+    built-in first-party app is never shown)."""
+    client = await find_client(client_id, include_disabled=True)
+    if client is None:
+        raise NotFound("No such client.")
+    return client
+
+
+async def client_to_change(client_id: str) -> Client:
+    """The client an administrator edits, rotates, disables or deletes: the built-in
+    first-party app is refused as such (BuiltInClient), before it is looked for."""
+    refuse_changes_to_built_in(client_id)
+    return await client_for_admin(client_id)
+
+
 async def register_client(
     services: Services, caller: Caller, admin: User, spec: ClientSpec
 ) -> tuple[Client, str | None]:
@@ -94,7 +112,6 @@ async def update_client(
 ) -> Client:
     """Apply `changes` (fields of CHANGEABLE) if the client would still pass the registration
     rules. An empty `scopes` list means the default scopes, as at registration."""
-    refuse_changes_to_built_in(client.id)
     unknown = sorted(set(changes) - set(CHANGEABLE))
     if unknown:
         raise ClientSpecError(f"these fields cannot be changed: {', '.join(unknown)}")
@@ -122,7 +139,6 @@ async def rotate_client_secret(
     services: Services, caller: Caller, admin: User, client: Client, grace_seconds: int
 ) -> str:
     """A new secret in clear (shown once); the previous one works for `grace_seconds`."""
-    refuse_changes_to_built_in(client.id)
     async with unit_of_work(caller, services.events) as work:
         # Inside the transaction: Tortoise routes this task's queries to its connection.
         secret = await rotate_secret(client, services.settings.secret, grace_seconds)
@@ -136,7 +152,6 @@ async def rotate_client_secret(
 
 async def disable_client(services: Services, caller: Caller, admin: User, client: Client) -> None:
     """No authorization, no token, no refresh for the client; its access tokens are refused."""
-    refuse_changes_to_built_in(client.id)
     if client.disabled:
         return
     async with unit_of_work(caller, services.events) as work:
@@ -148,7 +163,6 @@ async def disable_client(services: Services, caller: Caller, admin: User, client
 
 async def delete_client(services: Services, caller: Caller, admin: User, client: Client) -> int:
     """Remove the client, its consents and codes; returns how many refresh tokens it held."""
-    refuse_changes_to_built_in(client.id)
     async with unit_of_work(caller, services.events) as work:
         now = utcnow()
         revoked = await RefreshFamilies(work).revoke_client(

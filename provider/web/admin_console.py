@@ -23,13 +23,14 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import ApiError
 from provider.http.params import form_params
 from provider.oauth.client_admin import (
+    client_to_change,
     delete_client,
     disable_client,
     register_client,
     rotate_client_secret,
     update_client,
 )
-from provider.oauth.clients import GRANT_TYPES, ClientSpec, ClientSpecError, find_client
+from provider.oauth.clients import GRANT_TYPES, ClientSpec, ClientSpecError
 from provider.oauth.key_admin import ALGORITHMS, rotate_signing_key, signing_keys
 from provider.storage.models import ROLES, Client, User
 from provider.web.admin import guarded, render_admin
@@ -51,13 +52,6 @@ def _checked_form(request: Request) -> dict[str, str]:
     values = form_params(request)
     verify_csrf(request, services_of(request).settings, values.get("csrf"))
     return values
-
-
-async def _client(client_id: str) -> Client:
-    client = await find_client(client_id, include_disabled=True)
-    if client is None:
-        raise ApiError(404, "not_found", "No such client.")
-    return client
 
 
 @bp.get("/admin/dashboard")
@@ -134,7 +128,7 @@ async def _secret_page(
 @bp.get("/admin/clients/<client_id:str>")
 async def client_detail(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
-        client = await _client(client_id)
+        client = await client_to_change(client_id)
         done = request.args.get("done")
         return await render_admin(
             request,
@@ -156,7 +150,7 @@ async def client_detail(request: Request, client_id: str) -> HTTPResponse:
 async def edit_client(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         values = _checked_form(request)
-        client = await _client(client_id)
+        client = await client_to_change(client_id)
         try:
             await update_client(
                 services_of(request), caller_of(request), viewer, client, client_changes(values)
@@ -184,7 +178,7 @@ async def edit_client(request: Request, client_id: str) -> HTTPResponse:
 async def rotate_secret(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         values = _checked_form(request)
-        client = await _client(client_id)
+        client = await client_to_change(client_id)
         grace = _grace_seconds(values, services_of(request).settings.client_secret_grace_period)
         try:
             secret = await rotate_client_secret(
@@ -208,7 +202,7 @@ def _grace_seconds(values: dict[str, str], default: int) -> int:
 async def disable(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         _checked_form(request)
-        client = await _client(client_id)
+        client = await client_to_change(client_id)
         await disable_client(services_of(request), caller_of(request), viewer, client)
         return redirect(f"/admin/clients/{client.id}?done=disabled", status=303)
 
@@ -219,7 +213,7 @@ async def disable(request: Request, client_id: str) -> HTTPResponse:
 async def enable(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         _checked_form(request)
-        client = await _client(client_id)
+        client = await client_to_change(client_id)
         changes = {"disabled": False}
         await update_client(services_of(request), caller_of(request), viewer, client, changes)
         return redirect(f"/admin/clients/{client.id}?done=enabled", status=303)
@@ -231,7 +225,7 @@ async def enable(request: Request, client_id: str) -> HTTPResponse:
 async def delete(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         values = _checked_form(request)
-        client = await _client(client_id)
+        client = await client_to_change(client_id)
         if values.get("confirm") != client.id:
             raise ApiError(400, "invalid_request", "Type the client id to confirm the deletion.")
         revoked = await delete_client(services_of(request), caller_of(request), viewer, client)

@@ -23,14 +23,15 @@ from provider.http.errors import ApiError
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
 from provider.oauth.client_admin import (
+    client_for_admin,
+    client_to_change,
     delete_client,
     disable_client,
     register_client,
     rotate_client_secret,
     update_client,
 )
-from provider.oauth.clients import ClientSpec, ClientSpecError, find_client
-from provider.storage.models import Client
+from provider.oauth.clients import ClientSpec, ClientSpecError
 
 bp = Blueprint("api_admin_clients", url_prefix="/v1/admin/clients")
 
@@ -89,14 +90,6 @@ def _invalid_metadata(exc: ClientSpecError) -> ApiError:
     return ApiError(400, "invalid_client_metadata", str(exc))
 
 
-async def _client(client_id: str) -> Client:
-    """The client named in the path, disabled or not; 404 if there is none."""
-    client = await find_client(client_id, include_disabled=True)
-    if client is None:
-        raise ApiError(404, "not_found", "No such client.")
-    return client
-
-
 @bp.post("")
 @openapi.tag("admin")
 @openapi.summary("Register a client; the secret is in the response, once (admin)")
@@ -150,7 +143,7 @@ async def list_clients(request: Request) -> HTTPResponse:
 @openapi.response(404, description="not_found")
 async def get_client(request: Request, client_id: str) -> HTTPResponse:
     await require_role(request, *READERS)
-    return ok({"client": client_view(await _client(client_id))})
+    return ok({"client": client_view(await client_for_admin(client_id))})
 
 
 @bp.patch("/<client_id:str>")
@@ -168,7 +161,7 @@ async def update(request: Request, client_id: str) -> HTTPResponse:
     changes: dict[str, Any] = body.model_dump(exclude_none=True)
     if not changes:
         raise ApiError(400, "invalid_request", "Send at least one field to change.")
-    client = await _client(client_id)
+    client = await client_to_change(client_id)
     try:
         await update_client(services_of(request), caller_of(request), auth.user, client, changes)
     except ClientSpecError as exc:
@@ -192,7 +185,7 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
         if body.grace_seconds is not None
         else services.settings.client_secret_grace_period
     )
-    client = await _client(client_id)
+    client = await client_to_change(client_id)
     try:
         secret = await rotate_client_secret(services, caller_of(request), auth.user, client, grace)
     except ClientSpecError as exc:
@@ -218,7 +211,7 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
 async def disable(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
-    client = await _client(client_id)
+    client = await client_to_change(client_id)
     await disable_client(services_of(request), caller_of(request), auth.user, client)
     return ok({"client": client_view(client)})
 
@@ -232,6 +225,6 @@ async def disable(request: Request, client_id: str) -> HTTPResponse:
 async def delete(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
-    client = await _client(client_id)
+    client = await client_to_change(client_id)
     revoked = await delete_client(services_of(request), caller_of(request), auth.user, client)
     return ok({"deleted": True, "refresh_tokens_revoked": revoked})
