@@ -11,14 +11,12 @@ from sanic.response import HTTPResponse, redirect
 
 from provider.domain_errors import NotFound
 from provider.http.context import caller_of, services_of
-from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
-from provider.http.params import form_params
 from provider.http.render import page
 from provider.oauth.connected_apps import connected_apps, remove_app_access
 from provider.oauth.scopes import describe
 from provider.storage.models import Session
-from provider.web.common import signed_in_or_redirect
+from provider.web.common import signed_in_form, signed_in_or_redirect
 
 bp = Blueprint("web_apps")
 
@@ -50,11 +48,10 @@ async def apps(request: Request) -> HTTPResponse:
 
 @bp.post("/account/apps/remove")
 async def remove(request: Request) -> HTTPResponse:
-    found = await signed_in_or_redirect(request, back="/account/apps")
-    if isinstance(found, HTTPResponse):
-        return found
-    form = form_params(request)
-    verify_csrf(request, services_of(request).settings, form.get("csrf"))
+    posted = await signed_in_form(request, back="/account/apps")
+    if isinstance(posted, HTTPResponse):
+        return posted
+    found, form = posted.session, posted.form
     client_id = (form.get("client_id") or "")[:128]
     try:
         await remove_app_access(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from sanic import Request
@@ -10,7 +11,9 @@ from sanic.response import HTTPResponse, redirect
 from provider.domain_errors import DomainError
 from provider.http.context import services_of
 from provider.http.cookies import browser_session
+from provider.http.csrf import verify_csrf
 from provider.http.errors import http_headers
+from provider.http.params import form_params
 from provider.storage.models import Session
 
 EXPIRED = "This sign-in request has expired. Go back to the application and try again."
@@ -77,3 +80,22 @@ async def signed_in_or_redirect(request: Request, back: str = "/account") -> Ses
     if request.method == "GET":
         target = request.path + ("?" + request.query_string if request.query_string else "")
     return redirect(page_url("/login", next=local_path(target) or back), status=303)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInForm:
+    """A form posted from the browser's live session, its CSRF token checked."""
+
+    session: Session
+    form: dict[str, str]
+
+
+async def signed_in_form(request: Request, back: str) -> SignedInForm | HTTPResponse:
+    """The session and the form of an account page's post, or the redirect to sign in first
+    (which comes back to `back`: a post cannot be replayed)."""
+    found = await signed_in_or_redirect(request, back=back)
+    if isinstance(found, HTTPResponse):
+        return found
+    form = form_params(request)
+    verify_csrf(request, services_of(request).settings, form.get("csrf"))
+    return SignedInForm(found, form)

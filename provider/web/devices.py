@@ -9,13 +9,11 @@ from sanic.response import HTTPResponse, redirect
 
 from provider.domain_errors import NotFound
 from provider.http.context import caller_of, services_of
-from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
-from provider.http.params import form_params
 from provider.http.render import page
 from provider.sessions.user_devices import devices_of, sign_out_device, sign_out_other_devices
 from provider.storage.models import Session
-from provider.web.common import signed_in_or_redirect
+from provider.web.common import signed_in_form, signed_in_or_redirect
 
 bp = Blueprint("web_devices")
 
@@ -51,11 +49,10 @@ async def devices(request: Request) -> HTTPResponse:
 
 @bp.post("/account/devices/sign-out")
 async def sign_out_one(request: Request) -> HTTPResponse:
-    found = await signed_in_or_redirect(request, back="/account/devices")
-    if isinstance(found, HTTPResponse):
-        return found
-    form = form_params(request)
-    verify_csrf(request, services_of(request).settings, form.get("csrf"))
+    posted = await signed_in_form(request, back="/account/devices")
+    if isinstance(posted, HTTPResponse):
+        return posted
+    found, form = posted.session, posted.form
     target = (form.get("session_id") or "")[:64]
     if target == str(found.id):
         # Signing this browser out is what /logout is for: it also ends the OIDC session.
@@ -69,10 +66,9 @@ async def sign_out_one(request: Request) -> HTTPResponse:
 
 @bp.post("/account/devices/sign-out-others")
 async def sign_out_others(request: Request) -> HTTPResponse:
-    found = await signed_in_or_redirect(request, back="/account/devices")
-    if isinstance(found, HTTPResponse):
-        return found
-    form = form_params(request)
-    verify_csrf(request, services_of(request).settings, form.get("csrf"))
+    posted = await signed_in_form(request, back="/account/devices")
+    if isinstance(posted, HTTPResponse):
+        return posted
+    found = posted.session
     await sign_out_other_devices(services_of(request), caller_of(request), found.user, found)
     return redirect("/account/devices?done=others", status=303)

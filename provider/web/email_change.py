@@ -35,7 +35,7 @@ from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
 from provider.storage.models import User
-from provider.web.common import signed_in_or_redirect, with_headers
+from provider.web.common import signed_in_form, signed_in_or_redirect, with_headers
 
 bp = Blueprint("web_email_change")
 
@@ -73,11 +73,10 @@ async def email_form(request: Request) -> HTTPResponse:
 
 @bp.post("/account/email")
 async def submit_email(request: Request) -> HTTPResponse:
-    found = await signed_in_or_redirect(request, back="/account/email")
-    if isinstance(found, HTTPResponse):
-        return found
-    form = form_params(request)
-    verify_csrf(request, services_of(request).settings, form.get("csrf"))
+    posted = await signed_in_form(request, back="/account/email")
+    if isinstance(posted, HTTPResponse):
+        return posted
+    found, form = posted.session, posted.form
     typed = (form.get("new_email") or "")[:320]
     password = (form.get("current_password") or "")[:256]
     try:

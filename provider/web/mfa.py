@@ -44,7 +44,14 @@ from provider.http.render import error_page, page
 from provider.oauth.clients import find_client
 from provider.oauth.flows import Flow, load_flow
 from provider.storage.models import Session, User
-from provider.web.common import EXPIRED, local_path, page_url, signed_in_or_redirect, with_headers
+from provider.web.common import (
+    EXPIRED,
+    local_path,
+    page_url,
+    signed_in_form,
+    signed_in_or_redirect,
+    with_headers,
+)
 from provider.web.login import login_page
 from provider.web.signin import after_sign_in, browser_sign_in
 
@@ -193,11 +200,10 @@ async def _signed_in_form(
     request: Request,
 ) -> tuple[Session, dict[str, str], str | None] | HTTPResponse:
     """The session of a POST to /account/mfa/…, its checked form, and where to return after."""
-    found = await signed_in_or_redirect(request, back="/account/mfa")
-    if isinstance(found, HTTPResponse):
-        return found
-    form = form_params(request)
-    verify_csrf(request, services_of(request).settings, form.get("csrf"))
+    posted = await signed_in_form(request, back="/account/mfa")
+    if isinstance(posted, HTTPResponse):
+        return posted
+    found, form = posted.session, posted.form
     return found, form, local_path(form.get("next"))
 
 

@@ -15,12 +15,10 @@ from provider.accounts.profile import update_profile
 from provider.accounts.profile_fields import ADDRESS_PARTS, TEXT_FIELDS
 from provider.domain_errors import UsernameTaken, ValidationFailed
 from provider.http.context import caller_of, services_of
-from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
-from provider.http.params import form_params
 from provider.http.render import page
 from provider.storage.models import User
-from provider.web.common import signed_in_or_redirect
+from provider.web.common import signed_in_form, signed_in_or_redirect
 
 bp = Blueprint("web_profile")
 
@@ -68,11 +66,10 @@ async def profile_form(request: Request) -> HTTPResponse:
 
 @bp.post("/account/profile")
 async def submit_profile(request: Request) -> HTTPResponse:
-    found = await signed_in_or_redirect(request, back="/account/profile")
-    if isinstance(found, HTTPResponse):
-        return found
-    form = form_params(request)
-    verify_csrf(request, services_of(request).settings, form.get("csrf"))
+    posted = await signed_in_form(request, back="/account/profile")
+    if isinstance(posted, HTTPResponse):
+        return posted
+    found, form = posted.session, posted.form
     changes = _changes(form)
     typed = {name: form.get(name, "") for name in _form_values(found.user)}
     try:
