@@ -20,6 +20,7 @@ import pytest
 import redis.asyncio as redis
 from tortoise import Tortoise
 
+from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID
 from provider.storage.db import close_database, migrate, open_database
 from provider.storage.models import (
     AppGroup,
@@ -97,7 +98,9 @@ async def clean(database: str, redis_url: str) -> None:
         FederatedIdentity,
     ):
         await model.all().delete()
-    for model in (User, Client, IdentityProvider, AppRole, AppGroup):
+    # The built-in first-party client stays: the servers write it at start, as in production.
+    await Client.exclude(id=FIRST_PARTY_CLIENT_ID).delete()
+    for model in (User, IdentityProvider, AppRole, AppGroup):
         await model.all().delete()
     if redis_url:
         client = redis.Redis.from_url(redis_url)

@@ -12,9 +12,10 @@ it apart:
   change it.
 
 The row is written at start rather than by a migration: its audience comes from the issuer, a
-setting a migration does not have and a deployment may change. Each use reads the row and writes
-it again if it is missing or out of step with this process's settings, so a row deleted or edited
-by hand is put back instead of breaking every sign-in.
+setting a migration does not have and a deployment may change; a row deleted or edited by hand is
+put back at the next start. Logins and refreshes mint from `registration(settings)`, which is
+what that write makes the row hold, so the hot path reads no row and a missing one breaks no
+sign-in.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def refuse_changes_to_built_in(client_id: str) -> None:
 async def tokens_for_login(services: Services, login: CompletedLogin) -> FirstPartyTokens:
     """The access token that goes with the refresh token a login or re-authentication issued."""
     assert login.refresh_token is not None, "API logins always issue a refresh token"
-    client = await first_party_app(services.settings)
+    client = registration(services.settings)
     access = mint_for_client(services, client, Subject(login.user, login.session), [])
     return FirstPartyTokens(login.user, login.session, access, login.refresh_token)
 
@@ -107,7 +108,7 @@ async def refresh_first_party(
     """
     admitted = await admit_refresh(services, caller)
     presented = read_token()
-    client = await first_party_app(services.settings)
+    client = registration(services.settings)
     try:
         refreshed = await refresh_for_client(services, caller, client, presented)
     except RefreshRejected as exc:

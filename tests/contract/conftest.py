@@ -23,7 +23,7 @@ from tortoise.context import get_current_context, tortoise_test_context
 from provider.cache.events import EventPublisher
 from provider.cache.memory import MemoryCache
 from provider.context import Caller
-from provider.storage.models import Session, User
+from provider.storage.models import Client, Session, User
 from provider.storage.unit_of_work import utcnow
 
 CALLER = Caller(ip="203.0.113.7", user_agent="contract-tests", request_id="req-contract")
@@ -67,7 +67,9 @@ async def open_backend(name: str, database: str) -> AsyncIterator[str]:
         return
     if not _is_postgres(database):
         pytest.skip("PROVIDER_TEST_DATABASE_URL names no PostgreSQL")
-    # The session-wide database of tests/conftest.py, emptied by `clean`.
+    # The session-wide database of tests/conftest.py, emptied by `clean`; a store's contract
+    # starts from empty tables, so the built-in client the servers keep goes too.
+    await Client.all().delete()
     yield name
 
 

@@ -29,7 +29,8 @@ APP = RegisteredClient(FIRST_PARTY_CLIENT_ID, None)
 
 
 async def test_the_row_exists_once_the_server_has_started(server_with) -> None:  # type: ignore[no-untyped-def]
-    assert await Client.get_or_none(id=FIRST_PARTY_CLIENT_ID) is None  # emptied by `clean`
+    await Client.filter(id=FIRST_PARTY_CLIENT_ID).delete()  # as on a fresh database
+    assert await Client.get_or_none(id=FIRST_PARTY_CLIENT_ID) is None
     server: Server = await server_with(tag="first-party-row")
     row = await Client.get(id=FIRST_PARTY_CLIENT_ID)
     assert row.first_party is True
