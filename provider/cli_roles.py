@@ -130,6 +130,16 @@ async def _role_filter(events: EventPublisher, caller: Caller, args: argparse.Na
     return {"client_id": args.client_id, "prefix": args.prefix, "names": names}
 
 
+async def _group_filter(events: EventPublisher, caller: Caller, args: argparse.Namespace) -> Any:
+    from provider.accounts import app_roles
+
+    names = _names(args.names)
+    await app_roles.set_client_group_filter(
+        events, caller, None, args.client_id, prefix=args.prefix, names=names
+    )
+    return {"client_id": args.client_id, "prefix": args.prefix, "names": names}
+
+
 def add_commands(
     commands: Any, users: Any, clients: Any, run: Callable[[Action], Callable[..., None]]
 ) -> None:
@@ -173,6 +183,12 @@ def add_commands(
     role_filter.add_argument("--prefix", default="", help="roles whose name starts with it")
     role_filter.add_argument("--names", help="exactly these roles (wins over the prefix)")
     role_filter.set_defaults(func=run(_role_filter))
+
+    group_filter = clients.add_parser("group-filter", help="which app groups a client sees")
+    group_filter.add_argument("client_id")
+    group_filter.add_argument("--prefix", default="", help="groups whose name starts with it")
+    group_filter.add_argument("--names", help="exactly these groups (wins over the prefix)")
+    group_filter.set_defaults(func=run(_group_filter))
 
 
 def runner(load_settings: Callable[[], Settings]) -> Callable[[Action], Callable[..., None]]:

@@ -155,11 +155,9 @@ async def set_client_role_filter(
     names: list[str] | None,
 ) -> None:
     """Which roles the client sees: `names` when given, else those starting with `prefix`."""
-    if prefix and not _NAME.match(prefix):
-        raise ValidationFailed({"prefix": [NAME_RULE]})
-    checked = None if names is None else _checked_names("names", names)
+    prefix, checked = _checked_filter(prefix, names)
     async with unit_of_work(caller, events) as work:
-        if not await AppAccess(work.conn).set_client_filter(client_id, prefix, checked):
+        if not await AppAccess(work.conn).set_client_role_filter(client_id, prefix, checked):
             raise NotFound("No such client.")
         await work.audit(
             "admin.client_role_filter_set",
@@ -167,6 +165,34 @@ async def set_client_role_filter(
             client_id=client_id,
             details={"prefix": prefix, "names": checked},
         )
+
+
+async def set_client_group_filter(
+    events: EventPublisher,
+    caller: Caller,
+    admin: User | None,
+    client_id: str,
+    *,
+    prefix: str,
+    names: list[str] | None,
+) -> None:
+    """Which groups the client sees: `names` when given, else those starting with `prefix`."""
+    prefix, checked = _checked_filter(prefix, names)
+    async with unit_of_work(caller, events) as work:
+        if not await AppAccess(work.conn).set_client_group_filter(client_id, prefix, checked):
+            raise NotFound("No such client.")
+        await work.audit(
+            "admin.client_group_filter_set",
+            user_id=_id(admin),
+            client_id=client_id,
+            details={"prefix": prefix, "names": checked},
+        )
+
+
+def _checked_filter(prefix: str, names: list[str] | None) -> tuple[str, list[str] | None]:
+    if prefix and not _NAME.match(prefix):
+        raise ValidationFailed({"prefix": [NAME_RULE]})
+    return prefix, None if names is None else _checked_names("names", names)
 
 
 async def _target(user_id: uuid.UUID) -> User:

@@ -161,16 +161,23 @@ class AppAccess:
 
     # --- clients -------------------------------------------------------------------------------
 
-    async def set_client_filter(self, client_id: str, prefix: str, names: list[str] | None) -> bool:
+    async def set_client_role_filter(
+        self, client_id: str, prefix: str, names: list[str] | None
+    ) -> bool:
         """Which roles the client sees; False if there is no such client."""
-        updated = (
-            await Client.filter(id=client_id)
-            .using_db(self._conn)
-            .update(app_role_prefix=prefix, app_role_names=names)
-        )
-        return updated == 1
+        return await self._update_client(client_id, app_role_prefix=prefix, app_role_names=names)
+
+    async def set_client_group_filter(
+        self, client_id: str, prefix: str, names: list[str] | None
+    ) -> bool:
+        """Which groups the client sees; False if there is no such client."""
+        return await self._update_client(client_id, app_group_prefix=prefix, app_group_names=names)
 
     # --- helpers -------------------------------------------------------------------------------
+
+    async def _update_client(self, client_id: str, **changes: object) -> bool:
+        updated = await Client.filter(id=client_id).using_db(self._conn).update(**changes)
+        return updated == 1
 
     async def _role_names(self, **grant_filter: object) -> list[str]:
         role_ids = await (
