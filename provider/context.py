@@ -11,6 +11,7 @@ from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
 from provider.mail.mailer import DiscardTransport, Mailer
 from provider.net.documents import DocumentCache
+from provider.net.ip_locations import IpLocations
 from provider.net.outbound import OutboundPolicy, fetch_json
 
 
@@ -27,6 +28,8 @@ class Services:
     jwks_documents: DocumentCache = field(
         default_factory=lambda: DocumentCache(lambda uri: fetch_json(uri, OutboundPolicy()))
     )
+    # Where the devices' addresses are, from PROVIDER_GEOIP_DATABASE; nothing without it.
+    ip_locations: IpLocations = field(default_factory=IpLocations)
 
 
 @dataclass(frozen=True, slots=True)
