@@ -17,7 +17,7 @@ from provider.http.admin_params import path_uuid
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
-from provider.storage.app_access import UserAppAccess
+from provider.storage.app_access import FilteredClaim, UserAppAccess
 
 bp = Blueprint("api_admin_app_roles", url_prefix="/v1/admin")
 
@@ -198,17 +198,7 @@ async def set_user_access(request: Request, user_id: str) -> HTTPResponse:
 @openapi.response(404, description="not_found")
 @openapi.response(422, description="validation_failed")
 async def set_role_filter(request: Request, client_id: str) -> HTTPResponse:
-    auth = await require_role(request, *ADMIN)
-    body = parse_body(request, NameFilterBody)
-    await app_roles.set_client_role_filter(
-        services_of(request).events,
-        caller_of(request),
-        auth.user,
-        client_id,
-        prefix=body.prefix,
-        names=body.names,
-    )
-    return ok({"client_id": client_id, "prefix": body.prefix, "names": body.names})
+    return await _set_filter(request, client_id, "roles")
 
 
 @bp.put("/clients/<client_id:str>/group-filter")
@@ -219,13 +209,18 @@ async def set_role_filter(request: Request, client_id: str) -> HTTPResponse:
 @openapi.response(404, description="not_found")
 @openapi.response(422, description="validation_failed")
 async def set_group_filter(request: Request, client_id: str) -> HTTPResponse:
+    return await _set_filter(request, client_id, "groups")
+
+
+async def _set_filter(request: Request, client_id: str, claim: FilteredClaim) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, NameFilterBody)
-    await app_roles.set_client_group_filter(
+    await app_roles.set_client_filter(
         services_of(request).events,
         caller_of(request),
         auth.user,
         client_id,
+        claim,
         prefix=body.prefix,
         names=body.names,
     )
