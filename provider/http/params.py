@@ -34,7 +34,8 @@ def query_resources(request: Request) -> tuple[str, ...]:
 
 def repeated_values(raw: dict[str, list[str]], name: str) -> tuple[str, ...]:
     """Every non-empty value of a repeatable parameter, each within the size limit."""
-    values = tuple(value for value in raw.get(name, []) if value != "")
+    # dict.get, not raw.get: Sanic's RequestParameters.get answers the first value only.
+    values = tuple(value for value in dict.get(raw, name, []) if value != "")
     if any(len(value) > MAX_VALUE_LENGTH or "\x00" in value for value in values):
         raise OAuthError("invalid_request", f"The parameter {name!r} is malformed.")
     return values
