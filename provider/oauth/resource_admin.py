@@ -105,6 +105,14 @@ async def resource_for_admin(resource_id: str) -> ResourceServer:
     return resource
 
 
+async def resource_by_identifier(identifier: str) -> ResourceServer:
+    """The resource server with this exact identifier; NotFound if there is none."""
+    found = await ResourceServers(default_connection()).by_identifiers([identifier])
+    if identifier not in found:
+        raise NotFound("No such resource server.")
+    return found[identifier]
+
+
 async def add_resource(
     settings: Settings,
     events: EventPublisher,
