@@ -4,12 +4,14 @@ their grant, invalid_target for anything else, and ES256 tokens verified with th
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from provider.config import Settings
 from provider.context import Services
@@ -252,7 +254,10 @@ async def test_es256_resources_get_es256_tokens_the_key_set_verifies(services: S
     )
 
     token = str(body["access_token"])
-    header = jwt.decode(token, services.keystore.key_set).header
+    # Verified with the published JWKS document, as a resource server does.
+    published = KeySet.import_key_set(json.loads(services.keystore.jwks_body))
+    assert {key["kty"] for key in json.loads(services.keystore.jwks_body)["keys"]} == {"RSA", "EC"}
+    header = jwt.decode(token, published, algorithms=["ES256"]).header
     assert header["alg"] == "ES256"
     assert header["kid"] == services.keystore.signing_key("ES256").kid
     assert _claims(services, body, ORDERS)["aud"] == ORDERS
