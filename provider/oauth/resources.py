@@ -77,8 +77,10 @@ class Target:
         return [scope for scope in scopes if scope in defined or scope in USER_INFO_SCOPES]
 
     def ttl(self, default: int) -> int:
+        """The shortest lifetime of its resources, never longer than `default`: the key
+        publication and the denylists keep their entries for that long only."""
         own = [server.access_token_ttl for server in self.servers if server.access_token_ttl]
-        return min(own, default=default)
+        return min([*own, default])
 
 
 async def resolve_target(services: Services, client: Client, identifiers: Sequence[str]) -> Target:

@@ -266,6 +266,18 @@ async def test_es256_resources_get_es256_tokens_the_key_set_verifies(services: S
     assert await refusal(mixed) == "invalid_target"
 
 
+async def test_a_resource_never_lengthens_a_token(services: Services) -> None:
+    # Registered when the provider's lifetime was longer: the provider's own lifetime wins.
+    await ResourceServer.create(
+        identifier=ORDERS, name="Orders", scopes=["orders.read"], access_token_ttl=3600
+    )
+    client = await _client()
+
+    body = await client_credentials_grant(services, CALLER, client, {}, (ORDERS,))
+
+    assert body["expires_in"] == services.settings.access_token_ttl
+
+
 async def test_without_resource_nothing_changes(services: Services) -> None:
     await _resources()
     client = await _client()
