@@ -16,6 +16,7 @@ from joserfc.jwk import KeySet
 from provider.config import Settings
 from provider.context import Services
 from provider.crypto.keys import Keystore, write_key
+from provider.oauth.authorization_request import AuthorizationRequest
 from provider.oauth.grants.authorization_code import authorization_code_grant
 from provider.oauth.grants.client_credentials import client_credentials_grant
 from provider.oauth.grants.refresh_token import refresh_token_grant
@@ -288,3 +289,11 @@ async def test_without_resource_nothing_changes(services: Services) -> None:
     assert claims["aud"] == client.id
     assert claims["scope"] == SCOPE
     assert (await RefreshToken.get()).resources is None
+
+
+def test_a_flow_names_its_resources_only_when_it_has_some() -> None:
+    plain = AuthorizationRequest(client_id="rp", redirect_uri=REDIRECT_URI)
+    assert "resources" not in plain.to_dict()
+    assert AuthorizationRequest.from_dict(plain.to_dict()) == plain
+    named = AuthorizationRequest(client_id="rp", redirect_uri=REDIRECT_URI, resources=[ORDERS])
+    assert AuthorizationRequest.from_dict(named.to_dict()).resources == [ORDERS]
