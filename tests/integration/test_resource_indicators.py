@@ -118,6 +118,9 @@ async def test_a_code_flow_for_two_resources_then_a_refresh_for_each(
     # The user-info scopes stay: /userinfo still answers a token for an API.
     info = await client.get("/userinfo", headers={"Authorization": f"Bearer {access}"})
     assert info.status_code == 200
+    # The audience rule: a token for an API never reaches the account API.
+    me = await client.get("/v1/auth/me", headers={"Authorization": f"Bearer {access}"})
+    assert me.status_code == 401
 
 
 async def test_an_unknown_resource_goes_back_to_the_client_as_invalid_target(
