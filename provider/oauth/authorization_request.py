@@ -10,8 +10,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from provider.domain_errors import DomainError, UntrustedAuthorizationRequest
+from provider.context import Services
+from provider.domain_errors import DomainError, InvalidTarget, UntrustedAuthorizationRequest
 from provider.oauth.clients import find_client
+from provider.oauth.resources import Target, requestable_scopes, resolve_target
 from provider.oauth.scopes import parse_scope
 from provider.storage.models import Client
 
@@ -53,9 +55,16 @@ class AuthorizationRequest:
     id_token_hint: str | None = None
     acr_values: list[str] = field(default_factory=list)
     ui_locales: str | None = None
+    # The resource servers the tokens will be for (RFC 8707 §2.1).
+    resources: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.resources:
+            # Left out when empty: a flow without resources stays readable by a worker of the
+            # previous release during a rolling restart.
+            del data["resources"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuthorizationRequest:
@@ -90,10 +99,14 @@ async def load_client_and_redirect(params: dict[str, str]) -> tuple[Client, str]
     return client, redirect_uri
 
 
-def validate_request(
-    client: Client, redirect_uri: str, params: dict[str, str]
+async def validate_request(
+    services: Services,
+    client: Client,
+    redirect_uri: str,
+    params: dict[str, str],
+    resources: tuple[str, ...] = (),
 ) -> AuthorizationRequest:
-    """Every check that can be reported to the client; raises RedirectError."""
+    """Every check that can be reported to the client; raises AuthorizationRefused."""
     request = AuthorizationRequest(
         client_id=client.id,
         redirect_uri=redirect_uri,
@@ -118,7 +131,8 @@ def validate_request(
         raise AuthorizationRefused(
             request, "unsupported_response_type", "Only 'code' is supported."
         )
-    _scopes(request, client, params)
+    target = await _target(request, services, client, resources)
+    _scopes(request, client, params, target)
     _pkce(request, client, params)
     _prompt_and_age(request, params)
     request.nonce = params.get("nonce")
@@ -131,9 +145,26 @@ def validate_request(
     return request
 
 
-def _scopes(request: AuthorizationRequest, client: Client, params: dict[str, str]) -> None:
+async def _target(
+    request: AuthorizationRequest, services: Services, client: Client, resources: tuple[str, ...]
+) -> Target | None:
+    if not resources:
+        return None
+    try:
+        target = await resolve_target(services, client, resources)
+    except InvalidTarget as exc:
+        # RFC 8707 §2: invalid_target, sent back to the client like any other refusal.
+        raise AuthorizationRefused(request, exc.code, exc.message) from exc
+    request.resources = target.identifiers
+    return target
+
+
+def _scopes(
+    request: AuthorizationRequest, client: Client, params: dict[str, str], target: Target | None
+) -> None:
     scopes = parse_scope(params.get("scope", ""))
-    refused = [scope for scope in scopes if scope not in client.scopes]
+    allowed = requestable_scopes(client, target)
+    refused = [scope for scope in scopes if scope not in allowed]
     if refused:
         raise AuthorizationRefused(
             request, "invalid_scope", f"Scope not allowed: {' '.join(refused)}."

@@ -30,6 +30,7 @@ from provider.domain_errors import (
     InvalidRequest,
     InvalidScope,
     InvalidSecondFactor,
+    InvalidTarget,
     LastAdministrator,
     MfaAlreadyEnabled,
     MfaEnrolmentNotStarted,
@@ -40,6 +41,7 @@ from provider.domain_errors import (
     ProtocolRefusal,
     RateLimited,
     ReauthenticationRequired,
+    ResourceIdentifierTaken,
     TemporarilyUnavailable,
     UnauthorizedClient,
     UntrustedAuthorizationRequest,
@@ -211,6 +213,14 @@ CASES: list[tuple[DomainError, int, str, str, Any, dict[str, str]]] = [
         None,
         {},
     ),
+    (
+        ResourceIdentifierTaken(),
+        409,
+        "resource_exists",
+        "A resource server with this identifier is registered already.",
+        None,
+        {},
+    ),
     (UserDeleted(), 409, "user_deleted", "The account is deleted; restore it first.", None, {}),
     (AlreadyDeleted(), 409, "already_deleted", "The account is already deleted.", None, {}),
     (NotDeleted(), 409, "not_deleted", "The account is not deleted.", None, {}),
@@ -307,6 +317,7 @@ PROTOCOL_CASES: list[tuple[ProtocolRefusal, str]] = [
     (InvalidGrant("The code was issued to another client."), "invalid_grant"),
     (InvalidScope("The scope exceeds what was granted."), "invalid_scope"),
     (UnauthorizedClient("Public clients cannot use this grant."), "unauthorized_client"),
+    (InvalidTarget("This resource is not known."), "invalid_target"),
 ]
 
 

@@ -1,14 +1,24 @@
-"""The admin API (/v1/admin/…): users, user actions, clients, identity providers, audit trail,
-stats."""
+"""The admin API (/v1/admin/…): users, user actions, clients, resource servers, identity
+providers, audit trail, stats."""
 
 from __future__ import annotations
 
-from provider.api.admin import app_roles, audit, clients, idps, stats, user_actions, users
+from provider.api.admin import (
+    app_roles,
+    audit,
+    clients,
+    idps,
+    resources,
+    stats,
+    user_actions,
+    users,
+)
 
 BLUEPRINTS = (
     users.bp,
     user_actions.bp,
     clients.bp,
+    resources.bp,
     idps.bp,
     audit.bp,
     stats.bp,
