@@ -6,7 +6,7 @@ from uuid import uuid4
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('provider', '0004_self_service')]
+    dependencies = [('provider', '0005_self')]
 
     initial = False
 

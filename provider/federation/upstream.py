@@ -1,26 +1,27 @@
 """Talking to an upstream provider: the redirect there, and what its callback proves.
 
-authlib's async OAuth client builds the authorization URL (state, PKCE S256, and the OIDC nonce)
-and does the token exchange; every HTTP call it makes (and the discovery and JWKS fetches)
-goes through provider.net.guarded_http.GuardedTransport, the outbound policy as an httpx
-transport: https only (http only to loopback in development), no private addresses, a deadline
-and a size cap per call, no redirects. The ID token is checked by provider.federation.id_tokens.
-Upstream tokens are used for this one exchange and never stored.
+The authorization URL carries state, PKCE S256 and (OIDC) a nonce; the code exchange is a plain
+form POST. Both are done here rather than through an OAuth client library so that every HTTP call
+(token, userinfo, discovery and JWKS) goes through one client type and
+provider.net.guarded_http.GuardedTransport, the outbound policy as an httpx transport: https only
+(http only to loopback in development), no private addresses, a deadline and a size cap per call,
+no redirects. The ID token is checked by provider.federation.id_tokens. Upstream tokens are used
+for this one exchange and never stored.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import secrets
 import time
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
-from authlib.common.errors import AuthlibBaseError  # type: ignore[import-untyped]
-from authlib.common.security import generate_token  # type: ignore[import-untyped]
-from authlib.deprecate import AuthlibDeprecationWarning  # type: ignore[import-untyped]
 
 from provider.accounts.identity import normalize_email
 from provider.federation.errors import InvalidUpstreamToken, UpstreamDenied, UpstreamUnavailable
@@ -29,14 +30,6 @@ from provider.federation.providers import Upstream
 from provider.net.documents import DocumentCache
 from provider.net.guarded_http import GuardedTransport
 from provider.net.outbound import FetchedJson, OutboundBadResponse, OutboundError, OutboundPolicy
-
-with warnings.catch_warnings():
-    # authlib 1.9 warns at import that its client moves to httpx2; httpx is what runs here.
-    # (authlib.deprecate, imported above, installs an "always" filter this one goes in front of.)
-    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
-    from authlib.integrations.httpx_client import (  # type: ignore[import-untyped]
-        AsyncOAuth2Client,
-    )
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 # RFC 8176 §2 `mfa`, and the acr values that stand for more than one factor.
@@ -142,32 +135,40 @@ async def _endpoints(upstream: Upstream, policy: OutboundPolicy) -> _Endpoints:
     )
 
 
-def _client(
-    upstream: Upstream, endpoints: _Endpoints, redirect_uri: str, policy: OutboundPolicy
-) -> Any:
-    return AsyncOAuth2Client(
-        client_id=upstream.client_id,
-        client_secret=upstream.client_secret or None,
-        token_endpoint_auth_method=f"client_secret_{endpoints.auth_method}",
-        scope=" ".join(upstream.scopes),
-        redirect_uri=redirect_uri,
-        code_challenge_method="S256",
-        transport=GuardedTransport(policy),
-        timeout=policy.deadline,
-    )
+def _http(policy: OutboundPolicy) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=GuardedTransport(policy), timeout=policy.deadline)
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    """`url` with `params` added to whatever query it already has (RFC 6749 §3.1)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _s256(verifier: str) -> str:
+    """RFC 7636 §4.2: BASE64URL(SHA256(verifier)) without padding."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 async def begin(upstream: Upstream, redirect_uri: str, policy: OutboundPolicy) -> Started:
     """The authorization URL with a fresh state, nonce (OIDC) and PKCE verifier."""
     endpoints = await _endpoints(upstream, policy)
-    state, verifier = generate_token(43), generate_token(64)
-    nonce = generate_token(32) if upstream.kind == "oidc" else ""
-    extra = {"nonce": nonce} if nonce else {}
-    async with _client(upstream, endpoints, redirect_uri, policy) as client:
-        url, _ = client.create_authorization_url(
-            endpoints.authorize_url, state=state, code_verifier=verifier, **extra
-        )
-    return Started(str(url), state, nonce, verifier)
+    state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+    nonce = secrets.token_urlsafe(24) if upstream.kind == "oidc" else ""
+    params = {
+        "response_type": "code",
+        "client_id": upstream.client_id,
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(upstream.scopes),
+        "state": state,
+        "code_challenge": _s256(verifier),
+        "code_challenge_method": "S256",
+    }
+    if nonce:
+        params["nonce"] = nonce
+    return Started(_with_query(endpoints.authorize_url, params), state, nonce, verifier)
 
 
 async def finish(
@@ -181,24 +182,69 @@ async def finish(
 ) -> UpstreamIdentity:
     """Exchange the code, then check the ID token (OIDC) or fetch the user (OAuth2)."""
     endpoints = await _endpoints(upstream, policy)
-    async with _client(upstream, endpoints, redirect_uri, policy) as client:
-        try:
-            token = await client.fetch_token(
-                endpoints.token_url, code=code, code_verifier=code_verifier
-            )
-        except AuthlibBaseError as exc:
-            raise UpstreamDenied("The provider refused the sign-in code.") from exc
-        except (OutboundError, httpx.HTTPError, ValueError) as exc:
-            raise UpstreamUnavailable() from exc
+    async with _http(policy) as http:
+        token = await _exchange_code(http, upstream, endpoints, redirect_uri, code, code_verifier)
+        access = _Bearer(http, token["access_token"])
         if upstream.kind == "oidc":
-            return await _oidc_identity(client, upstream, endpoints, policy, token, nonce)
-        return await _oauth2_identity(client, upstream, endpoints)
+            return await _oidc_identity(access, upstream, endpoints, policy, token, nonce)
+        return await _oauth2_identity(access, upstream, endpoints)
 
 
-async def _get_json(client: Any, url: str) -> Any:
+async def _exchange_code(
+    http: httpx.AsyncClient,
+    upstream: Upstream,
+    endpoints: _Endpoints,
+    redirect_uri: str,
+    code: str,
+    code_verifier: str,
+) -> dict[str, Any]:
+    """RFC 6749 §4.1.3 with RFC 7636 §4.5; the client authenticates as the upstream asks."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "code_verifier": code_verifier,
+    }
+    headers = {"Accept": "application/json"}
+    secret = upstream.client_secret
+    if secret and endpoints.auth_method == "basic":
+        # RFC 6749 §2.3.1: id and secret are form-encoded before they are joined.
+        pair = f"{quote(upstream.client_id, safe='')}:{quote(secret, safe='')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+    else:
+        form["client_id"] = upstream.client_id
+        if secret:
+            form["client_secret"] = secret
     try:
-        response = await client.get(url, headers={"Accept": "application/json"})
-    except (OutboundError, httpx.HTTPError, AuthlibBaseError) as exc:
+        response = await http.post(endpoints.token_url, data=form, headers=headers)
+    except (OutboundError, httpx.HTTPError) as exc:
+        raise UpstreamUnavailable() from exc
+    if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
+        raise UpstreamUnavailable(f"The provider answered {response.status_code}.")
+    token = _json_object(response)
+    if token is None:
+        raise UpstreamUnavailable("The provider's token response is not a JSON object.")
+    # RFC 6749 §5.2: an error response names an `error`.
+    if "error" in token or response.status_code != httpx.codes.OK:
+        raise UpstreamDenied("The provider refused the sign-in code.")
+    if not isinstance(token.get("access_token"), str):
+        raise InvalidUpstreamToken("The provider sent no access token.")
+    return token
+
+
+@dataclass(frozen=True, slots=True)
+class _Bearer:
+    """The upstream's access token, for its userinfo (and GitHub's emails) endpoint."""
+
+    http: httpx.AsyncClient
+    access_token: str
+
+
+async def _get_json(client: _Bearer, url: str) -> Any:
+    headers = {"Accept": "application/json", "Authorization": f"Bearer {client.access_token}"}
+    try:
+        response = await client.http.get(url, headers=headers)
+    except (OutboundError, httpx.HTTPError) as exc:
         raise UpstreamUnavailable() from exc
     if response.status_code != httpx.codes.OK:
         raise UpstreamUnavailable(f"The provider answered {response.status_code}.")
@@ -209,7 +255,7 @@ async def _get_json(client: Any, url: str) -> Any:
 
 
 async def _oidc_identity(
-    client: Any,
+    client: _Bearer,
     upstream: Upstream,
     endpoints: _Endpoints,
     policy: OutboundPolicy,
@@ -255,7 +301,7 @@ def _reports_mfa(claims: dict[str, Any]) -> bool:
 
 
 async def _oauth2_identity(
-    client: Any, upstream: Upstream, endpoints: _Endpoints
+    client: _Bearer, upstream: Upstream, endpoints: _Endpoints
 ) -> UpstreamIdentity:
     user = await _get_json(client, endpoints.userinfo_url)
     if not isinstance(user, dict):

@@ -1,8 +1,8 @@
 """An httpx transport under the outbound policy, for clients that speak more than a GET of JSON.
 
-The upstream identity providers (provider.federation) are reached with authlib's async OAuth
-client, which is built on httpx: discovery, JWKS, the token exchange and userinfo. Handing it
-this transport gives those calls the rules of provider.net.outbound:
+The upstream identity providers (provider.federation) are reached with an httpx client:
+discovery, JWKS, the token exchange and userinfo. Handing it this transport gives those calls
+the rules of provider.net.outbound:
 
 - https only, and each name resolved by `GuardedBackend`, which refuses private, loopback and
   link-local addresses unless the policy allows private targets (a development setting);
