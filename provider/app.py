@@ -57,6 +57,8 @@ from provider.ops.openapi import docs_blueprint
 from provider.ops.shutdown import EXIT_SIGNALS, Shutdown
 from provider.protocol import (
     authorize,
+    client_configuration,
+    client_registration,
     discovery,
     introspect,
     jwks,
@@ -108,6 +110,8 @@ BLUEPRINTS = (
     introspect.bp,
     revoke.bp,
     logout.bp,
+    client_registration.bp,
+    client_configuration.bp,
     web_login.bp,
     web_federation.bp,
     web_mfa.bp,

@@ -12,6 +12,7 @@ from typing import Any
 
 from provider.domain_errors import DomainError, UntrustedAuthorizationRequest
 from provider.oauth.clients import find_client
+from provider.oauth.redirect_uris import registered_redirect
 from provider.oauth.scopes import parse_scope
 from provider.storage.models import Client
 
@@ -82,8 +83,9 @@ async def load_client_and_redirect(params: dict[str, str]) -> tuple[Client, str]
                 "The application did not say where to return (redirect_uri)."
             )
         redirect_uri = client.redirect_uris[0]
-    # RFC 6749 §3.1.2.3 / OAuth 2.1: exact string comparison with a registered URI.
-    if redirect_uri not in client.redirect_uris:
+    # RFC 6749 §3.1.2.3 / OAuth 2.1: exact string comparison with a registered URI, but for the
+    # port of a loopback IP address (RFC 8252 §7.3).
+    if not registered_redirect(client.redirect_uris, redirect_uri):
         raise UntrustedAuthorizationRequest(
             "The return address is not registered for this application."
         )

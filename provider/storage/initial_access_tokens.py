@@ -42,6 +42,14 @@ class InitialAccessTokens:
             using_db=self._conn,
         )
 
+    async def usable(self, token_hash: str, now: datetime) -> bool:
+        """Whether the token with this hash has a use left and has not expired (not spent)."""
+        return await (
+            InitialAccessToken.filter(token_hash=token_hash, uses_left__gt=0, expires_at__gt=now)
+            .using_db(self._conn)
+            .exists()
+        )
+
     async def spend(self, token_hash: str, now: datetime) -> bool:
         """Take one use of the token with this hash; False if it is unknown, expired or spent."""
         updated = (
