@@ -39,7 +39,7 @@ from provider.api import self_service as api_self_service
 from provider.cache.events import EventPublisher
 from provider.cache.fallback import build_cache
 from provider.config import Settings
-from provider.context import Services, outbound_policy
+from provider.context import CLIENT_DOCUMENT_MAX_BYTES, Services, outbound_policy
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
 from provider.http.request_limit import install_request_limit
@@ -188,6 +188,9 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
             keystore=Keystore(settings.keys_dir, max_token_ttl),
             mailer=Mailer.from_settings(settings),
             jwks_documents=DocumentCache(lambda uri: fetch_json(uri, outbound_policy(settings))),
+            client_documents=DocumentCache(
+                lambda uri: fetch_json(uri, outbound_policy(settings, CLIENT_DOCUMENT_MAX_BYTES))
+            ),
         )
         app.ctx.tasks = [
             asyncio.create_task(purge_loop(app.ctx.services)),

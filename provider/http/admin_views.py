@@ -23,6 +23,8 @@ def client_view(client: Client) -> dict[str, Any]:
         "scopes": client.scopes,
         "audience": client.audience,
         "first_party": client.first_party,
+        # admin, dynamic (RFC 7591) or metadata_document: the last two are not vouched for.
+        "registration": client.registration,
         "introspect_any": client.introspect_any,
         "disabled": client.disabled,
         "require_mfa": client.require_mfa,

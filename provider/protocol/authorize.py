@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from provider.domain_errors import UntrustedAuthorizationRequest
-from provider.http.context import services_of
+from provider.http.context import caller_of, services_of
 from provider.http.errors import OAuthError
 from provider.http.params import form_params, query_params
 from provider.http.render import error_page
@@ -27,7 +27,7 @@ async def authorize(request: Request) -> HTTPResponse:
     try:
         # OIDC Core §3.1.2.1: the OP MUST support both GET and POST (form-encoded).
         params = form_params(request) if request.method == "POST" else query_params(request)
-        client, redirect_uri = await load_client_and_redirect(params)
+        client, redirect_uri = await load_client_and_redirect(services, caller_of(request), params)
     except (OAuthError, UntrustedAuthorizationRequest) as exc:
         return await error_page(request, str(exc))
     try:
