@@ -73,6 +73,7 @@ from provider.web import account as web_account
 from provider.web import admin as web_admin
 from provider.web import admin_console as web_admin_console
 from provider.web import admin_idps as web_admin_idps
+from provider.web import admin_registration_tokens as web_admin_registration_tokens
 from provider.web import consent as web_consent
 from provider.web import email_verify as web_email_verify
 from provider.web import federation as web_federation
@@ -126,6 +127,7 @@ BLUEPRINTS = (
     web_admin_console.bp,
     web_admin.bp,
     web_admin_idps.bp,
+    web_admin_registration_tokens.bp,
     health.bp,
 )
 

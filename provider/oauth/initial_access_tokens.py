@@ -8,7 +8,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from provider.context import Caller, Services
+from provider.cache.events import EventPublisher
+from provider.config import Settings
+from provider.context import Caller
 from provider.crypto.tokens import new_token, token_hash
 from provider.domain_errors import InvalidRequest, NotFound
 from provider.storage.db import default_connection
@@ -28,7 +30,8 @@ class Minted:
 
 
 async def mint_initial_access_token(
-    services: Services,
+    settings: Settings,
+    events: EventPublisher,
     caller: Caller,
     *,
     uses: int,
@@ -37,7 +40,6 @@ async def mint_initial_access_token(
     created_by: str,
 ) -> Minted:
     """A new token good for `uses` registrations during `ttl` seconds (default: the setting)."""
-    settings = services.settings
     ttl = settings.initial_access_token_ttl if ttl is None else ttl
     if not 1 <= uses <= MAX_USES:
         raise InvalidRequest(f"uses must be between 1 and {MAX_USES}.")
@@ -47,7 +49,7 @@ async def mint_initial_access_token(
     if len(note) > MAX_NOTE_LENGTH or not note.isprintable():
         raise InvalidRequest(f"note must be printable and at most {MAX_NOTE_LENGTH} characters.")
     token = new_token()
-    async with unit_of_work(caller, services.events) as work:
+    async with unit_of_work(caller, events) as work:
         now = utcnow()
         row = await InitialAccessTokens(work.conn).add(
             token_hash(token),
@@ -70,13 +72,13 @@ async def initial_access_tokens() -> list[InitialAccessToken]:
 
 
 async def revoke_initial_access_token(
-    services: Services, caller: Caller, token_id: str, *, by: str
+    events: EventPublisher, caller: Caller, token_id: str, *, by: str
 ) -> None:
     try:
         key = uuid.UUID(token_id)
     except ValueError as exc:
         raise NotFound("No such initial access token.") from exc
-    async with unit_of_work(caller, services.events) as work:
+    async with unit_of_work(caller, events) as work:
         if not await InitialAccessTokens(work.conn).remove(key):
             raise NotFound("No such initial access token.")
         await work.audit("registration.token_revoked", details={"token_id": token_id, "by": by})

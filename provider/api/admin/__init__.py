@@ -3,7 +3,16 @@ stats."""
 
 from __future__ import annotations
 
-from provider.api.admin import app_roles, audit, clients, idps, stats, user_actions, users
+from provider.api.admin import (
+    app_roles,
+    audit,
+    clients,
+    idps,
+    registration_tokens,
+    stats,
+    user_actions,
+    users,
+)
 
 BLUEPRINTS = (
     users.bp,
@@ -13,4 +22,5 @@ BLUEPRINTS = (
     audit.bp,
     stats.bp,
     app_roles.bp,
+    registration_tokens.bp,
 )
