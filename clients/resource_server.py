@@ -1,13 +1,18 @@
 """An API that accepts the provider's RFC 9068 access tokens, verified offline.
 
-The only configuration is the issuer and this API's audience; everything else (the JWKS, the
-accepted algorithms) comes from discovery. Nothing is sent to the provider per request.
+The only configuration is the issuer and this API's audience (its RFC 8707 resource
+identifier); everything else (the JWKS, the accepted algorithms) comes from discovery. Nothing is
+sent to the provider per request.
 
-    python -m clients.resource_server --issuer URL --audience AUD --port P [--ca-file F]
+    python -m clients.resource_server --issuer URL --audience AUD --port P [--scope S …]
+        [--ca-file F]
 
 GET /api/hello with `Authorization: Bearer <access token>` answers
 {"sub", "scope", "client_id"}; a missing token answers 401 with `WWW-Authenticate: Bearer`,
-a bad one 401 with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3).
+a bad one 401 with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3). When the
+audience is an http(s) URL, the API also serves its RFC 9728 metadata at
+`/.well-known/oauth-protected-resource` and every 401 carries `resource_metadata="…"`
+(`clients.protected_resource`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from clients.oidc import (
     make_http_client,
     verify_jws,
 )
+from clients.protected_resource import Challenge, ProtectedResource
+from clients.protected_resource import bearer_token as bearer_token_of
 
 App: TypeAlias = Sanic[SanicConfig, SimpleNamespace]
 
@@ -148,17 +155,55 @@ def _is_number(value: object) -> bool:
 
 def bearer_token(request: Request) -> str | None:
     """The token of an `Authorization: Bearer` header (scheme case-insensitive), else None."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer":
+    return bearer_token_of(request.headers.get("authorization"))
+
+
+def describe(
+    verifier: AccessTokenVerifier, scopes: list[str] | None = None
+) -> ProtectedResource | None:
+    """This API as RFC 9728 describes it, when its audience is a URL it can be reached at."""
+    try:
+        return ProtectedResource(
+            resource=verifier.audience,
+            authorization_servers=[verifier.issuer],
+            scopes_supported=list(scopes or []),
+        )
+    except ValueError:
         return None
-    return token.strip()
 
 
-def create_app(verifier: AccessTokenVerifier, name: str = "resource_server") -> App:
+def _answer(challenge: Challenge) -> HTTPResponse:
+    return json(challenge.body, status=challenge.status, headers=challenge.headers)
+
+
+def create_app(
+    verifier: AccessTokenVerifier,
+    name: str = "resource_server",
+    *,
+    resource: ProtectedResource | None = None,
+) -> App:
+    """The API; `resource` (default: `describe(verifier)`) adds the RFC 9728 metadata."""
     app: App = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.ctx.verifier = verifier
+    described = resource if resource is not None else describe(verifier)
+
+    def refuse(error: str | None) -> HTTPResponse:
+        if described is not None:
+            return _answer(described.challenge(error))
+        header = f'Bearer error="{error}"' if error else "Bearer"
+        return json(
+            {"error": error or "missing_token"}, status=401, headers={"WWW-Authenticate": header}
+        )
+
+    if described is not None:
+        document = described.metadata()
+
+        async def metadata(request: Request) -> HTTPResponse:
+            return json(document, headers={"Cache-Control": "public, max-age=300"})
+
+        for index, path in enumerate(described.metadata_paths()):
+            app.add_route(metadata, path, methods=["GET"], name=f"metadata_{index}")
 
     @app.after_server_stop
     async def close_verifier(app: App) -> None:
@@ -168,20 +213,13 @@ def create_app(verifier: AccessTokenVerifier, name: str = "resource_server") -> 
     async def hello(request: Request) -> HTTPResponse:
         token = bearer_token(request)
         if token is None:
-            return json(
-                {"error": "missing_token"},
-                status=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            return refuse(None)
         try:
             claims = await request.app.ctx.verifier.verify(token)
         except InvalidToken as exc:
+            # A token for another resource (its `aud`) is refused here too (RFC 8707 §3).
             logger.info("refused access token: %s", exc)
-            return json(
-                {"error": "invalid_token"},
-                status=401,
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
+            return refuse("invalid_token")
         except VerifierUnavailable as exc:
             logger.warning("cannot verify access tokens: %s", exc)
             return json({"error": "temporarily_unavailable"}, status=503)
@@ -199,14 +237,21 @@ def create_app(verifier: AccessTokenVerifier, name: str = "resource_server") -> 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--issuer", required=True, help="the provider's issuer URL")
-    parser.add_argument("--audience", required=True, help="this API's identifier in `aud`")
+    parser.add_argument(
+        "--audience",
+        required=True,
+        help="this API's resource identifier (RFC 8707), the `aud` it accepts",
+    )
+    parser.add_argument(
+        "--scope", action="append", default=[], help="a scope it defines (RFC 9728 metadata)"
+    )
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--ca-file", help="extra CA certificate (PEM) to trust for the issuer")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     verifier = AccessTokenVerifier(args.issuer, args.audience, ca_file=args.ca_file)
-    app = create_app(verifier)
+    app = create_app(verifier, resource=describe(verifier, args.scope))
     app.run(host=args.host, port=args.port, single_process=True, motd=False, access_log=False)
 
 

@@ -74,6 +74,7 @@ from provider.web import admin as web_admin
 from provider.web import admin_console as web_admin_console
 from provider.web import admin_idps as web_admin_idps
 from provider.web import admin_registration_tokens as web_admin_registration_tokens
+from provider.web import admin_resources as web_admin_resources
 from provider.web import consent as web_consent
 from provider.web import email_verify as web_email_verify
 from provider.web import federation as web_federation
@@ -128,6 +129,7 @@ BLUEPRINTS = (
     web_admin.bp,
     web_admin_idps.bp,
     web_admin_registration_tokens.bp,
+    web_admin_resources.bp,
     health.bp,
 )
 

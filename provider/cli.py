@@ -1,5 +1,5 @@
-"""`python -m provider …`: serve, migrate, keys, clients, users, idps. Bad input exits non-zero
-with one line."""
+"""`python -m provider …`: serve, migrate, keys, clients, resources, users, idps. Bad input
+exits non-zero with one line."""
 
 from __future__ import annotations
 
@@ -567,6 +567,124 @@ def cmd_demo(args: argparse.Namespace) -> None:
         raise CliError(str(exc)) from exc
 
 
+def _resource_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The resource server fields given on the command line; absent ones are left out."""
+    values: dict[str, Any] = {}
+    if args.name is not None:
+        values["name"] = args.name
+    if args.scope is not None:
+        values["scopes"] = list(args.scope)
+    if args.ttl is not None:
+        values["access_token_ttl"] = args.ttl
+    if args.alg is not None:
+        values["signing_alg"] = args.alg
+    if args.any_client:
+        values["allowed_clients"] = None
+    elif args.allowed_client is not None:
+        values["allowed_clients"] = list(args.allowed_client)
+    return values
+
+
+def cmd_resources_add(args: argparse.Namespace) -> None:
+    from provider.oauth.resource_admin import ResourceSpec
+
+    values = _resource_values(args)
+    spec = ResourceSpec(identifier=args.identifier, **{"name": "", **values})
+    _run(_resources_change(load_settings(), "add", spec, args.json))
+
+
+def cmd_resources_update(args: argparse.Namespace) -> None:
+    values = _resource_values(args)
+    if not values:
+        raise CliError("give at least one option to change")
+    _run(_resources_change(load_settings(), "update", (args.identifier, values), args.json))
+
+
+def cmd_resources_remove(args: argparse.Namespace) -> None:
+    _run(_resources_change(load_settings(), "remove", args.identifier, args.json))
+
+
+def cmd_resources_list(args: argparse.Namespace) -> None:
+    _run(_resources_list(load_settings(), args.json))
+
+
+async def _resources_change(settings: Settings, action: str, subject: Any, as_json: bool) -> None:
+    """One of the admin use cases of provider.oauth.resource_admin, audited as the CLI."""
+    from provider.cache.events import EventPublisher
+    from provider.cache.fallback import build_cache
+    from provider.context import Caller
+    from provider.domain_errors import DomainError
+    from provider.oauth import resource_admin
+    from provider.storage.db import close_database, open_database
+
+    await open_database(settings.database_url)
+    cache = build_cache(settings.redis_url)
+    events = EventPublisher(cache)
+    caller = Caller(ip="cli", user_agent="provider-cli", request_id=uuid.uuid4().hex)
+    try:
+        if action == "add":
+            resource = await resource_admin.add_resource(
+                settings, events, caller, subject, actor_id=None
+            )
+        elif action == "update":
+            identifier, changes = subject
+            current = await resource_admin.resource_by_identifier(identifier)
+            resource = await resource_admin.update_resource(
+                settings, events, caller, current, changes, actor_id=None
+            )
+        else:
+            current = await resource_admin.resource_by_identifier(subject)
+            await resource_admin.remove_resource(events, caller, current, actor_id=None)
+            print(json.dumps({"deleted": subject}) if as_json else f"removed {subject}")
+            return
+    except DomainError as exc:
+        raise CliError(_refusal(exc)) from exc
+    finally:
+        await events.drain()
+        await cache.close()
+        await close_database()
+    _print_resources([resource_admin.describe(resource)], as_json, single=True)
+
+
+async def _resources_list(settings: Settings, as_json: bool) -> None:
+    from provider.oauth.resource_admin import describe, list_resources
+    from provider.storage.db import close_database, open_database
+
+    await open_database(settings.database_url)
+    try:
+        rows = [describe(resource) for resource in await list_resources()]
+    finally:
+        await close_database()
+    _print_resources(rows, as_json, single=False)
+
+
+def _print_resources(rows: list[dict[str, Any]], as_json: bool, *, single: bool) -> None:
+    if as_json:
+        print(json.dumps(rows[0] if single else rows))
+        return
+    for row in rows:
+        clients = (
+            "any client" if row["allowed_clients"] is None else ",".join(row["allowed_clients"])
+        )
+        print(
+            f"{row['identifier']}  {row['name']}  {row['signing_alg']}  "
+            f"scopes={' '.join(row['scopes']) or '-'}  {clients}"
+        )
+
+
+def _resource_options(parser: argparse.ArgumentParser, *, adding: bool) -> None:
+    parser.add_argument("identifier", help="absolute URI without a fragment: the tokens' aud")
+    parser.add_argument("--name", required=adding)
+    parser.add_argument("--scope", action="append", help="a scope it defines (repeat)")
+    parser.add_argument("--ttl", type=int, help="access-token lifetime in seconds")
+    parser.add_argument("--alg", choices=["RS256", "ES256"], help="access-token signing alg")
+    parser.add_argument(
+        "--allowed-client", action="append", help="a client that may ask for it (repeat)"
+    )
+    parser.add_argument("--any-client", action="store_true", help="any client may ask for it")
+    parser.add_argument("--json", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="provider", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -671,6 +789,22 @@ def build_parser() -> argparse.ArgumentParser:
     idps_remove.add_argument("slug")
     idps_remove.add_argument("--json", action="store_true")
     idps_remove.set_defaults(func=cmd_idps_remove)
+    resources = commands.add_parser(
+        "resources", help="resource servers (APIs) tokens can be asked for (RFC 8707)"
+    ).add_subparsers(dest="resources", required=True)
+    resources_add = resources.add_parser("add", help="register a resource server")
+    _resource_options(resources_add, adding=True)
+    resources_add.set_defaults(func=cmd_resources_add)
+    resources_list = resources.add_parser("list", help="list resource servers")
+    resources_list.add_argument("--json", action="store_true")
+    resources_list.set_defaults(func=cmd_resources_list)
+    resources_update = resources.add_parser("update", help="change one; omitted options are kept")
+    _resource_options(resources_update, adding=False)
+    resources_update.set_defaults(func=cmd_resources_update)
+    resources_remove = resources.add_parser("remove", help="remove a resource server")
+    resources_remove.add_argument("identifier")
+    resources_remove.add_argument("--json", action="store_true")
+    resources_remove.set_defaults(func=cmd_resources_remove)
     add_role_commands(commands, users, clients, roles_runner(load_settings))
     add_registration_commands(commands, load_settings)
     return parser

@@ -224,6 +224,13 @@ class BuiltInClient(Conflict):
     )
 
 
+class ResourceIdentifierTaken(Conflict):
+    """Another resource server has this identifier already."""
+
+    code = "resource_exists"
+    default_message = "A resource server with this identifier is registered already."
+
+
 # --- the OAuth protocol ---------------------------------------------------------------------------
 
 
@@ -256,6 +263,12 @@ class InvalidGrant(ProtocolRefusal):
 
 class InvalidScope(ProtocolRefusal):
     code = "invalid_scope"
+
+
+class InvalidTarget(ProtocolRefusal):
+    """A `resource` that is malformed, unknown or not allowed to the client (RFC 8707 §2)."""
+
+    code = "invalid_target"
 
 
 class UnauthorizedClient(ProtocolRefusal):

@@ -35,6 +35,7 @@ from provider.storage.models import (
     InitialAccessToken,
     OneTimeToken,
     RefreshToken,
+    ResourceServer,
     Session,
     User,
 )
@@ -102,7 +103,7 @@ async def clean(database: str, redis_url: str) -> None:
         await model.all().delete()
     # The built-in first-party client stays: the servers write it at start, as in production.
     await Client.exclude(id=FIRST_PARTY_CLIENT_ID).delete()
-    for model in (User, IdentityProvider, AppRole, AppGroup):
+    for model in (User, IdentityProvider, AppRole, AppGroup, ResourceServer):
         await model.all().delete()
     if redis_url:
         client = redis.Redis.from_url(redis_url)

@@ -7,6 +7,8 @@ from sanic import Request
 from provider.http.errors import OAuthError
 
 MAX_VALUE_LENGTH = 8192
+# RFC 8707 §2: `resource` may be given several times, once per resource server.
+REPEATABLE = frozenset({"resource"})
 
 
 def form_params(request: Request) -> dict[str, str]:
@@ -21,10 +23,30 @@ def query_params(request: Request) -> dict[str, str]:
     return single_values(request.get_args(keep_blank_values=True))
 
 
+def form_resources(request: Request) -> tuple[str, ...]:
+    """The `resource` values of a form body read by `form_params`."""
+    return repeated_values(request.get_form(keep_blank_values=True) or {}, "resource")
+
+
+def query_resources(request: Request) -> tuple[str, ...]:
+    return repeated_values(request.get_args(keep_blank_values=True), "resource")
+
+
+def repeated_values(raw: dict[str, list[str]], name: str) -> tuple[str, ...]:
+    """Every non-empty value of a repeatable parameter, each within the size limit."""
+    # dict.get, not raw.get: Sanic's RequestParameters.get answers the first value only.
+    values = tuple(value for value in dict.get(raw, name, []) if value != "")
+    if any(len(value) > MAX_VALUE_LENGTH or "\x00" in value for value in values):
+        raise OAuthError("invalid_request", f"The parameter {name!r} is malformed.")
+    return values
+
+
 def single_values(raw: dict[str, list[str]]) -> dict[str, str]:
     """Refuse repeated parameters (RFC 6749 §3.1: MUST NOT be included more than once)."""
     params: dict[str, str] = {}
     for name, values in raw.items():
+        if name in REPEATABLE:
+            continue
         present = [value for value in values if value != ""]
         if len(values) > 1:
             raise OAuthError("invalid_request", f"The parameter {name!r} is repeated.")

@@ -11,10 +11,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from provider.context import Caller, Services
-from provider.domain_errors import DomainError, UntrustedAuthorizationRequest
+from provider.domain_errors import DomainError, InvalidTarget, UntrustedAuthorizationRequest
 from provider.oauth.client_id_documents import client_from_document, is_document_client_id
 from provider.oauth.clients import find_client
 from provider.oauth.redirect_uris import registered_redirect
+from provider.oauth.resources import Target, requestable_scopes, resolve_target
 from provider.oauth.scopes import parse_scope
 from provider.storage.models import Client
 
@@ -56,6 +57,8 @@ class AuthorizationRequest:
     id_token_hint: str | None = None
     acr_values: list[str] = field(default_factory=list)
     ui_locales: str | None = None
+    # The resource servers the tokens will be for (RFC 8707 §2.1).
+    resources: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,10 +104,14 @@ async def load_client_and_redirect(
     return client, redirect_uri
 
 
-def validate_request(
-    client: Client, redirect_uri: str, params: dict[str, str]
+async def validate_request(
+    services: Services,
+    client: Client,
+    redirect_uri: str,
+    params: dict[str, str],
+    resources: tuple[str, ...] = (),
 ) -> AuthorizationRequest:
-    """Every check that can be reported to the client; raises RedirectError."""
+    """Every check that can be reported to the client; raises AuthorizationRefused."""
     request = AuthorizationRequest(
         client_id=client.id,
         redirect_uri=redirect_uri,
@@ -129,7 +136,8 @@ def validate_request(
         raise AuthorizationRefused(
             request, "unsupported_response_type", "Only 'code' is supported."
         )
-    _scopes(request, client, params)
+    target = await _target(request, services, client, resources)
+    _scopes(request, client, params, target)
     _pkce(request, client, params)
     _prompt_and_age(request, params)
     request.nonce = params.get("nonce")
@@ -142,9 +150,26 @@ def validate_request(
     return request
 
 
-def _scopes(request: AuthorizationRequest, client: Client, params: dict[str, str]) -> None:
+async def _target(
+    request: AuthorizationRequest, services: Services, client: Client, resources: tuple[str, ...]
+) -> Target | None:
+    if not resources:
+        return None
+    try:
+        target = await resolve_target(services, client, resources)
+    except InvalidTarget as exc:
+        # RFC 8707 §2: invalid_target, sent back to the client like any other refusal.
+        raise AuthorizationRefused(request, exc.code, exc.message) from exc
+    request.resources = target.identifiers
+    return target
+
+
+def _scopes(
+    request: AuthorizationRequest, client: Client, params: dict[str, str], target: Target | None
+) -> None:
     scopes = parse_scope(params.get("scope", ""))
-    refused = [scope for scope in scopes if scope not in client.scopes]
+    allowed = requestable_scopes(client, target)
+    refused = [scope for scope in scopes if scope not in allowed]
     if refused:
         raise AuthorizationRefused(
             request, "invalid_scope", f"Scope not allowed: {' '.join(refused)}."

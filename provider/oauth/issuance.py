@@ -12,6 +12,7 @@ from provider.context import Caller, Services
 from provider.domain_errors import InvalidScope
 from provider.oauth.app_claims import app_claims
 from provider.oauth.id_token import Authentication, mint_id_token
+from provider.oauth.resources import Target, check_subset, resolve_target
 from provider.sessions.access_tokens import AccessGrant, MintedToken, mint_access_token
 from provider.sessions.service import rotate_refresh_token
 from provider.storage.models import Client, Session, User
@@ -38,8 +39,14 @@ class Subject:
 
 
 def mint_for_client(
-    services: Services, client: Client, subject: Subject, scopes: list[str]
+    services: Services,
+    client: Client,
+    subject: Subject,
+    scopes: list[str],
+    target: Target | None = None,
 ) -> MintedToken:
+    """The access token; with a `target`, audience-restricted to its resource servers (RFC 8707
+    §2), with their lifetime and algorithm. `scopes` are then already narrowed to them."""
     settings = services.settings
     session = subject.session
     authenticated = subject.authenticated()
@@ -50,13 +57,28 @@ def mint_for_client(
         session_id=str(session.id) if session else None,
         auth_time=int(authenticated.time.timestamp()) if authenticated else None,
         # Never the issuer nor the account API: by default a token is for its own client only.
-        audience=client.audience or client.id,
+        audience=target.audience if target else client.audience or client.id,
         user_claims=subject.app_claims,
     )
     ttl = client.access_token_ttl or settings.access_token_ttl
+    if target is not None:
+        return mint_access_token(
+            services.keystore, settings.issuer, target.ttl(ttl), grant, target.alg
+        )
     return mint_access_token(
         services.keystore, settings.issuer, ttl, grant, client.access_token_signed_response_alg
     )
+
+
+async def target_of_grant(
+    services: Services, client: Client, granted: list[str], requested: list[str]
+) -> Target | None:
+    """The resource servers a token of this grant is for: those `requested` (each one of the
+    grant's, RFC 8707 §2.2), else all of the grant's; None for a grant without resources."""
+    if granted:
+        check_subset(requested, granted)
+    identifiers = requested or granted
+    return await resolve_target(services, client, identifiers) if identifiers else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,24 +99,29 @@ async def refresh_for_client(
     client: Client,
     presented: str,
     requested: list[str] | None = None,
+    resources: list[str] | None = None,
 ) -> Refreshed:
     """Rotate `presented` in its family and mint the access token of its successor.
 
-    `requested` narrows the granted scopes (RFC 6749 §6). Raises `RefreshRejected` for a token
-    that is unknown, dead or not the client's; a used one revokes its family first.
+    `requested` narrows the granted scopes (RFC 6749 §6); `resources` picks among the grant's
+    resource servers (RFC 8707 §2.2), and the scopes narrow to theirs. Raises `RefreshRejected`
+    for a token that is unknown, dead or not the client's; a used one revokes its family first.
     """
     rotation = await rotate_refresh_token(services, caller, presented, client.id)
     scopes = rotation.scope.split()
     if requested is not None:
         check_narrowing(requested, scopes)
         scopes = requested
+    target = await target_of_grant(services, client, rotation.resources, resources or [])
+    if target is not None:
+        scopes = target.narrow(scopes)
     subject = Subject(
         user=rotation.user,
         session=rotation.session,
         # A change of the user's roles takes effect here, at the next token.
         app_claims=await app_claims(client, rotation.user.id, scopes),
     )
-    access = mint_for_client(services, client, subject, scopes)
+    access = mint_for_client(services, client, subject, scopes, target)
     return Refreshed(
         rotation.user, rotation.session, subject, scopes, access, rotation.refresh_token
     )

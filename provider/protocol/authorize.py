@@ -8,7 +8,7 @@ from sanic.response import HTTPResponse
 from provider.domain_errors import UntrustedAuthorizationRequest
 from provider.http.context import caller_of, services_of
 from provider.http.errors import OAuthError
-from provider.http.params import form_params, query_params
+from provider.http.params import form_params, form_resources, query_params, query_resources
 from provider.http.render import error_page
 from provider.oauth.authorization_request import (
     AuthorizationRefused,
@@ -26,12 +26,14 @@ async def authorize(request: Request) -> HTTPResponse:
     services = services_of(request)
     try:
         # OIDC Core §3.1.2.1: the OP MUST support both GET and POST (form-encoded).
-        params = form_params(request) if request.method == "POST" else query_params(request)
+        post = request.method == "POST"
+        params = form_params(request) if post else query_params(request)
+        resources = form_resources(request) if post else query_resources(request)
         client, redirect_uri = await load_client_and_redirect(services, caller_of(request), params)
     except (OAuthError, UntrustedAuthorizationRequest) as exc:
         return await error_page(request, str(exc))
     try:
-        auth = validate_request(client, redirect_uri, params)
+        auth = await validate_request(services, client, redirect_uri, params, resources)
     except AuthorizationRefused as exc:
         return await respond_error(
             request, exc.request, services.settings.issuer, exc.error, exc.description

@@ -161,6 +161,7 @@ async def _issue_code(flow: Flow, session: Session) -> str:
         auth_time=session.auth_time,
         amr=list(session.amr),
         acr=session.acr,
+        resources=tuple(auth.resources),
     )
     await CodeStore(default_connection()).save(token_hash(code), bound, now=utcnow(), ttl=CODE_TTL)
     return code

@@ -98,7 +98,7 @@ async def _refresh_token(services: Services, client: Client, token: str) -> dict
         or not session_is_live(row.session, services.settings, now)
     ):
         return INACTIVE
-    return {
+    body: dict[str, Any] = {
         "active": True,
         "token_type": "refresh_token",
         "client_id": row.client_id,
@@ -109,3 +109,7 @@ async def _refresh_token(services: Services, client: Client, token: str) -> dict
         "iat": int(row.created_at.timestamp()),
         "sid": str(row.session_id),
     }
+    if row.resources:
+        # RFC 7662 §2.2 `aud`: the resource servers its grant may name (RFC 8707).
+        body["aud"] = row.resources
+    return body

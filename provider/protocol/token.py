@@ -14,7 +14,7 @@ from provider.crypto.keys import KeyUnusable
 from provider.domain_errors import ProtocolRefusal
 from provider.http.context import caller_of, services_of
 from provider.http.errors import OAuthError, oauth_error
-from provider.http.params import form_params
+from provider.http.params import form_params, form_resources
 from provider.oauth.grants.authorization_code import authorization_code_grant
 from provider.oauth.grants.client_credentials import client_credentials_grant
 from provider.oauth.grants.refresh_token import refresh_token_grant
@@ -24,7 +24,9 @@ from provider.storage.models import Client
 
 bp = Blueprint("token")
 log = logging.getLogger("provider.token")
-Grant = Callable[[Services, Caller, Client, dict[str, str]], Awaitable[dict[str, object]]]
+Grant = Callable[
+    [Services, Caller, Client, dict[str, str], tuple[str, ...]], Awaitable[dict[str, object]]
+]
 GRANTS: dict[str, Grant] = {
     "authorization_code": authorization_code_grant,
     "refresh_token": refresh_token_grant,
@@ -51,7 +53,9 @@ async def token(request: Request) -> HTTPResponse:
         raise OAuthError("unauthorized_client", "This client may not use this grant type.")
     _ensure_signing_keys(services, client)
     try:
-        body = await grant(services, caller_of(request), client, params)
+        # RFC 8707 §2.2: the resource servers the access token is for.
+        resources = form_resources(request)
+        body = await grant(services, caller_of(request), client, params, resources)
     except ProtocolRefusal as exc:
         AUTH_OPERATIONS.labels(operation=grant_type, outcome=exc.code).inc()
         raise oauth_error(exc) from exc

@@ -25,7 +25,8 @@ class AccessGrant:
     scope: str
     session_id: str | None
     auth_time: int | None
-    audience: str
+    # The client's own audience, or the resource servers it asked for (RFC 8707).
+    audience: str | list[str]
     # Claims about the user for the client (`roles`, `groups`); never one of the above.
     user_claims: dict[str, Any] = field(default_factory=dict)
 

@@ -41,6 +41,7 @@ class Rotation:
     user: User
     client_id: str
     scope: str
+    resources: list[str]
 
 
 def session_is_live(session: Session, settings: Settings, now: datetime) -> bool:
@@ -92,6 +93,7 @@ async def issue_refresh_token(
     *,
     client_id: str,
     scope: str,
+    resources: list[str] | None = None,
 ) -> IssuedRefresh:
     """A new token at the head of a new family."""
     token = new_token()
@@ -103,6 +105,7 @@ async def issue_refresh_token(
         now=utcnow(),
         family_ttl=timedelta(seconds=settings.refresh_token_ttl),
         idle=timedelta(seconds=settings.session_idle_ttl),
+        resources=resources,
     )
     return IssuedRefresh(token, family_id)
 
@@ -125,7 +128,9 @@ async def rotate_refresh_token(
         )
     if isinstance(outcome, Rejected):
         raise RefreshRejected(outcome.reason)
-    return Rotation(child, outcome.session, outcome.user, client_id, outcome.scope)
+    return Rotation(
+        child, outcome.session, outcome.user, client_id, outcome.scope, outcome.resources
+    )
 
 
 async def revoke_session(

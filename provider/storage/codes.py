@@ -30,6 +30,8 @@ class NewCode:
     auth_time: datetime
     amr: list[str]
     acr: str
+    # The resource servers the request named (RFC 8707 §2.1); none for a token for the client.
+    resources: tuple[str, ...] = ()
 
 
 class CodeStore:
@@ -52,6 +54,7 @@ class CodeStore:
             auth_time=code.auth_time,
             amr=list(code.amr),
             acr=code.acr,
+            resources=list(code.resources) or None,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
             using_db=self._conn,

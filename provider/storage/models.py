@@ -90,6 +90,9 @@ class RefreshToken(Model):
     used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
     revoked_reason = fields.CharField(max_length=64, null=True)
+    # The resource servers of the grant (RFC 8707 §2.2), each a possible audience of a refresh.
+    # Null on rows from before resources existed: none.
+    resources: list[str] | None = fields.JSONField(null=True)
 
     class Meta:
         table = "refresh_tokens"
@@ -235,6 +238,8 @@ class AuthorizationCode(Model):
     # What the redemption issued, so a second redemption can revoke it (RFC 6749 §4.1.2).
     issued_family_id = fields.UUIDField(null=True)
     issued_access_jti = fields.CharField(max_length=64, null=True)
+    # The resource servers the authorization request named (RFC 8707 §2.1).
+    resources: list[str] | None = fields.JSONField(null=True)
 
     class Meta:
         table = "authorization_codes"
@@ -361,3 +366,21 @@ class AppGroupMember(Model):
     class Meta:
         table = "app_group_members"
         unique_together = (("group_id", "user_id"),)
+
+
+# An API that accepts this provider's access tokens (RFC 8707 resource server): tokens requested
+# for it carry its identifier as `aud`, only the scopes it defines, its lifetime and algorithm.
+class ResourceServer(Model):
+    id = fields.UUIDField(primary_key=True)
+    identifier = fields.CharField(max_length=512, unique=True)
+    name = fields.CharField(max_length=200)
+    scopes: list[str] = fields.JSONField(default=list)
+    access_token_ttl = fields.IntField(null=True)
+    signing_alg = fields.CharField(max_length=16, default="RS256")
+    # The clients that may ask for tokens for it; None means any client.
+    allowed_clients: list[str] | None = fields.JSONField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "resource_servers"

@@ -30,6 +30,7 @@ class Successor:
     user: User
     family_id: uuid.UUID
     scope: str
+    resources: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,7 @@ class RefreshFamilies:
         now: datetime,
         family_ttl: timedelta,
         idle: timedelta,
+        resources: list[str] | None = None,
     ) -> uuid.UUID:
         """The head of a new family; returns the family id. The family ends with its session
         or after `family_ttl`; each token of it after `idle` unused."""
@@ -75,6 +77,7 @@ class RefreshFamilies:
             user_id=session.user_id,
             client_id=client_id,
             scope=scope,
+            resources=resources or None,
             created_at=now,
             expires_at=min(now + idle, family_expires_at),
             family_expires_at=family_expires_at,
@@ -117,7 +120,9 @@ class RefreshFamilies:
                     details=details,
                 ),
             )
-            return Successor(rotated.session, rotated.user, rotated.family_id, rotated.scope)
+            return Successor(
+                rotated.session, rotated.user, rotated.family_id, rotated.scope, rotated.resources
+            )
         return await self._rotate_portably(digest, child_hash, client_id, now, idle)
 
     async def _rotate_portably(
@@ -150,6 +155,7 @@ class RefreshFamilies:
             user_id=session.user_id,
             client_id=client_id,
             scope=token.scope,
+            resources=token.resources,
             created_at=now,
             expires_at=min(now + idle, token.family_expires_at),
             family_expires_at=token.family_expires_at,
@@ -163,7 +169,7 @@ class RefreshFamilies:
             client_id=client_id,
             details={"family_id": str(token.family_id)},
         )
-        return Successor(session, user, token.family_id, token.scope)
+        return Successor(session, user, token.family_id, token.scope, token.resources or [])
 
     async def _find(self, digest: str) -> RefreshToken | None:
         return (

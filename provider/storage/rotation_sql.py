@@ -12,6 +12,7 @@ path's explanation (unknown, expired, revoked, or reuse, which revokes the famil
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,12 +41,13 @@ WITH claimed AS (
       AND s.id = t.session_id AND s.revoked_at IS NULL AND s.compromised_at IS NULL
       AND s.expires_at > $2 AND s.last_active_at > $4
       AND u.id = t.user_id AND u.deleted_at IS NULL
-    RETURNING t.id AS parent_id, t.family_id, t.scope, t.family_expires_at, s.user_id,
+    RETURNING t.id AS parent_id, t.family_id, t.scope, t.resources, t.family_expires_at,
+      s.user_id,
       {_columns("s", _SESSION_COLUMNS)}, {_columns("u", _USER_COLUMNS)}
 ), child AS (
     INSERT INTO refresh_tokens (id, token_hash, family_id, parent_id, session_id, user_id,
-        client_id, scope, created_at, expires_at, family_expires_at)
-    SELECT $5, $6, family_id, parent_id, s__id, user_id, $3, scope, $2,
+        client_id, scope, resources, created_at, expires_at, family_expires_at)
+    SELECT $5, $6, family_id, parent_id, s__id, user_id, $3, scope, resources, $2,
         LEAST($7, family_expires_at), family_expires_at
     FROM claimed
     RETURNING id
@@ -69,6 +71,7 @@ class Rotated:
     user: User
     family_id: uuid.UUID
     scope: str
+    resources: list[str]
     audit_id: int
 
 
@@ -105,7 +108,15 @@ async def rotate_in_one_statement(
     session.last_active_at = now
     user = User._init_from_db(**_unprefix(row, "u__"))
     session.user = user
-    return Rotated(session, user, row["family_id"], row["scope"], row["audit_id"])
+    return Rotated(
+        session, user, row["family_id"], row["scope"], _resources(row["resources"]), row["audit_id"]
+    )
+
+
+def _resources(value: Any) -> list[str]:
+    """The JSON column as the driver returns it: text, a decoded list, or NULL."""
+    decoded = json.loads(value) if isinstance(value, str | bytes) else value
+    return [str(item) for item in decoded or []]
 
 
 def _unprefix(row: dict[str, Any], prefix: str) -> dict[str, Any]:

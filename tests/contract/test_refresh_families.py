@@ -263,3 +263,33 @@ async def test_revoking_a_users_client_spares_other_users_and_clients(
             ada.user_id, CLIENT, reason="access_removed", now=utcnow()
         )
     assert again == 0
+
+
+async def test_the_resources_of_a_grant_pass_to_every_successor(
+    backend: str, publisher: RecordingPublisher
+) -> None:
+    session = await make_session()
+    token = new_token()
+    resources = ["https://orders.example.com", "urn:example:billing"]
+    async with unit_of_work(CALLER, publisher) as work:
+        await _families(work, backend).issue(
+            token_hash(token),
+            session,
+            client_id=CLIENT,
+            scope="openid offline_access orders.read",
+            now=utcnow(),
+            family_ttl=FAMILY_TTL,
+            idle=IDLE,
+            resources=resources,
+        )
+    first, child = await _rotate(backend, publisher, token)
+    assert isinstance(first, Successor)
+    assert first.resources == resources
+    second, grandchild = await _rotate(backend, publisher, child)
+    assert isinstance(second, Successor)
+    assert second.resources == resources
+    assert (await _row(grandchild)).resources == resources
+    # A family issued without resources has none.
+    plain, _ = await _rotate(backend, publisher, await _issue(backend, publisher, session))
+    assert isinstance(plain, Successor)
+    assert plain.resources == []

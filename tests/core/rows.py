@@ -52,9 +52,11 @@ async def store_code(
     client: Client,
     *,
     code_challenge: str | None,
+    scope: str = OFFLINE,
+    resources: tuple[str, ...] = (),
 ) -> str:
-    """Save a code for `OFFLINE` at `REDIRECT_URI`, valid 60 s, the way the end of an
-    authorization request does; returns its value."""
+    """Save a code for `scope` (`OFFLINE`) and `resources` at `REDIRECT_URI`, valid 60 s, the
+    way the end of an authorization request does; returns its value."""
     code = new_token()
     async with unit_of_work(CALLER, services.events) as work:
         await CodeStore(work.conn).save(
@@ -64,12 +66,13 @@ async def store_code(
                 user_id=session.user_id,
                 session_id=session.id,
                 redirect_uri=REDIRECT_URI,
-                scope=OFFLINE,
+                scope=scope,
                 nonce=None,
                 code_challenge=code_challenge,
                 auth_time=session.auth_time,
                 amr=list(session.amr),
                 acr=session.acr,
+                resources=resources,
             ),
             now=utcnow(),
             ttl=60,

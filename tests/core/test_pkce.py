@@ -157,7 +157,9 @@ async def test_a_plain_challenge_stored_with_the_code_never_matches_its_verifier
 
 
 @pytest.mark.parametrize("method", ["plain", None, "s256"])
-def test_an_authorization_request_without_the_s256_method_is_refused(method: str | None) -> None:
+async def test_an_authorization_request_without_the_s256_method_is_refused(
+    services: Services, method: str | None
+) -> None:
     # RFC 7636 §4.3: a missing method means plain; RFC 9700 §2.1.1 allows S256 only.
     client = Client(id="rp", name="rp", redirect_uris=[REDIRECT_URI], scopes=["openid"])
     params = {"response_type": "code", "scope": "openid", "code_challenge": pkce_pair()[1]}
@@ -165,7 +167,7 @@ def test_an_authorization_request_without_the_s256_method_is_refused(method: str
         params["code_challenge_method"] = method
 
     with pytest.raises(AuthorizationRefused) as refused:
-        validate_request(client, REDIRECT_URI, params)
+        await validate_request(services, client, REDIRECT_URI, params)
 
     assert refused.value.error == "invalid_request"
     assert refused.value.request.code_challenge is None
@@ -176,7 +178,7 @@ def test_an_authorization_request_without_the_s256_method_is_refused(method: str
     ["a" * 42, "a" * 129, "a" * 42 + "=", "a" * 43 + "\n", "a" * 128 + "\n"],
     ids=["42-chars", "129-chars", "padding", "trailing-newline", "128-chars-and-newline"],
 )
-def test_a_malformed_challenge_is_refused(challenge: str) -> None:
+async def test_a_malformed_challenge_is_refused(services: Services, challenge: str) -> None:
     # A challenge longer than 128 characters would not even fit the code's column.
     client = Client(id="rp", name="rp", redirect_uris=[REDIRECT_URI], scopes=["openid"])
     params = {
@@ -187,7 +189,7 @@ def test_a_malformed_challenge_is_refused(challenge: str) -> None:
     }
 
     with pytest.raises(AuthorizationRefused) as refused:
-        validate_request(client, REDIRECT_URI, params)
+        await validate_request(services, client, REDIRECT_URI, params)
 
     assert refused.value.error == "invalid_request"
     assert refused.value.request.code_challenge is None

@@ -33,6 +33,7 @@ from provider.domain_errors import (
     InvalidRequest,
     InvalidScope,
     InvalidSecondFactor,
+    InvalidTarget,
     LastAdministrator,
     MfaAlreadyEnabled,
     MfaEnrolmentNotStarted,
@@ -43,6 +44,7 @@ from provider.domain_errors import (
     ProtocolRefusal,
     RateLimited,
     ReauthenticationRequired,
+    ResourceIdentifierTaken,
     TemporarilyUnavailable,
     UnapprovedSoftwareStatement,
     UnauthorizedClient,
@@ -224,6 +226,14 @@ CASES: list[tuple[DomainError, int, str, str, Any, dict[str, str]]] = [
         None,
         {},
     ),
+    (
+        ResourceIdentifierTaken(),
+        409,
+        "resource_exists",
+        "A resource server with this identifier is registered already.",
+        None,
+        {},
+    ),
     (UserDeleted(), 409, "user_deleted", "The account is deleted; restore it first.", None, {}),
     (AlreadyDeleted(), 409, "already_deleted", "The account is already deleted.", None, {}),
     (NotDeleted(), 409, "not_deleted", "The account is not deleted.", None, {}),
@@ -323,6 +333,7 @@ PROTOCOL_CASES: list[tuple[ProtocolRefusal, str]] = [
     (InvalidRedirectUri("redirect URI must use https."), "invalid_redirect_uri"),
     (InvalidClientMetadata("grant type not allowed."), "invalid_client_metadata"),
     (UnapprovedSoftwareStatement("Not accepted."), "unapproved_software_statement"),
+    (InvalidTarget("This resource is not known."), "invalid_target"),
 ]
 
 

@@ -1,5 +1,5 @@
-"""The admin API (/v1/admin/…): users, user actions, clients, identity providers, audit trail,
-stats."""
+"""The admin API (/v1/admin/…): users, user actions, clients, resource servers, identity
+providers, audit trail, stats."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from provider.api.admin import (
     clients,
     idps,
     registration_tokens,
+    resources,
     stats,
     user_actions,
     users,
@@ -18,6 +19,7 @@ BLUEPRINTS = (
     users.bp,
     user_actions.bp,
     clients.bp,
+    resources.bp,
     idps.bp,
     audit.bp,
     stats.bp,

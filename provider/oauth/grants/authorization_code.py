@@ -20,6 +20,7 @@ from provider.oauth.issuance import (
     Subject,
     may_refresh,
     mint_for_client,
+    target_of_grant,
     token_response,
 )
 from provider.sessions.service import issue_refresh_token, session_is_live
@@ -46,7 +47,11 @@ def _check_pkce(code: AuthorizationCode, verifier: str | None) -> None:
 
 
 async def authorization_code_grant(
-    services: Services, caller: Caller, client: Client, params: dict[str, str]
+    services: Services,
+    caller: Caller,
+    client: Client,
+    params: dict[str, str],
+    resources: tuple[str, ...] = (),
 ) -> dict[str, object]:
     code_value = params.get("code")
     if not code_value:
@@ -56,7 +61,7 @@ async def authorization_code_grant(
         now = utcnow()
         code = await CodeStore(work.conn).claim(digest, now)
         if code is not None:
-            return await _redeem(services, work, client, params, code, now)
+            return await _redeem(services, work, client, params, code, now, list(resources))
     await _handle_replay(services, caller, digest)
     raise InvalidGrant("The code is invalid, expired or already used.")
 
@@ -68,6 +73,7 @@ async def _redeem(
     params: dict[str, str],
     code: AuthorizationCode,
     now: datetime,
+    resources: list[str],
 ) -> dict[str, object]:
     # RFC 6749 §4.1.3: the code is bound to the client and to the redirect_uri it was sent to.
     if code.client_id != client.id:
@@ -82,6 +88,13 @@ async def _redeem(
     if not session_is_live(session, services.settings, now) or user.deleted_at is not None:
         raise InvalidGrant("The session that granted this code has ended.")
     scopes = code.scope.split()
+    # RFC 8707 §2.2: the token is for the resources the token request names, each one of the
+    # authorization request's, else for all of those; its scopes narrow to what they define.
+    # A refusal here rolls the claim back: the code stays usable for a corrected request.
+    granted = list(code.resources or []) or resources
+    target = await target_of_grant(services, client, granted, resources)
+    if target is not None:
+        scopes = target.narrow(scopes)
     # The ID token states the authentication the code was issued under (OIDC Core §2: auth_time,
     # amr, acr), even if the session has re-authenticated since.
     subject = Subject(
@@ -90,12 +103,18 @@ async def _redeem(
         authentication=Authentication(code.auth_time, code.amr, code.acr),
         app_claims=await app_claims(client, user.id, scopes),
     )
-    access = mint_for_client(services, client, subject, scopes)
+    access = mint_for_client(services, client, subject, scopes, target)
     refresh = None
     issued = None
-    if may_refresh(client, scopes):
+    # The grant's scopes, not the access token's: offline_access is not an API's scope.
+    if may_refresh(client, code.scope.split()):
         issued = await issue_refresh_token(
-            work, services.settings, session, client_id=client.id, scope=code.scope
+            work,
+            services.settings,
+            session,
+            client_id=client.id,
+            scope=code.scope,
+            resources=granted,
         )
         refresh = issued.token
     await CodeStore(work.conn).record_issued(
@@ -106,7 +125,11 @@ async def _redeem(
         user_id=user.id,
         session_id=session.id,
         client_id=client.id,
-        details={"grant_type": "authorization_code", "scope": code.scope},
+        details={
+            "grant_type": "authorization_code",
+            "scope": code.scope,
+            **({"resources": target.identifiers} if target else {}),
+        },
     )
     return token_response(
         services, client, subject, scopes, access, refresh_token=refresh, nonce=code.nonce

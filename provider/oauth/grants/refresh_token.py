@@ -7,6 +7,7 @@ from provider.domain_errors import InvalidGrant, InvalidProtocolRequest
 from provider.oauth.issuance import (
     check_narrowing,
     refresh_for_client,
+    target_of_grant,
     token_response,
 )
 from provider.oauth.scopes import parse_scope
@@ -16,20 +17,28 @@ from provider.storage.models import Client
 
 
 async def refresh_token_grant(
-    services: Services, caller: Caller, client: Client, params: dict[str, str]
+    services: Services,
+    caller: Caller,
+    client: Client,
+    params: dict[str, str],
+    resources: tuple[str, ...] = (),
 ) -> dict[str, object]:
     presented = params.get("refresh_token")
     if not presented:
         raise InvalidProtocolRequest("refresh_token is required.")
     requested = parse_scope(params["scope"]) if "scope" in params else None
-    if requested is not None:
+    if requested is not None or resources:
         # Checked before rotating: a refused request must leave a live token usable, or the
         # client's retry would be taken for theft. A used one still goes on to reuse detection.
         row = await find_refresh_token(presented)
         if row is not None and row.client_id == client.id and row.used_at is None:
-            check_narrowing(requested, row.scope.split())
+            if requested is not None:
+                check_narrowing(requested, row.scope.split())
+            await target_of_grant(services, client, row.resources or [], list(resources))
     try:
-        refreshed = await refresh_for_client(services, caller, client, presented, requested)
+        refreshed = await refresh_for_client(
+            services, caller, client, presented, requested, list(resources)
+        )
     except RefreshRejected as exc:
         raise InvalidGrant("The refresh token is invalid, expired or revoked.") from exc
     subject = refreshed.subject
