@@ -143,6 +143,9 @@ def _grant_types(settings: Settings, metadata: dict[str, Any]) -> list[str]:
 
 
 def _scopes(settings: Settings, metadata: dict[str, Any]) -> list[str]:
+    """The requested scopes the policy allows. Others are left out rather than refused (RFC 7591
+    §3.2.1: the server MAY replace requested values; the response says what was registered):
+    an API's scopes need no registration, they are requested with its `resource` (RFC 8707)."""
     scope = metadata.get("scope")
     if scope is None:
         return list(settings.registration_scopes)
@@ -150,10 +153,10 @@ def _scopes(settings: Settings, metadata: dict[str, Any]) -> list[str]:
         raise InvalidClientMetadata("scope must be a space-separated string.")
     scopes = list(dict.fromkeys(scope.split()))
     malformed = [s for s in scopes if not is_scope_token(s)]
-    refused = [s for s in scopes if s not in settings.registration_scopes]
-    if malformed or refused or not scopes:
-        raise InvalidClientMetadata(f"scopes not allowed: {' '.join(malformed + refused)}.")
-    return scopes
+    if malformed:
+        raise InvalidClientMetadata(f"malformed scopes: {' '.join(malformed)}.")
+    allowed = [s for s in scopes if s in settings.registration_scopes]
+    return allowed or list(settings.registration_scopes)
 
 
 def _auth_method(settings: Settings, metadata: dict[str, Any]) -> str:

@@ -182,7 +182,7 @@ async def test_the_policy_answers_with_rfc_7591_error_codes(server_with: Any) ->
         ({**NATIVE, "grant_types": ["client_credentials"]}, "invalid_client_metadata"),
         ({**NATIVE, "grant_types": ["implicit"]}, "invalid_client_metadata"),
         ({**NATIVE, "response_types": ["token"]}, "invalid_client_metadata"),
-        ({**NATIVE, "scope": "openid admin"}, "invalid_client_metadata"),
+        ({**NATIVE, "scope": "openid bad\\scope"}, "invalid_client_metadata"),
         ({**NATIVE, "token_endpoint_auth_method": "magic"}, "invalid_client_metadata"),
         ({**NATIVE, "client_name": 42}, "invalid_client_metadata"),
         ({**NATIVE, "logo_uri": "http://a.example.com/logo.png"}, "invalid_client_metadata"),
@@ -197,9 +197,16 @@ async def test_the_policy_answers_with_rfc_7591_error_codes(server_with: Any) ->
         )
         _refused(bad_json, 400, "invalid_client_metadata")
         accepted = await _register(
-            http, {**NATIVE, "redirect_uris": ["com.example.app:/cb", "http://[::1]/cb"]}
+            http,
+            {
+                **NATIVE,
+                "redirect_uris": ["com.example.app:/cb", "http://[::1]/cb"],
+                # Scopes outside the policy are left out, not refused (RFC 7591 §3.2.1).
+                "scope": "openid admin orders.read",
+            },
         )
         assert accepted.status_code == 201, accepted.text
+        assert accepted.json()["scope"] == "openid"
     assert await Client.filter(registration="dynamic").count() == 1
 
 
