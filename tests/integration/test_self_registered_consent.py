@@ -7,13 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 
 from provider.storage.models import Client
+from tests.admin_support import admin
 from tests.https_server import HttpsServer, https_server
-from tests.oidc import Browser, RegisteredClient, auth_params, is_consent_page, pkce_pair
+from tests.oidc import (
+    Browser,
+    RegisteredClient,
+    auth_params,
+    csrf_of,
+    hidden_fields,
+    is_consent_page,
+    pkce_pair,
+)
 from tests.oidc import register_client as admin_registered
 from tests.support import PASSWORD, register
 
@@ -87,3 +97,53 @@ async def test_an_administrator_registered_client_is_not_marked(server_with: Any
         await register(http, email=EMAIL)
     page = await _consent_page(server.url, await admin_registered())
     assert 'id="unverified"' not in page.text
+
+
+async def test_the_admin_sees_self_registered_clients_and_cannot_make_them_first_party(
+    server_with: Any,
+) -> None:
+    server = await server_with(registration_open="true", org_name="Example Corp")
+    url = "https://agent.example/client.json"
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        registered = (
+            await http.post(
+                "/oauth/clients",
+                json={
+                    "redirect_uris": ["http://127.0.0.1/cb"],
+                    "token_endpoint_auth_method": "none",
+                },
+            )
+        ).json()
+        await Client.create(id=url, name="Doc", public=True, registration="metadata_document")
+        headers = await admin(http)
+        listed = (await http.get("/v1/admin/clients", headers=headers)).json()["clients"]
+        kinds = {c["client_id"]: c["registration"] for c in listed}
+        assert kinds == {registered["client_id"]: "dynamic", url: "metadata_document"}
+        promoted = await http.patch(
+            f"/v1/admin/clients/{registered['client_id']}",
+            json={"first_party": True},
+            headers=headers,
+        )
+        assert promoted.status_code == 400, promoted.text
+        assert (await Client.get(id=registered["client_id"])).first_party is False
+        # A URL client id reaches its admin page, encoded as one path segment.
+        one = await http.get(f"/v1/admin/clients/{quote(url, safe='')}", headers=headers)
+        assert one.status_code == 200, one.text
+        assert one.json()["client"]["registration"] == "metadata_document"
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as browser:
+        page = await browser.get("/login", params={"next": "/admin/clients"})
+        form = {**hidden_fields(page.text), "identifier": "root@example.com", "password": PASSWORD}
+        assert (await browser.post("/login", data=form)).status_code in (302, 303)
+        listing = await browser.get("/admin/clients")
+        link = f'href="/admin/clients/{quote(url, safe="")}"'
+        assert link in listing.text
+        assert 'data-registration="dynamic"' in listing.text
+        detail = await browser.get(f"/admin/clients/{quote(url, safe='')}")
+        assert detail.status_code == 200
+        assert "its client ID metadata document" in detail.text
+        disabled = await browser.post(
+            f"/admin/clients/{quote(url, safe='')}/disable", data={"csrf": csrf_of(detail.text)}
+        )
+        assert disabled.status_code == 303
+        assert disabled.headers["location"] == f"/admin/clients/{quote(url, safe='')}?done=disabled"
+        assert (await Client.get(id=url)).disabled
