@@ -19,7 +19,6 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote
 
 from pydantic import BaseModel
 from sanic import Request
@@ -198,15 +197,3 @@ def optional_body(request: Request, model: type[M]) -> M:
     if not request.body:
         return model()
     return parse_body(request, model)
-
-
-def path_client_id(segment: str) -> str:
-    """A client id from one path segment. The id of a metadata-document client is a URL, sent
-    percent-encoded (`%2F` for each slash) and left encoded by the router; other ids have no `%`
-    (they are URL-safe base64), so decoding leaves them as they are."""
-    return unquote(segment)
-
-
-def client_path(client_id: str) -> str:
-    """The path segment that names a client: `path_client_id` reads it back."""
-    return quote(client_id, safe="")

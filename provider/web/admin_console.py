@@ -18,11 +18,10 @@ from provider.accounts.invitations import invite_user
 from provider.accounts.roles import ADMIN, READERS
 from provider.accounts.stats import COUNTED, daily_stats, live_sessions
 from provider.domain_errors import EmailTaken, ValidationFailed
-from provider.http.admin_params import client_path, path_client_id
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import ApiError
-from provider.http.params import form_params
+from provider.http.params import client_path, form_params, path_client_id
 from provider.oauth.client_admin import (
     client_to_change,
     delete_client,

@@ -16,11 +16,12 @@ from sanic_ext import openapi
 from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
 from provider.http.admin_listings import clients_page
-from provider.http.admin_params import optional_body, path_client_id, query_of
+from provider.http.admin_params import optional_body, query_of
 from provider.http.admin_views import client_view
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
 from provider.http.json_body import StrictBody, parse_body
+from provider.http.params import path_client_id
 from provider.http.responses import ok
 from provider.oauth.client_admin import (
     client_for_admin,
