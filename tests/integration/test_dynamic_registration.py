@@ -14,7 +14,16 @@ from provider.storage.db import default_connection
 from provider.storage.initial_access_tokens import InitialAccessTokens
 from provider.storage.models import AuditEvent, Client
 from provider.storage.unit_of_work import utcnow
-from tests.oidc import Browser, RegisteredClient, redeem_code, sign_in_for_tokens
+from tests.oidc import (
+    Browser,
+    RegisteredClient,
+    auth_params,
+    pkce_pair,
+    redeem_code,
+    redirect_query,
+    sign_in_and_get_code,
+    sign_in_for_tokens,
+)
 from tests.support import PASSWORD, Server, register
 
 OPEN = {"registration_open": "true", "ratelimit_registration_per_ip": "1000"}
@@ -328,13 +337,37 @@ async def test_a_dynamic_native_client_signs_in_on_any_loopback_port(
             browser, rp, "ada@example.com", PASSWORD, auth="none", scope="openid profile"
         )
     assert tokens["access_token"]
-    # The token endpoint holds the code to the very URI it was sent to, port included.
     async with Browser.open(server.url) as browser:
+        # RFC 8252 §8.1 / OAuth 2.1: a public native client must use PKCE.
+        refused = await browser.authorize(auth_params(rp, scope="openid"))
+        assert redirect_query(refused, rp)["error"] == "invalid_request"
+        # The token endpoint holds the code to the very URI it was sent to, port included.
+        verifier, challenge = pkce_pair()
+        result, _ = await sign_in_and_get_code(
+            browser,
+            rp,
+            "ada@example.com",
+            PASSWORD,
+            scope="openid",
+            code_challenge=challenge,
+            code_challenge_method="S256",
+        )
         response = await redeem_code(
             browser.http,
             rp,
-            "no-such-code",
+            result["code"],
+            verifier=verifier,
             auth="none",
             redirect_uri="http://127.0.0.1:1/callback",
         )
         assert response.json()["error"] == "invalid_grant"
+
+
+async def test_native_redirects_can_be_turned_off(server_with: Any) -> None:
+    server = await server_with(**OPEN, registration_allow_native="false")
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        for uri in ("http://127.0.0.1/cb", "http://localhost:3000/cb", "com.example.app:/cb"):
+            metadata = {**NATIVE, "redirect_uris": [uri]}
+            _refused(await _register(http, metadata), 400, "invalid_redirect_uri")
+        web = {**NATIVE, "redirect_uris": ["https://app.example/cb"]}
+        assert (await _register(http, web)).status_code == 201
