@@ -14,6 +14,8 @@ client, that describes it. The provider fetches it, checks it, and uses it as a 
 - The client row (registration `metadata_document`) mirrors the last document read, so every
   other endpoint finds the client the ordinary way; it is written again only when the document
   changed. An administrator can disable it like any other client.
+- A URL no client row has yet counts as a registration against the per-address hourly limit
+  before it is fetched: one address cannot have many new documents fetched nor rows written.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+from provider.accounts.limits import client_registration_address, count_address
 from provider.context import Caller, Services
 from provider.domain_errors import DomainError, UntrustedAuthorizationRequest
 from provider.net.outbound import OutboundError
@@ -29,6 +32,7 @@ from provider.oauth.clients import METADATA_DOCUMENT
 from provider.oauth.registration_policy import read_registration
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES
 from provider.storage.clients import MAX_CLIENT_ID_LENGTH, Clients
+from provider.storage.db import default_connection
 from provider.storage.unit_of_work import unit_of_work
 
 # draft §4.1: a document MUST NOT carry a shared secret.
@@ -111,6 +115,13 @@ async def client_from_document(services: Services, caller: Caller, client_id: st
     client row in line with it. Raises UntrustedAuthorizationRequest: with no trusted
     redirect URI yet, the user is told on the provider's own page (RFC 6749 §4.1.2.1)."""
     _check_url(client_id)
+    known = await Clients(default_connection()).find(client_id, include_disabled=True)
+    if known is not None and known.registration != METADATA_DOCUMENT:
+        raise UntrustedAuthorizationRequest("This application is not known to us.")
+    if known is None:
+        # A client not seen before is a registration: it counts against the same per-address
+        # hourly limit as RFC 7591 registrations, which also bounds the fetches of new URLs.
+        await count_address(services, caller, client_registration_address(services.settings))
     try:
         document = await services.client_documents.get(client_id)
     except OutboundError as exc:
@@ -122,11 +133,7 @@ async def client_from_document(services: Services, caller: Caller, client_id: st
         ) from exc
     fields = _fields(services, client_id, document)
     async with unit_of_work(caller, services.events) as work:
-        clients = Clients(work.conn)
-        existing = await clients.find(client_id, include_disabled=True)
-        if existing is not None and existing.registration != METADATA_DOCUMENT:
-            raise UntrustedAuthorizationRequest("This application is not known to us.")
-        created, changed = await clients.mirror(client_id, fields, existing)
+        created, changed = await Clients(work.conn).mirror(client_id, fields, known)
         if created or changed:
             await work.audit(
                 "client.metadata_document_read",

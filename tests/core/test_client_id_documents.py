@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from provider.context import CLIENT_DOCUMENT_MAX_BYTES, Caller, Services
-from provider.domain_errors import UntrustedAuthorizationRequest
+from provider.domain_errors import RateLimited, UntrustedAuthorizationRequest
 from provider.net.documents import DocumentCache
 from provider.net.outbound import OutboundPolicy, fetch_json
 from provider.oauth.authorization_request import load_client_and_redirect
@@ -191,3 +191,20 @@ async def test_http_client_ids_and_disabled_documents_are_unknown(
         settings=services.settings.model_copy(update={"client_id_metadata_documents": False}),
     )
     await _refused(off, "https://agent.example/client.json", "not known")
+
+
+async def test_new_documents_count_against_the_registration_limit(
+    dev: Services, remote: HttpsServer
+) -> None:
+    limited = replace(
+        dev, settings=dev.settings.model_copy(update={"ratelimit_registration_per_ip": 2})
+    )
+    for name in ("one", "two", "three"):
+        remote.documents.pages[f"/{name}.json"] = _document(remote.url + f"/{name}.json")
+    await _load(limited, remote.url + "/one.json")
+    await _load(limited, remote.url + "/one.json")  # known already: not counted again
+    await _load(limited, remote.url + "/two.json")
+    with pytest.raises(RateLimited):
+        await _load(limited, remote.url + "/three.json")
+    assert remote.documents.hits["/three.json"] == 0
+    assert not await Client.filter(id=remote.url + "/three.json").exists()

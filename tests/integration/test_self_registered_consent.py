@@ -147,3 +147,21 @@ async def test_the_admin_sees_self_registered_clients_and_cannot_make_them_first
         assert disabled.status_code == 303
         assert disabled.headers["location"] == f"/admin/clients/{quote(url, safe='')}?done=disabled"
         assert (await Client.get(id=url)).disabled
+
+
+async def test_new_metadata_documents_per_address_are_limited(server_with: Any) -> None:
+    server = await server_with(ratelimit_registration_per_ip="1")
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        params = {"response_type": "code", "scope": "openid", "redirect_uri": "http://127.0.0.1/cb"}
+        # A private address is refused before any connection, but it was a new client all the same.
+        first = await http.get(
+            "/authorize", params={**params, "client_id": "https://10.0.0.1/a.json"}
+        )
+        assert first.status_code == 400
+        assert "could not be fetched" in first.text
+        second = await http.get(
+            "/authorize", params={**params, "client_id": "https://10.0.0.1/b.json"}
+        )
+        assert second.status_code == 429
+        assert int(second.headers["retry-after"]) > 0
+        assert second.headers["content-type"].startswith("text/html")
