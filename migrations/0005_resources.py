@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from orjson import loads
-from tortoise.fields.data import JSON_DUMPS
+import functools
+from json import dumps, loads
 from uuid import uuid4
 from tortoise import fields
 
@@ -17,10 +17,10 @@ class Migration(migrations.Migration):
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
                 ('identifier', fields.CharField(unique=True, max_length=512)),
                 ('name', fields.CharField(max_length=200)),
-                ('scopes', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('scopes', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('access_token_ttl', fields.IntField(null=True)),
                 ('signing_alg', fields.CharField(default='RS256', max_length=16)),
-                ('allowed_clients', fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads)),
+                ('allowed_clients', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
@@ -30,11 +30,11 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='AuthorizationCode',
             name='resources',
-            field=fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads),
+            field=fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
         ops.AddField(
             model_name='RefreshToken',
             name='resources',
-            field=fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads),
+            field=fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
     ]

@@ -61,7 +61,12 @@ class AuthorizationRequest:
     resources: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.resources:
+            # Left out when empty: a flow without resources stays readable by a worker of the
+            # previous release during a rolling restart.
+            del data["resources"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuthorizationRequest:

@@ -24,7 +24,7 @@ from provider.storage.resources import ResourceServers
 from provider.storage.unit_of_work import unit_of_work
 
 SIGNING_ALGS = ("RS256", "ES256")
-MIN_TTL, MAX_TTL = 30, 86_400
+MIN_TTL = 30
 MAX_SCOPES = 64
 # Scopes the provider itself defines the meaning of; an API cannot redefine them.
 PROVIDER_SCOPES = frozenset({"openid", "offline_access"})
@@ -74,9 +74,11 @@ async def _validated(settings: Settings, spec: ResourceSpec) -> ResourceSpec:
         problems["scopes"] = [f"up to {MAX_SCOPES} scope tokens of at most 64 characters"]
     elif PROVIDER_SCOPES & set(scopes):
         problems["scopes"] = ["openid and offline_access belong to the provider"]
-    ttl = spec.access_token_ttl
-    if ttl is not None and not MIN_TTL <= ttl <= MAX_TTL:
-        problems["access_token_ttl"] = [f"must be {MIN_TTL} to {MAX_TTL} seconds"]
+    ttl, longest = spec.access_token_ttl, settings.access_token_ttl
+    # Only shorter than PROVIDER_ACCESS_TOKEN_TTL: retired keys stay published, and revoked
+    # tokens denylisted, for that long.
+    if ttl is not None and not MIN_TTL <= ttl <= longest:
+        problems["access_token_ttl"] = [f"must be {MIN_TTL} to {longest} seconds"]
     if spec.signing_alg not in SIGNING_ALGS:
         problems["signing_alg"] = [f"must be one of {', '.join(SIGNING_ALGS)}"]
     allowed = None if spec.allowed_clients is None else list(dict.fromkeys(spec.allowed_clients))

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from provider.context import Services
 from provider.domain_errors import InvalidTarget
+from provider.oauth.scopes import SCOPES, Scope, describe
 from provider.storage.db import default_connection
 from provider.storage.models import Client, ResourceServer
 from provider.storage.resources import MAX_IDENTIFIER_LENGTH, ResourceServers
@@ -77,8 +78,10 @@ class Target:
         return [scope for scope in scopes if scope in defined or scope in USER_INFO_SCOPES]
 
     def ttl(self, default: int) -> int:
+        """The shortest lifetime of its resources, never longer than `default`: the key
+        publication and the denylists keep their entries for that long only."""
         own = [server.access_token_ttl for server in self.servers if server.access_token_ttl]
-        return min(own, default=default)
+        return min([*own, default])
 
 
 async def resolve_target(services: Services, client: Client, identifiers: Sequence[str]) -> Target:
@@ -110,6 +113,23 @@ def requestable_scopes(client: Client, target: Target | None) -> set[str]:
     """A client may ask for its own scopes and for those its requested APIs define."""
     own = set(client.scopes)
     return own | target.defined_scopes() if target is not None else own
+
+
+async def describe_scopes(scopes: Sequence[str], identifiers: Sequence[str]) -> list[Scope]:
+    """What the consent page says of each scope: one an API defines names that API."""
+    found = await ResourceServers(default_connection()).by_identifiers(identifiers)
+    owners: dict[str, str] = {}
+    for identifier in identifiers:
+        server = found.get(identifier)
+        if server is not None:
+            for scope in server.scopes:
+                owners.setdefault(scope, server.name)
+    return [
+        Scope(line.name, f"Use {line.name} at {owners[line.name]}")
+        if line.name in owners and line.name not in SCOPES
+        else line
+        for line in describe(list(scopes))
+    ]
 
 
 def check_subset(requested: Sequence[str], granted: Sequence[str]) -> None:

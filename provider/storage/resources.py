@@ -21,8 +21,10 @@ class ResourceServers:
         self._conn = conn
 
     async def by_identifiers(self, identifiers: Collection[str]) -> dict[str, ResourceServer]:
-        """The registered resource servers among `identifiers`, by identifier (exact match)."""
-        wanted = [i for i in identifiers if 0 < len(i) <= MAX_IDENTIFIER_LENGTH]
+        """The registered resource servers among `identifiers`, by identifier (exact match). A
+        value no identifier can be (empty, too long, with a NUL or another control character,
+        which PostgreSQL text refuses) is simply not found."""
+        wanted = [i for i in identifiers if 0 < len(i) <= MAX_IDENTIFIER_LENGTH and i.isprintable()]
         if not wanted:
             return {}
         rows = await ResourceServer.filter(identifier__in=wanted).using_db(self._conn)

@@ -74,6 +74,8 @@ async def _list_page(
         {
             "resources": [describe(r) for r in await list_resources()],
             "algs": SIGNING_ALGS,
+            # The algorithms a key signs with now: a resource needing another is flagged.
+            "active_algs": services_of(request).keystore.algorithms,
             "errors": errors or [],
             "notice": NOTICES.get(request.args.get("done") or ""),
         },
@@ -127,6 +129,8 @@ async def _detail_page(
         {
             "resource": describe(await resource_for_admin(resource_id)),
             "algs": SIGNING_ALGS,
+            # The algorithms a key signs with now: a resource needing another is flagged.
+            "active_algs": services_of(request).keystore.algorithms,
             "errors": errors or [],
             "notice": NOTICES.get(request.args.get("done") or ""),
         },

@@ -15,7 +15,7 @@ from provider.http.render import error_page, page
 from provider.oauth.clients import METADATA_DOCUMENT, find_client, is_self_registered
 from provider.oauth.consent import answer_consent
 from provider.oauth.flows import load_flow
-from provider.oauth.scopes import describe
+from provider.oauth.resources import describe_scopes
 from provider.protocol.authorization_response import respond_error
 from provider.web.common import EXPIRED
 
@@ -44,7 +44,7 @@ async def show_consent(request: Request) -> HTTPResponse:
                 urlsplit(client.id).hostname if client.registration == METADATA_DOCUMENT else None
             ),
             "user_name": session.user.name or session.user.email,
-            "scopes": describe(flow.request.scopes),
+            "scopes": await describe_scopes(flow.request.scopes, flow.request.resources),
         },
         form_targets=[flow.request.redirect_uri],
     )

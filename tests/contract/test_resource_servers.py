@@ -21,7 +21,14 @@ async def test_identifiers_are_matched_exactly(backend: str) -> None:
     await _add("https://other.example")
     store = ResourceServers(default_connection())
     found = await store.by_identifiers(
-        ["https://api.example/", "https://api.example", "HTTPS://OTHER.EXAMPLE", "x" * 600, ""]
+        [
+            "https://api.example/",
+            "https://api.example",
+            "HTTPS://OTHER.EXAMPLE",
+            "x" * 600,
+            "",
+            "https://other.example\x00",
+        ]
     )
     assert list(found) == ["https://api.example/"]
     assert found["https://api.example/"].scopes == ["read"]

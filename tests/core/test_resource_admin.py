@@ -88,6 +88,8 @@ async def test_an_identifier_is_registered_once(services: Services) -> None:
         ({"scopes": ["openid"]}, "scopes"),
         ({"scopes": ["offline_access"]}, "scopes"),
         ({"access_token_ttl": 5}, "access_token_ttl"),
+        # Never longer than PROVIDER_ACCESS_TOKEN_TTL (600 here).
+        ({"access_token_ttl": 601}, "access_token_ttl"),
         ({"signing_alg": "HS256"}, "signing_alg"),
         ({"allowed_clients": ["nobody"]}, "allowed_clients"),
     ],

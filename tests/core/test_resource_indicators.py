@@ -16,6 +16,7 @@ from joserfc.jwk import KeySet
 from provider.config import Settings
 from provider.context import Services
 from provider.crypto.keys import Keystore, write_key
+from provider.oauth.authorization_request import AuthorizationRequest
 from provider.oauth.grants.authorization_code import authorization_code_grant
 from provider.oauth.grants.client_credentials import client_credentials_grant
 from provider.oauth.grants.refresh_token import refresh_token_grant
@@ -266,6 +267,18 @@ async def test_es256_resources_get_es256_tokens_the_key_set_verifies(services: S
     assert await refusal(mixed) == "invalid_target"
 
 
+async def test_a_resource_never_lengthens_a_token(services: Services) -> None:
+    # Registered when the provider's lifetime was longer: the provider's own lifetime wins.
+    await ResourceServer.create(
+        identifier=ORDERS, name="Orders", scopes=["orders.read"], access_token_ttl=3600
+    )
+    client = await _client()
+
+    body = await client_credentials_grant(services, CALLER, client, {}, (ORDERS,))
+
+    assert body["expires_in"] == services.settings.access_token_ttl
+
+
 async def test_without_resource_nothing_changes(services: Services) -> None:
     await _resources()
     client = await _client()
@@ -276,3 +289,11 @@ async def test_without_resource_nothing_changes(services: Services) -> None:
     assert claims["aud"] == client.id
     assert claims["scope"] == SCOPE
     assert (await RefreshToken.get()).resources is None
+
+
+def test_a_flow_names_its_resources_only_when_it_has_some() -> None:
+    plain = AuthorizationRequest(client_id="rp", redirect_uri=REDIRECT_URI)
+    assert "resources" not in plain.to_dict()
+    assert AuthorizationRequest.from_dict(plain.to_dict()) == plain
+    named = AuthorizationRequest(client_id="rp", redirect_uri=REDIRECT_URI, resources=[ORDERS])
+    assert AuthorizationRequest.from_dict(named.to_dict()).resources == [ORDERS]

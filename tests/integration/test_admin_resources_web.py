@@ -64,6 +64,7 @@ async def test_an_admin_registers_changes_and_removes_an_api(
 
     detail = await browser.get(f"/admin/resources/{row.id}")
     assert API in detail.text
+    assert 'id="no-key"' not in detail.text
     changed = await browser.post(
         f"/admin/resources/{row.id}",
         data={
@@ -75,6 +76,8 @@ async def test_an_admin_registers_changes_and_removes_an_api(
         },
     )
     assert changed.status_code == 303, changed.text
+    # The test servers have no EC key: the page says token requests will be refused.
+    assert 'id="no-key"' in (await browser.get(f"/admin/resources/{row.id}")).text
     await row.refresh_from_db()
     assert (row.signing_alg, row.access_token_ttl, row.allowed_clients) == (
         "ES256",

@@ -118,6 +118,9 @@ async def test_a_code_flow_for_two_resources_then_a_refresh_for_each(
     # The user-info scopes stay: /userinfo still answers a token for an API.
     info = await client.get("/userinfo", headers={"Authorization": f"Bearer {access}"})
     assert info.status_code == 200
+    # The audience rule: a token for an API never reaches the account API.
+    me = await client.get("/v1/auth/me", headers={"Authorization": f"Bearer {access}"})
+    assert me.status_code == 401
 
 
 async def test_an_unknown_resource_goes_back_to_the_client_as_invalid_target(
@@ -192,3 +195,25 @@ async def test_token_requests_with_bad_resources(server: Server, client: httpx.A
     right = await redeem_code(client, rp, result["code"], verifier=verifier)
     assert right.status_code == 200, right.text
     assert (await _claims(client, right.json()["access_token"]))["aud"] == ORDERS
+
+
+async def test_the_consent_page_names_the_api_of_each_scope(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    rp = await _setup(client)
+    _, challenge = pkce_pair()
+    params = auth_params(
+        rp,
+        scope="openid orders.read billing.read",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+    )
+    pairs = [*params.items(), ("resource", ORDERS), ("resource", BILLING)]
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        browser = Browser(http)
+        page = await browser.follow(await http.get("/authorize?" + urlencode(pairs)))
+        page = await browser.submit_login(page, "ada@example.com", PASSWORD)
+    assert is_consent_page(page)
+    assert "Use orders.read at Orders" in page.text
+    assert "Use billing.read at Billing" in page.text
+    assert "Confirm who you are" in page.text
