@@ -45,6 +45,7 @@ from provider.crypto.passwords import Passwords
 from provider.http.request_limit import install_request_limit
 from provider.mail.mailer import Mailer
 from provider.net.documents import DocumentCache
+from provider.net.ip_locations import IpLocations
 from provider.net.outbound import fetch_json
 from provider.oauth.first_party import first_party_app
 from provider.ops import health
@@ -195,6 +196,7 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
             client_documents=DocumentCache(
                 lambda uri: fetch_json(uri, outbound_policy(settings, CLIENT_DOCUMENT_MAX_BYTES))
             ),
+            ip_locations=IpLocations.open(settings.geoip_database),
         )
         app.ctx.tasks = [
             asyncio.create_task(purge_loop(app.ctx.services)),
@@ -218,6 +220,7 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
             await asyncio.wait_for(services.events.drain(), shutdown.remaining())
         await services.cache.close()
         services.passwords.close()
+        services.ip_locations.close()
         await close_database()
 
 

@@ -120,12 +120,12 @@ async def _set_access(events: EventPublisher, caller: Caller, args: argparse.Nam
     }
 
 
-async def _role_filter(events: EventPublisher, caller: Caller, args: argparse.Namespace) -> Any:
+async def _client_filter(events: EventPublisher, caller: Caller, args: argparse.Namespace) -> Any:
     from provider.accounts import app_roles
 
     names = _names(args.names)
-    await app_roles.set_client_role_filter(
-        events, caller, None, args.client_id, prefix=args.prefix, names=names
+    await app_roles.set_client_filter(
+        events, caller, None, args.client_id, args.claim, prefix=args.prefix, names=names
     )
     return {"client_id": args.client_id, "prefix": args.prefix, "names": names}
 
@@ -168,11 +168,13 @@ def add_commands(
     access.add_argument("--groups", help="comma or space separated; '' clears; absent keeps")
     access.set_defaults(func=run(_set_access))
 
-    role_filter = clients.add_parser("role-filter", help="which app roles a client sees")
-    role_filter.add_argument("client_id")
-    role_filter.add_argument("--prefix", default="", help="roles whose name starts with it")
-    role_filter.add_argument("--names", help="exactly these roles (wins over the prefix)")
-    role_filter.set_defaults(func=run(_role_filter))
+    for claim in ("roles", "groups"):
+        kind = claim.removesuffix("s")
+        name_filter = clients.add_parser(f"{kind}-filter", help=f"which app {claim} a client sees")
+        name_filter.add_argument("client_id")
+        name_filter.add_argument("--prefix", default="", help=f"{claim} whose name starts with it")
+        name_filter.add_argument("--names", help=f"exactly these {claim} (wins over the prefix)")
+        name_filter.set_defaults(func=run(_client_filter), claim=claim)
 
 
 def runner(load_settings: Callable[[], Settings]) -> Callable[[Action], Callable[..., None]]:

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     account_deletion_grace: int = Field(
         30 * 86_400, ge=0, description="seconds a self-deleted account can be restored"
     )
+    geoip_database: Path | None = Field(
+        None, description="local MaxMind DB file (.mmdb) naming where a device's address is"
+    )
     graceful_shutdown_timeout: float = Field(15.0, ge=0)
     drain_delay: float = Field(
         0.0, ge=0, description="seconds /ready answers 503 on SIGTERM before the listener closes"

@@ -11,6 +11,7 @@ from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
 from provider.mail.mailer import DiscardTransport, Mailer
 from provider.net.documents import DocumentCache
+from provider.net.ip_locations import IpLocations
 from provider.net.outbound import MAX_BYTES, OutboundPolicy, fetch_json
 
 # The draft on client ID metadata documents suggests 5 kilobytes as their limit.
@@ -37,6 +38,8 @@ class Services:
             lambda uri: fetch_json(uri, OutboundPolicy(max_bytes=CLIENT_DOCUMENT_MAX_BYTES))
         )
     )
+    # Where the devices' addresses are, from PROVIDER_GEOIP_DATABASE; nothing without it.
+    ip_locations: IpLocations = field(default_factory=IpLocations)
 
 
 @dataclass(frozen=True, slots=True)

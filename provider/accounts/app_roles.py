@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from provider.cache.events import EventPublisher
 from provider.context import Caller
 from provider.domain_errors import NotFound, ValidationFailed
-from provider.storage.app_access import AppAccess, GroupView, UserAppAccess
+from provider.storage.app_access import AppAccess, FilteredClaim, GroupView, UserAppAccess
 from provider.storage.db import default_connection
 from provider.storage.models import AppRole, User
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
@@ -145,24 +145,26 @@ async def set_user_access(
     return after
 
 
-async def set_client_role_filter(
+async def set_client_filter(
     events: EventPublisher,
     caller: Caller,
     admin: User | None,
     client_id: str,
+    claim: FilteredClaim,
     *,
     prefix: str,
     names: list[str] | None,
 ) -> None:
-    """Which roles the client sees: `names` when given, else those starting with `prefix`."""
+    """Which roles (or groups) the client sees in that claim: `names` when given, else those
+    starting with `prefix`. Audited as admin.client_role_filter_set / …_group_filter_set."""
     if prefix and not _NAME.match(prefix):
         raise ValidationFailed({"prefix": [NAME_RULE]})
     checked = None if names is None else _checked_names("names", names)
     async with unit_of_work(caller, events) as work:
-        if not await AppAccess(work.conn).set_client_filter(client_id, prefix, checked):
+        if not await AppAccess(work.conn).set_client_filter(client_id, claim, prefix, checked):
             raise NotFound("No such client.")
         await work.audit(
-            "admin.client_role_filter_set",
+            f"admin.client_{claim.removesuffix('s')}_filter_set",
             user_id=_id(admin),
             client_id=client_id,
             details={"prefix": prefix, "names": checked},

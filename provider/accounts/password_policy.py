@@ -1,18 +1,11 @@
-"""Password rules: length, not the email, not a well-known password."""
+"""Password rules: length, not the email, not a breached or common password."""
 
 from __future__ import annotations
 
-from functools import cache
-from importlib.resources import files
+from provider.accounts.breached_passwords import is_breached, normalize
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
-
-
-@cache
-def _common_passwords() -> frozenset[str]:
-    text = files("provider.accounts").joinpath("common_passwords.txt").read_text()
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
 
 
 def password_problems(password: str, email: str, username: str | None = None) -> list[str]:
@@ -22,9 +15,10 @@ def password_problems(password: str, email: str, username: str | None = None) ->
         problems.append(f"must be at least {MIN_LENGTH} characters")
     if len(password) > MAX_LENGTH:
         problems.append(f"must be at most {MAX_LENGTH} characters")
-    lowered = password.strip().lower()
+    lowered = normalize(password)
     if lowered in (email.lower(), email.split("@")[0].lower(), (username or "").lower()):
         problems.append("must not be your email address or username")
-    if lowered in _common_passwords():
+    # NIST SP 800-63B §5.1.1.2: refuse values known to be commonly used or compromised.
+    if is_breached(password):
         problems.append("is too common; choose one that is not on lists of leaked passwords")
     return problems

@@ -25,8 +25,11 @@ async def list_sessions(request: Request) -> HTTPResponse:
     return ok(
         {
             "sessions": [
-                public_session(session, current=session.id == auth.session.id)
-                for session in sessions
+                {
+                    **public_session(live.session, current=live.session.id == auth.session.id),
+                    "location": live.location,
+                }
+                for live in sessions
             ]
         }
     )

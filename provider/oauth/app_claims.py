@@ -1,9 +1,10 @@
 """The `roles` and `groups` claims: what the organisation's apps learn of a user's app roles.
 
 Released only under the scope of the same name, which the client must be allowed and the user
-must have granted. A client sees the roles its filter lets through: the names configured for it
-when there is a list, else those starting with its prefix; with neither, every role. They are
-read when a token is minted, so a change reaches the app at its next token or refresh.
+must have granted. A client sees the roles, and the groups, its filters let through: the names
+configured for it when there is a list, else those starting with its prefix; with neither, every
+role or group of the user. They are read when a token is minted, so a change reaches the app at
+its next token or refresh.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from provider.storage.models import Client
 APP_SCOPES = ("roles", "groups")
 
 
-def visible_roles(client: Client, roles: list[str]) -> list[str]:
-    if client.app_role_names is not None:
-        allowed = set(client.app_role_names)
-        return [role for role in roles if role in allowed]
-    return [role for role in roles if role.startswith(client.app_role_prefix)]
+def _visible(names: list[str], listed: list[str] | None, prefix: str) -> list[str]:
+    if listed is not None:
+        allowed = set(listed)
+        return [name for name in names if name in allowed]
+    return [name for name in names if name.startswith(prefix)]
 
 
 async def app_claims(
@@ -34,7 +35,9 @@ async def app_claims(
     access = await AppAccess(default_connection()).of_user(user_id)
     claims: dict[str, Any] = {}
     if "roles" in scopes:
-        claims["roles"] = visible_roles(client, access.effective_roles)
+        claims["roles"] = _visible(
+            access.effective_roles, client.app_role_names, client.app_role_prefix
+        )
     if "groups" in scopes:
-        claims["groups"] = access.groups
+        claims["groups"] = _visible(access.groups, client.app_group_names, client.app_group_prefix)
     return claims

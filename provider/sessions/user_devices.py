@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from provider.config import Settings
 from provider.context import Caller, Services
 from provider.domain_errors import NotFound
 from provider.sessions.devices import describe_device
@@ -22,34 +21,45 @@ class Device:
     session_id: uuid.UUID
     device: str
     ip: str
+    # "City, Region, Country" from the configured IP database; None without one.
+    location: str | None
     created_at: datetime
     last_active_at: datetime
     current: bool
 
 
-async def devices_of(settings: Settings, user: User, current: Session) -> list[Device]:
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    session: Session
+    location: str | None
+
+
+async def devices_of(services: Services, user: User, current: Session) -> list[Device]:
     """The user's live sessions, most recently active first, the one in use flagged."""
-    now = utcnow()
-    sessions = await SessionReads(default_connection()).unended_of_user(user.id, now)
     return [
         Device(
-            session_id=session.id,
-            device=describe_device(session.user_agent),
-            ip=session.ip,
-            created_at=session.created_at,
-            last_active_at=session.last_active_at,
-            current=session.id == current.id,
+            session_id=live.session.id,
+            device=describe_device(live.session.user_agent),
+            ip=live.session.ip,
+            location=live.location,
+            created_at=live.session.created_at,
+            last_active_at=live.session.last_active_at,
+            current=live.session.id == current.id,
         )
-        for session in sessions
-        if session_is_live(session, settings, now)
+        for live in await live_sessions(services, user.id)
     ]
 
 
-async def live_sessions(services: Services, user_id: uuid.UUID | str) -> list[Session]:
-    """The user's sessions that still sign them in, newest first, as rows (the JSON API)."""
+async def live_sessions(services: Services, user_id: uuid.UUID | str) -> list[LiveSession]:
+    """The user's sessions that still sign them in, newest first, as rows with where their
+    address is (the JSON API)."""
     now = utcnow()
     sessions = await SessionReads(default_connection()).unended_of_user(user_id, now)
-    return [session for session in sessions if session_is_live(session, services.settings, now)]
+    return [
+        LiveSession(session, services.ip_locations.describe(session.ip))
+        for session in sessions
+        if session_is_live(session, services.settings, now)
+    ]
 
 
 async def sign_out_device(

@@ -1,17 +1,21 @@
-"""Roles and groups of the organisation's apps: what exists, who holds what, and which roles a
-client may see. Separate from the provider's own admin/auditor roles (`User.role`)."""
+"""Roles and groups of the organisation's apps: what exists, who holds what, and which roles and
+groups a client may see. Separate from the provider's own admin/auditor roles (`User.role`)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
 from provider.domain_errors import Conflict
 from provider.storage.models import AppGroup, AppGroupMember, AppRole, AppRoleGrant, Client
+
+# The claims a client's filter applies to, each with a prefix and a list of names on `Client`.
+FilteredClaim = Literal["roles", "groups"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +165,15 @@ class AppAccess:
 
     # --- clients -------------------------------------------------------------------------------
 
-    async def set_client_filter(self, client_id: str, prefix: str, names: list[str] | None) -> bool:
-        """Which roles the client sees; False if there is no such client."""
+    async def set_client_filter(
+        self, client_id: str, claim: FilteredClaim, prefix: str, names: list[str] | None
+    ) -> bool:
+        """Which roles or groups the client sees; False if there is no such client."""
+        kind = "role" if claim == "roles" else "group"
         updated = (
             await Client.filter(id=client_id)
             .using_db(self._conn)
-            .update(app_role_prefix=prefix, app_role_names=names)
+            .update(**{f"app_{kind}_prefix": prefix, f"app_{kind}_names": names})
         )
         return updated == 1
 

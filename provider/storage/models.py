@@ -178,6 +178,9 @@ class Client(Model):
     # starts with the prefix; neither set, every role of the user.
     app_role_prefix = fields.CharField(max_length=128, default="", db_default="")
     app_role_names: list[str] | None = fields.JSONField(null=True)
+    # The same for the groups in the `groups` claim.
+    app_group_prefix = fields.CharField(max_length=128, default="", db_default="")
+    app_group_names: list[str] | None = fields.JSONField(null=True)
     require_verified_email = fields.BooleanField(default=False)
     disabled = fields.BooleanField(default=False)
     # How the client came to be: "admin" (CLI, admin API or console), "dynamic" (RFC 7591

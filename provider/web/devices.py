@@ -26,7 +26,7 @@ NOTICES = {
 async def _devices_page(
     request: Request, session: Session, *, error: str | None = None, status: int = 200
 ) -> HTTPResponse:
-    devices = await devices_of(services_of(request).settings, session.user, session)
+    devices = await devices_of(services_of(request), session.user, session)
     return await page(
         request,
         "account_devices.html",

@@ -76,7 +76,21 @@ async def test_deleting_tells_whom_it_reached(backend: str) -> None:
 async def test_a_clients_role_filter(backend: str) -> None:
     store = AppAccess(default_connection())
     await Client.create(id="billing", name="Billing")
-    assert await store.set_client_filter("billing", "billing:", ["billing:admin"])
+    assert await store.set_client_filter("billing", "roles", "billing:", ["billing:admin"])
     client = await Client.get(id="billing")
     assert (client.app_role_prefix, client.app_role_names) == ("billing:", ["billing:admin"])
-    assert not await store.set_client_filter("nobody", "", None)
+    assert (client.app_group_prefix, client.app_group_names) == ("", None)
+    assert not await store.set_client_filter("nobody", "roles", "", None)
+
+
+async def test_a_clients_group_filter(backend: str) -> None:
+    store = AppAccess(default_connection())
+    await Client.create(id="billing", name="Billing", app_role_prefix="billing:")
+    assert await store.set_client_filter("billing", "groups", "finance-", None)
+    client = await Client.get(id="billing")
+    assert (client.app_group_prefix, client.app_group_names) == ("finance-", None)
+    assert await store.set_client_filter("billing", "groups", "", ["auditors"])
+    client = await Client.get(id="billing")
+    assert (client.app_group_prefix, client.app_group_names) == ("", ["auditors"])
+    assert (client.app_role_prefix, client.app_role_names) == ("billing:", None)
+    assert not await store.set_client_filter("nobody", "groups", "", None)

@@ -1,5 +1,5 @@
-"""`python -m provider roles|groups|users set-access|clients role-filter`: app roles from the
-command line, through the admin API's use cases."""
+"""`python -m provider roles|groups|users set-access|clients role-filter|group-filter`: app
+roles from the command line, through the admin API's use cases."""
 
 from __future__ import annotations
 
@@ -50,6 +50,13 @@ async def test_roles_groups_and_access_from_the_command_line(
     await cli("clients", "role-filter", rp.client_id, "--prefix", "billing:")
     stored = await Client.get(id=rp.client_id)
     assert (stored.app_role_prefix, stored.app_role_names) == ("billing:", None)
+    assert await cli("clients", "group-filter", rp.client_id, "--names", "staff, ops") == {
+        "client_id": rp.client_id,
+        "prefix": "",
+        "names": ["staff", "ops"],
+    }
+    stored = await Client.get(id=rp.client_id)
+    assert (stored.app_group_prefix, stored.app_group_names) == ("", ["ops", "staff"])
     listed = await cli("roles", "list")
     assert listed["groups"] == [{"name": "staff", "roles": ["wiki:editor"], "members": 1}]
     changed = await AuditEvent.get(event="user.roles_changed", user_id=user["id"])

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import redis.asyncio as redis
 
-from provider.storage.models import AppGroup, AppRole, AuditEvent
+from provider.storage.models import AppGroup, AppRole, AuditEvent, Client
 from tests.admin_support import account, admin, auditor
 from tests.oidc import (
     Browser,
@@ -134,6 +134,79 @@ async def test_a_client_sees_only_the_roles_its_filter_lets_through(
         "/v1/admin/clients/no-such-client/role-filter", json={"prefix": "x"}, headers=root
     )
     assert_error(missing, 404, "not_found")
+
+
+async def test_a_client_sees_only_the_groups_its_filter_lets_through(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    root = await admin(client)
+    user = await account(client, EMAIL)
+    await _setup(client, root)
+    for group in ("finance-audit", "finance-payroll"):
+        created = await client.post("/v1/admin/app-groups", json={"name": group}, headers=root)
+        assert created.status_code == 201, created.text
+    await client.put(
+        f"/v1/admin/users/{user['id']}/app-access",
+        json={"roles": ["billing:admin"], "groups": ["finance-audit", "finance-payroll", "staff"]},
+        headers=root,
+    )
+    finance = await register_client(scopes=SCOPES)
+    listed = await register_client(scopes=SCOPES)
+    unfiltered = await register_client(scopes=SCOPES)
+    by_prefix = await client.put(
+        f"/v1/admin/clients/{finance.client_id}/group-filter",
+        json={"prefix": "finance-"},
+        headers=root,
+    )
+    assert by_prefix.json() == {"client_id": finance.client_id, "prefix": "finance-", "names": None}
+    by_list = await client.put(
+        f"/v1/admin/clients/{listed.client_id}/group-filter",
+        json={"prefix": "finance-", "names": ["staff", "finance-audit"]},  # the list wins
+        headers=root,
+    )
+    assert by_list.status_code == 200, by_list.text
+    for rp, expected in (
+        (finance, ["finance-audit", "finance-payroll"]),
+        (listed, ["finance-audit", "staff"]),
+        (unfiltered, ["finance-audit", "finance-payroll", "staff"]),
+    ):
+        body = await _tokens(server, rp, "openid roles groups")
+        for where, claims in (await _all_claims(client, rp, body)).items():
+            assert claims["groups"] == expected, (rp.client_id, where)
+            # The group filter leaves the roles alone (they carry wiki:editor through staff).
+            assert claims["roles"] == ["billing:admin", "wiki:editor"], (rp.client_id, where)
+    audit = await AuditEvent.filter(event="admin.client_group_filter_set").order_by("created_at")
+    assert [(row.client_id, row.details["prefix"]) for row in audit] == [
+        (finance.client_id, "finance-"),
+        (listed.client_id, "finance-"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code"),
+    [
+        ("RP", {"prefix": "bad prefix"}, 422, "validation_failed"),
+        ("RP", {"names": ["ok", "not ok"]}, 422, "validation_failed"),
+        ("RP", {"names": "staff"}, 400, None),
+        ("RP", {"prefix": "x", "extra": 1}, 400, None),
+        ("RP", {"prefix": "x" * 129}, 400, None),
+        ("/v1/admin/clients/no-such-client/group-filter", {"prefix": "x"}, 404, "not_found"),
+    ],
+)
+async def test_a_bad_group_filter_changes_nothing(
+    client: httpx.AsyncClient, path: str, body: Any, status: int, code: str | None
+) -> None:
+    root = await admin(client)
+    rp = await register_client(scopes=SCOPES)
+    await client.put(
+        f"/v1/admin/clients/{rp.client_id}/group-filter", json={"prefix": "keep-"}, headers=root
+    )
+    audits = await AuditEvent.all().count()
+    url = path.replace("RP", f"/v1/admin/clients/{rp.client_id}/group-filter")
+    assert_error(await client.put(url, json=body, headers=root), status, code)
+    stored = await Client.get(id=rp.client_id)
+    assert (stored.app_group_prefix, stored.app_group_names) == ("keep-", None)
+    assert await AuditEvent.all().count() == audits
 
 
 async def test_a_change_takes_effect_at_the_next_token_and_is_announced(

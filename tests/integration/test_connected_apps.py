@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from provider.storage.models import AuditEvent, Consent, RefreshToken, Session
+from tests.geoip import write_city_database
 from tests.hosted import get, post_form, sign_in_for
 from tests.oidc import (
     Browser,
@@ -184,6 +186,7 @@ async def test_the_devices_page_signs_out_one_device_or_all_others(
         assert page.text.count('class="device"') == 3
         assert page.text.count('data-current="true"') == 1
         assert ">curl<" in page.text
+        assert "device-location" not in page.text  # no PROVIDER_GEOIP_DATABASE
         done = await post_form(
             browser, "/account/devices/sign-out", page, session_id=phone["session"]["id"]
         )
@@ -205,3 +208,23 @@ async def test_the_devices_page_signs_out_one_device_or_all_others(
         assert (await get(browser, "/account")).status_code == 200
     live = await Session.filter(revoked_at=None).count()
     assert live == 1
+
+
+async def test_devices_say_where_they_are_from_a_configured_ip_database(
+    server_with, tmp_path_factory: pytest.TempPathFactory
+) -> None:  # type: ignore[no-untyped-def]
+    database = write_city_database(tmp_path_factory.mktemp("geoip") / "cities.mmdb")
+    server: Server = await server_with(geoip_database=str(database))
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        await register(client)
+        tokens = await login(client)
+        listed = await client.get("/v1/auth/sessions", headers=bearer(tokens))
+        assert [s["location"] for s in listed.json()["sessions"]] == [
+            "London, England, United Kingdom"
+        ]
+    async with Browser.open(server.url) as browser:
+        await sign_in_for(browser, EMAIL, PASSWORD, "/account")
+        page = await get(browser, "/account/devices")
+        assert (
+            page.text.count('<dd class="device-location">London, England, United Kingdom</dd>') == 2
+        )

@@ -69,6 +69,15 @@ async def test_changing_the_password_signs_out_the_other_sessions(
         )
         assert weak.status_code == 422
         assert "at least 10 characters" in field_errors(weak)["new_password"]
+        breached = await post_form(
+            browser,
+            "/account/password",
+            form,
+            current_password=PASSWORD,
+            new_password="qwerty12345",
+        )
+        assert breached.status_code == 422
+        assert "too common" in field_errors(breached)["new_password"]
         empty = await post_form(browser, "/account/password", form, current_password=PASSWORD)
         assert empty.status_code == 400
         assert field_errors(empty) == {"new_password": "New password is required"}

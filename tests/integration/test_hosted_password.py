@@ -46,6 +46,9 @@ async def test_forgot_then_reset_signs_everything_out_and_the_new_password_works
         weak = await post_form(browser, "/password/reset", page, password="short")
         assert weak.status_code == 422
         assert "at least 10 characters" in field_errors(weak)["password"]
+        breached = await post_form(browser, "/password/reset", page, password="Terminator")
+        assert breached.status_code == 422
+        assert "too common" in field_errors(breached)["password"]
         # A refused password leaves the link usable.
         assert await OneTimeToken.filter(purpose="reset_password", used_at=None).count() == 1
         no_csrf = await browser.http.post(

@@ -109,6 +109,10 @@ async def test_each_refused_field_says_why(mail_server: Server, mailbox: Mailbox
             browser, "/register", form, email=EMAIL, name="G", password="password123"
         )
         assert "too common" in field_errors(common)["password"]
+        breached = await post_form(
+            browser, "/register", form, email=EMAIL, name="G", password="California"
+        )
+        assert "too common" in field_errors(breached)["password"]
         username = await post_form(
             browser,
             "/register",

@@ -100,9 +100,12 @@ async def test_the_policy_applies_to_the_new_password(
         user = await register(http)
         tokens = await login(http)
         stored = (await User.get(id=user["id"])).password_hash
-        for weak in ("short", "ada@example.com", "password1234"):
+        for weak in ("short", "ada@example.com", "password1234", "Manchester"):
             error = assert_error(await _change(http, tokens, PASSWORD, weak), 422)
             assert "password" in error["details"]
+        # A breached password, from the large list, is refused with the reason.
+        error = assert_error(await _change(http, tokens, PASSWORD, "Q1W2E3R4T5Y6"), 422)
+        assert "too common" in " ".join(error["details"]["password"])
         assert (await User.get(id=user["id"])).password_hash == stored
 
 

@@ -48,6 +48,12 @@ async def test_forgot_then_reset_ends_every_session_and_changes_the_password(
             "/v1/auth/password/reset", json={"token": token, "password": "short"}
         )
         assert_error(weak, 422, "validation_failed")
+        breached = await http.post(
+            "/v1/auth/password/reset", json={"token": token, "password": "basketball"}
+        )
+        assert "too common" in " ".join(
+            assert_error(breached, 422, "validation_failed")["details"]["password"]
+        )
         assert (await OneTimeToken.get(id=row.id)).used_at is None
 
         response = await http.post(

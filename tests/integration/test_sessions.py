@@ -116,8 +116,10 @@ async def test_sessions_list_the_users_devices(client: httpx.AsyncClient) -> Non
             "last_active_at",
             "expires_at",
             "current",
+            "location",
         }
         assert session["ip"] == "127.0.0.1"
+        assert session["location"] is None  # no PROVIDER_GEOIP_DATABASE
         created = _parse(session["created_at"])
         assert created.tzinfo is not None
         assert abs(utcnow() - created) < timedelta(minutes=1)

@@ -1,4 +1,4 @@
-"""Password rules: length, not the email or username, not on the common-password list."""
+"""Password rules: length, not the email or username, not on the breached-password list."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def test_the_email_or_username_is_refused(password: str, email: str, username: s
     assert any("email address or username" in problem for problem in problems)
 
 
-@pytest.mark.parametrize("password", ["1234567890", "qwertyuiop", "QwertyUiop", "1q2w3e4r5t"])
+@pytest.mark.parametrize(
+    "password", ["1234567890", "qwertyuiop", "QwertyUiop", "1q2w3e4r5t", "Manchester", "4815162342"]
+)
 def test_common_passwords_are_refused(password: str) -> None:
     problems = password_problems(password, "ada@example.com")
     assert any("too common" in problem for problem in problems)

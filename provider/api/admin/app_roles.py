@@ -17,7 +17,7 @@ from provider.http.admin_params import path_uuid
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
-from provider.storage.app_access import UserAppAccess
+from provider.storage.app_access import FilteredClaim, UserAppAccess
 
 bp = Blueprint("api_admin_app_roles", url_prefix="/v1/admin")
 
@@ -40,7 +40,9 @@ class UserAccessBody(StrictBody):
     groups: list[str] | None = _NAMES
 
 
-class RoleFilterBody(StrictBody):
+class NameFilterBody(StrictBody):
+    """A client's filter: exactly `names` when given, else the names starting with `prefix`."""
+
     prefix: str = Field(default="", max_length=128)
     names: list[str] | None = _NAMES
 
@@ -192,17 +194,33 @@ async def set_user_access(request: Request, user_id: str) -> HTTPResponse:
 @openapi.tag("admin")
 @openapi.summary("Which app roles a client sees: a list of names, else a name prefix (admin)")
 @openapi.secured("bearer")
-@openapi.body({"application/json": RoleFilterBody.model_json_schema()})
+@openapi.body({"application/json": NameFilterBody.model_json_schema()})
 @openapi.response(404, description="not_found")
 @openapi.response(422, description="validation_failed")
 async def set_role_filter(request: Request, client_id: str) -> HTTPResponse:
+    return await _set_filter(request, client_id, "roles")
+
+
+@bp.put("/clients/<client_id:str>/group-filter")
+@openapi.tag("admin")
+@openapi.summary("Which app groups a client sees: a list of names, else a name prefix (admin)")
+@openapi.secured("bearer")
+@openapi.body({"application/json": NameFilterBody.model_json_schema()})
+@openapi.response(404, description="not_found")
+@openapi.response(422, description="validation_failed")
+async def set_group_filter(request: Request, client_id: str) -> HTTPResponse:
+    return await _set_filter(request, client_id, "groups")
+
+
+async def _set_filter(request: Request, client_id: str, claim: FilteredClaim) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
-    body = parse_body(request, RoleFilterBody)
-    await app_roles.set_client_role_filter(
+    body = parse_body(request, NameFilterBody)
+    await app_roles.set_client_filter(
         services_of(request).events,
         caller_of(request),
         auth.user,
         client_id,
+        claim,
         prefix=body.prefix,
         names=body.names,
     )
