@@ -28,11 +28,10 @@ from provider.accounts.limits import client_registration_address, count_address
 from provider.context import Caller, Services
 from provider.domain_errors import DomainError, UntrustedAuthorizationRequest
 from provider.net.outbound import OutboundError
-from provider.oauth.clients import METADATA_DOCUMENT
+from provider.oauth.clients import METADATA_DOCUMENT, find_client
 from provider.oauth.registration_policy import read_registration
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES
 from provider.storage.clients import MAX_CLIENT_ID_LENGTH, Clients
-from provider.storage.db import default_connection
 from provider.storage.unit_of_work import unit_of_work
 
 # draft §4.1: a document MUST NOT carry a shared secret.
@@ -115,7 +114,7 @@ async def client_from_document(services: Services, caller: Caller, client_id: st
     client row in line with it. Raises UntrustedAuthorizationRequest: with no trusted
     redirect URI yet, the user is told on the provider's own page (RFC 6749 §4.1.2.1)."""
     _check_url(client_id)
-    known = await Clients(default_connection()).find(client_id, include_disabled=True)
+    known = await find_client(client_id, include_disabled=True)
     if known is not None and known.registration != METADATA_DOCUMENT:
         raise UntrustedAuthorizationRequest("This application is not known to us.")
     if known is None:
