@@ -1,7 +1,8 @@
 """Clients that register themselves (RFC 7591) and manage their registration (RFC 7592).
 
-- Registration is closed unless PROVIDER_REGISTRATION_OPEN is set: then it needs an initial
-  access token (RFC 7591 §3), which is spent one use per client registered.
+- Unless PROVIDER_REGISTRATION_OPEN is set, a registration needs an initial access token
+  (RFC 7591 §3), which is spent one use per client registered; a token presented while
+  registration is open is checked and spent all the same.
 - Every registration counts against the per-address hourly limit on arrival, before its body is
   read (`accounts.limits.client_registration_address`).
 - The metadata is read under the registration policy (`registration_policy`); the client is

@@ -74,7 +74,7 @@ def _text(metadata: dict[str, Any], name: str, limit: int = MAX_URI_LENGTH) -> s
     return value
 
 
-def https_uri(value: str, name: str) -> str:
+def _https_uri(value: str, name: str) -> str:
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
         raise InvalidClientMetadata(f"{name} must be an https URL.")
@@ -91,7 +91,7 @@ def _host_allowed(host: str, allowed: list[str]) -> bool:
     return False
 
 
-def check_redirect_uri(settings: Settings, uri: str, *, public: bool) -> None:
+def _check_redirect_uri(settings: Settings, uri: str, *, public: bool) -> None:
     """One redirect URI under the policy; InvalidRedirectUri says why not."""
     try:
         parts = urlsplit(uri)
@@ -176,7 +176,7 @@ def _display(metadata: dict[str, Any]) -> dict[str, Any]:
     for name in DISPLAY_URIS:
         value = _text(metadata, name)
         if value is not None:
-            shown[name] = https_uri(value, name)
+            shown[name] = _https_uri(value, name)
     for name in DISPLAY_TEXTS:
         value = _text(metadata, name, limit=200)
         if value is not None:
@@ -201,7 +201,7 @@ def read_registration(
     if "authorization_code" in grant_types and not redirect_uris:
         raise InvalidRedirectUri("redirect_uris is required for the authorization_code grant.")
     for uri in (*redirect_uris, *logout_uris):
-        check_redirect_uri(settings, uri, public=public)
+        _check_redirect_uri(settings, uri, public=public)
     jwks_uri = _text(metadata, "jwks_uri")
     jwks = metadata.get("jwks")
     if jwks is not None and not isinstance(jwks, dict):
