@@ -30,7 +30,6 @@ from provider.domain_errors import DomainError, UntrustedAuthorizationRequest
 from provider.net.outbound import OutboundError
 from provider.oauth.clients import METADATA_DOCUMENT, find_client
 from provider.oauth.registration_policy import read_registration
-from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES
 from provider.storage.clients import MAX_CLIENT_ID_LENGTH, Clients
 from provider.storage.unit_of_work import unit_of_work
 
@@ -99,7 +98,7 @@ def _fields(services: Services, client_id: str, document: dict[str, Any]) -> dic
         "redirect_uris": spec.redirect_uris,
         "post_logout_redirect_uris": spec.post_logout_redirect_uris,
         "grant_types": spec.grant_types,
-        "scopes": spec.scopes or list(DEFAULT_CLIENT_SCOPES),
+        "scopes": spec.scopes,
         "token_endpoint_auth_method": "none",
         "id_token_signed_response_alg": spec.id_token_alg,
         "first_party": False,
