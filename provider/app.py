@@ -39,7 +39,7 @@ from provider.api import self_service as api_self_service
 from provider.cache.events import EventPublisher
 from provider.cache.fallback import build_cache
 from provider.config import Settings
-from provider.context import Services, outbound_policy
+from provider.context import CLIENT_DOCUMENT_MAX_BYTES, Services, outbound_policy
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
 from provider.http.request_limit import install_request_limit
@@ -58,6 +58,8 @@ from provider.ops.openapi import docs_blueprint
 from provider.ops.shutdown import EXIT_SIGNALS, Shutdown
 from provider.protocol import (
     authorize,
+    client_configuration,
+    client_registration,
     discovery,
     introspect,
     jwks,
@@ -72,6 +74,7 @@ from provider.web import account as web_account
 from provider.web import admin as web_admin
 from provider.web import admin_console as web_admin_console
 from provider.web import admin_idps as web_admin_idps
+from provider.web import admin_registration_tokens as web_admin_registration_tokens
 from provider.web import admin_resources as web_admin_resources
 from provider.web import consent as web_consent
 from provider.web import email_verify as web_email_verify
@@ -110,6 +113,8 @@ BLUEPRINTS = (
     introspect.bp,
     revoke.bp,
     logout.bp,
+    client_registration.bp,
+    client_configuration.bp,
     web_login.bp,
     web_federation.bp,
     web_mfa.bp,
@@ -124,6 +129,7 @@ BLUEPRINTS = (
     web_admin_console.bp,
     web_admin.bp,
     web_admin_idps.bp,
+    web_admin_registration_tokens.bp,
     web_admin_resources.bp,
     health.bp,
 )
@@ -187,6 +193,9 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
             keystore=Keystore(settings.keys_dir, max_token_ttl),
             mailer=Mailer.from_settings(settings),
             jwks_documents=DocumentCache(lambda uri: fetch_json(uri, outbound_policy(settings))),
+            client_documents=DocumentCache(
+                lambda uri: fetch_json(uri, outbound_policy(settings, CLIENT_DOCUMENT_MAX_BYTES))
+            ),
             ip_locations=IpLocations.open(settings.geoip_database),
         )
         app.ctx.tasks = [

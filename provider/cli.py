@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from provider.cli_registration import RegistrationCliError
+from provider.cli_registration import add_commands as add_registration_commands
 from provider.cli_roles import RolesCliError
 from provider.cli_roles import add_commands as add_role_commands
 from provider.cli_roles import runner as roles_runner
@@ -804,6 +806,7 @@ def build_parser() -> argparse.ArgumentParser:
     resources_remove.add_argument("--json", action="store_true")
     resources_remove.set_defaults(func=cmd_resources_remove)
     add_role_commands(commands, users, clients, roles_runner(load_settings))
+    add_registration_commands(commands, load_settings)
     return parser
 
 
@@ -812,7 +815,7 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], None] = args.func
     try:
         handler(args)
-    except (CliError, RolesCliError) as exc:
+    except (CliError, RolesCliError, RegistrationCliError) as exc:
         print(f"provider: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:

@@ -128,6 +128,36 @@ class Settings(BaseSettings):
         None, description="extra CA bundle trusted for outbound https (a private or test CA)"
     )
 
+    # Clients that register themselves: dynamic registration (RFC 7591) and client ID metadata
+    # documents. See provider/oauth/registration_policy.py.
+    org_name: str = Field(
+        "", max_length=100, description="who vouches for clients (default: the issuer's host)"
+    )
+    registration_open: bool = Field(
+        False, description="anyone may register a client, without an initial access token"
+    )
+    registration_grant_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["authorization_code", "refresh_token"]
+    )
+    registration_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["openid", "profile", "email", "offline_access"]
+    )
+    registration_public_only: bool = Field(
+        False, description="self-registered clients must be public (no secret)"
+    )
+    registration_redirect_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="https redirect hosts allowed ('.example.com' for subdomains); empty: any",
+    )
+    registration_allow_native: bool = Field(
+        True, description="loopback and private-use scheme redirect URIs (RFC 8252)"
+    )
+    ratelimit_registration_per_ip: int = Field(10, ge=1, description="registrations per IP/hour")
+    initial_access_token_ttl: int = Field(7 * 86_400, ge=60, le=365 * 86_400)
+    client_id_metadata_documents: bool = Field(
+        True, description="an https client_id names the client's metadata document"
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _issuer_follows_port(cls, data: object) -> object:
@@ -187,9 +217,15 @@ class Settings(BaseSettings):
             raise ValueError("must be an address, e.g. 'Provider <no-reply@example.com>'")
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator(
+        "cors_origins",
+        "registration_grant_types",
+        "registration_scopes",
+        "registration_redirect_hosts",
+        mode="before",
+    )
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_lists(cls, value: object) -> object:
         """A JSON list or a comma-separated list, as PROVIDER_CORS_ORIGINS may be written."""
         if isinstance(value, str):
             text = value.strip()
@@ -224,6 +260,11 @@ class Settings(BaseSettings):
     def totp_label(self) -> str:
         """The issuer name authenticator apps show next to the account."""
         return self.totp_issuer or urlsplit(self.issuer).hostname or "provider"
+
+    @property
+    def org_label(self) -> str:
+        """Who the consent page says has not verified a self-registered client."""
+        return self.org_name or urlsplit(self.issuer).hostname or "this provider"
 
     @property
     def api_audience(self) -> str:

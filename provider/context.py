@@ -12,7 +12,10 @@ from provider.crypto.passwords import Passwords
 from provider.mail.mailer import DiscardTransport, Mailer
 from provider.net.documents import DocumentCache
 from provider.net.ip_locations import IpLocations
-from provider.net.outbound import OutboundPolicy, fetch_json
+from provider.net.outbound import MAX_BYTES, OutboundPolicy, fetch_json
+
+# The draft on client ID metadata documents suggests 5 kilobytes as their limit.
+CLIENT_DOCUMENT_MAX_BYTES = 5 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,13 @@ class Services:
     jwks_documents: DocumentCache = field(
         default_factory=lambda: DocumentCache(lambda uri: fetch_json(uri, OutboundPolicy()))
     )
+    # Client ID metadata documents (provider.oauth.client_id_documents), under the same policy
+    # with a smaller size cap.
+    client_documents: DocumentCache = field(
+        default_factory=lambda: DocumentCache(
+            lambda uri: fetch_json(uri, OutboundPolicy(max_bytes=CLIENT_DOCUMENT_MAX_BYTES))
+        )
+    )
     # Where the devices' addresses are, from PROVIDER_GEOIP_DATABASE; nothing without it.
     ip_locations: IpLocations = field(default_factory=IpLocations)
 
@@ -41,7 +51,9 @@ class Caller:
     request_id: str
 
 
-def outbound_policy(settings: Settings) -> OutboundPolicy:
+def outbound_policy(settings: Settings, max_bytes: int = MAX_BYTES) -> OutboundPolicy:
     return OutboundPolicy(
-        allow_private=settings.outbound_allow_private, ca_file=settings.outbound_ca_file
+        allow_private=settings.outbound_allow_private,
+        ca_file=settings.outbound_ca_file,
+        max_bytes=max_bytes,
     )

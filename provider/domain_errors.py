@@ -277,6 +277,35 @@ class UnauthorizedClient(ProtocolRefusal):
     code = "unauthorized_client"
 
 
+# --- clients that register themselves (RFC 7591 §3.2.2, RFC 7592) ------------------------------
+
+
+class InvalidRedirectUri(ProtocolRefusal):
+    """A redirect URI the registration policy refuses."""
+
+    code = "invalid_redirect_uri"
+
+
+class InvalidClientMetadata(ProtocolRefusal):
+    """Any other field of a registration (or of a client ID metadata document) refused."""
+
+    code = "invalid_client_metadata"
+
+
+class UnapprovedSoftwareStatement(ProtocolRefusal):
+    """Software statements are not accepted: nothing here is set up to trust their issuers."""
+
+    code = "unapproved_software_statement"
+
+
+class InvalidAccessToken(DomainError):
+    """A bearer credential of the registration endpoints (an initial access token, a registration
+    access token) that is missing, unknown, expired, spent or not this client's (RFC 6750 §3.1)."""
+
+    code = "invalid_token"
+    default_message = "The access token is missing, invalid, expired or used up."
+
+
 # --- capacity -------------------------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from provider.storage.models import (
     Consent,
     FederatedIdentity,
     IdentityProvider,
+    InitialAccessToken,
     OneTimeToken,
     RefreshToken,
     ResourceServer,
@@ -97,6 +98,7 @@ async def clean(database: str, redis_url: str) -> None:
         BackupCode,
         Session,
         FederatedIdentity,
+        InitialAccessToken,
     ):
         await model.all().delete()
     # The built-in first-party client stays: the servers write it at start, as in production.

@@ -1,4 +1,5 @@
-"""A local https server with its own CA, standing in for a client's jwks_uri host.
+"""A local https server with its own CA, standing in for a client's jwks_uri host (or the host
+of a client ID metadata document).
 
 Each path behaves one way (a JWKS, an oversized body, a slow drip, a redirect, HTML); the server
 counts the requests it received per path, so tests can tell how often the provider fetched.
@@ -32,6 +33,8 @@ class Documents:
 
     jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
     cache_control: str = "max-age=300"
+    # Other JSON documents by path (client ID metadata documents), served with cache_control.
+    pages: dict[str, Any] = field(default_factory=dict)
     hits: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -129,7 +132,11 @@ def _handler(documents: Documents) -> type[BaseHTTPRequestHandler]:
             with documents.lock:
                 documents.hits[path] += 1
                 jwks, cache_control = documents.jwks, documents.cache_control
-            if path == "/jwks":
+                served = documents.pages.get(path)
+            if served is not None:
+                body = json.dumps(served).encode()
+                self._send(200, body, "application/json", Cache_Control=cache_control)
+            elif path == "/jwks":
                 time.sleep(0.3)  # long enough for concurrent requests to overlap
                 body = json.dumps(jwks).encode()
                 self._send(200, body, "application/json", Cache_Control=cache_control)

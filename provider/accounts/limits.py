@@ -141,3 +141,8 @@ async def admit_any_request(services: Services, caller: Caller) -> None:
     """Count the request against the global per-address window, when it is on."""
     if services.settings.ratelimit_global_per_ip:
         await enforce(services.cache, any_request_address(services.settings), caller.ip)
+
+
+def client_registration_address(settings: Settings) -> Limit:
+    """Dynamic client registrations (RFC 7591) per client address and hour."""
+    return Limit("client_register_ip", settings.ratelimit_registration_per_ip, 3600)

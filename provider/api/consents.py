@@ -10,6 +10,7 @@ from sanic_ext import openapi
 
 from provider.api.guard import require_session
 from provider.http.context import caller_of, services_of
+from provider.http.params import path_client_id
 from provider.http.responses import ok
 from provider.oauth.connected_apps import connected_apps, remove_app_access
 from provider.storage.connected_apps import ConnectedApp
@@ -45,6 +46,7 @@ async def list_consents(request: Request) -> HTTPResponse:
 @openapi.response(404, description="not_found: the user never connected this app")
 async def delete_consent(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_session(request)
+    client_id = path_client_id(client_id)
     revoked = await remove_app_access(
         services_of(request), caller_of(request), auth.user, auth.session, client_id
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provider.storage.models import AuditEvent, Client
+from provider.storage.models import AuditEvent, Client, InitialAccessToken
 from provider.storage.unit_of_work import utcnow
 
 
@@ -23,6 +23,8 @@ def client_view(client: Client) -> dict[str, Any]:
         "scopes": client.scopes,
         "audience": client.audience,
         "first_party": client.first_party,
+        # admin, dynamic (RFC 7591) or metadata_document: the last two are not vouched for.
+        "registration": client.registration,
         "introspect_any": client.introspect_any,
         "disabled": client.disabled,
         "require_mfa": client.require_mfa,
@@ -33,6 +35,19 @@ def client_view(client: Client) -> dict[str, Any]:
         "previous_secret_expires_at": grace.isoformat() if grace and grace > now else None,
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
+    }
+
+
+def initial_access_token_view(token: InitialAccessToken) -> dict[str, Any]:
+    """An initial access token's bookkeeping; the token itself is never stored."""
+    return {
+        "id": str(token.id),
+        "note": token.note,
+        "uses_left": token.uses_left,
+        "expires_at": token.expires_at.isoformat(),
+        "expired": token.expires_at <= utcnow(),
+        "created_by": token.created_by,
+        "created_at": token.created_at.isoformat(),
     }
 
 

@@ -18,6 +18,7 @@ from provider.domain_errors import (
     DomainError,
     IncorrectCode,
     IncorrectPassword,
+    InvalidAccessToken,
     InvalidCredentials,
     InvalidEnrolmentCode,
     InvalidMfaToken,
@@ -70,6 +71,7 @@ _STATUS: dict[type[DomainError], int] = {
     InvalidEnrolmentCode: 400,
     InvalidOneTimeToken: 400,
     InvalidCredentials: 401,
+    InvalidAccessToken: 401,
     InvalidMfaToken: 401,
     InvalidRefreshToken: 401,
     InvalidSecondFactor: 401,
@@ -123,6 +125,16 @@ def api_error(error: DomainError) -> ApiError:
 def oauth_error(error: ProtocolRefusal) -> OAuthError:
     """The RFC 6749 §5.2 answer to a protocol refusal: every such code answers 400."""
     return OAuthError(error.code, error.message)
+
+
+def bearer_refusal(error: InvalidAccessToken) -> OAuthError:
+    """RFC 6750 §3.1: 401 invalid_token, with the challenge that names it."""
+    return OAuthError(
+        error.code,
+        error.message,
+        status=401,
+        headers={"WWW-Authenticate": f'Bearer realm="provider", error="{error.code}"'},
+    )
 
 
 def rate_limit_headers(room: Allowance) -> dict[str, str]:

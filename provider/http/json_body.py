@@ -36,8 +36,11 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def parse_body(request: Request, model: type[M]) -> M:
-    """Decode a JSON object body into `model`, or raise a 4xx ApiError that says why."""
+def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object (duplicate keys refused), or a 4xx ApiError that says why.
+
+    For bodies whose fields a protocol defines openly (RFC 7591 client metadata); anything else
+    goes through `parse_body` and its schema."""
     if request.content_type.split(";")[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
     try:
@@ -50,6 +53,23 @@ def parse_body(request: Request, model: type[M]) -> M:
         raise ApiError(400, "invalid_json", "The body is not valid JSON.") from exc
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+    return data
+
+
+def holds_nul(value: object) -> bool:
+    """Whether a decoded JSON value has U+0000 anywhere (PostgreSQL text and jsonb refuse it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    """Decode a JSON object body into `model`, or raise a 4xx ApiError that says why."""
+    data = json_object(request)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote, unquote
+
 from sanic import Request
 
 from provider.http.errors import OAuthError
@@ -56,3 +58,15 @@ def single_values(raw: dict[str, list[str]]) -> dict[str, str]:
             raise OAuthError("invalid_request", f"The parameter {name!r} is malformed.")
         params[name] = present[0]
     return params
+
+
+def path_client_id(segment: str) -> str:
+    """A client id from one path segment. The id of a metadata-document client is a URL, sent
+    percent-encoded (`%2F` for each slash) and left encoded by the router; other ids have no `%`
+    (they are URL-safe base64), so decoding leaves them as they are."""
+    return unquote(segment)
+
+
+def client_path(client_id: str) -> str:
+    """The path segment that names a client: `path_client_id` reads it back."""
+    return quote(client_id, safe="")

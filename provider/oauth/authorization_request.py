@@ -10,9 +10,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from provider.context import Services
+from provider.context import Caller, Services
 from provider.domain_errors import DomainError, InvalidTarget, UntrustedAuthorizationRequest
+from provider.oauth.client_id_documents import client_from_document, is_document_client_id
 from provider.oauth.clients import find_client
+from provider.oauth.redirect_uris import registered_redirect
 from provider.oauth.resources import Target, requestable_scopes, resolve_target
 from provider.oauth.scopes import parse_scope
 from provider.storage.models import Client
@@ -71,13 +73,20 @@ class AuthorizationRequest:
         return cls(**data)
 
 
-async def load_client_and_redirect(params: dict[str, str]) -> tuple[Client, str]:
-    """The client and its exactly-matching redirect URI, or a PageError."""
+async def load_client_and_redirect(
+    services: Services, caller: Caller, params: dict[str, str]
+) -> tuple[Client, str]:
+    """The client and its exactly-matching redirect URI, or a PageError.
+
+    A client_id that is an https URL names a client ID metadata document: it is read first
+    (provider.oauth.client_id_documents), when the setting allows them."""
     client_id = params.get("client_id")
     if not client_id:
         raise UntrustedAuthorizationRequest(
             "The application did not identify itself (client_id is missing)."
         )
+    if services.settings.client_id_metadata_documents and is_document_client_id(client_id):
+        await client_from_document(services, caller, client_id)
     client = await find_client(client_id)
     if client is None:
         raise UntrustedAuthorizationRequest("This application is not known to us.")
@@ -91,8 +100,9 @@ async def load_client_and_redirect(params: dict[str, str]) -> tuple[Client, str]
                 "The application did not say where to return (redirect_uri)."
             )
         redirect_uri = client.redirect_uris[0]
-    # RFC 6749 §3.1.2.3 / OAuth 2.1: exact string comparison with a registered URI.
-    if redirect_uri not in client.redirect_uris:
+    # RFC 6749 §3.1.2.3 / OAuth 2.1: exact string comparison with a registered URI, but for the
+    # port of a loopback IP address (RFC 8252 §7.3).
+    if not registered_redirect(client.redirect_uris, redirect_uri):
         raise UntrustedAuthorizationRequest(
             "The return address is not registered for this application."
         )

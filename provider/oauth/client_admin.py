@@ -12,11 +12,13 @@ from typing import Any
 
 from provider.context import Caller, Services
 from provider.domain_errors import NotFound
+from provider.oauth.client_removal import remove_client
 from provider.oauth.clients import (
     ClientSpec,
     ClientSpecError,
     create_client,
     find_client,
+    is_self_registered,
     rotate_secret,
     validate_spec,
 )
@@ -24,11 +26,8 @@ from provider.oauth.first_party import refuse_changes_to_built_in
 from provider.oauth.issuance import deny_client_tokens
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES
 from provider.storage.clients import Clients
-from provider.storage.codes import CodeStore
-from provider.storage.consents import Consents
 from provider.storage.models import Client, User
-from provider.storage.refresh_families import RefreshFamilies
-from provider.storage.unit_of_work import unit_of_work, utcnow
+from provider.storage.unit_of_work import unit_of_work
 
 # The fields an update may change; the others are fixed at registration.
 CHANGEABLE = (
@@ -115,6 +114,8 @@ async def update_client(
     unknown = sorted(set(changes) - set(CHANGEABLE))
     if unknown:
         raise ClientSpecError(f"these fields cannot be changed: {', '.join(unknown)}")
+    if changes.get("first_party") and is_self_registered(client):
+        raise ClientSpecError("a self-registered client can never be first-party")
     spec_fields = {name: value for name, value in changes.items() if name != "disabled"}
     _validate(services, replace(spec_of(client), **spec_fields))
     changes = dict(changes)
@@ -164,13 +165,7 @@ async def disable_client(services: Services, caller: Caller, admin: User, client
 async def delete_client(services: Services, caller: Caller, admin: User, client: Client) -> int:
     """Remove the client, its consents and codes; returns how many refresh tokens it held."""
     async with unit_of_work(caller, services.events) as work:
-        now = utcnow()
-        revoked = await RefreshFamilies(work).revoke_client(
-            client.id, reason="client_deleted", now=now
-        )
-        await Consents(work.conn).forget_client(client.id)
-        await CodeStore(work.conn).void_client(client.id, now)
-        await Clients(work.conn).remove(client.id)
+        revoked = await remove_client(work, client.id)
         await work.audit(
             "admin.client_deleted",
             client_id=client.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from provider.crypto.tokens import keyed_hash, new_client_id, new_token
@@ -16,6 +17,11 @@ from provider.storage.db import default_connection
 from provider.storage.models import Client
 from provider.storage.unit_of_work import utcnow
 
+# How a client came to be (clients.registration): by an administrator, by RFC 7591 dynamic
+# registration, or as the URL of its client ID metadata document. Only the first is vouched for.
+ADMIN_REGISTERED = "admin"
+DYNAMIC = "dynamic"
+METADATA_DOCUMENT = "metadata_document"
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 SECRETLESS_METHODS = ("private_key_jwt", "none")
@@ -105,7 +111,15 @@ def validate_spec(spec: ClientSpec, issuer: str, *, allow_private: bool = False)
 
 
 async def create_client(
-    spec: ClientSpec, secret_key: bytes, issuer: str, *, allow_private: bool = False
+    spec: ClientSpec,
+    secret_key: bytes,
+    issuer: str,
+    *,
+    allow_private: bool = False,
+    client_id: str | None = None,
+    registration: str = ADMIN_REGISTERED,
+    registration_token_hash: str | None = None,
+    client_metadata: dict[str, Any] | None = None,
 ) -> tuple[Client, str | None]:
     """Register a client; returns it with its secret in clear (shown once), None if it has none.
 
@@ -115,7 +129,7 @@ async def create_client(
     method = validate_spec(spec, issuer, allow_private=allow_private)
     secret = None if method in SECRETLESS_METHODS else new_token()
     client = await Clients(default_connection()).add(
-        id=new_client_id(),
+        id=client_id or new_client_id(),
         name=spec.name.strip(),
         secret_hash=keyed_hash_full(secret_key, secret) if secret else None,
         public=spec.public,
@@ -130,6 +144,9 @@ async def create_client(
         audience=spec.audience,
         first_party=spec.first_party,
         introspect_any=spec.introspect_any,
+        registration=registration,
+        registration_token_hash=registration_token_hash,
+        client_metadata=client_metadata,
     )
     return client, secret
 
@@ -143,6 +160,11 @@ async def find_client(client_id: str | None, *, include_disabled: bool = False) 
     if client_id is not None and is_built_in(client_id):
         return None
     return await Clients(default_connection()).find(client_id, include_disabled=include_disabled)
+
+
+def is_self_registered(client: Client) -> bool:
+    """Registered by no one the organisation vouches for: dynamically or by metadata document."""
+    return client.registration != ADMIN_REGISTERED
 
 
 def keyed_hash_full(secret_key: bytes, value: str) -> str:

@@ -362,6 +362,77 @@ def _oauth_operations() -> dict[str, dict[str, Any]]:
     }
 
 
+_CLIENT_METADATA_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 7591 §2 client metadata; fields not understood are ignored",
+    "properties": {
+        "redirect_uris": {"type": "array", "items": {"type": "string"}},
+        "token_endpoint_auth_method": {"type": "string"},
+        "grant_types": {"type": "array", "items": {"type": "string"}},
+        "response_types": {"type": "array", "items": {"type": "string"}},
+        "scope": {"type": "string"},
+        **_string_params("client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri"),
+        **_string_params("jwks_uri", "software_id", "software_version"),
+        "contacts": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_CLIENT_ID_PARAM = [
+    {"name": "client_id", "in": "path", "required": True, "schema": {"type": "string"}}
+]
+
+
+def _registration_operations() -> dict[str, dict[str, Any]]:
+    """Dynamic client registration (RFC 7591) and its management (RFC 7592)."""
+    information = _json("The client information response (RFC 7591 §3.2.1, RFC 7592 §3)")
+    body = {"required": True, "content": {JSON: {"schema": _CLIENT_METADATA_SCHEMA}}}
+    errors = {
+        "400": _oauth_error("400"),
+        "401": _oauth_error("401"),
+        "413": _api_error("413"),
+        "503": _oauth_error("503"),
+    }
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
+    return {
+        "/oauth/clients": {
+            "post": {
+                "operationId": "register_client",
+                "tags": ["oauth"],
+                "summary": "Dynamic client registration (RFC 7591), with an initial access token",
+                "security": [*bearer, {}],
+                "requestBody": body,
+                "responses": {"201": information, **errors, "429": _api_error("429")},
+            }
+        },
+        "/oauth/clients/{client_id}": {
+            "get": {
+                "operationId": "read_client_configuration",
+                "tags": ["oauth"],
+                "summary": "A dynamic client reads its registration (RFC 7592 §2.1)",
+                "security": bearer,
+                "parameters": _CLIENT_ID_PARAM,
+                "responses": {"200": information, **errors},
+            },
+            "put": {
+                "operationId": "update_client_configuration",
+                "tags": ["oauth"],
+                "summary": "A dynamic client replaces its registration (RFC 7592 §2.2)",
+                "security": bearer,
+                "parameters": _CLIENT_ID_PARAM,
+                "requestBody": body,
+                "responses": {"200": information, **errors},
+            },
+            "delete": {
+                "operationId": "delete_client_configuration",
+                "tags": ["oauth"],
+                "summary": "A dynamic client deletes its registration (RFC 7592 §2.3)",
+                "security": bearer,
+                "parameters": _CLIENT_ID_PARAM,
+                "responses": {"204": {"description": "Deleted"}, **errors},
+            },
+        },
+    }
+
+
 def _ops_operations() -> dict[str, dict[str, Any]]:
     return {
         "/health": {
@@ -499,7 +570,12 @@ def _components() -> dict[str, Any]:
 
 def build_document(app: App, issuer: str) -> dict[str, Any]:
     """The whole document; operationIds are unique and every error status is listed."""
-    paths = {**_oauth_operations(), **_api_paths(app), **_ops_operations()}
+    paths = {
+        **_oauth_operations(),
+        **_registration_operations(),
+        **_api_paths(app),
+        **_ops_operations(),
+    }
     return {
         "openapi": "3.1.0",
         "info": {

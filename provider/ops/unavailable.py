@@ -23,6 +23,8 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 # Endpoints whose errors are RFC 6749 §5.2 JSON bodies.
 OAUTH_JSON_PATHS = frozenset({"/token", "/introspect", "/revoke", "/userinfo"})
+# Dynamic client registration (RFC 7591) and each client's configuration (RFC 7592).
+OAUTH_JSON_PREFIXES = ("/oauth/clients",)
 # Hosted pages: people read their errors.
 PAGE_PREFIXES = (
     "/login",
@@ -51,7 +53,9 @@ def is_unavailable(exc: BaseException) -> bool:
 
 def family(path: str) -> str:
     """`oauth`, `page` or `api`: which error shape an answer on `path` uses."""
-    if path in OAUTH_JSON_PATHS:
+    if path in OAUTH_JSON_PATHS or any(
+        path == prefix or path.startswith(f"{prefix}/") for prefix in OAUTH_JSON_PREFIXES
+    ):
         return "oauth"
     if any(path == prefix or path.startswith(f"{prefix}/") for prefix in PAGE_PREFIXES):
         return "page"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from provider.domain_errors import UntrustedAuthorizationRequest
-from provider.http.context import services_of
-from provider.http.errors import OAuthError
+from provider.domain_errors import RateLimited, UntrustedAuthorizationRequest
+from provider.http.context import caller_of, services_of
+from provider.http.errors import OAuthError, http_headers, http_status
 from provider.http.params import form_params, form_resources, query_params, query_resources
 from provider.http.render import error_page
 from provider.oauth.authorization_request import (
@@ -29,9 +29,14 @@ async def authorize(request: Request) -> HTTPResponse:
         post = request.method == "POST"
         params = form_params(request) if post else query_params(request)
         resources = form_resources(request) if post else query_resources(request)
-        client, redirect_uri = await load_client_and_redirect(params)
+        client, redirect_uri = await load_client_and_redirect(services, caller_of(request), params)
     except (OAuthError, UntrustedAuthorizationRequest) as exc:
         return await error_page(request, str(exc))
+    except RateLimited as exc:
+        # Too many new metadata-document clients from this address; no redirect is trusted yet.
+        response = await error_page(request, exc.message, status=http_status(exc))
+        response.headers.update(http_headers(exc))
+        return response
     try:
         auth = await validate_request(services, client, redirect_uri, params, resources)
     except AuthorizationRefused as exc:

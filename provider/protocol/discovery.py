@@ -30,6 +30,10 @@ def metadata(settings: Settings, signing_algs: list[str]) -> dict[str, Any]:
         "introspection_endpoint": f"{issuer}/introspect",
         "revocation_endpoint": f"{issuer}/revoke",
         "end_session_endpoint": f"{issuer}/logout",
+        # RFC 7591 §3 / RFC 8414 §2: open, or with an initial access token (see the README).
+        "registration_endpoint": f"{issuer}/oauth/clients",
+        # draft-ietf-oauth-client-id-metadata-document: an https client_id names its document.
+        "client_id_metadata_document_supported": settings.client_id_metadata_documents,
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],

@@ -10,7 +10,7 @@ logout); everything that lets a client act (authorization, token, introspection)
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -81,6 +81,25 @@ class Clients:
 
     async def add(self, **fields: Any) -> Client:
         return await Client.create(**fields, using_db=self._conn)
+
+    async def mirror(
+        self, client_id: str, fields: dict[str, Any], existing: Client | None
+    ) -> tuple[bool, bool]:
+        """Make the row `client_id` hold `fields` (a client described by a document it serves),
+        creating it when `existing` is None; returns (created, changed). Two workers creating
+        the same row at once both succeed: the insert ignores a conflict on the id."""
+        if existing is None:
+            now = datetime.now(UTC)
+            row = Client(id=client_id, created_at=now, updated_at=now, **fields)
+            await Client.bulk_create([row], ignore_conflicts=True, using_db=self._conn)
+            return True, False
+        changes = {
+            name: value for name, value in fields.items() if getattr(existing, name) != value
+        }
+        if changes:
+            existing.update_from_dict(changes)
+            await self.save(existing, fields=sorted(changes))
+        return False, bool(changes)
 
     async def save(self, client: Client, *, fields: list[str] | None = None) -> None:
         """Write the client's changed attributes (`fields` only, if given, with updated_at)."""

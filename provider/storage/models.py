@@ -183,11 +183,35 @@ class Client(Model):
     app_group_names: list[str] | None = fields.JSONField(null=True)
     require_verified_email = fields.BooleanField(default=False)
     disabled = fields.BooleanField(default=False)
+    # How the client came to be: "admin" (CLI, admin API or console), "dynamic" (RFC 7591
+    # registration) or "metadata_document" (its client_id is the URL of a Client ID Metadata
+    # Document). The last two were registered by nobody the organisation vouches for.
+    registration = fields.CharField(max_length=24, default="admin", db_default="admin")
+    # RFC 7592 §3: the keyed hash of the registration access token of a dynamic client.
+    registration_token_hash = fields.CharField(max_length=64, null=True)
+    # What a self-registered client says about itself and is shown or echoed back only
+    # (client_uri, logo_uri, contacts, tos_uri, policy_uri, software_id, software_version).
+    client_metadata: dict[str, Any] | None = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "clients"
+
+
+# An initial access token (RFC 7591 §3): lets its bearer register clients dynamically, until it
+# expires or its uses are spent. Only its keyed hash is kept.
+class InitialAccessToken(Model):
+    id = fields.UUIDField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    note = fields.CharField(max_length=200, default="")
+    uses_left = fields.IntField()
+    expires_at = fields.DatetimeField()
+    created_by = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "initial_access_tokens"
 
 
 # An authorization code: single use, 60 s, bound to client, redirect_uri, PKCE and nonce.

@@ -21,7 +21,7 @@ from provider.domain_errors import EmailTaken, ValidationFailed
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import ApiError
-from provider.http.params import form_params
+from provider.http.params import client_path, form_params, path_client_id
 from provider.oauth.client_admin import (
     client_to_change,
     delete_client,
@@ -128,7 +128,7 @@ async def _secret_page(
 @bp.get("/admin/clients/<client_id:str>")
 async def client_detail(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
-        client = await client_to_change(client_id)
+        client = await client_to_change(path_client_id(client_id))
         done = request.args.get("done")
         return await render_admin(
             request,
@@ -150,7 +150,7 @@ async def client_detail(request: Request, client_id: str) -> HTTPResponse:
 async def edit_client(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         values = _checked_form(request)
-        client = await client_to_change(client_id)
+        client = await client_to_change(path_client_id(client_id))
         try:
             await update_client(
                 services_of(request), caller_of(request), viewer, client, client_changes(values)
@@ -169,7 +169,7 @@ async def edit_client(request: Request, client_id: str) -> HTTPResponse:
                 },
                 status=400,
             )
-        return redirect(f"/admin/clients/{client.id}?done=updated", status=303)
+        return redirect(f"/admin/clients/{client_path(client.id)}?done=updated", status=303)
 
     return await guarded(request, ADMIN, build)
 
@@ -178,7 +178,7 @@ async def edit_client(request: Request, client_id: str) -> HTTPResponse:
 async def rotate_secret(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         values = _checked_form(request)
-        client = await client_to_change(client_id)
+        client = await client_to_change(path_client_id(client_id))
         grace = _grace_seconds(values, services_of(request).settings.client_secret_grace_period)
         try:
             secret = await rotate_client_secret(
@@ -202,9 +202,9 @@ def _grace_seconds(values: dict[str, str], default: int) -> int:
 async def disable(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         _checked_form(request)
-        client = await client_to_change(client_id)
+        client = await client_to_change(path_client_id(client_id))
         await disable_client(services_of(request), caller_of(request), viewer, client)
-        return redirect(f"/admin/clients/{client.id}?done=disabled", status=303)
+        return redirect(f"/admin/clients/{client_path(client.id)}?done=disabled", status=303)
 
     return await guarded(request, ADMIN, build)
 
@@ -213,10 +213,10 @@ async def disable(request: Request, client_id: str) -> HTTPResponse:
 async def enable(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         _checked_form(request)
-        client = await client_to_change(client_id)
+        client = await client_to_change(path_client_id(client_id))
         changes = {"disabled": False}
         await update_client(services_of(request), caller_of(request), viewer, client, changes)
-        return redirect(f"/admin/clients/{client.id}?done=enabled", status=303)
+        return redirect(f"/admin/clients/{client_path(client.id)}?done=enabled", status=303)
 
     return await guarded(request, ADMIN, build)
 
@@ -225,7 +225,7 @@ async def enable(request: Request, client_id: str) -> HTTPResponse:
 async def delete(request: Request, client_id: str) -> HTTPResponse:
     async def build(viewer: User) -> HTTPResponse:
         values = _checked_form(request)
-        client = await client_to_change(client_id)
+        client = await client_to_change(path_client_id(client_id))
         if values.get("confirm") != client.id:
             raise ApiError(400, "invalid_request", "Type the client id to confirm the deletion.")
         revoked = await delete_client(services_of(request), caller_of(request), viewer, client)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
@@ -10,7 +12,7 @@ from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf
 from provider.http.params import form_params
 from provider.http.render import error_page, page
-from provider.oauth.clients import find_client
+from provider.oauth.clients import METADATA_DOCUMENT, find_client, is_self_registered
 from provider.oauth.consent import answer_consent
 from provider.oauth.flows import load_flow
 from provider.oauth.resources import describe_scopes
@@ -36,6 +38,11 @@ async def show_consent(request: Request) -> HTTPResponse:
         {
             "flow": flow.id,
             "client_name": client.name,
+            # Registered by the client itself: say so, and for a metadata document, where from.
+            "unverified_by": (services.settings.org_label if is_self_registered(client) else None),
+            "client_host": (
+                urlsplit(client.id).hostname if client.registration == METADATA_DOCUMENT else None
+            ),
             "user_name": session.user.name or session.user.email,
             "scopes": await describe_scopes(flow.request.scopes, flow.request.resources),
         },

@@ -3,6 +3,7 @@ keyset pages that registrations made meanwhile do not shift, and the writes."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from provider.storage.clients import MAX_CLIENT_ID_LENGTH, Clients
@@ -121,3 +122,42 @@ async def test_hidden_clients_are_in_no_listing_and_take_no_place_in_a_page(back
     assert ([c.id for c in second], more) == (["c"], False)
     assert [c.id for c in await clients.everyone(hidden={"built-in"})] == ["a", "b", "c"]
     assert await clients.find("built-in") is not None
+
+
+DOCUMENT_ID = "https://agent.example/client.json"
+
+
+def _described(name: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "public": True,
+        "redirect_uris": ["http://127.0.0.1/cb"],
+        "grant_types": ["authorization_code"],
+        "scopes": ["openid"],
+        "token_endpoint_auth_method": "none",
+        "registration": "metadata_document",
+        "client_metadata": {"logo_uri": "https://agent.example/logo.png"},
+    }
+
+
+async def test_mirror_creates_then_changes_only_what_differs(backend: str) -> None:
+    store = Clients(default_connection())
+    assert await store.mirror(DOCUMENT_ID, _described("Agent"), None) == (True, False)
+    row = await store.find(DOCUMENT_ID)
+    assert row is not None
+    assert (row.name, row.registration, row.public) == ("Agent", "metadata_document", True)
+    assert row.client_metadata == {"logo_uri": "https://agent.example/logo.png"}
+    assert await store.mirror(DOCUMENT_ID, _described("Agent"), row) == (False, False)
+    assert await store.mirror(DOCUMENT_ID, _described("Agent 2"), row) == (False, True)
+    changed = await store.find(DOCUMENT_ID)
+    assert changed is not None
+    assert changed.name == "Agent 2"
+
+
+async def test_two_mirrors_creating_one_client_at_once_both_succeed(backend: str) -> None:
+    store = Clients(default_connection())
+    await asyncio.gather(
+        store.mirror(DOCUMENT_ID, _described("Agent"), None),
+        store.mirror(DOCUMENT_ID, _described("Agent"), None),
+    )
+    assert await Client.filter(id=DOCUMENT_ID).count() == 1

@@ -545,7 +545,9 @@ async def test_public_client_must_send_a_code_challenge(
         "http://127.0.0.1:9/callback?x=1",
         "http://127.0.0.1:9/callback#frag",
         "http://127.0.0.1:9/CALLBACK",
-        "http://127.0.0.1:99/callback",
+        # Another loopback address is another URI; another port is not (RFC 8252 §7.3).
+        "http://[::1]:9/callback",
+        "http://localhost:9/callback",
         "http://127.0.0.1:9/callback.evil.example",
         None,
     ],

@@ -46,6 +46,8 @@ OAUTH_PATHS = {
     "/.well-known/openid-configuration": {"get"},
     "/.well-known/oauth-authorization-server": {"get"},
     "/jwks": {"get"},
+    "/oauth/clients": {"post"},
+    "/oauth/clients/{client_id}": {"get", "put", "delete"},
 }
 
 

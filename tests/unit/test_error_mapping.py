@@ -20,12 +20,15 @@ from provider.domain_errors import (
     EmailTaken,
     IncorrectCode,
     IncorrectPassword,
+    InvalidAccessToken,
+    InvalidClientMetadata,
     InvalidCredentials,
     InvalidEnrolmentCode,
     InvalidGrant,
     InvalidMfaToken,
     InvalidOneTimeToken,
     InvalidProtocolRequest,
+    InvalidRedirectUri,
     InvalidRefreshToken,
     InvalidRequest,
     InvalidScope,
@@ -43,6 +46,7 @@ from provider.domain_errors import (
     ReauthenticationRequired,
     ResourceIdentifierTaken,
     TemporarilyUnavailable,
+    UnapprovedSoftwareStatement,
     UnauthorizedClient,
     UntrustedAuthorizationRequest,
     UserDeleted,
@@ -51,6 +55,7 @@ from provider.domain_errors import (
 )
 from provider.http.errors import (
     api_error,
+    bearer_refusal,
     http_headers,
     http_status,
     oauth_error,
@@ -99,6 +104,14 @@ CASES: list[tuple[DomainError, int, str, str, Any, dict[str, str]]] = [
         401,
         "invalid_credentials",
         "The email, username or password is incorrect.",
+        None,
+        {},
+    ),
+    (
+        InvalidAccessToken(),
+        401,
+        "invalid_token",
+        "The access token is missing, invalid, expired or used up.",
         None,
         {},
     ),
@@ -317,6 +330,9 @@ PROTOCOL_CASES: list[tuple[ProtocolRefusal, str]] = [
     (InvalidGrant("The code was issued to another client."), "invalid_grant"),
     (InvalidScope("The scope exceeds what was granted."), "invalid_scope"),
     (UnauthorizedClient("Public clients cannot use this grant."), "unauthorized_client"),
+    (InvalidRedirectUri("redirect URI must use https."), "invalid_redirect_uri"),
+    (InvalidClientMetadata("grant type not allowed."), "invalid_client_metadata"),
+    (UnapprovedSoftwareStatement("Not accepted."), "unapproved_software_statement"),
     (InvalidTarget("This resource is not known."), "invalid_target"),
 ]
 
@@ -341,6 +357,13 @@ def test_an_error_without_a_status_is_a_programming_error() -> None:
 
     with pytest.raises(LookupError):
         http_status(Unmapped("no"))
+
+
+def test_a_refused_registration_credential_answers_as_rfc_6750_section_3_1() -> None:
+    answer = bearer_refusal(InvalidAccessToken())
+    assert answer.status == 401
+    assert answer.headers == {"WWW-Authenticate": 'Bearer realm="provider", error="invalid_token"'}
+    assert answer.body()["error"] == "invalid_token"
 
 
 def test_an_allowed_request_is_told_the_room_left() -> None:

@@ -8,6 +8,7 @@ from provider.api.admin import (
     audit,
     clients,
     idps,
+    registration_tokens,
     resources,
     stats,
     user_actions,
@@ -23,4 +24,5 @@ BLUEPRINTS = (
     audit.bp,
     stats.bp,
     app_roles.bp,
+    registration_tokens.bp,
 )

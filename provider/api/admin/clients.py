@@ -21,6 +21,7 @@ from provider.http.admin_views import client_view
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
 from provider.http.json_body import StrictBody, parse_body
+from provider.http.params import path_client_id
 from provider.http.responses import ok
 from provider.oauth.client_admin import (
     client_for_admin,
@@ -143,7 +144,7 @@ async def list_clients(request: Request) -> HTTPResponse:
 @openapi.response(404, description="not_found")
 async def get_client(request: Request, client_id: str) -> HTTPResponse:
     await require_role(request, *READERS)
-    return ok({"client": client_view(await client_for_admin(client_id))})
+    return ok({"client": client_view(await client_for_admin(path_client_id(client_id)))})
 
 
 @bp.patch("/<client_id:str>")
@@ -161,7 +162,7 @@ async def update(request: Request, client_id: str) -> HTTPResponse:
     changes: dict[str, Any] = body.model_dump(exclude_none=True)
     if not changes:
         raise ApiError(400, "invalid_request", "Send at least one field to change.")
-    client = await client_to_change(client_id)
+    client = await client_to_change(path_client_id(client_id))
     try:
         await update_client(services_of(request), caller_of(request), auth.user, client, changes)
     except ClientSpecError as exc:
@@ -185,7 +186,7 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
         if body.grace_seconds is not None
         else services.settings.client_secret_grace_period
     )
-    client = await client_to_change(client_id)
+    client = await client_to_change(path_client_id(client_id))
     try:
         secret = await rotate_client_secret(services, caller_of(request), auth.user, client, grace)
     except ClientSpecError as exc:
@@ -211,7 +212,7 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
 async def disable(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
-    client = await client_to_change(client_id)
+    client = await client_to_change(path_client_id(client_id))
     await disable_client(services_of(request), caller_of(request), auth.user, client)
     return ok({"client": client_view(client)})
 
@@ -225,6 +226,6 @@ async def disable(request: Request, client_id: str) -> HTTPResponse:
 async def delete(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
-    client = await client_to_change(client_id)
+    client = await client_to_change(path_client_id(client_id))
     revoked = await delete_client(services_of(request), caller_of(request), auth.user, client)
     return ok({"deleted": True, "refresh_tokens_revoked": revoked})
