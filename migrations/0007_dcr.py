@@ -7,7 +7,7 @@ from tortoise import fields
 
 
 class Migration(migrations.Migration):
-    dependencies = [("provider", "0004_self_service")]
+    dependencies = [("provider", "0006_resources")]
 
     initial = False
 
