@@ -33,6 +33,7 @@ from provider.storage.models import (
     FederatedIdentity,
     IdentityProvider,
     OneTimeToken,
+    Passkey,
     RefreshToken,
     Session,
     User,
@@ -94,6 +95,7 @@ async def clean(database: str, redis_url: str) -> None:
         RefreshToken,
         OneTimeToken,
         BackupCode,
+        Passkey,
         Session,
         FederatedIdentity,
     ):

@@ -129,6 +129,30 @@ class BackupCode(Model):
         unique_together = (("user_id", "code_hash"),)
 
 
+# A WebAuthn credential (a passkey) of a user. The public key is kept as the authenticator gave
+# it, a COSE_Key (RFC 9053 §7); the signature counter refuses clones (WebAuthn L3 §6.1.1).
+class Passkey(Model):
+    id = fields.UUIDField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "provider.User", related_name="passkeys", on_delete=fields.CASCADE
+    )
+    user_id: str
+    # base64url of the credential id (at most 1023 bytes, WebAuthn L3 §4 "Credential ID").
+    credential_id = fields.CharField(max_length=1366, unique=True)
+    public_key = fields.BinaryField()
+    sign_count = fields.BigIntField(default=0)
+    transports: list[str] = fields.JSONField(default=list)
+    name = fields.CharField(max_length=64)
+    aaguid = fields.CharField(max_length=36, default="")
+    backup_eligible = fields.BooleanField(default=False)
+    backed_up = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "passkeys"
+
+
 class AuditEvent(Model):
     id = fields.BigIntField(primary_key=True)
     created_at = fields.DatetimeField(db_index=True)
