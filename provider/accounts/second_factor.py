@@ -21,22 +21,34 @@ from dataclasses import dataclass
 from provider.accounts.limits import count_arrival, second_factor_address
 from provider.accounts.lockout import Lockout
 from provider.accounts.login import (
-    AMR_PASSWORD_AND_OTP,
+    AMR_PASSWORD,
     CompletedLogin,
     SessionStart,
     finish_login,
 )
-from provider.accounts.mfa import accept_second_factor, mfa_enabled
+from provider.accounts.mfa import accept_second_factor
 from provider.accounts.one_time_tokens import (
     MFA_LOGIN,
     consume_one_time_token,
     find_one_time_token,
     issue_one_time_token,
 )
+from provider.accounts.passkey_authentication import (
+    PasskeyAnswer,
+    ProvenPasskey,
+    prove_passkey,
+    record_use,
+)
+from provider.accounts.sign_in_methods import has_second_factor
 from provider.cache.ratelimit import Allowance
 from provider.context import Caller, Services
 from provider.crypto.tokens import token_hash
-from provider.domain_errors import AccountLocked, InvalidMfaToken, InvalidSecondFactor
+from provider.domain_errors import (
+    AccountLocked,
+    DomainError,
+    InvalidMfaToken,
+    InvalidSecondFactor,
+)
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.storage.accounts import UserRecords
 from provider.storage.db import default_connection
@@ -49,15 +61,16 @@ MFA_CHALLENGE_ATTEMPTS = 5
 
 @dataclass(frozen=True, slots=True)
 class SecondFactorAnswer:
-    """The challenge of a pending sign-in and the code given for it."""
+    """The challenge of a pending sign-in and the code given for it, or a passkey's assertion."""
 
     mfa_token: str
-    code: str
+    code: str = ""
+    passkey: PasskeyAnswer | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SecondFactorAccepted:
-    """The sign-in is complete; `method` is "totp" or "backup_code"."""
+    """The sign-in is complete; `method` is "totp", "backup_code" or "passkey"."""
 
     login: CompletedLogin
     method: str
@@ -65,16 +78,24 @@ class SecondFactorAccepted:
 
 
 async def start_mfa_challenge(
-    services: Services, caller: Caller, user: User, *, idp: str | None = None
+    services: Services,
+    caller: Caller,
+    user: User,
+    *,
+    idp: str | None = None,
+    first: tuple[str, ...] = (),
 ) -> str:
     """The token that stands for "password verified" until the second factor is given.
 
     With `idp`, the first factor was an upstream provider's sign-in instead of the password:
-    the login that follows the code records `fed` (and the idp) in place of `pwd`.
+    the login that follows the code records `fed` (and the idp) in place of `pwd`. `first`
+    names another first factor the same way (a passkey without user verification).
     """
-    data = {"ip": caller.ip, "user_agent": caller.user_agent[:512]}
+    data: dict[str, object] = {"ip": caller.ip, "user_agent": caller.user_agent[:512]}
     if idp:
         data["idp"] = idp
+    if first:
+        data["first"] = list(first)
     async with unit_of_work(caller, services.events) as work:
         token = await issue_one_time_token(
             work, user.id, MFA_LOGIN, services.settings.mfa_token_ttl, data
@@ -110,16 +131,25 @@ async def complete_second_factor(
     except AccountLocked:
         AUTH_OPERATIONS.labels(operation="mfa", outcome="locked").inc()
         raise
+    proven = None
+    if answer.passkey is not None and not exhausted:
+        proven = await _passkey_of(services, caller, user, answer.passkey)
     accepted = None
     async with unit_of_work(caller, services.events) as work:
         if exhausted:
             await consume_one_time_token(work, answer.mfa_token, MFA_LOGIN)
         else:
-            method = await accept_second_factor(work, services.settings, user, answer.code)
+            if proven is not None:
+                await record_use(work, proven)
+                method: str | None = "passkey"
+            elif answer.passkey is None:
+                method = await accept_second_factor(work, services.settings, user, answer.code)
+            else:
+                method = None
             if method is None:
                 await _record_wrong_code(work, lockout, user, attempt)
             else:
-                login = await _finish(work, services, user, answer.mfa_token, method, start)
+                login = await _finish(work, services, user, answer.mfa_token, method, start, proven)
                 accepted = SecondFactorAccepted(login, method, allowance)
     if exhausted:
         AUTH_OPERATIONS.labels(operation="mfa", outcome="challenge_exhausted").inc()
@@ -142,9 +172,20 @@ async def _challenged_user(caller: Caller, mfa_token: str) -> User:
     ):
         raise InvalidMfaToken()
     user = await UserRecords(default_connection()).by_id(challenge.user_id)
-    if user is None or user.deleted_at is not None or not mfa_enabled(user):
+    if user is None or user.deleted_at is not None or not await has_second_factor(user):
         raise InvalidMfaToken()
     return user
+
+
+async def _passkey_of(
+    services: Services, caller: Caller, user: User, answer: PasskeyAnswer
+) -> ProvenPasskey | None:
+    """The challenged user's passkey proven by `answer`, or None (the refusal is audited by
+    prove_passkey; here it counts as a wrong code of this challenge)."""
+    try:
+        return await prove_passkey(services, caller, answer, expected_user=user)
+    except DomainError:
+        return None
 
 
 async def _within_challenge_attempts(services: Services, mfa_token: str) -> bool:
@@ -174,6 +215,7 @@ async def _finish(
     mfa_token: str,
     method: str,
     start: SessionStart,
+    proven: ProvenPasskey | None = None,
 ) -> CompletedLogin:
     """Spend the challenge with the code, then the login; both or neither."""
     challenge = await consume_one_time_token(work, mfa_token, MFA_LOGIN)
@@ -181,5 +223,8 @@ async def _finish(
         raise InvalidMfaToken()  # a concurrent request won; undo the spent code
     await work.audit("mfa.verified", user_id=user.id, details={"method": method})
     idp = challenge.data.get("idp")
-    amr = ["fed", "otp", "mfa"] if idp else list(AMR_PASSWORD_AND_OTP)
+    first = list(challenge.data.get("first") or (["fed"] if idp else AMR_PASSWORD))
+    # RFC 8176 §2: the passkey's own method (hwk or swk, user when verified) beside the first.
+    second = [m for m in proven.amr() if m != "mfa"] if proven else ["otp"]
+    amr = [*first, *second, "mfa"]
     return await finish_login(work, services, user, amr=amr, start=start, idp=idp)
