@@ -14,11 +14,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from provider.accounts.limits import count_address, passkey_options_address
 from provider.accounts.lockout import Lockout
 from provider.accounts.passkey_ceremony import (
     AUTHENTICATE,
+    Started,
     claim_ceremony,
     parse_assertion,
+    start_authentication,
     user_handle,
     verify_assertion,
 )
@@ -59,6 +62,13 @@ class ProvenPasskey:
         one bound to its hardware; with user verification, `user`, and the two factors, `mfa`."""
         key = "swk" if self.passkey.backup_eligible else "hwk"
         return [key, "user", "mfa"] if self.user_verified else [key]
+
+
+async def begin_passkey_sign_in(services: Services, caller: Caller) -> Started:
+    """Options for a sign-in with any discoverable passkey (a button, or the browser's autofill),
+    counted against the per-address window of ceremonies started before sign-in."""
+    await count_address(services, caller, passkey_options_address(services.settings))
+    return await start_authentication(services, caller)
 
 
 async def prove_passkey(

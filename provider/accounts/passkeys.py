@@ -107,11 +107,10 @@ def _default_name(aaguid: str, transports: list[str]) -> str:
 
 
 async def begin_passkey_registration(
-    services: Services, caller: Caller, session: Session
+    services: Services, caller: Caller, user: User, session: Session
 ) -> Started:
     """The creation options for a new passkey of the session's user, after a recent sign-in."""
     require_recent_authentication(services.settings, session)
-    user = session.user
     existing = await Passkeys(default_connection()).of_user(user.id)
     return await start_registration(services, caller, user, str(session.id), existing)
 
@@ -119,6 +118,7 @@ async def begin_passkey_registration(
 async def finish_passkey_registration(
     services: Services,
     caller: Caller,
+    user: User,
     session: Session,
     *,
     ceremony: str | None,
@@ -126,7 +126,6 @@ async def finish_passkey_registration(
     name: str | None,
 ) -> PasskeyView:
     """Verify the authenticator's response for the session's ceremony and keep the passkey."""
-    user = session.user
     try:
         require_recent_authentication(services.settings, session)
         given = clean_name(name)
@@ -169,12 +168,16 @@ async def _registration_failed(
 
 
 async def rename_passkey(
-    services: Services, caller: Caller, session: Session, passkey_id: str, name: str | None
+    services: Services,
+    caller: Caller,
+    user: User,
+    session: Session,
+    passkey_id: str,
+    name: str | None,
 ) -> PasskeyView:
     given = clean_name(name)
     if not given:
         raise InvalidRequest("Give the passkey a name.")
-    user = session.user
     async with unit_of_work(caller, services.events) as work:
         store = Passkeys(work.conn)
         if not _is_uuid(passkey_id) or not await store.rename(user.id, passkey_id, given):
@@ -191,12 +194,11 @@ async def rename_passkey(
 
 
 async def remove_passkey(
-    services: Services, caller: Caller, session: Session, passkey_id: str
+    services: Services, caller: Caller, user: User, session: Session, passkey_id: str
 ) -> None:
     """Remove one of the session's user's passkeys, after a recent sign-in, unless it is their
     last way to sign in."""
     require_recent_authentication(services.settings, session)
-    user = session.user
     async with unit_of_work(caller, services.events) as work:
         store = Passkeys(work.conn)
         passkey = await store.get(user.id, passkey_id) if _is_uuid(passkey_id) else None

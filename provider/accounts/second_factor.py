@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from provider.accounts.limits import count_arrival, second_factor_address
+from provider.accounts.limits import count_address, count_arrival, second_factor_address
 from provider.accounts.lockout import Lockout
 from provider.accounts.login import (
     AMR_PASSWORD,
@@ -39,6 +39,7 @@ from provider.accounts.passkey_authentication import (
     prove_passkey,
     record_use,
 )
+from provider.accounts.passkey_ceremony import Started, start_authentication
 from provider.accounts.sign_in_methods import has_second_factor
 from provider.cache.ratelimit import Allowance
 from provider.context import Caller, Services
@@ -47,12 +48,14 @@ from provider.domain_errors import (
     AccountLocked,
     DomainError,
     InvalidMfaToken,
+    InvalidRequest,
     InvalidSecondFactor,
 )
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.storage.accounts import UserRecords
 from provider.storage.db import default_connection
 from provider.storage.models import User
+from provider.storage.passkeys import Passkeys
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work
 
 # Codes evaluated per challenge, right or wrong; the next attempt finds the challenge dead.
@@ -160,6 +163,18 @@ async def complete_second_factor(
     # Only now: a correct password alone must not clear the failures of wrong codes.
     await lockout.reset(subject)
     return accepted
+
+
+async def begin_passkey_second_step(
+    services: Services, caller: Caller, mfa_token: str | None
+) -> Started:
+    """Options for the challenged user's passkeys, to answer the second step with one."""
+    await count_address(services, caller, second_factor_address(services.settings))
+    user = await _challenged_user(caller, mfa_token or "")
+    passkeys = await Passkeys(default_connection()).of_user(user.id)
+    if not passkeys:
+        raise InvalidRequest("This account has no passkey; enter a code instead.")
+    return await start_authentication(services, caller, allowed=passkeys)
 
 
 async def _challenged_user(caller: Caller, mfa_token: str) -> User:

@@ -84,10 +84,11 @@ async def _signed_in(services: Services, user: User) -> Session:
 async def _enrol(
     services: Services, session: Session, authenticator: SoftAuthenticator, name: str = ""
 ) -> str:
-    started = await begin_passkey_registration(services, CALLER, session)
+    started = await begin_passkey_registration(services, CALLER, session.user, session)
     view = await finish_passkey_registration(
         services,
         CALLER,
+        session.user,
         session,
         ceremony=started.token,
         response=authenticator.create(started.options),
@@ -114,21 +115,29 @@ async def test_a_registration_keeps_the_passkey_and_audits_it(services: Services
     user = await _user(services)
     session = await _signed_in(services, user)
     device = SoftAuthenticator(ORIGIN, RP_ID)
-    started = await begin_passkey_registration(services, CALLER, session)
+    started = await begin_passkey_registration(services, CALLER, session.user, session)
     options = json.loads(started.options)
     assert options["rp"] == {"id": RP_ID, "name": RP_ID}
     assert options["authenticatorSelection"]["residentKey"] == "preferred"
     assert options["authenticatorSelection"]["userVerification"] == "preferred"
     assert options["user"]["name"] == user.email
     await finish_passkey_registration(
-        services, CALLER, session, ceremony=started.token, response=device.create(options), name=""
+        services,
+        CALLER,
+        session.user,
+        session,
+        ceremony=started.token,
+        response=device.create(options),
+        name="",
     )
     [listed] = await passkeys_of(user.id)
     assert (listed.name, listed.synced, listed.last_used_at) == ("Passkey", False, None)
     [added] = await _events("passkey.added")
     assert added.details["name"] == "Passkey"
     # The second registration excludes the first credential.
-    again = json.loads((await begin_passkey_registration(services, CALLER, session)).options)
+    again = json.loads(
+        (await begin_passkey_registration(services, CALLER, session.user, session)).options
+    )
     assert [item["id"] for item in again["excludeCredentials"]] == [
         (await Passkey.get(user_id=user.id)).credential_id
     ]
@@ -307,7 +316,7 @@ async def test_a_bad_registration_is_refused_audited_and_keeps_nothing(
     user = await _user(services)
     session = await _signed_in(services, user)
     device = SoftAuthenticator(ORIGIN, RP_ID)
-    started = await begin_passkey_registration(services, CALLER, session)
+    started = await begin_passkey_registration(services, CALLER, session.user, session)
     response = device.create(started.options)
     error: type[Exception] = InvalidPasskeyResponse
     if lie == "malformed":
@@ -318,7 +327,13 @@ async def test_a_bad_registration_is_refused_audited_and_keeps_nothing(
         response = device.create(started.options, rp_id="evil.example")
     elif lie == "replayed":
         await finish_passkey_registration(
-            services, CALLER, session, ceremony=started.token, response=response, name="One"
+            services,
+            CALLER,
+            session.user,
+            session,
+            ceremony=started.token,
+            response=response,
+            name="One",
         )
         await Passkey.all().delete()
         error = PasskeyChallengeInvalid
@@ -327,7 +342,13 @@ async def test_a_bad_registration_is_refused_audited_and_keeps_nothing(
         error = PasskeyChallengeInvalid
     with pytest.raises(error):
         await finish_passkey_registration(
-            services, CALLER, session, ceremony=started.token, response=response, name="Two"
+            services,
+            CALLER,
+            session.user,
+            session,
+            ceremony=started.token,
+            response=response,
+            name="Two",
         )
     assert await Passkey.filter(user_id=user.id).count() == 0
     [failed] = await _events("passkey.registration_failed")
@@ -346,9 +367,9 @@ async def test_adding_and_removing_need_a_recent_sign_in(services: Services) -> 
     [passkey] = await passkeys_of(user.id)
     session.auth_time = utcnow() - timedelta(seconds=services.settings.reauthentication_max_age + 1)
     with pytest.raises(ReauthenticationRequired):
-        await begin_passkey_registration(services, CALLER, session)
+        await begin_passkey_registration(services, CALLER, session.user, session)
     with pytest.raises(ReauthenticationRequired):
-        await remove_passkey(services, CALLER, session, passkey.id)
+        await remove_passkey(services, CALLER, session.user, session, passkey.id)
     assert await Passkey.filter(user_id=user.id).count() == 1
 
 
@@ -358,9 +379,9 @@ async def test_the_last_way_to_sign_in_cannot_be_removed(services: Services) -> 
     session.user = await User.get(id=user.id)
     [only] = await passkeys_of(user.id)
     with pytest.raises(LastSignInMethod):
-        await remove_passkey(services, CALLER, session, only.id)
+        await remove_passkey(services, CALLER, session.user, session, only.id)
     second = await _enrol(services, session, SoftAuthenticator(ORIGIN, RP_ID), name="Backup")
-    await remove_passkey(services, CALLER, session, only.id)
+    await remove_passkey(services, CALLER, session.user, session, only.id)
     assert [p.id for p in await passkeys_of(user.id)] == [second]
     [removed] = await _events("passkey.removed")
     assert removed.details["passkey_id"] == only.id
@@ -370,7 +391,7 @@ async def test_the_last_way_to_sign_in_cannot_be_removed(services: Services) -> 
 async def test_with_a_password_every_passkey_can_go(services: Services) -> None:
     user, session, _ = await _enrolled(services)
     [only] = await passkeys_of(user.id)
-    await remove_passkey(services, CALLER, session, only.id)
+    await remove_passkey(services, CALLER, session.user, session, only.id)
     assert await passkeys_of(user.id) == []
 
 
@@ -379,11 +400,13 @@ async def test_renames_and_removals_touch_only_ones_own(services: Services) -> N
     [theirs] = await passkeys_of(owner.id)
     _, other_session, _ = await _enrolled(services)
     with pytest.raises(NotFound):
-        await rename_passkey(services, CALLER, other_session, theirs.id, "Mine")
+        await rename_passkey(services, CALLER, other_session.user, other_session, theirs.id, "Mine")
     with pytest.raises(NotFound):
-        await remove_passkey(services, CALLER, other_session, theirs.id)
+        await remove_passkey(services, CALLER, other_session.user, other_session, theirs.id)
     with pytest.raises(NotFound):
-        await remove_passkey(services, CALLER, other_session, "not-a-uuid")
+        await remove_passkey(services, CALLER, other_session.user, other_session, "not-a-uuid")
     owner_session = await _signed_in(services, owner)
-    renamed = await rename_passkey(services, CALLER, owner_session, theirs.id, " Work\x00 key ")
+    renamed = await rename_passkey(
+        services, CALLER, owner_session.user, owner_session, theirs.id, " Work\x00 key "
+    )
     assert renamed.name == "Work key"
