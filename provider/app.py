@@ -81,6 +81,8 @@ from provider.web import federation as web_federation
 from provider.web import landing as web_landing
 from provider.web import login as web_login
 from provider.web import mfa as web_mfa
+from provider.web import passkey_sign_in as web_passkey_sign_in
+from provider.web import passkeys as web_passkeys
 from provider.web import password as web_password
 from provider.web import register as web_register
 from provider.web import self_service as web_self_service
@@ -117,8 +119,10 @@ BLUEPRINTS = (
     revoke.bp,
     logout.bp,
     web_login.bp,
+    web_passkey_sign_in.bp,
     web_federation.bp,
     web_mfa.bp,
+    web_passkeys.bp,
     web_consent.bp,
     web_register.bp,
     web_email_verify.bp,

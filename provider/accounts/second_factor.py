@@ -26,7 +26,7 @@ from provider.accounts.login import (
     SessionStart,
     finish_login,
 )
-from provider.accounts.mfa import accept_second_factor
+from provider.accounts.mfa import accept_second_factor, mfa_enabled
 from provider.accounts.one_time_tokens import (
     MFA_LOGIN,
     consume_one_time_token,
@@ -175,6 +175,17 @@ async def begin_passkey_second_step(
     if not passkeys:
         raise InvalidRequest("This account has no passkey; enter a code instead.")
     return await start_authentication(services, caller, allowed=passkeys)
+
+
+async def challenged_methods(caller: Caller, mfa_token: str | None) -> tuple[str, ...]:
+    """What can answer the challenge: "totp" (with backup codes), "passkey", both, or nothing
+    when the challenge is not live for this caller."""
+    try:
+        user = await _challenged_user(caller, mfa_token or "")
+    except InvalidMfaToken:
+        return ()
+    has_passkey = await Passkeys(default_connection()).count(user.id) > 0
+    return (*(("totp",) if mfa_enabled(user) else ()), *(("passkey",) if has_passkey else ()))
 
 
 async def _challenged_user(caller: Caller, mfa_token: str) -> User:
