@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from provider.storage.models import AuditEvent, Passkey, Session
+from tests.admin_support import admin, auditor
 from tests.passkey_authenticator import SoftAuthenticator
 from tests.support import Server, assert_error, bearer, login, register
 from tests.totp import enrol_totp, start_mfa_login
@@ -225,3 +226,22 @@ async def test_the_openapi_document_names_the_passkey_endpoints(client: httpx.As
         "/v1/auth/mfa/passkey/options",
     ):
         assert path in paths, path
+
+
+async def test_an_admin_lists_and_removes_a_users_passkeys(
+    client: httpx.AsyncClient, server: Server
+) -> None:
+    user, _, _ = await _enrolled(client, server)
+    admin_headers = await admin(client)
+    auditor_headers = await auditor(client)
+    listed = await client.get(f"/v1/admin/users/{user['id']}/passkeys", headers=auditor_headers)
+    assert listed.status_code == 200, listed.text
+    [passkey] = listed.json()["passkeys"]
+    path = f"/v1/admin/users/{user['id']}/passkeys/{passkey['id']}"
+    assert_error(await client.delete(path, headers=auditor_headers), 403)
+    removed = await client.delete(path, headers=admin_headers)
+    assert removed.status_code == 200, removed.text
+    assert_error(await client.delete(path, headers=admin_headers), 404, "not_found")
+    assert await Passkey.all().count() == 0
+    row = await AuditEvent.get(event="passkey.removed")
+    assert str(row.user_id) == user["id"]

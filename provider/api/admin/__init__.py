@@ -3,11 +3,21 @@ stats."""
 
 from __future__ import annotations
 
-from provider.api.admin import app_roles, audit, clients, idps, stats, user_actions, users
+from provider.api.admin import (
+    app_roles,
+    audit,
+    clients,
+    idps,
+    stats,
+    user_actions,
+    user_passkeys,
+    users,
+)
 
 BLUEPRINTS = (
     users.bp,
     user_actions.bp,
+    user_passkeys.bp,
     clients.bp,
     idps.bp,
     audit.bp,
