@@ -26,7 +26,7 @@ from provider.accounts.login import (
     SessionStart,
     finish_login,
 )
-from provider.accounts.mfa import accept_second_factor, mfa_enabled
+from provider.accounts.mfa import METHODS, accept_second_factor, mfa_enabled
 from provider.accounts.one_time_tokens import (
     MFA_LOGIN,
     consume_one_time_token,
@@ -175,6 +175,12 @@ async def begin_passkey_second_step(
     if not passkeys:
         raise InvalidRequest("This account has no passkey; enter a code instead.")
     return await start_authentication(services, caller, allowed=passkeys)
+
+
+async def answer_methods(user: User) -> list[str]:
+    """How `user` can answer the second step: "totp" and "backup_code", and "passkey"."""
+    has_passkey = await Passkeys(default_connection()).count(user.id) > 0
+    return [*(METHODS if mfa_enabled(user) else ()), *(["passkey"] if has_passkey else [])]
 
 
 async def challenged_methods(caller: Caller, mfa_token: str | None) -> tuple[str, ...]:

@@ -18,8 +18,8 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.login import SessionStart
-from provider.accounts.mfa import METHODS
 from provider.accounts.passkey_authentication import PasskeyAnswer, begin_passkey_sign_in
+from provider.accounts.second_factor import answer_methods
 from provider.accounts.sign_in import SecondFactorRequired, sign_in_with_passkey
 from provider.api.session_tokens import login_response
 from provider.http.context import caller_of, services_of
@@ -89,7 +89,7 @@ async def finish(request: Request) -> HTTPResponse:
             {
                 "mfa_required": True,
                 "mfa_token": outcome.challenge,
-                "methods": list(METHODS),
+                "methods": await answer_methods(outcome.user),
                 "expires_in": services.settings.mfa_token_ttl,
             },
             headers=headers,

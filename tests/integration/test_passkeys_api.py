@@ -14,7 +14,7 @@ import pytest
 from provider.storage.models import AuditEvent, Passkey, Session
 from tests.admin_support import admin, auditor
 from tests.passkey_authenticator import SoftAuthenticator
-from tests.support import Server, assert_error, bearer, login, register
+from tests.support import PASSWORD, Server, assert_error, bearer, login, register
 from tests.totp import enrol_totp, start_mfa_login
 
 
@@ -189,6 +189,10 @@ async def test_a_passkey_answers_the_second_step_after_a_password(
 ) -> None:
     _, tokens, device = await _enrolled(client, server)
     await enrol_totp(client, tokens)
+    challenge = await client.post(
+        "/v1/auth/sessions", json={"identifier": "ada@example.com", "password": PASSWORD}
+    )
+    assert challenge.json()["methods"] == ["totp", "backup_code", "passkey"]
     mfa_token = await start_mfa_login(client)
     started = await client.post("/v1/auth/mfa/passkey/options", json={"mfa_token": mfa_token})
     assert started.status_code == 200, started.text
