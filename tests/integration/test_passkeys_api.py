@@ -5,6 +5,7 @@ and every bad input answered with the error envelope, an audit row and no new se
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from provider.storage.models import AuditEvent, Passkey, Session
+from provider.storage.unit_of_work import utcnow
 from tests.admin_support import admin, auditor
 from tests.passkey_authenticator import SoftAuthenticator
 from tests.support import PASSWORD, Server, assert_error, bearer, login, register
@@ -249,3 +251,37 @@ async def test_an_admin_lists_and_removes_a_users_passkeys(
     assert await Passkey.all().count() == 0
     row = await AuditEvent.get(event="passkey.removed")
     assert str(row.user_id) == user["id"]
+
+
+async def test_a_stale_session_is_renewed_with_a_passkey_before_adding_another(
+    client: httpx.AsyncClient, server: Server
+) -> None:
+    user, tokens, device = await _enrolled(client, server)
+    await Session.filter(user_id=user["id"]).update(auth_time=utcnow() - timedelta(hours=1))
+    stale = await client.post("/v1/auth/passkeys/registration/options", headers=bearer(tokens))
+    assert_error(stale, 403, "reauthentication_required")
+    [passkey] = (await client.get("/v1/auth/passkeys", headers=bearer(tokens))).json()["passkeys"]
+    refused = await client.delete(f"/v1/auth/passkeys/{passkey['id']}", headers=bearer(tokens))
+    assert_error(refused, 403, "reauthentication_required")
+
+    body = await _options(client)
+    renewed = await client.post(
+        "/v1/auth/reauthenticate",
+        json={
+            "passkey": {
+                "ceremony": body["ceremony"],
+                "credential": json.loads(device.get(body["options"])),
+            }
+        },
+        headers=bearer(tokens),
+    )
+    assert renewed.status_code == 200, renewed.text
+    row = await AuditEvent.filter(event="user.reauthenticated").order_by("-id").first()
+    assert row is not None
+    assert row.details == {"amr": ["hwk", "user", "mfa"]}
+    again = await client.post(
+        "/v1/auth/passkeys/registration/options", headers=bearer(renewed.json())
+    )
+    assert again.status_code == 200, again.text
+    neither = await client.post("/v1/auth/reauthenticate", json={}, headers=bearer(renewed.json()))
+    assert_error(neither, 400, "invalid_request")
