@@ -104,6 +104,8 @@ async def test_rename_and_remove(client: httpx.AsyncClient, server: Server) -> N
         f"/v1/auth/passkeys/{passkey['id']}", json={"name": "Phone"}, headers=bearer(tokens)
     )
     assert renamed.json()["name"] == "Phone"
+    exported = (await client.get("/v1/auth/me/export", headers=bearer(tokens))).json()
+    assert [p["name"] for p in exported["passkeys"]] == ["Phone"]
     missing = await client.delete(
         "/v1/auth/passkeys/00000000-0000-0000-0000-000000000000", headers=bearer(tokens)
     )
