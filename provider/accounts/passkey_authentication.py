@@ -78,9 +78,11 @@ async def prove_passkey(
     *,
     expected_user: User | None = None,
     session_id: str | None = None,
+    audit_refusal: bool = True,
 ) -> ProvenPasskey:
     """The user the assertion proves (who must be `expected_user` when given); refusals are
-    audited and raised as typed errors."""
+    raised as typed errors, audited as a failed sign-in unless `audit_refusal` is False (the
+    second step records its own, as a wrong answer to its challenge)."""
     user: User | None = None
     try:
         ceremony = await claim_ceremony(
@@ -103,11 +105,12 @@ async def prove_passkey(
         await Lockout(services).ensure_not_locked(str(user.id), user)
         verified = verify_assertion(services.settings, ceremony, credential, passkey)
     except DomainError as exc:
-        await _refused(services, caller, user, exc)
+        if audit_refusal:
+            await _refused(services, caller, user, exc)
         raise
     # §7.2 step 22: a counter that does not grow (when either is non-zero) may be a clone.
     if (verified.new_count or passkey.sign_count) and verified.new_count <= passkey.sign_count:
-        await _clone_suspected(services, caller, user, passkey, verified.new_count)
+        await _clone_suspected(services, caller, user, passkey, verified.new_count, audit_refusal)
         raise PasskeyRefused()
     return ProvenPasskey(
         user, passkey, verified.new_count, verified.backed_up, verified.user_verified
@@ -146,7 +149,12 @@ async def _refused(services: Services, caller: Caller, user: User | None, exc: D
 
 
 async def _clone_suspected(
-    services: Services, caller: Caller, user: User, passkey: Passkey, new_count: int
+    services: Services,
+    caller: Caller,
+    user: User,
+    passkey: Passkey,
+    new_count: int,
+    failed_sign_in: bool,
 ) -> None:
     log.warning(
         "passkey counter went backwards",
@@ -163,9 +171,10 @@ async def _clone_suspected(
                 "presented_count": new_count,
             },
         )
-        await work.audit(
-            "user.login_failed",
-            outcome="failure",
-            user_id=user.id,
-            details={"method": "passkey", "reason": "counter_not_increased"},
-        )
+        if failed_sign_in:
+            await work.audit(
+                "user.login_failed",
+                outcome="failure",
+                user_id=user.id,
+                details={"method": "passkey", "reason": "counter_not_increased"},
+            )

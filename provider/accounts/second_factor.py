@@ -134,9 +134,9 @@ async def complete_second_factor(
     except AccountLocked:
         AUTH_OPERATIONS.labels(operation="mfa", outcome="locked").inc()
         raise
-    proven = None
+    proven, refusal = None, "invalid_mfa_code"
     if answer.passkey is not None and not exhausted:
-        proven = await _passkey_of(services, caller, user, answer.passkey)
+        proven, refusal = await _passkey_of(services, caller, user, answer.passkey)
     accepted = None
     async with unit_of_work(caller, services.events) as work:
         if exhausted:
@@ -150,7 +150,7 @@ async def complete_second_factor(
             else:
                 method = None
             if method is None:
-                await _record_wrong_code(work, lockout, user, attempt)
+                await _record_wrong_code(work, lockout, user, attempt, refusal)
             else:
                 login = await _finish(work, services, user, answer.mfa_token, method, start, proven)
                 accepted = SecondFactorAccepted(login, method, allowance)
@@ -183,15 +183,14 @@ async def answer_methods(user: User) -> list[str]:
     return [*(METHODS if mfa_enabled(user) else ()), *(["passkey"] if has_passkey else [])]
 
 
-async def challenged_methods(caller: Caller, mfa_token: str | None) -> tuple[str, ...]:
-    """What can answer the challenge: "totp" (with backup codes), "passkey", both, or nothing
-    when the challenge is not live for this caller."""
+async def challenged_methods(caller: Caller, mfa_token: str | None) -> list[str]:
+    """`answer_methods` of the challenged user; none when the challenge is not live for this
+    caller."""
     try:
         user = await _challenged_user(caller, mfa_token or "")
     except InvalidMfaToken:
-        return ()
-    has_passkey = await Passkeys(default_connection()).count(user.id) > 0
-    return (*(("totp",) if mfa_enabled(user) else ()), *(("passkey",) if has_passkey else ()))
+        return []
+    return await answer_methods(user)
 
 
 async def _challenged_user(caller: Caller, mfa_token: str) -> User:
@@ -211,13 +210,15 @@ async def _challenged_user(caller: Caller, mfa_token: str) -> User:
 
 async def _passkey_of(
     services: Services, caller: Caller, user: User, answer: PasskeyAnswer
-) -> ProvenPasskey | None:
-    """The challenged user's passkey proven by `answer`, or None (the refusal is audited by
-    prove_passkey; here it counts as a wrong code of this challenge)."""
+) -> tuple[ProvenPasskey | None, str]:
+    """The challenged user's passkey proven by `answer`; or None and why not, recorded as a
+    wrong answer to this challenge (one audit row, one count toward the lockout)."""
     try:
-        return await prove_passkey(services, caller, answer, expected_user=user)
-    except DomainError:
-        return None
+        return await prove_passkey(
+            services, caller, answer, expected_user=user, audit_refusal=False
+        ), ""
+    except DomainError as exc:
+        return None, f"passkey:{exc.code}"
 
 
 async def _within_challenge_attempts(services: Services, mfa_token: str) -> bool:
@@ -230,12 +231,14 @@ async def _within_challenge_attempts(services: Services, mfa_token: str) -> bool
     return result.allowed
 
 
-async def _record_wrong_code(work: UnitOfWork, lockout: Lockout, user: User, attempt: int) -> None:
+async def _record_wrong_code(
+    work: UnitOfWork, lockout: Lockout, user: User, attempt: int, reason: str
+) -> None:
     await work.audit(
         "user.login_failed",
         outcome="failure",
         user_id=user.id,
-        details={"reason": "invalid_mfa_code"},
+        details={"reason": reason},
     )
     await lockout.record_claimed_failure(work, str(user.id), user, attempt)
 

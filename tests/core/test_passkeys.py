@@ -215,6 +215,12 @@ async def test_another_users_passkey_is_no_second_step(services: Services) -> No
         await complete_second_factor(
             services, CALLER, lambda: SecondFactorAnswer(challenge, passkey=passkey), start=API
         )
+    # One wrong answer to the challenge: one audit row, one count toward the lockout.
+    [failed] = await _events("user.login_failed")
+    assert (str(failed.user_id), failed.details) == (
+        str(user.id),
+        {"reason": "passkey:passkey_refused"},
+    )
 
 
 @pytest.mark.parametrize(
