@@ -9,6 +9,8 @@ JavaScript.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
@@ -20,6 +22,7 @@ from provider.accounts.passkeys import (
     remove_passkey,
     rename_passkey,
 )
+from provider.cache.base import CacheUnavailable
 from provider.domain_errors import DomainError, ReauthenticationRequired
 from provider.http.context import caller_of, services_of
 from provider.http.errors import http_status
@@ -44,10 +47,12 @@ async def _passkeys_page(
     services = services_of(request)
     step = None
     if recently_authenticated(services.settings, session):
-        started = await begin_passkey_registration(
-            services, caller_of(request), session.user, session
-        )
-        step = passkey_step(started, "register", HERE, "Add a passkey")
+        # Without the cache no ceremony can start: the list still shows, without the add form.
+        with suppress(CacheUnavailable):
+            started = await begin_passkey_registration(
+                services, caller_of(request), session.user, session
+            )
+            step = passkey_step(started, "register", HERE, "Add a passkey")
     response = await page(
         request,
         "account_passkeys.html",
