@@ -22,7 +22,7 @@ from provider.accounts.passkey_ceremony import (
     claim_ceremony,
     parse_assertion,
     start_authentication,
-    user_handle,
+    user_handle_of,
     verify_assertion,
 )
 from provider.context import Caller, Services
@@ -98,7 +98,7 @@ async def prove_passkey(
             raise PasskeyRefused()
         # WebAuthn L3 §7.2 step 6: the user handle, when given, MUST be the credential owner's.
         handle = credential.response.user_handle
-        if handle is not None and handle != user_handle(passkey.user_id):
+        if handle is not None and handle != user_handle_of(user):
             raise PasskeyRefused()
         if user.deleted_at is not None:
             raise AccountDisabled()

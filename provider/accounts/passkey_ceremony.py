@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
+import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,10 +75,15 @@ def relying_party(settings: Settings) -> RelyingParty:
     )
 
 
-def user_handle(user_id: uuid.UUID | str) -> bytes:
-    """The user handle of every passkey of a user (WebAuthn L3 §14.6.1: no personal data): the
-    16 bytes of the account's random id, which is also its `sub`."""
-    return uuid.UUID(str(user_id)).bytes
+def new_user_handle() -> str:
+    """A user handle for an account's passkeys (WebAuthn L3 §14.6.1: random, no personal data,
+    and not the account id, which relying parties see as `sub`), base64url."""
+    return b64encode(secrets.token_bytes(32))
+
+
+def user_handle_of(user: User) -> bytes | None:
+    handle = user.passkey_user_handle
+    return _b64decode(handle) if handle else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,15 +179,21 @@ def b64encode(value: bytes) -> str:
 
 
 async def start_registration(
-    services: Services, caller: Caller, user: User, session_id: str, existing: list[Passkey]
+    services: Services,
+    caller: Caller,
+    user: User,
+    handle: str,
+    session_id: str,
+    existing: list[Passkey],
 ) -> Started:
-    """Options to create a discoverable credential for `user`, excluding those they have."""
+    """Options to create a discoverable credential for `user` (whose user handle is `handle`),
+    excluding those they have."""
     rp = relying_party(services.settings)
     options = generate_registration_options(
         rp_id=rp.rp_id,
         rp_name=rp.name,
         user_name=user.username or user.email,
-        user_id=user_handle(user.id),
+        user_id=_b64decode(handle),
         user_display_name=user.name or user.email,
         timeout=services.settings.passkey_challenge_ttl * 1000,
         authenticator_selection=AuthenticatorSelectionCriteria(

@@ -19,6 +19,7 @@ from provider.accounts.passkey_ceremony import (
     REGISTER,
     Started,
     claim_ceremony,
+    new_user_handle,
     start_registration,
     verify_new_passkey,
 )
@@ -111,8 +112,10 @@ async def begin_passkey_registration(
 ) -> Started:
     """The creation options for a new passkey of the session's user, after a recent sign-in."""
     require_recent_authentication(services.settings, session)
-    existing = await Passkeys(default_connection()).of_user(user.id)
-    return await start_registration(services, caller, user, str(session.id), existing)
+    store = Passkeys(default_connection())
+    handle = await store.user_handle(user.id, new_user_handle())
+    existing = await store.of_user(user.id)
+    return await start_registration(services, caller, user, handle, str(session.id), existing)
 
 
 async def finish_passkey_registration(

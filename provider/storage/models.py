@@ -39,6 +39,9 @@ class User(Model):
     totp_pending_secret = fields.CharField(max_length=255, null=True)
     totp_enabled_at = fields.DatetimeField(null=True)
     totp_last_step = fields.BigIntField(null=True)
+    # The WebAuthn user handle of the account's passkeys (WebAuthn L3 §14.6.1: random, no
+    # personal data): base64url of 32 random bytes, made at the first passkey registration.
+    passkey_user_handle = fields.CharField(max_length=64, unique=True, null=True)
 
     class Meta:
         table = "users"

@@ -16,7 +16,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
-from provider.storage.models import Passkey
+from provider.storage.models import Passkey, User
 
 
 class DuplicateCredential(Exception):
@@ -72,6 +72,18 @@ class Passkeys:
 
     async def get(self, user_id: uuid.UUID | str, passkey_id: uuid.UUID | str) -> Passkey | None:
         return await Passkey.get_or_none(id=passkey_id, user_id=user_id, using_db=self._conn)
+
+    async def user_handle(self, user_id: uuid.UUID | str, candidate: str) -> str:
+        """The user's WebAuthn user handle; `candidate` becomes it when there is none yet (a
+        conditional update, so two concurrent first registrations agree on one)."""
+        await (
+            User.filter(id=user_id, passkey_user_handle=None)
+            .using_db(self._conn)
+            .update(passkey_user_handle=candidate)
+        )
+        user = await User.get(id=user_id, using_db=self._conn)
+        assert user.passkey_user_handle is not None, "set just now, or before"
+        return user.passkey_user_handle
 
     async def count(self, user_id: uuid.UUID | str) -> int:
         return await Passkey.filter(user_id=user_id).using_db(self._conn).count()

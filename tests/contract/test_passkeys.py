@@ -100,3 +100,13 @@ async def test_passkeys_go_with_their_user(backend: str) -> None:
     await Passkeys(default_connection()).add(session.user_id, _new("cred-a"), utcnow())
     await User.filter(id=session.user_id).delete()
     assert await Passkeys(default_connection()).find("cred-a") is None
+
+
+async def test_a_user_handle_is_made_once_per_user(backend: str) -> None:
+    session = await make_session()
+    store = Passkeys(default_connection())
+    assert await store.user_handle(session.user_id, "first") == "first"
+    # A later (or concurrent) first registration gets the handle already made.
+    assert await store.user_handle(session.user_id, "second") == "first"
+    other = await make_session()
+    assert await store.user_handle(other.user_id, "other") == "other"

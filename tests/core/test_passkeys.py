@@ -50,7 +50,7 @@ from provider.domain_errors import (
 from provider.storage.models import AuditEvent, Passkey, Session, User
 from provider.storage.unit_of_work import utcnow
 from tests.contract.conftest import CALLER
-from tests.passkey_authenticator import SoftAuthenticator
+from tests.passkey_authenticator import SoftAuthenticator, unb64url
 from tests.support import PASSWORD
 
 ORIGIN, RP_ID = "https://id.example.com", "id.example.com"
@@ -121,6 +121,11 @@ async def test_a_registration_keeps_the_passkey_and_audits_it(services: Services
     assert options["authenticatorSelection"]["residentKey"] == "preferred"
     assert options["authenticatorSelection"]["userVerification"] == "preferred"
     assert options["user"]["name"] == user.email
+    # A random handle of its own, not the account id (which relying parties see as `sub`).
+    stored = await User.get(id=user.id)
+    assert options["user"]["id"] == stored.passkey_user_handle
+    assert unb64url(options["user"]["id"]) != user.id.bytes
+    assert len(unb64url(options["user"]["id"])) == 32
     await finish_passkey_registration(
         services,
         CALLER,
