@@ -78,7 +78,7 @@ def relying_party(settings: Settings) -> RelyingParty:
 def new_user_handle() -> str:
     """A user handle for an account's passkeys (WebAuthn L3 §14.6.1: random, no personal data,
     and not the account id, which relying parties see as `sub`), base64url."""
-    return b64encode(secrets.token_bytes(32))
+    return _b64encode(secrets.token_bytes(32))
 
 
 def user_handle_of(user: User) -> bytes | None:
@@ -174,7 +174,7 @@ def _b64decode(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
-def b64encode(value: bytes) -> str:
+def _b64encode(value: bytes) -> str:
     return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
 
 
@@ -258,7 +258,7 @@ def verify_new_passkey(
         raise InvalidPasskeyResponse() from exc
     transports = [str(t.value) for t in credential.response.transports or []]
     return NewPasskey(
-        credential_id=b64encode(verified.credential_id),
+        credential_id=_b64encode(verified.credential_id),
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
         transports=transports[:8],
