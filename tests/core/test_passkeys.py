@@ -38,6 +38,8 @@ from provider.accounts.sign_in import (
 from provider.cache.memory import MemoryCache
 from provider.context import Services
 from provider.domain_errors import (
+    AccountDisabled,
+    AccountLocked,
     InvalidPasskeyResponse,
     InvalidSecondFactor,
     LastSignInMethod,
@@ -421,3 +423,34 @@ async def test_renames_and_removals_touch_only_ones_own(services: Services) -> N
         services, CALLER, owner_session.user, owner_session, theirs.id, " Work\x00 key "
     )
     assert renamed.name == "Work key"
+
+
+async def test_without_user_verification_a_passkey_is_one_factor(services: Services) -> None:
+    _, _, device = await _enrolled(services, user_verified=False)
+    started = await start_authentication(services, CALLER)
+    answer = PasskeyAnswer(started.token, device.get(started.options))
+    outcome = await sign_in_with_passkey(services, CALLER, lambda: answer, start=API)
+    assert isinstance(outcome, Authenticated)
+    assert (outcome.login.session.amr, outcome.login.session.acr) == (["hwk"], "1")
+
+
+@pytest.mark.parametrize(
+    ("state", "error"),
+    [("locked", AccountLocked), ("deleted", AccountDisabled)],
+)
+async def test_a_locked_or_deleted_account_is_not_signed_in_by_its_passkey(
+    services: Services, state: str, error: type[Exception]
+) -> None:
+    user, _, device = await _enrolled(services)
+    later = utcnow() + timedelta(hours=1)
+    await User.filter(id=user.id).update(
+        **({"locked_until": later} if state == "locked" else {"deleted_at": utcnow()})
+    )
+    sessions = await Session.filter(user_id=user.id).count()
+    started = await start_authentication(services, CALLER)
+    answer = PasskeyAnswer(started.token, device.get(started.options))
+    with pytest.raises(error):
+        await sign_in_with_passkey(services, CALLER, lambda: answer, start=API)
+    assert await Session.filter(user_id=user.id).count() == sessions
+    [failed] = await _events("user.login_failed")
+    assert failed.details["reason"] == error.code  # type: ignore[attr-defined]
