@@ -3,9 +3,10 @@
 Adding and removing a passkey change how the account is proven, so both need a recent sign-in
 (provider.accounts.auth_age), at the start and at the end of the ceremony. Removing the last way
 to sign in (no password, no other passkey, no linked provider) is refused. Every change is
-audited: `passkey.added`, `passkey.renamed`, `passkey.removed`; a refused registration
-`passkey.registration_failed` with its reason. An administrator may remove a user's passkey
-(`admin_remove_passkey`), also the last one: the owner can still set a password by mail.
+audited: `passkey.added` (and its owner is mailed), `passkey.renamed`, `passkey.removed`; a
+refused registration `passkey.registration_failed` with its reason. An administrator may remove
+a user's passkey (`admin_remove_passkey`), also the last one: the owner can still set a password
+by mail.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import uuid
 from dataclasses import dataclass, replace
 
 from provider.accounts.auth_age import require_recent_authentication
+from provider.accounts.notices import account_notice
 from provider.accounts.passkey_ceremony import (
     NAME_MAX_LENGTH,
     REGISTER,
@@ -33,6 +35,7 @@ from provider.domain_errors import (
     PasskeyChallengeInvalid,
     PasskeyExists,
 )
+from provider.mail.mailer import MailKind
 from provider.storage.db import default_connection
 from provider.storage.models import Passkey, Session, User
 from provider.storage.passkeys import DuplicateCredential, Passkeys
@@ -151,6 +154,7 @@ async def finish_passkey_registration(
                 session_id=session.id,
                 details={"passkey_id": str(passkey.id), "name": passkey.name},
             )
+            work.after_commit(account_notice(services, caller, user, MailKind.PASSKEY_ADDED))
     except DomainError as exc:
         await _registration_failed(services, caller, user, session, exc)
         raise

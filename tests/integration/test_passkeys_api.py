@@ -15,6 +15,7 @@ import pytest
 from provider.storage.models import AuditEvent, Passkey, Session
 from provider.storage.unit_of_work import utcnow
 from tests.admin_support import admin, auditor
+from tests.mail import Mailbox, text_part
 from tests.passkey_authenticator import SoftAuthenticator
 from tests.support import PASSWORD, Server, assert_error, bearer, login, register
 from tests.totp import enrol_totp, start_mfa_login
@@ -287,3 +288,12 @@ async def test_a_stale_session_is_renewed_with_a_passkey_before_adding_another(
     assert again.status_code == 200, again.text
     neither = await client.post("/v1/auth/reauthenticate", json={}, headers=bearer(renewed.json()))
     assert_error(neither, 400, "invalid_request")
+
+
+async def test_the_owner_is_mailed_when_a_passkey_is_added(
+    mail_server: Server, mailbox: Mailbox
+) -> None:
+    async with httpx.AsyncClient(base_url=mail_server.url, timeout=30) as http:
+        await _enrolled(http, mail_server)
+    notice = await mailbox.wait_for("ada@example.com", "A passkey was added")
+    assert "sign you in without your password" in text_part(notice)
