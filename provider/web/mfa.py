@@ -194,7 +194,7 @@ async def submit_passkey(request: Request) -> HTTPResponse:
         return await error_page(request, EXPIRED)
     next_path = local_path(form.get("next")) if flow is None else None
     token = _challenge(request)
-    passkey = PasskeyAnswer(ceremony_of(request), (form.get("credential") or "")[:16_384])
+    passkey = PasskeyAnswer(ceremony_of(request), form.get("credential") or "")
     browser = await browser_sign_in(request)
     try:
         accepted = await complete_second_factor(

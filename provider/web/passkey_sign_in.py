@@ -28,8 +28,6 @@ from provider.web.signin import after_sign_in, browser_sign_in, to_second_factor
 
 bp = Blueprint("web_passkey_sign_in")
 
-RESPONSE_MAX_LENGTH = 16_384
-
 
 @bp.post("/login/passkey")
 async def submit_passkey(request: Request) -> HTTPResponse:
@@ -40,9 +38,8 @@ async def submit_passkey(request: Request) -> HTTPResponse:
     if flow is None and "flow" in form:
         return await error_page(request, EXPIRED)
     next_path = local_path(form.get("next")) if flow is None else None
-    answer = PasskeyAnswer(
-        ceremony_of(request), (form.get("credential") or "")[:RESPONSE_MAX_LENGTH]
-    )
+    # An oversized or malformed credential is refused by the use case, after it is counted.
+    answer = PasskeyAnswer(ceremony_of(request), form.get("credential") or "")
     browser = await browser_sign_in(request)
     try:
         outcome = await sign_in_with_passkey(
