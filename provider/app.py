@@ -25,8 +25,12 @@ from provider.api import (
     mfa_backup_codes,
     mfa_disable,
     mfa_enrol,
+    mfa_passkey_options,
     mfa_status,
     mfa_verify,
+    passkey_registration,
+    passkey_sign_in,
+    passkeys,
     password_change,
     password_forgot,
     password_reset,
@@ -82,6 +86,8 @@ from provider.web import federation as web_federation
 from provider.web import landing as web_landing
 from provider.web import login as web_login
 from provider.web import mfa as web_mfa
+from provider.web import passkey_sign_in as web_passkey_sign_in
+from provider.web import passkeys as web_passkeys
 from provider.web import password as web_password
 from provider.web import register as web_register
 from provider.web import self_service as web_self_service
@@ -103,7 +109,11 @@ BLUEPRINTS = (
     mfa_enrol.bp,
     mfa_disable.bp,
     mfa_backup_codes.bp,
+    mfa_passkey_options.bp,
     mfa_verify.bp,
+    passkey_sign_in.bp,
+    passkey_registration.bp,
+    passkeys.bp,
     reauthenticate.bp,
     jwks.bp,
     discovery.bp,
@@ -116,8 +126,10 @@ BLUEPRINTS = (
     client_registration.bp,
     client_configuration.bp,
     web_login.bp,
+    web_passkey_sign_in.bp,
     web_federation.bp,
     web_mfa.bp,
+    web_passkeys.bp,
     web_consent.bp,
     web_register.bp,
     web_email_verify.bp,

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
         "", max_length=320, description="first administrator: a setup link is printed at start"
     )
     mfa_token_ttl: int = Field(300, ge=30, le=3600)
+    passkey_challenge_ttl: int = Field(
+        300, ge=30, le=900, description="seconds a passkey ceremony may take, challenge to answer"
+    )
     reauthentication_max_age: int = Field(
         300, ge=30, le=86_400, description="seconds a sign-in counts as recent for enrolling MFA"
     )

@@ -120,6 +120,29 @@ class ReauthenticationRequired(DomainError):
         self.max_age = max_age
 
 
+class PasskeyChallengeInvalid(DomainError):
+    """The passkey ceremony is unknown, expired, already answered, or not this caller's."""
+
+    code = "invalid_passkey_challenge"
+    default_message = "The passkey request has expired or was already used; start again."
+
+
+class InvalidPasskeyResponse(DomainError):
+    """A passkey response that cannot be verified: malformed, made for another origin or RP ID,
+    or not for this ceremony's challenge."""
+
+    code = "invalid_passkey"
+    default_message = "The passkey response could not be verified; try again."
+
+
+class PasskeyRefused(DomainError):
+    """A passkey sign-in that proves nobody: an unknown credential, a wrong signature, another
+    user's handle, or a signature counter that went backwards (a possible clone)."""
+
+    code = "passkey_refused"
+    default_message = "This passkey cannot sign you in."
+
+
 class InvalidOneTimeToken(DomainError):
     """A link's token (email verification, password reset) is unknown, expired or spent."""
 
@@ -209,6 +232,21 @@ class LastAdministrator(Conflict):
     default_message = (
         "You are the last administrator: make someone else an administrator before you delete "
         "your account."
+    )
+
+
+class PasskeyExists(Conflict):
+    code = "passkey_exists"
+    default_message = "This passkey is registered already."
+
+
+class LastSignInMethod(Conflict):
+    """Removing it would leave the account with no password, passkey or linked provider."""
+
+    code = "last_sign_in_method"
+    default_message = (
+        "This is the only way to sign in to your account. Add another passkey or set a "
+        "password (through “Forgot password?”) first."
     )
 
 

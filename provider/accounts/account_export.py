@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from provider.accounts.passkeys import passkeys_of
 from provider.accounts.profile import public_profile
 from provider.accounts.users import public_user
 from provider.sessions.devices import describe_device
@@ -18,7 +19,8 @@ def _iso(value: Any) -> str | None:
 
 
 async def export_account(user: User) -> dict[str, Any]:
-    """Profile, sessions (ended ones too), consents, app roles and the audit rows about the user.
+    """Profile, passkeys, sessions (ended ones too), consents, app roles and the audit rows about
+    the user.
     Secrets (password hash, TOTP secret, token hashes) are not personal data to hand out."""
     conn = default_connection()
     store = AccountExport(conn)
@@ -27,6 +29,8 @@ async def export_account(user: User) -> dict[str, Any]:
         "user": public_user(user),
         "profile": public_profile(user),
         "two_factor": user.totp_enabled_at is not None,
+        # Names and dates only: a credential id and public key identify a device, not the user.
+        "passkeys": [item.to_dict() for item in await passkeys_of(user.id)],
         "app_access": {"roles": access.effective_roles, "groups": access.groups},
         "sessions": [
             {

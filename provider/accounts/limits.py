@@ -36,6 +36,11 @@ def second_factor_address(settings: Settings) -> Limit:
     return Limit("mfa_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
 
 
+def passkey_options_address(settings: Settings) -> Limit:
+    """Passkey ceremonies started before sign-in (each holds a challenge in the cache)."""
+    return Limit("passkey_options_ip", settings.ratelimit_login_per_ip, settings.ratelimit_window)
+
+
 def register_address(settings: Settings) -> Limit:
     return Limit("register_ip", settings.ratelimit_register_per_ip, settings.ratelimit_window)
 

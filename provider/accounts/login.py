@@ -97,12 +97,18 @@ async def finish_login(
         user_id=user.id,
         session_id=session.id,
         client_id=client_id,
-        details={"amr": amr, **({"idp": idp} if idp else {})},
+        details={"method": _method(amr), "amr": amr, **({"idp": idp} if idp else {})},
     )
     work.after_commit(AUTH_OPERATIONS.labels(operation="login", outcome="success").inc)
     if new_device:
         work.after_commit(account_notice(services, work.caller, user, MailKind.NEW_DEVICE))
     return CompletedLogin(user, session, refresh_token)
+
+
+def _method(amr: list[str]) -> str:
+    """How the user proved who they are first: with a password, a passkey or upstream."""
+    first = amr[0] if amr else "pwd"
+    return {"hwk": "passkey", "swk": "passkey", "fed": "federated"}.get(first, "password")
 
 
 async def authenticate_again(

@@ -4,8 +4,9 @@ A stolen session (or token) alone must not be able to enrol its own authenticato
 owner out. The session records when the user last proved a password or a second factor
 (`auth_time`); enrolling TOTP needs that to be within `PROVIDER_REAUTHENTICATION_MAX_AGE`
 seconds. `reauthenticate` renews it for a signed-in user with the password, and the second
-factor when one is on, under the same rate limits and lockout as a login. Disabling TOTP and
-regenerating backup codes ask for the password and a code themselves (provider.accounts.mfa).
+factor when one is on, under the same rate limits and lockout as a login; or with one of the
+user's passkeys (`reauthenticate_with_passkey`). Disabling TOTP and regenerating backup codes ask
+for the password and a code themselves (provider.accounts.mfa).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from provider.accounts.login import (
     authenticate_again,
 )
 from provider.accounts.mfa import accept_second_factor, mfa_enabled
+from provider.accounts.passkey_authentication import PasskeyAnswer, prove_passkey, record_use
 from provider.cache.ratelimit import enforce
 from provider.context import Caller, Services
 from provider.domain_errors import IncorrectCode, IncorrectPassword, InvalidRequest
@@ -86,6 +88,41 @@ async def reauthenticate(
         raise IncorrectCode()
     await lockout.reset(subject)
     return completed
+
+
+async def reauthenticate_with_passkey(
+    services: Services,
+    caller: Caller,
+    user: User,
+    session: Session,
+    answer: PasskeyAnswer,
+    *,
+    client_id: str,
+) -> CompletedLogin:
+    """Prove the signed-in user again with one of their passkeys (a ceremony of
+    POST /v1/auth/passkeys/authentication/options); as `reauthenticate` otherwise. With TOTP on,
+    the passkey must have verified the user: one factor does not renew a two-factor session."""
+    settings = services.settings
+    await enforce(services.cache, sign_in_address(settings), caller.ip)
+    await count_sign_in_account(services, user.email)
+    proven = await prove_passkey(services, caller, answer, expected_user=user)
+    amr = proven.amr()
+    if "mfa" not in amr and mfa_enabled(user):
+        raise InvalidRequest("Two-factor authentication is on: use a passkey that verifies you.")
+    async with unit_of_work(caller, services.events) as work:
+        await record_use(work, proven)
+        await authenticate_again(work, session, amr, ACR_MFA if "mfa" in amr else ACR_PASSWORD)
+        issued = await issue_refresh_token(work, settings, session, client_id=client_id, scope="")
+        await work.audit(
+            "user.reauthenticated",
+            user_id=user.id,
+            session_id=session.id,
+            client_id=client_id,
+            details={"amr": amr},
+        )
+    if "mfa" in amr:
+        await Lockout(services).reset(str(user.id))
+    return CompletedLogin(user, session, issued.token)
 
 
 async def _record_failure(

@@ -18,29 +18,44 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from provider.accounts.limits import count_arrival, second_factor_address
+from provider.accounts.limits import count_address, count_arrival, second_factor_address
 from provider.accounts.lockout import Lockout
 from provider.accounts.login import (
-    AMR_PASSWORD_AND_OTP,
+    AMR_PASSWORD,
     CompletedLogin,
     SessionStart,
     finish_login,
 )
-from provider.accounts.mfa import accept_second_factor, mfa_enabled
+from provider.accounts.mfa import METHODS, accept_second_factor, mfa_enabled
 from provider.accounts.one_time_tokens import (
     MFA_LOGIN,
     consume_one_time_token,
     find_one_time_token,
     issue_one_time_token,
 )
+from provider.accounts.passkey_authentication import (
+    PasskeyAnswer,
+    ProvenPasskey,
+    prove_passkey,
+    record_use,
+)
+from provider.accounts.passkey_ceremony import Started, start_authentication
+from provider.accounts.sign_in_methods import has_second_factor
 from provider.cache.ratelimit import Allowance
 from provider.context import Caller, Services
 from provider.crypto.tokens import token_hash
-from provider.domain_errors import AccountLocked, InvalidMfaToken, InvalidSecondFactor
+from provider.domain_errors import (
+    AccountLocked,
+    DomainError,
+    InvalidMfaToken,
+    InvalidRequest,
+    InvalidSecondFactor,
+)
 from provider.ops.metrics import AUTH_OPERATIONS
 from provider.storage.accounts import UserRecords
 from provider.storage.db import default_connection
 from provider.storage.models import User
+from provider.storage.passkeys import Passkeys
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work
 
 # Codes evaluated per challenge, right or wrong; the next attempt finds the challenge dead.
@@ -49,15 +64,16 @@ MFA_CHALLENGE_ATTEMPTS = 5
 
 @dataclass(frozen=True, slots=True)
 class SecondFactorAnswer:
-    """The challenge of a pending sign-in and the code given for it."""
+    """The challenge of a pending sign-in and the code given for it, or a passkey's assertion."""
 
     mfa_token: str
-    code: str
+    code: str = ""
+    passkey: PasskeyAnswer | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SecondFactorAccepted:
-    """The sign-in is complete; `method` is "totp" or "backup_code"."""
+    """The sign-in is complete; `method` is "totp", "backup_code" or "passkey"."""
 
     login: CompletedLogin
     method: str
@@ -65,16 +81,24 @@ class SecondFactorAccepted:
 
 
 async def start_mfa_challenge(
-    services: Services, caller: Caller, user: User, *, idp: str | None = None
+    services: Services,
+    caller: Caller,
+    user: User,
+    *,
+    idp: str | None = None,
+    first: tuple[str, ...] = (),
 ) -> str:
     """The token that stands for "password verified" until the second factor is given.
 
     With `idp`, the first factor was an upstream provider's sign-in instead of the password:
-    the login that follows the code records `fed` (and the idp) in place of `pwd`.
+    the login that follows the code records `fed` (and the idp) in place of `pwd`. `first`
+    names another first factor the same way (a passkey without user verification).
     """
-    data = {"ip": caller.ip, "user_agent": caller.user_agent[:512]}
+    data: dict[str, object] = {"ip": caller.ip, "user_agent": caller.user_agent[:512]}
     if idp:
         data["idp"] = idp
+    if first:
+        data["first"] = list(first)
     async with unit_of_work(caller, services.events) as work:
         token = await issue_one_time_token(
             work, user.id, MFA_LOGIN, services.settings.mfa_token_ttl, data
@@ -110,16 +134,25 @@ async def complete_second_factor(
     except AccountLocked:
         AUTH_OPERATIONS.labels(operation="mfa", outcome="locked").inc()
         raise
+    proven, refusal = None, "invalid_mfa_code"
+    if answer.passkey is not None and not exhausted:
+        proven, refusal = await _passkey_of(services, caller, user, answer.passkey)
     accepted = None
     async with unit_of_work(caller, services.events) as work:
         if exhausted:
             await consume_one_time_token(work, answer.mfa_token, MFA_LOGIN)
         else:
-            method = await accept_second_factor(work, services.settings, user, answer.code)
-            if method is None:
-                await _record_wrong_code(work, lockout, user, attempt)
+            if proven is not None:
+                await record_use(work, proven)
+                method: str | None = "passkey"
+            elif answer.passkey is None:
+                method = await accept_second_factor(work, services.settings, user, answer.code)
             else:
-                login = await _finish(work, services, user, answer.mfa_token, method, start)
+                method = None
+            if method is None:
+                await _record_wrong_code(work, lockout, user, attempt, refusal)
+            else:
+                login = await _finish(work, services, user, answer.mfa_token, method, start, proven)
                 accepted = SecondFactorAccepted(login, method, allowance)
     if exhausted:
         AUTH_OPERATIONS.labels(operation="mfa", outcome="challenge_exhausted").inc()
@@ -132,6 +165,34 @@ async def complete_second_factor(
     return accepted
 
 
+async def begin_passkey_second_step(
+    services: Services, caller: Caller, mfa_token: str | None
+) -> Started:
+    """Options for the challenged user's passkeys, to answer the second step with one."""
+    await count_address(services, caller, second_factor_address(services.settings))
+    user = await _challenged_user(caller, mfa_token or "")
+    passkeys = await Passkeys(default_connection()).of_user(user.id)
+    if not passkeys:
+        raise InvalidRequest("This account has no passkey; enter a code instead.")
+    return await start_authentication(services, caller, allowed=passkeys)
+
+
+async def answer_methods(user: User) -> list[str]:
+    """How `user` can answer the second step: "totp" and "backup_code", and "passkey"."""
+    has_passkey = await Passkeys(default_connection()).count(user.id) > 0
+    return [*(METHODS if mfa_enabled(user) else ()), *(["passkey"] if has_passkey else [])]
+
+
+async def challenged_methods(caller: Caller, mfa_token: str | None) -> list[str]:
+    """`answer_methods` of the challenged user; none when the challenge is not live for this
+    caller."""
+    try:
+        user = await _challenged_user(caller, mfa_token or "")
+    except InvalidMfaToken:
+        return []
+    return await answer_methods(user)
+
+
 async def _challenged_user(caller: Caller, mfa_token: str) -> User:
     """The user of a live challenge made for this caller, with the second factor still on."""
     challenge = await find_one_time_token(mfa_token, MFA_LOGIN)
@@ -142,9 +203,22 @@ async def _challenged_user(caller: Caller, mfa_token: str) -> User:
     ):
         raise InvalidMfaToken()
     user = await UserRecords(default_connection()).by_id(challenge.user_id)
-    if user is None or user.deleted_at is not None or not mfa_enabled(user):
+    if user is None or user.deleted_at is not None or not await has_second_factor(user):
         raise InvalidMfaToken()
     return user
+
+
+async def _passkey_of(
+    services: Services, caller: Caller, user: User, answer: PasskeyAnswer
+) -> tuple[ProvenPasskey | None, str]:
+    """The challenged user's passkey proven by `answer`; or None and why not, recorded as a
+    wrong answer to this challenge (one audit row, one count toward the lockout)."""
+    try:
+        return await prove_passkey(
+            services, caller, answer, expected_user=user, audit_refusal=False
+        ), ""
+    except DomainError as exc:
+        return None, f"passkey:{exc.code}"
 
 
 async def _within_challenge_attempts(services: Services, mfa_token: str) -> bool:
@@ -157,12 +231,14 @@ async def _within_challenge_attempts(services: Services, mfa_token: str) -> bool
     return result.allowed
 
 
-async def _record_wrong_code(work: UnitOfWork, lockout: Lockout, user: User, attempt: int) -> None:
+async def _record_wrong_code(
+    work: UnitOfWork, lockout: Lockout, user: User, attempt: int, reason: str
+) -> None:
     await work.audit(
         "user.login_failed",
         outcome="failure",
         user_id=user.id,
-        details={"reason": "invalid_mfa_code"},
+        details={"reason": reason},
     )
     await lockout.record_claimed_failure(work, str(user.id), user, attempt)
 
@@ -174,6 +250,7 @@ async def _finish(
     mfa_token: str,
     method: str,
     start: SessionStart,
+    proven: ProvenPasskey | None = None,
 ) -> CompletedLogin:
     """Spend the challenge with the code, then the login; both or neither."""
     challenge = await consume_one_time_token(work, mfa_token, MFA_LOGIN)
@@ -181,5 +258,8 @@ async def _finish(
         raise InvalidMfaToken()  # a concurrent request won; undo the spent code
     await work.audit("mfa.verified", user_id=user.id, details={"method": method})
     idp = challenge.data.get("idp")
-    amr = ["fed", "otp", "mfa"] if idp else list(AMR_PASSWORD_AND_OTP)
+    first = list(challenge.data.get("first") or (["fed"] if idp else AMR_PASSWORD))
+    # RFC 8176 §2: the passkey's own method (hwk or swk, user when verified) beside the first.
+    second = [m for m in proven.amr() if m != "mfa"] if proven else ["otp"]
+    amr = [*first, *second, "mfa"]
     return await finish_login(work, services, user, amr=amr, start=start, idp=idp)

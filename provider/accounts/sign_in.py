@@ -10,6 +10,11 @@ parses the body, and may refuse it) rather than the credentials:
 The outcome says what comes next: `Authenticated`, with the session started as the adapter's
 `start` says (provider.accounts.login.finish_login), or `SecondFactorRequired` with the challenge
 to answer. Both carry the room left in the per-address window.
+
+`sign_in_with_passkey` is the same sign-in with a passkey's assertion in place of the password:
+the same windows, lockout, audit and `finish_login`. A passkey with user verification is two
+factors in one (amr hwk|swk, user, mfa; the MFA acr); without it, an account with TOTP still
+answers the second step.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from dataclasses import dataclass
 
 from provider.accounts.authentication import authenticate_password
 from provider.accounts.limits import count_arrival, count_sign_in_account, sign_in_address
+from provider.accounts.lockout import Lockout
 from provider.accounts.login import AMR_PASSWORD, CompletedLogin, SessionStart, finish_login
 from provider.accounts.mfa import mfa_enabled
+from provider.accounts.passkey_authentication import PasskeyAnswer, prove_passkey, record_use
 from provider.accounts.second_factor import start_mfa_challenge
 from provider.cache.ratelimit import Allowance
 from provider.context import Caller, Services
@@ -80,4 +87,32 @@ async def sign_in(
         login = await finish_login(
             work, services, user, amr=[*AMR_PASSWORD, *also_proved], start=start
         )
+    return Authenticated(login, allowance)
+
+
+async def sign_in_with_passkey(
+    services: Services,
+    caller: Caller,
+    read: Callable[[], PasskeyAnswer],
+    *,
+    start: SessionStart,
+) -> Authenticated | SecondFactorRequired:
+    """Count the arrival, prove the passkey (its ceremony spent, the lockout checked), count the
+    account's window, then start the MFA step or the session as a password sign-in does."""
+    allowance, answer = await count_arrival(
+        services, caller, sign_in_address(services.settings), read
+    )
+    proven = await prove_passkey(services, caller, answer)
+    user = proven.user
+    await count_sign_in_account(services, user.email)
+    amr = proven.amr()
+    if "mfa" not in amr and mfa_enabled(user):
+        challenge = await start_mfa_challenge(services, caller, user, first=tuple(amr))
+        return SecondFactorRequired(user, challenge, allowance)
+    async with unit_of_work(caller, services.events) as work:
+        await record_use(work, proven)
+        login = await finish_login(work, services, user, amr=amr, start=start)
+    if "mfa" in amr:
+        # Two factors proven: the failures counted so far are cleared, as after a second step.
+        await Lockout(services).reset(str(user.id))
     return Authenticated(login, allowance)

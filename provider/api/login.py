@@ -8,7 +8,7 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.login import SessionStart
-from provider.accounts.mfa import METHODS
+from provider.accounts.second_factor import answer_methods
 from provider.accounts.sign_in import Credentials, SecondFactorRequired, sign_in
 from provider.api.session_tokens import login_response
 from provider.http.context import caller_of, services_of
@@ -48,7 +48,7 @@ async def login(request: Request) -> HTTPResponse:
             {
                 "mfa_required": True,
                 "mfa_token": outcome.challenge,
-                "methods": list(METHODS),
+                "methods": await answer_methods(outcome.user),
                 "expires_in": services.settings.mfa_token_ttl,
             },
             headers=headers,

@@ -1,4 +1,5 @@
-"""POST /v1/auth/mfa/verify: the second step of a login with two-factor authentication."""
+"""POST /v1/auth/mfa/verify: the second step of a login with two-factor authentication, with
+a code or a passkey (its options from POST /v1/auth/mfa/passkey/options)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from sanic_ext import openapi
 
 from provider.accounts.login import SessionStart
 from provider.accounts.second_factor import SecondFactorAnswer, complete_second_factor
+from provider.api.passkey_sign_in import PasskeyCredentialBody, passkey_answer
 from provider.api.session_tokens import login_response
 from provider.http.context import caller_of, services_of
-from provider.http.errors import rate_limit_headers
+from provider.http.errors import ApiError, rate_limit_headers
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
 from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID, tokens_for_login
@@ -21,14 +23,19 @@ bp = Blueprint("api_mfa_verify", url_prefix="/v1/auth")
 
 class VerifyBody(StrictBody):
     mfa_token: str = Field(min_length=1, max_length=128, description="from POST /sessions")
-    code: str = Field(min_length=6, max_length=16, description="a TOTP or a backup code")
+    code: str | None = Field(
+        None, min_length=6, max_length=16, description="a TOTP or a backup code"
+    )
+    passkey: PasskeyCredentialBody | None = Field(
+        None, description="instead of a code: the ceremony and credential of a passkey"
+    )
 
 
 @bp.post("/mfa/verify")
 @openapi.tag("mfa")
-@openapi.summary("Finish a login with a TOTP or backup code; returns the token pair")
+@openapi.summary("Finish a login with a TOTP or backup code, or a passkey; returns tokens")
 @openapi.body({"application/json": VerifyBody.model_json_schema()})
-@openapi.response(200, description="Token pair, user and session (amr pwd+otp+mfa)")
+@openapi.response(200, description="Token pair, user and session (amr pwd+otp|hwk|swk+mfa)")
 @openapi.response(401, description="invalid_code (counts toward lockout) or invalid_mfa_token")
 @openapi.response(423, description="account_locked")
 async def verify(request: Request) -> HTTPResponse:
@@ -45,4 +52,8 @@ async def verify(request: Request) -> HTTPResponse:
 
 def _answer(request: Request) -> SecondFactorAnswer:
     body = parse_body(request, VerifyBody)
-    return SecondFactorAnswer(body.mfa_token, body.code)
+    if (body.code is None) == (body.passkey is None):
+        raise ApiError(400, "invalid_request", "Send either a code or a passkey.")
+    if body.passkey is not None:
+        return SecondFactorAnswer(body.mfa_token, passkey=passkey_answer(body.passkey))
+    return SecondFactorAnswer(body.mfa_token, body.code or "")

@@ -7,10 +7,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from provider.accounts.reauthentication import reauthenticate
+from provider.accounts.reauthentication import reauthenticate, reauthenticate_with_passkey
 from provider.api.guard import require_session
+from provider.api.passkey_sign_in import PasskeyCredentialBody, passkey_answer
 from provider.api.session_tokens import login_response
 from provider.http.context import caller_of, services_of
+from provider.http.errors import ApiError
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok
 from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID, tokens_for_login
@@ -19,15 +21,20 @@ bp = Blueprint("api_reauthenticate", url_prefix="/v1/auth")
 
 
 class ReauthenticateBody(StrictBody):
-    password: str = Field(min_length=1, max_length=256)
+    password: str | None = Field(None, min_length=1, max_length=256)
     code: str | None = Field(
         None, min_length=6, max_length=16, description="TOTP or backup code; required with MFA on"
+    )
+    passkey: PasskeyCredentialBody | None = Field(
+        None,
+        description="instead of the password: a ceremony of /passkeys/authentication/options "
+        "and the credential",
     )
 
 
 @bp.post("/reauthenticate")
 @openapi.tag("account")
-@openapi.summary("Confirm the password (and second factor) again; returns a fresh token pair")
+@openapi.summary("Confirm the password (and second factor), or a passkey; returns fresh tokens")
 @openapi.description(
     "Enrolling TOTP needs a sign-in or re-authentication within "
     "`PROVIDER_REAUTHENTICATION_MAX_AGE` seconds (answer 403 `reauthentication_required`)."
@@ -44,13 +51,25 @@ async def reauthenticate_session(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     body = parse_body(request, ReauthenticateBody)
     services = services_of(request)
-    completed = await reauthenticate(
-        services,
-        caller_of(request),
-        auth.user,
-        auth.session,
-        password=body.password,
-        code=body.code,
-        client_id=FIRST_PARTY_CLIENT_ID,
-    )
+    if (body.password is None) == (body.passkey is None):
+        raise ApiError(400, "invalid_request", "Send either the password or a passkey.")
+    if body.passkey is not None:
+        completed = await reauthenticate_with_passkey(
+            services,
+            caller_of(request),
+            auth.user,
+            auth.session,
+            passkey_answer(body.passkey),
+            client_id=FIRST_PARTY_CLIENT_ID,
+        )
+    else:
+        completed = await reauthenticate(
+            services,
+            caller_of(request),
+            auth.user,
+            auth.session,
+            password=body.password or "",
+            code=body.code,
+            client_id=FIRST_PARTY_CLIENT_ID,
+        )
     return ok(login_response(await tokens_for_login(services, completed)))

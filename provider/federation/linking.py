@@ -28,8 +28,8 @@ from provider.accounts.login import CompletedLogin, SessionStart, finish_login
 from provider.accounts.mfa import mfa_enabled
 from provider.accounts.second_factor import start_mfa_challenge
 from provider.accounts.sign_in import Credentials, SecondFactorRequired, sign_in
+from provider.accounts.sign_in_methods import other_ways_to_sign_in
 from provider.context import Caller, Services, outbound_policy
-from provider.crypto.passwords import ARGON2_PREFIX
 from provider.crypto.tokens import token_hash
 from provider.domain_errors import DomainError, InvalidCredentials
 from provider.federation.errors import (
@@ -469,10 +469,6 @@ async def providers_of(user: User) -> list[AccountProvider]:
     ]
 
 
-def has_password(user: User) -> bool:
-    return user.password_hash.startswith(ARGON2_PREFIX)
-
-
 async def unlink(services: Services, caller: Caller, session: Session, slug: str) -> None:
     """Remove the user's link to `slug` (after a recent sign-in, as for removing a factor),
     unless it is their last way to sign in."""
@@ -483,7 +479,7 @@ async def unlink(services: Services, caller: Caller, session: Session, slug: str
         links = await identities.of_user(user.id)
         if not any(link.provider_id == slug for link in links):
             raise UnknownProvider("Your account is not linked to that provider.")
-        if len(links) == 1 and not has_password(user):
+        if not await other_ways_to_sign_in(work, user, passkeys=0, providers=1):
             raise LastSignInMethod()
         await identities.unlink(user.id, slug)
         await work.audit("identity.unlinked", user_id=user.id, details={"idp": slug})

@@ -17,6 +17,8 @@ SESSION_COOKIE = "sid"
 CSRF_COOKIE = "csrf"
 # The pending sign-in between the password and the second factor (an MFA challenge token).
 MFA_COOKIE = "mfa"
+# The passkey ceremony a hosted page started (its token), so only this browser can answer it.
+PASSKEY_COOKIE = "passkey"
 
 
 def cookie_name(settings: Settings, base: str) -> str:

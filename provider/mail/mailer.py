@@ -43,6 +43,7 @@ class MailKind(StrEnum):
     INVITATION = "invitation"
     CHANGE_EMAIL = "change_email"
     EMAIL_CHANGE_NOTICE = "email_change_notice"
+    PASSKEY_ADDED = "passkey_added"
 
 
 SUBJECTS: dict[MailKind, str] = {
@@ -57,6 +58,7 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.INVITATION: "An account was created for you: choose your password",
     MailKind.CHANGE_EMAIL: "Confirm your new email address",
     MailKind.EMAIL_CHANGE_NOTICE: "Your email address is being changed",
+    MailKind.PASSKEY_ADDED: "A passkey was added to your account",
 }
 
 

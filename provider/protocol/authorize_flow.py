@@ -10,7 +10,7 @@ from __future__ import annotations
 from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
-from provider.accounts.mfa import mfa_enabled
+from provider.accounts.sign_in_methods import has_second_factor
 from provider.context import Services
 from provider.crypto.tokens import new_token, token_hash
 from provider.http.cookies import browser_session
@@ -99,8 +99,9 @@ async def _ask_to_verify_email(
 async def _ask_for_mfa(
     request: Request, flow: Flow, client: Client, session: Session
 ) -> HTTPResponse:
-    """Step up with the second factor, or, without one, a page that explains how to enrol."""
-    if mfa_enabled(session.user):
+    """Step up with the second factor (a code or a passkey), or, without one, a page that
+    explains how to enrol."""
+    if await has_second_factor(session.user):
         return await ask_for_second_factor(request, session.user, flow=flow, next_path=None)
     return await page(
         request,

@@ -39,6 +39,9 @@ class User(Model):
     totp_pending_secret = fields.CharField(max_length=255, null=True)
     totp_enabled_at = fields.DatetimeField(null=True)
     totp_last_step = fields.BigIntField(null=True)
+    # The WebAuthn user handle of the account's passkeys (WebAuthn L3 §14.6.1: random, no
+    # personal data): base64url of 32 random bytes, made at the first passkey registration.
+    passkey_user_handle = fields.CharField(max_length=64, unique=True, null=True)
 
     class Meta:
         table = "users"
@@ -130,6 +133,30 @@ class BackupCode(Model):
     class Meta:
         table = "backup_codes"
         unique_together = (("user_id", "code_hash"),)
+
+
+# A WebAuthn credential (a passkey) of a user. The public key is kept as the authenticator gave
+# it, a COSE_Key (RFC 9053 §7); the signature counter refuses clones (WebAuthn L3 §6.1.1).
+class Passkey(Model):
+    id = fields.UUIDField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "provider.User", related_name="passkeys", on_delete=fields.CASCADE
+    )
+    user_id: str
+    # base64url of the credential id (at most 1023 bytes, WebAuthn L3 §4 "Credential ID").
+    credential_id = fields.CharField(max_length=1366, unique=True)
+    public_key = fields.BinaryField()
+    sign_count = fields.BigIntField(default=0)
+    transports: list[str] = fields.JSONField(default=list)
+    name = fields.CharField(max_length=64)
+    aaguid = fields.CharField(max_length=36, default="")
+    backup_eligible = fields.BooleanField(default=False)
+    backed_up = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "passkeys"
 
 
 class AuditEvent(Model):

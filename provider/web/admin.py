@@ -18,6 +18,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.accounts import administration
+from provider.accounts.passkeys import admin_remove_passkey, passkeys_of
 from provider.accounts.refusals import audit_refusal
 from provider.accounts.roles import ADMIN, READERS
 from provider.context import Caller, Services
@@ -177,6 +178,7 @@ async def user_detail(request: Request, user_id: str) -> HTTPResponse:
         target = await administration.find_target(path_uuid(user_id))
         detail = await administration.user_detail(target, services_of(request).settings)
         detail["names"] = await names_in(detail["last_logins"])
+        detail["passkeys"] = await passkeys_of(target.id)
         return await render_admin(
             request,
             "admin/user.html",
@@ -203,6 +205,20 @@ async def user_action(request: Request, user_id: str, action: str) -> HTTPRespon
         run, _ = ACTIONS[action]
         await run(services, caller_of(request), viewer, target)
         return redirect(f"/admin/users/{target.id}?done={action}", status=303)
+
+    return await guarded(request, ADMIN, build)
+
+
+@bp.post("/admin/users/<user_id:str>/passkeys/<passkey_id:str>/remove")
+async def remove_user_passkey(request: Request, user_id: str, passkey_id: str) -> HTTPResponse:
+    """Remove a user's passkey (a lost or suspected device); audited as passkey.removed."""
+    services = services_of(request)
+
+    async def build(viewer: User) -> HTTPResponse:
+        verify_csrf(request, services.settings, form_params(request).get("csrf"))
+        target = await administration.find_target(path_uuid(user_id))
+        await admin_remove_passkey(services, caller_of(request), viewer, str(target.id), passkey_id)
+        return redirect(f"/admin/users/{target.id}?done=passkey-removed", status=303)
 
     return await guarded(request, ADMIN, build)
 
@@ -269,6 +285,7 @@ async def audit_csv(request: Request) -> HTTPResponse | None:
 # Done elsewhere in the console (provider.web.admin_console), shown on the user's page.
 CONSOLE_NOTICES = {
     "invited": "Account created. The invitation with a link to choose a password is on its way.",
+    "passkey-removed": "Passkey removed.",
 }
 
 

@@ -5,6 +5,10 @@ then goes to `next`, which must be a path on this site. The password is checked 
 `sign_in` use case of the JSON API (provider.accounts.sign_in: the same limits, lockout and
 audit); with two-factor authentication on it leads to /login/mfa (provider.web.mfa). The session
 is started by the use case (provider.accounts.login.finish_login), as for the JSON API.
+
+The page also starts a passkey ceremony: a "Sign in with a passkey" button and the browser's
+autofill of the username field (conditional UI) answer it at /login/passkey
+(provider.web.passkey_sign_in). Without JavaScript the password form works alone.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from provider.accounts.passkey_authentication import begin_passkey_sign_in
 from provider.accounts.sign_in import Credentials, SecondFactorRequired
 from provider.accounts.sign_in import sign_in as password_sign_in
+from provider.cache.base import CacheUnavailable
 from provider.domain_errors import AccountDisabled, DomainError
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session
@@ -25,6 +31,7 @@ from provider.oauth.clients import find_client
 from provider.oauth.flows import Flow, load_flow
 from provider.web.common import EXPIRED, local_path, page_url, with_headers
 from provider.web.federation import upstream_buttons
+from provider.web.passkey_ceremony import PasskeyStep, keep_ceremony, passkey_step
 from provider.web.signin import after_sign_in, browser_sign_in, to_second_factor
 
 bp = Blueprint("web_login")
@@ -45,10 +52,12 @@ async def login_page(
 ) -> HTTPResponse:
     client = await find_client(flow.request.client_id, include_disabled=True) if flow else None
     back = {"flow": flow.id if flow else None, "next": next_path}
-    return await page(
+    passkey = await _passkey_sign_in(request)
+    response = await page(
         request,
         "login.html",
         {
+            **(passkey.context() if passkey else {}),
             "flow": flow.id if flow else None,
             "next": next_path,
             "reauth": reauth,
@@ -65,7 +74,20 @@ async def login_page(
         status=status,
         # CSP form-action also governs the redirects after the POST, up to the client.
         form_targets=[flow.request.redirect_uri] if flow else None,
+        script_nonce=passkey.nonce if passkey else "",
     )
+    keep_ceremony(request, response, passkey)
+    return response
+
+
+async def _passkey_sign_in(request: Request) -> PasskeyStep | None:
+    """A passkey ceremony for the button and the autofill; the page goes on without one when
+    none can start (a rate limit, the cache unreachable): the password still works."""
+    try:
+        started = await begin_passkey_sign_in(services_of(request), caller_of(request))
+    except (DomainError, CacheUnavailable):
+        return None
+    return passkey_step(started, "sign-in", "/login/passkey", "Sign in with a passkey")
 
 
 @bp.get("/login")

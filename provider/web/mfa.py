@@ -5,7 +5,8 @@ as a step-up of a password-only session (provider.protocol.authorize_flow). The 
 challenge token of provider.accounts.second_factor.start_mfa_challenge in an HttpOnly cookie
 (single use, short-lived, bound to this browser's address and User-Agent); the use case of
 POST /v1/auth/mfa/verify, complete_second_factor, checks the code (on the same counters: wrong
-codes count toward the lockout, a code is accepted once) and finishes the login.
+codes count toward the lockout, a code is accepted once) and finishes the login. A user with a
+passkey can answer with it instead (POST /login/mfa/passkey, the same use case).
 
 /account/mfa lets a signed-in user turn TOTP on (QR code and secret, a first code, then the
 backup codes shown once), get new backup codes, or turn it off (password and a code both).
@@ -27,7 +28,14 @@ from provider.accounts.mfa import (
     start_totp_enrolment,
 )
 from provider.accounts.one_time_tokens import MFA_LOGIN, find_one_time_token
-from provider.accounts.second_factor import SecondFactorAnswer, complete_second_factor
+from provider.accounts.passkey_authentication import PasskeyAnswer
+from provider.accounts.second_factor import (
+    SecondFactorAnswer,
+    begin_passkey_second_step,
+    challenged_methods,
+    complete_second_factor,
+)
+from provider.cache.base import CacheUnavailable
 from provider.domain_errors import (
     DomainError,
     InvalidEnrolmentCode,
@@ -53,6 +61,7 @@ from provider.web.common import (
     with_headers,
 )
 from provider.web.login import login_page
+from provider.web.passkey_ceremony import PasskeyStep, ceremony_of, keep_ceremony, passkey_step
 from provider.web.signin import after_sign_in, browser_sign_in
 
 bp = Blueprint("web_mfa")
@@ -79,10 +88,15 @@ async def _code_page(
     status: int = 200,
 ) -> HTTPResponse:
     client = await find_client(flow.request.client_id, include_disabled=True) if flow else None
-    return await page(
+    token = _challenge(request)
+    methods = await challenged_methods(caller_of(request), token)
+    passkey = await _passkey_step(request, token) if "passkey" in methods else None
+    response = await page(
         request,
         "mfa.html",
         {
+            **(passkey.context() if passkey else {}),
+            "totp": "totp" in methods,
             "flow": flow.id if flow else None,
             "next": next_path,
             "client_name": client.name if client else None,
@@ -92,7 +106,19 @@ async def _code_page(
         status=status,
         # CSP form-action also governs the redirects after the POST, up to the client.
         form_targets=[flow.request.redirect_uri] if flow else None,
+        script_nonce=passkey.nonce if passkey else "",
     )
+    keep_ceremony(request, response, passkey)
+    return response
+
+
+async def _passkey_step(request: Request, token: str | None) -> PasskeyStep | None:
+    """The user's passkeys as the second step; without a ceremony, the code form alone."""
+    try:
+        started = await begin_passkey_second_step(services_of(request), caller_of(request), token)
+    except (DomainError, CacheUnavailable):
+        return None
+    return passkey_step(started, "second-step", "/login/mfa/passkey", "Use a passkey")
 
 
 async def _start_again(
@@ -154,6 +180,43 @@ async def submit_code(request: Request) -> HTTPResponse:
         )
         return with_headers(failed, exc)
     return await after_sign_in(request, accepted.login, browser, flow=flow, next_path=next_path)
+
+
+@bp.post("/login/mfa/passkey")
+async def submit_passkey(request: Request) -> HTTPResponse:
+    """The second step answered with one of the user's passkeys, through the same use case and
+    counters as a code (complete_second_factor)."""
+    services = services_of(request)
+    form = form_params(request)
+    verify_csrf(request, services.settings, form.get("csrf"))
+    flow, named = await _flow_of(request, form)
+    if named and flow is None:
+        return await error_page(request, EXPIRED)
+    next_path = local_path(form.get("next")) if flow is None else None
+    token = _challenge(request)
+    passkey = PasskeyAnswer(ceremony_of(request), form.get("credential") or "")
+    browser = await browser_sign_in(request)
+    try:
+        accepted = await complete_second_factor(
+            services,
+            caller_of(request),
+            lambda: _passkey_answer(token, passkey),
+            start=browser.session_start(flow),
+        )
+    except InvalidMfaToken:
+        return await _start_again(request, flow, next_path, 401)
+    except DomainError as exc:
+        failed = await _code_page(
+            request, flow, next_path, error=exc.message, status=http_status(exc)
+        )
+        return with_headers(failed, exc)
+    return await after_sign_in(request, accepted.login, browser, flow=flow, next_path=next_path)
+
+
+def _passkey_answer(token: str | None, passkey: PasskeyAnswer) -> SecondFactorAnswer:
+    if token is None:
+        raise InvalidMfaToken()
+    return SecondFactorAnswer(token, passkey=passkey)
 
 
 def _answer(token: str | None, code: str) -> SecondFactorAnswer:

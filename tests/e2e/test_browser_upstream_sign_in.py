@@ -163,7 +163,7 @@ async def test_a_second_provider_as_upstream_and_the_id_token_says_fed(
     link = await FederatedIdentity.get(user_id=user.id)
     assert link.provider_id == "upstream"
     login = await AuditEvent.get(event="user.login", user_id=user.id)
-    assert login.details == {"amr": ["fed"], "idp": "upstream"}
+    assert login.details == {"method": "federated", "amr": ["fed"], "idp": "upstream"}
 
 
 async def add_upstream_provider(issuer: str, client_id: str, client_secret: str) -> None:

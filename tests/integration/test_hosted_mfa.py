@@ -113,7 +113,9 @@ async def test_enrol_on_the_account_page_then_sign_in_asks_for_the_code(
     assert session.amr == ["pwd", "otp", "mfa"]
     # One login, written once, by the shared finish_login.
     logins = await AuditEvent.filter(event="user.login", session_id=session.id)
-    assert [event.details for event in logins] == [{"amr": ["pwd", "otp", "mfa"]}]
+    assert [event.details for event in logins] == [
+        {"method": "password", "amr": ["pwd", "otp", "mfa"]}
+    ]
     assert await AuditEvent.filter(event="mfa.verified", user_id=user["id"]).count() == 1
 
 

@@ -12,12 +12,14 @@ from provider.api.admin import (
     resources,
     stats,
     user_actions,
+    user_passkeys,
     users,
 )
 
 BLUEPRINTS = (
     users.bp,
     user_actions.bp,
+    user_passkeys.bp,
     clients.bp,
     resources.bp,
     idps.bp,

@@ -125,7 +125,7 @@ async def test_login_writes_session_and_login_audit_rows(client: httpx.AsyncClie
     login_event = events[-1]
     assert str(login_event.session_id) == tokens["session"]["id"]
     assert login_event.client_id == "first-party"
-    assert login_event.details == {"amr": ["pwd"]}
+    assert login_event.details == {"method": "password", "amr": ["pwd"]}
 
 
 async def _login_response(client: httpx.AsyncClient) -> httpx.Response:

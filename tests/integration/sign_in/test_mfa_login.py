@@ -83,7 +83,7 @@ async def test_a_totp_code_completes_the_login(mail_server: Server, mailbox: Mai
         assert_error(again, 401, "invalid_mfa_token")
 
         login_event = await AuditEvent.get(event="user.login", session_id=session.id)
-        assert login_event.details == {"amr": ["pwd", "otp", "mfa"]}
+        assert login_event.details == {"method": "password", "amr": ["pwd", "otp", "mfa"]}
         assert await AuditEvent.filter(event="mfa.verified").count() == 1
 
 

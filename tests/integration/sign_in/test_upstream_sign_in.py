@@ -90,7 +90,7 @@ async def test_a_new_user_signs_up_upstream_and_the_client_gets_fed_in_amr(
     assert ("user.registered", "success", {"idp": "fake", "email_verified": True}) in events
     assert ("identity.linked", "success", {"idp": "fake"}) in events
     login = next(details for event, _, details in events if event == "user.login")
-    assert login == {"amr": ["fed"], "idp": "fake"}
+    assert login == {"method": "federated", "amr": ["fed"], "idp": "fake"}
 
 
 async def test_an_existing_link_signs_its_user_in(idp_server: Server, upstream: Upstream) -> None:
@@ -195,7 +195,7 @@ async def test_a_user_with_totp_gives_the_code_after_the_upstream(
     assert session.amr == ["fed", "otp", "mfa"]
     login_row = await AuditEvent.filter(event="user.login").order_by("-id").first()
     assert login_row is not None
-    assert login_row.details == {"amr": ["fed", "otp", "mfa"], "idp": "fake"}
+    assert login_row.details == {"method": "federated", "amr": ["fed", "otp", "mfa"], "idp": "fake"}
 
 
 async def test_github_unverified_primary_email_creates_an_unverified_account(

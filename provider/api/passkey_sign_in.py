@@ -1,0 +1,97 @@
+"""POST /v1/auth/passkeys/authentication/options and /v1/auth/passkeys/authentication: sign in
+with a passkey, in two steps (WebAuthn L3 §7.2).
+
+The first answers the standard PublicKeyCredentialRequestOptionsJSON and a `ceremony` token;
+the app passes the options to navigator.credentials.get() (or the platform's passkey API) and
+sends the credential back with the token. The second step is the `sign_in` of a password: the
+same limits, lockout, audit and tokens, or the MFA challenge.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from provider.accounts.login import SessionStart
+from provider.accounts.passkey_authentication import PasskeyAnswer, begin_passkey_sign_in
+from provider.accounts.second_factor import answer_methods
+from provider.accounts.sign_in import SecondFactorRequired, sign_in_with_passkey
+from provider.api.session_tokens import login_response
+from provider.http.context import caller_of, services_of
+from provider.http.errors import rate_limit_headers
+from provider.http.json_body import StrictBody, parse_body, refuse_body
+from provider.http.responses import ok
+from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID, tokens_for_login
+
+bp = Blueprint("api_passkey_sign_in", url_prefix="/v1/auth")
+
+
+class PasskeyCredentialBody(StrictBody):
+    ceremony: str = Field(min_length=1, max_length=128, description="from the options step")
+    credential: dict[str, Any] = Field(
+        description="the PublicKeyCredential as JSON (AuthenticationResponseJSON)"
+    )
+
+
+def passkey_answer(body: PasskeyCredentialBody) -> PasskeyAnswer:
+    return PasskeyAnswer(body.ceremony, json.dumps(body.credential))
+
+
+@bp.post("/passkeys/authentication/options")
+@openapi.tag("passkeys")
+@openapi.summary("Start a passkey sign-in: PublicKeyCredentialRequestOptions and a ceremony")
+@openapi.response(200, description='{"ceremony", "options", "expires_in"}')
+@openapi.response(429, description="rate_limited")
+async def options(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    refuse_body(request)
+    started = await begin_passkey_sign_in(services, caller_of(request))
+    return ok(
+        {
+            "ceremony": started.token,
+            "options": json.loads(started.options),
+            "expires_in": services.settings.passkey_challenge_ttl,
+        }
+    )
+
+
+@bp.post("/passkeys/authentication")
+@openapi.tag("passkeys")
+@openapi.summary("Finish a passkey sign-in; returns tokens, or an MFA challenge")
+@openapi.description(
+    "A passkey with user verification is two factors (amr hwk or swk, user, mfa). Without it, "
+    "an account with TOTP answers `mfa_required` as `POST /v1/auth/sessions` does."
+)
+@openapi.body({"application/json": PasskeyCredentialBody.model_json_schema()})
+@openapi.response(200, description="Token pair, user and session; or an MFA challenge")
+@openapi.response(400, description="invalid_passkey or invalid_passkey_challenge")
+@openapi.response(401, description="passkey_refused")
+@openapi.response(403, description="account_disabled")
+@openapi.response(423, description="account_locked")
+@openapi.response(429, description="rate_limited")
+async def finish(request: Request) -> HTTPResponse:
+    services = services_of(request)
+    start = SessionStart(client_id=FIRST_PARTY_CLIENT_ID)
+    outcome = await sign_in_with_passkey(
+        services,
+        caller_of(request),
+        lambda: passkey_answer(parse_body(request, PasskeyCredentialBody)),
+        start=start,
+    )
+    headers = rate_limit_headers(outcome.allowance)
+    if isinstance(outcome, SecondFactorRequired):
+        return ok(
+            {
+                "mfa_required": True,
+                "mfa_token": outcome.challenge,
+                "methods": await answer_methods(outcome.user),
+                "expires_in": services.settings.mfa_token_ttl,
+            },
+            headers=headers,
+        )
+    return ok(login_response(await tokens_for_login(services, outcome.login)), headers=headers)
