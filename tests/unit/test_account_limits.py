@@ -47,7 +47,7 @@ def test_every_declared_limit_has_its_own_scope() -> None:
     built = [builder(settings) for builder in builders]
     assert all(isinstance(limit, Limit) for limit in built)
     scopes = [limit.scope for limit in built]
-    assert len(scopes) == len(set(scopes)) == len(builders) == 13
+    assert len(scopes) == len(set(scopes)) == len(builders) == 14
 
 
 async def test_an_arrival_is_counted_before_its_input_is_read() -> None:
