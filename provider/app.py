@@ -38,6 +38,7 @@ from provider.api import logout as api_logout
 from provider.api import self_service as api_self_service
 from provider.cache.events import EventPublisher
 from provider.cache.fallback import build_cache
+from provider.cache.local_copies import LocalCopies
 from provider.config import Settings
 from provider.context import Services, outbound_policy
 from provider.crypto.keys import Keystore
@@ -184,6 +185,7 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
             keystore=Keystore(settings.keys_dir, max_token_ttl),
             mailer=Mailer.from_settings(settings),
             jwks_documents=DocumentCache(lambda uri: fetch_json(uri, outbound_policy(settings))),
+            clients=LocalCopies("client", enabled=settings.client_cache),
         )
         app.ctx.tasks = [
             asyncio.create_task(purge_loop(app.ctx.services)),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from provider.cache.base import Cache
 from provider.cache.events import EventPublisher
+from provider.cache.local_copies import LocalCopies
 from provider.config import Settings
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
@@ -27,6 +29,8 @@ class Services:
     jwks_documents: DocumentCache = field(
         default_factory=lambda: DocumentCache(lambda uri: fetch_json(uri, OutboundPolicy()))
     )
+    # This worker's copies of the client rows (provider.oauth.clients.find_active_client).
+    clients: LocalCopies[Any] = field(default_factory=lambda: LocalCopies("client", enabled=False))
 
 
 @dataclass(frozen=True, slots=True)

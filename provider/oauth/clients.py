@@ -5,13 +5,17 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 from urllib.parse import urlsplit
 
+from provider.cache.base import Cache
+from provider.cache.local_copies import LocalCopies
+from provider.context import Services
 from provider.crypto.tokens import keyed_hash, new_client_id, new_token
 from provider.net.outbound import OutboundRefused, check_url
 from provider.oauth.first_party import is_built_in
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES, is_scope_token
-from provider.storage.clients import Clients
+from provider.storage.clients import Clients, storable_client_id
 from provider.storage.db import default_connection
 from provider.storage.models import Client
 from provider.storage.unit_of_work import utcnow
@@ -143,6 +147,27 @@ async def find_client(client_id: str | None, *, include_disabled: bool = False) 
     if client_id is not None and is_built_in(client_id):
         return None
     return await Clients(default_connection()).find(client_id, include_disabled=include_disabled)
+
+
+async def find_active_client(services: Services, client_id: str) -> Client | None:
+    """`find_client` for the endpoints clients call on every request (token, introspection,
+    revocation, userinfo): with PROVIDER_CLIENT_CACHE, answered from this worker's copy while the
+    client's version key in the cache says it is current (`client_changed` moves it on)."""
+    if is_built_in(client_id) or not storable_client_id(client_id):
+        return None
+    found = await services.clients.get(services.cache, client_id, lambda: find_client(client_id))
+    return cast("Client | None", found)
+
+
+async def client_changed(services: Services, client_id: str) -> None:
+    """After a change of the client has committed: every worker's copy of it is stale, so a
+    disabled client or a retired secret is refused at once everywhere."""
+    await services.clients.changed(services.cache, client_id)
+
+
+async def announce_client_change(cache: Cache, client_id: str) -> None:
+    """`client_changed` for a process that holds no copies (the command line)."""
+    await LocalCopies[Client]("client", enabled=True).changed(cache, client_id)
 
 
 def keyed_hash_full(secret_key: bytes, value: str) -> str:

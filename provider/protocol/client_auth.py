@@ -22,7 +22,7 @@ from sanic import Request
 from provider.context import Services
 from provider.http.errors import OAuthError
 from provider.net.outbound import OutboundError
-from provider.oauth.clients import find_client, secret_matches
+from provider.oauth.clients import find_active_client, secret_matches
 from provider.storage.models import Client
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -85,7 +85,7 @@ async def authenticate_client(
             raise invalid_client(True, "client_id does not match the credentials.")
     else:
         client_id = params.get("client_id", "")
-    client = await find_client(client_id)
+    client = await find_active_client(services, client_id)
     if client is None or client.token_endpoint_auth_method != method:
         raise invalid_client(basic is not None)
     settings = services.settings

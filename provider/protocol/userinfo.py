@@ -13,7 +13,7 @@ from provider.http.params import form_params
 from provider.oauth.access_check import check_access_token
 from provider.oauth.app_claims import app_claims
 from provider.oauth.claims import user_claims
-from provider.oauth.clients import find_client
+from provider.oauth.clients import find_active_client
 from provider.sessions.access_tokens import InvalidAccessToken
 
 bp = Blueprint("userinfo")
@@ -62,7 +62,7 @@ async def userinfo(request: Request) -> HTTPResponse:
             status=403,
             headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="openid"'},
         )
-    client = await find_client(str(checked.claims.get("client_id")))
+    client = await find_active_client(services, str(checked.claims.get("client_id")))
     claims = {
         **user_claims(checked.user, scopes),
         **await app_claims(client, checked.user.id, scopes),

@@ -1,0 +1,84 @@
+"""Per-worker copies of rows that are read on every request, checked against a version key in the
+shared cache before each use.
+
+A writer that changes a row calls `changed` once its transaction has committed: that replaces the
+row's version key, so every worker of every instance finds its copy stale at its next read and
+loads the row again. A copy is also dropped after `max_age` seconds, which bounds a change whose
+notice was lost (the cache unreachable when it was written). When the version cannot be read,
+every copy is dropped and the row is read from its source: a copy is only ever used when the cache
+vouches for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from provider.cache.base import MAX_TTL, Cache, CacheUnavailable
+
+log = logging.getLogger("provider.cache")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Copy(Generic[T]):
+    version: str | None
+    loaded_at: float
+    value: T
+
+
+class LocalCopies(Generic[T]):
+    """Copies of one kind of row (`namespace`), held in this process only."""
+
+    def __init__(
+        self,
+        namespace: str,
+        *,
+        enabled: bool,
+        max_age: float = 60.0,
+        max_entries: int = 10_000,
+    ) -> None:
+        self._prefix = f"version:{namespace}:"
+        self.enabled = enabled
+        self._max_age = max_age
+        self._max_entries = max_entries
+        self._copies: dict[str, _Copy[T]] = {}
+
+    async def get(
+        self, cache: Cache, key: str, load: Callable[[], Awaitable[T | None]]
+    ) -> T | None:
+        """The row at `key`: this worker's copy while its version is current, else `load()`.
+        Nothing is kept for a row `load` does not find."""
+        if not self.enabled:
+            return await load()
+        try:
+            # Read before the row: a change committed after this read moves the version on, so
+            # a copy loaded meanwhile is stale at the next read rather than kept.
+            version = await cache.strict().get(self._prefix + key)
+        except CacheUnavailable:
+            self._copies.clear()
+            return await load()
+        now = time.monotonic()
+        copy = self._copies.get(key)
+        if copy is not None and copy.version == version and now - copy.loaded_at < self._max_age:
+            return copy.value
+        value = await load()
+        if value is None:
+            self._copies.pop(key, None)
+            return None
+        if len(self._copies) >= self._max_entries:
+            self._copies.clear()
+        self._copies[key] = _Copy(version, now, value)
+        return value
+
+    async def changed(self, cache: Cache, key: str) -> None:
+        """The row at `key` has changed (call after the commit): every worker's copy is stale."""
+        self._copies.pop(key, None)
+        try:
+            await cache.strict().set(self._prefix + key, secrets.token_hex(8), MAX_TTL)
+        except CacheUnavailable as exc:
+            log.warning("copies not invalidated", extra={"key": key, "err": str(exc)})
