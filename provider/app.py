@@ -40,7 +40,7 @@ from provider.cache.events import EventPublisher
 from provider.cache.fallback import build_cache
 from provider.cache.local_copies import LocalCopies
 from provider.config import Settings
-from provider.context import Services, outbound_policy
+from provider.context import CLIENT_COPIES, SESSION_COPIES, Services, outbound_policy
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
 from provider.http.request_limit import install_request_limit
@@ -185,7 +185,8 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
             keystore=Keystore(settings.keys_dir, max_token_ttl),
             mailer=Mailer.from_settings(settings),
             jwks_documents=DocumentCache(lambda uri: fetch_json(uri, outbound_policy(settings))),
-            clients=LocalCopies("client", enabled=settings.client_cache),
+            clients=LocalCopies(CLIENT_COPIES, enabled=settings.client_cache),
+            sessions=LocalCopies(SESSION_COPIES, enabled=settings.session_cache),
         )
         app.ctx.tasks = [
             asyncio.create_task(purge_loop(app.ctx.services)),

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         description="keep clients in each worker, checked against a version key in the cache; "
         "only when every client change goes through the admin API, console or CLI",
     )
+    session_cache: bool = Field(
+        True,
+        description="introspection checks a token's session in this worker's copy of it, "
+        "checked against a version key in the cache that every end of a session moves on",
+    )
     trust_proxy: int = Field(0, ge=0, le=10, description="number of proxies in front; 0 = none")
     # NoDecode: a plain comma list must reach the validator (pydantic-settings would parse JSON).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -15,6 +15,11 @@ from provider.mail.mailer import DiscardTransport, Mailer
 from provider.net.documents import DocumentCache
 from provider.net.outbound import OutboundPolicy, fetch_json
 
+# Namespaces of the per-worker copies (provider.cache.local_copies): the client rows, and the
+# facts of a user's sessions that the access-token checks rely on.
+CLIENT_COPIES = "client"
+SESSION_COPIES = "user-sessions"
+
 
 @dataclass(frozen=True, slots=True)
 class Services:
@@ -30,7 +35,14 @@ class Services:
         default_factory=lambda: DocumentCache(lambda uri: fetch_json(uri, OutboundPolicy()))
     )
     # This worker's copies of the client rows (provider.oauth.clients.find_active_client).
-    clients: LocalCopies[Any] = field(default_factory=lambda: LocalCopies("client", enabled=False))
+    clients: LocalCopies[Any] = field(
+        default_factory=lambda: LocalCopies(CLIENT_COPIES, enabled=False)
+    )
+    # This worker's copies of session facts (provider.oauth.access_check), keyed by session id
+    # and checked against the version of their user's sessions.
+    sessions: LocalCopies[Any] = field(
+        default_factory=lambda: LocalCopies(SESSION_COPIES, enabled=False)
+    )
 
 
 @dataclass(frozen=True, slots=True)

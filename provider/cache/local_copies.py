@@ -42,11 +42,15 @@ class LocalCopies(Generic[T]):
         max_age: float = 60.0,
         max_entries: int = 10_000,
     ) -> None:
-        self._prefix = f"version:{namespace}:"
+        self._namespace = namespace
         self.enabled = enabled
         self._max_age = max_age
         self._max_entries = max_entries
         self._copies: dict[str, _Copy[T]] = {}
+
+    def version_key(self, name: str) -> str:
+        """The cache key whose value is the version of the row(s) named `name`."""
+        return version_key(self._namespace, name)
 
     async def get(
         self, cache: Cache, key: str, load: Callable[[], Awaitable[T | None]]
@@ -58,27 +62,59 @@ class LocalCopies(Generic[T]):
         try:
             # Read before the row: a change committed after this read moves the version on, so
             # a copy loaded meanwhile is stale at the next read rather than kept.
-            version = await cache.strict().get(self._prefix + key)
+            version = await cache.strict().get(self.version_key(key))
         except CacheUnavailable:
-            self._copies.clear()
+            self.forget()
             return await load()
+        return await self.current(key, version, load)
+
+    async def current(
+        self,
+        key: str,
+        version: str | None,
+        load: Callable[[], Awaitable[T | None]],
+        *,
+        usable: Callable[[T], bool] = lambda _: True,
+    ) -> T | None:
+        """`get` for a caller that has read the version itself (`version_key`), before loading
+        anything: a copy made at another version, older than `max_age` or not `usable` is
+        loaded again."""
         now = time.monotonic()
         copy = self._copies.get(key)
-        if copy is not None and copy.version == version and now - copy.loaded_at < self._max_age:
+        if (
+            copy is not None
+            and copy.version == version
+            and now - copy.loaded_at < self._max_age
+            and usable(copy.value)
+        ):
             return copy.value
         value = await load()
-        if value is None:
+        if value is None or not self.enabled:
             self._copies.pop(key, None)
-            return None
+            return value
         if len(self._copies) >= self._max_entries:
             self._copies.clear()
         self._copies[key] = _Copy(version, now, value)
         return value
 
-    async def changed(self, cache: Cache, key: str) -> None:
-        """The row at `key` has changed (call after the commit): every worker's copy is stale."""
-        self._copies.pop(key, None)
-        try:
-            await cache.strict().set(self._prefix + key, secrets.token_hex(8), MAX_TTL)
-        except CacheUnavailable as exc:
-            log.warning("copies not invalidated", extra={"key": key, "err": str(exc)})
+    def forget(self) -> None:
+        """Drop every copy (their versions could not be checked)."""
+        self._copies.clear()
+
+    async def changed(self, cache: Cache, name: str) -> None:
+        """The row(s) named `name` changed (call after the commit): every worker's copy of them
+        is stale."""
+        self._copies.pop(name, None)
+        await announce_change(cache, self.version_key(name))
+
+
+def version_key(namespace: str, name: str) -> str:
+    return f"version:{namespace}:{name}"
+
+
+async def announce_change(cache: Cache, version_key: str) -> None:
+    """Move the version at `version_key` on, for a process that holds no copies of its own."""
+    try:
+        await cache.strict().set(version_key, secrets.token_hex(8), MAX_TTL)
+    except CacheUnavailable as exc:
+        log.warning("copies not invalidated", extra={"key": version_key, "err": str(exc)})

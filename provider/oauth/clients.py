@@ -9,8 +9,8 @@ from typing import cast
 from urllib.parse import urlsplit
 
 from provider.cache.base import Cache
-from provider.cache.local_copies import LocalCopies
-from provider.context import Services
+from provider.cache.local_copies import announce_change, version_key
+from provider.context import CLIENT_COPIES, Services
 from provider.crypto.tokens import keyed_hash, new_client_id, new_token
 from provider.net.outbound import OutboundRefused, check_url
 from provider.oauth.first_party import is_built_in
@@ -167,7 +167,7 @@ async def client_changed(services: Services, client_id: str) -> None:
 
 async def announce_client_change(cache: Cache, client_id: str) -> None:
     """`client_changed` for a process that holds no copies (the command line)."""
-    await LocalCopies[Client]("client", enabled=True).changed(cache, client_id)
+    await announce_change(cache, version_key(CLIENT_COPIES, client_id))
 
 
 def keyed_hash_full(secret_key: bytes, value: str) -> str:

@@ -57,7 +57,7 @@ def may_see(caller: Client, claims: dict[str, Any]) -> bool:
 
 async def _access_token(services: Services, caller: Client, token: str) -> dict[str, Any]:
     try:
-        checked = await check_access_token(services, token)
+        checked = await check_access_token(services, token, with_user=False)
     except (InvalidAccessToken, CacheUnavailable):
         # CacheUnavailable: the denylist cannot be read, so the token cannot be vouched for.
         return INACTIVE
@@ -81,8 +81,8 @@ async def _access_token(services: Services, caller: Client, token: str) -> dict[
     body = {"active": True, "token_type": "Bearer"}
     body.update({key: claims[key] for key in keys if key in claims})
     # Only a username the user chose: an email address is not given out as one.
-    if checked.user is not None and checked.user.username:
-        body["username"] = checked.user.username
+    if checked.username:
+        body["username"] = checked.username
     return body
 
 
