@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     )
     session_cache: bool = Field(
         True,
-        description="introspection checks a token's session in this worker's copy of it, "
+        description="introspection and userinfo check a token's session in the worker's copy, "
         "checked against a version key in the cache that every end of a session moves on",
     )
     trust_proxy: int = Field(0, ge=0, le=10, description="number of proxies in front; 0 = none")

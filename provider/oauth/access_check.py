@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -10,17 +11,16 @@ from provider.context import Services
 from provider.oauth.connected_apps import grant_denylist_key
 from provider.oauth.issuance import CLIENT_DENYLIST_PREFIX, DENYLIST_PREFIX
 from provider.sessions.access_tokens import InvalidAccessToken, verify_access_token
-from provider.sessions.service import session_is_live
 from provider.storage.db import default_connection
-from provider.storage.models import Session, User
+from provider.storage.models import User
 from provider.storage.session_reads import SessionFacts, SessionReads
 from provider.storage.unit_of_work import utcnow
+from provider.storage.users import Users
 
 
 @dataclass(frozen=True, slots=True)
 class CheckedToken:
     claims: dict[str, Any]
-    session: Session | None
     user: User | None
     username: str | None = None
 
@@ -30,11 +30,11 @@ async def check_access_token(
 ) -> CheckedToken:
     """Any audience is accepted here: these endpoints serve every client's tokens.
 
-    Without `with_user` (introspection, which shows the username alone), the session is checked
-    in this worker's copy of its facts while the version of its user's sessions, read with the
-    denylist in one round trip, has not moved: every end of a session moves it on once its
-    transaction has committed (`UnitOfWork.sessions_changed`), so a revoked session is refused
-    at once by every worker of every instance.
+    The session is checked in this worker's copy of its facts while the version of its user's
+    sessions, read with the denylist in one round trip, has not moved: every end of a session
+    moves it on once its transaction has committed (`UnitOfWork.sessions_changed`), so a revoked
+    session is refused at once by every worker of every instance. `with_user` (userinfo) also
+    reads the user's row, whose claims must be current.
 
     Raises CacheUnavailable when the denylist cannot be read: a revoked token must not pass
     because Redis is down. Callers fail closed: introspection answers inactive, and anywhere else
@@ -50,7 +50,7 @@ async def check_access_token(
         grant_denylist_key(str(claims.get("client_id")), subject),
     ]
     copies = services.sessions
-    if not with_user and isinstance(sid, str) and copies.enabled:
+    if isinstance(sid, str) and copies.enabled:
         keys.append(copies.version_key(subject))
     values = await services.cache.strict().get_many(keys)
     jti_denied, client_disabled_at, access_removed_at = values[:3]
@@ -61,31 +61,26 @@ async def check_access_token(
     if access_removed_at is not None and int(claims.get("iat", 0)) <= float(access_removed_at):
         raise InvalidAccessToken("access removed by the user")
     if not isinstance(sid, str):
-        return CheckedToken(claims, None, None)
+        return CheckedToken(claims, None)
     now = utcnow()
-    if not with_user:
-        idle = timedelta(seconds=settings.session_idle_ttl)
+    idle = timedelta(seconds=settings.session_idle_ttl)
 
-        def live(facts: SessionFacts) -> bool:
-            return facts.expires_at > now and facts.last_active_at + idle > now
+    def live(facts: SessionFacts) -> bool:
+        return facts.expires_at > now and facts.last_active_at + idle > now
 
-        # A copy that looks expired or idle is read again: another request may have recorded
-        # activity since it was made.
-        facts = await copies.current(
-            sid,
-            values[3] if len(values) > 3 else None,
-            lambda: SessionReads(default_connection()).access_facts(sid),
-            usable=live,
-        )
-        if facts is None or facts.user_id != subject or not live(facts):
-            raise InvalidAccessToken("session ended")
-        return CheckedToken(claims, None, None, facts.username)
-    session = await SessionReads(default_connection()).with_user(sid)
-    if (
-        session is None
-        or str(session.user_id) != subject
-        or not session_is_live(session, settings, now)
-        or session.user.deleted_at is not None
-    ):
+    # A copy that looks expired or idle is read again: another request may have recorded
+    # activity since it was made.
+    facts = await copies.current(
+        sid,
+        values[3] if len(values) > 3 else None,
+        lambda: SessionReads(default_connection()).access_facts(sid),
+        usable=live,
+    )
+    if facts is None or facts.user_id != subject or not live(facts):
         raise InvalidAccessToken("session ended")
-    return CheckedToken(claims, session, session.user, session.user.username)
+    if not with_user:
+        return CheckedToken(claims, None, facts.username)
+    user = await Users(default_connection()).by_id(uuid.UUID(subject))
+    if user is None or user.deleted_at is not None:
+        raise InvalidAccessToken("session ended")
+    return CheckedToken(claims, user, user.username)
