@@ -6,13 +6,13 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
-from sanic.response import json as json_response
 
 from provider.cache.base import CacheUnavailable
 from provider.context import Services
 from provider.http.context import services_of
 from provider.http.errors import OAuthError
 from provider.http.params import form_params
+from provider.http.responses import protocol_json
 from provider.oauth.access_check import check_access_token
 from provider.oauth.token_lookup import find_refresh_token, looks_like_jwt
 from provider.protocol.client_auth import authenticate_client, invalid_client
@@ -43,7 +43,7 @@ async def introspect(request: Request) -> HTTPResponse:
         body = await _access_token(services, client, token)
     else:
         body = await _refresh_token(services, client, token)
-    return json_response(body, headers={"Cache-Control": "no-store"})
+    return protocol_json(body, headers={"Cache-Control": "no-store"})
 
 
 def may_see(caller: Client, claims: dict[str, Any]) -> bool:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
-from sanic.response import json as json_response
 
 from provider.http.bearer import bearer_token
 from provider.http.context import services_of
 from provider.http.errors import OAuthError
 from provider.http.params import form_params
+from provider.http.responses import protocol_json
 from provider.oauth.access_check import check_access_token
 from provider.oauth.app_claims import app_claims
 from provider.oauth.claims import user_claims
@@ -67,7 +67,7 @@ async def userinfo(request: Request) -> HTTPResponse:
         **user_claims(checked.user, scopes),
         **await app_claims(client, checked.user.id, scopes),
     }
-    return json_response(claims, headers={"Cache-Control": "no-store"})
+    return protocol_json(claims, headers={"Cache-Control": "no-store"})
 
 
 # OIDC Core §3.1.2.1 / §5.3.1: both GET and POST are served.
