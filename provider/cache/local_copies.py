@@ -31,6 +31,14 @@ class _Copy(Generic[T]):
     value: T
 
 
+@dataclass(frozen=True, slots=True)
+class ReadVersion:
+    """A version a caller read from the cache itself (with other keys, in one round trip);
+    `value` is None when the key was absent."""
+
+    value: str | None
+
+
 class LocalCopies(Generic[T]):
     """Copies of one kind of row (`namespace`), held in this process only."""
 
@@ -53,12 +61,19 @@ class LocalCopies(Generic[T]):
         return version_key(self._namespace, name)
 
     async def get(
-        self, cache: Cache, key: str, load: Callable[[], Awaitable[T | None]]
+        self,
+        cache: Cache,
+        key: str,
+        load: Callable[[], Awaitable[T | None]],
+        *,
+        read: ReadVersion | None = None,
     ) -> T | None:
         """The row at `key`: this worker's copy while its version is current, else `load()`.
-        Nothing is kept for a row `load` does not find."""
+        Nothing is kept for a row `load` does not find. `read`: the version, read already."""
         if not self.enabled:
             return await load()
+        if read is not None:
+            return await self.current(key, read.value, load)
         try:
             # Read before the row: a change committed after this read moves the version on, so
             # a copy loaded meanwhile is stale at the next read rather than kept.

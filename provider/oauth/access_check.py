@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from provider.cache.local_copies import ReadVersion
 from provider.context import Services
 from provider.oauth.connected_apps import grant_denylist_key
 from provider.oauth.issuance import CLIENT_DENYLIST_PREFIX, DENYLIST_PREFIX
@@ -23,6 +24,8 @@ class CheckedToken:
     claims: dict[str, Any]
     user: User | None
     username: str | None = None
+    # The version of this worker's copy of the token's client, when read (userinfo).
+    client_version: ReadVersion | None = None
 
 
 async def check_access_token(
@@ -50,10 +53,17 @@ async def check_access_token(
         grant_denylist_key(str(claims.get("client_id")), subject),
     ]
     copies = services.sessions
+    session_version_at = client_version_at = None
     if isinstance(sid, str) and copies.enabled:
+        session_version_at = len(keys)
         keys.append(copies.version_key(subject))
+    if with_user and services.clients.enabled:
+        # Userinfo looks the token's client up next: its version comes in the same round trip.
+        client_version_at = len(keys)
+        keys.append(services.clients.version_key(str(claims.get("client_id"))))
     values = await services.cache.strict().get_many(keys)
     jti_denied, client_disabled_at, access_removed_at = values[:3]
+    client_version = None if client_version_at is None else ReadVersion(values[client_version_at])
     if jti_denied is not None:
         raise InvalidAccessToken("revoked")
     if client_disabled_at is not None and int(claims.get("iat", 0)) <= float(client_disabled_at):
@@ -61,7 +71,7 @@ async def check_access_token(
     if access_removed_at is not None and int(claims.get("iat", 0)) <= float(access_removed_at):
         raise InvalidAccessToken("access removed by the user")
     if not isinstance(sid, str):
-        return CheckedToken(claims, None)
+        return CheckedToken(claims, None, client_version=client_version)
     now = utcnow()
     idle = timedelta(seconds=settings.session_idle_ttl)
 
@@ -72,7 +82,7 @@ async def check_access_token(
     # activity since it was made.
     facts = await copies.current(
         sid,
-        values[3] if len(values) > 3 else None,
+        None if session_version_at is None else values[session_version_at],
         lambda: SessionReads(default_connection()).access_facts(sid),
         usable=live,
     )
@@ -83,4 +93,4 @@ async def check_access_token(
     user = await Users(default_connection()).by_id(uuid.UUID(subject))
     if user is None or user.deleted_at is not None:
         raise InvalidAccessToken("session ended")
-    return CheckedToken(claims, user, user.username)
+    return CheckedToken(claims, user, user.username, client_version)

@@ -9,7 +9,7 @@ from typing import cast
 from urllib.parse import urlsplit
 
 from provider.cache.base import Cache
-from provider.cache.local_copies import announce_change, version_key
+from provider.cache.local_copies import ReadVersion, announce_change, version_key
 from provider.context import CLIENT_COPIES, Services
 from provider.crypto.tokens import keyed_hash, new_client_id, new_token
 from provider.net.outbound import OutboundRefused, check_url
@@ -149,13 +149,18 @@ async def find_client(client_id: str | None, *, include_disabled: bool = False) 
     return await Clients(default_connection()).find(client_id, include_disabled=include_disabled)
 
 
-async def find_active_client(services: Services, client_id: str) -> Client | None:
+async def find_active_client(
+    services: Services, client_id: str, *, read: ReadVersion | None = None
+) -> Client | None:
     """`find_client` for the endpoints clients call on every request (token, introspection,
     revocation, userinfo): with PROVIDER_CLIENT_CACHE, answered from this worker's copy while the
-    client's version key in the cache says it is current (`client_changed` moves it on)."""
+    client's version key in the cache says it is current (`client_changed` moves it on). `read`:
+    that version, read by the caller with other keys (`services.clients.version_key`)."""
     if is_built_in(client_id) or not storable_client_id(client_id):
         return None
-    found = await services.clients.get(services.cache, client_id, lambda: find_client(client_id))
+    found = await services.clients.get(
+        services.cache, client_id, lambda: find_client(client_id), read=read
+    )
     return cast("Client | None", found)
 
 

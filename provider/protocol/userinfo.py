@@ -62,7 +62,9 @@ async def userinfo(request: Request) -> HTTPResponse:
             status=403,
             headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="openid"'},
         )
-    client = await find_active_client(services, str(checked.claims.get("client_id")))
+    client = await find_active_client(
+        services, str(checked.claims.get("client_id")), read=checked.client_version
+    )
     claims = {
         **user_claims(checked.user, scopes),
         **await app_claims(client, checked.user.id, scopes),

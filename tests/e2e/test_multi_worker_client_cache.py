@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.admin_support import admin
-from tests.support import Server
+from tests.oidc import Browser, register_client, sign_in_for_tokens
+from tests.support import PASSWORD, Server, bearer, register
 
 pytestmark = pytest.mark.e2e
 
@@ -96,4 +97,23 @@ async def test_a_rotated_secret_works_on_every_worker_at_once(server_with) -> No
     accepted = await _on_both_workers(server, _client_credentials(client_id, new))
     assert [response.status_code for response in accepted] == [200] * len(accepted)
     refused = await _on_both_workers(server, _client_credentials(client_id, old))
+    assert [response.status_code for response in refused] == [401] * len(refused)
+
+
+async def test_userinfo_refuses_a_disabled_clients_token_on_every_worker(server_with) -> None:
+    server: Server = await server_with(workers="2", client_cache="true")
+    rp = await register_client()
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        headers = await admin(http)
+        await register(http, email="ada@example.com")
+        tokens, _ = await sign_in_for_tokens(Browser(http), rp, "ada@example.com", PASSWORD)
+
+        async def userinfo(fresh: httpx.AsyncClient, ids: dict[str, str]) -> httpx.Response:
+            return await fresh.get("/userinfo", headers={**bearer(tokens), **ids})
+
+        served = await _on_both_workers(server, userinfo)
+        assert [response.status_code for response in served] == [200] * len(served)
+        disabled = await http.post(f"{CLIENTS}/{rp.client_id}/disable", headers=headers)
+        assert disabled.status_code in (200, 204), disabled.text
+    refused = await _on_both_workers(server, userinfo)
     assert [response.status_code for response in refused] == [401] * len(refused)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from provider.cache.base import Cache, CacheUnavailable
-from provider.cache.local_copies import LocalCopies
+from provider.cache.local_copies import LocalCopies, ReadVersion
 from provider.cache.memory import MemoryCache
 
 
@@ -70,3 +70,17 @@ async def test_a_copy_expires_and_is_never_used_without_the_cache() -> None:
     # The version cannot be read: the row is, and the stale copy is dropped.
     assert await cached.get(Unreachable(), "rp", rows.loader("rp")) == "disabled"
     assert await cached.get(cache, "rp", rows.loader("rp")) == "disabled"
+
+
+async def test_a_version_read_by_the_caller_decides_like_one_read_here() -> None:
+    cache, rows = MemoryCache(), Rows()
+    copies = LocalCopies[str]("t", enabled=True)
+    await copies.get(cache, "rp", rows.loader("rp"))
+    version = await cache.get(copies.version_key("rp"))
+    assert await copies.get(cache, "rp", rows.loader("rp"), read=ReadVersion(version)) == "enabled"
+    assert rows.reads == 1
+    rows.rows["rp"] = "disabled"
+    assert await copies.get(cache, "rp", rows.loader("rp"), read=ReadVersion("moved on")) == (
+        "disabled"
+    )
+    assert rows.reads == 2
