@@ -28,6 +28,17 @@ class CheckedToken:
     client_version: ReadVersion | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AccessCheck:
+    """A verified access token and the cache keys its check reads (`plan_access_check`)."""
+
+    claims: dict[str, Any]
+    keys: list[str]
+    with_user: bool
+    session_version_at: int | None
+    client_version_at: int | None
+
+
 async def check_access_token(
     services: Services, token: str, *, with_user: bool = True
 ) -> CheckedToken:
@@ -43,27 +54,44 @@ async def check_access_token(
     because Redis is down. Callers fail closed: introspection answers inactive, and anywhere else
     the adapters answer "temporarily unavailable" (provider.ops.unavailable).
     """
-    settings = services.settings
-    claims = verify_access_token(services.keystore, token, settings.issuer, audience=None)
-    sid = claims.get("sid")
+    check = plan_access_check(services, token, with_user=with_user)
+    return await complete_access_check(
+        services, check, await services.cache.strict().get_many(check.keys)
+    )
+
+
+def plan_access_check(services: Services, token: str, *, with_user: bool) -> AccessCheck:
+    """Verify the token (InvalidAccessToken if it is not ours, or expired) and list what its
+    check reads from the cache: a caller may read those keys with its own, in one round trip."""
+    claims = verify_access_token(services.keystore, token, services.settings.issuer, audience=None)
     subject = str(claims.get("sub"))
     keys = [
         DENYLIST_PREFIX + str(claims["jti"]),
         CLIENT_DENYLIST_PREFIX + str(claims.get("client_id")),
         grant_denylist_key(str(claims.get("client_id")), subject),
     ]
-    copies = services.sessions
     session_version_at = client_version_at = None
-    if isinstance(sid, str) and copies.enabled:
+    if isinstance(claims.get("sid"), str) and services.sessions.enabled:
         session_version_at = len(keys)
-        keys.append(copies.version_key(subject))
+        keys.append(services.sessions.version_key(subject))
     if with_user and services.clients.enabled:
         # Userinfo looks the token's client up next: its version comes in the same round trip.
         client_version_at = len(keys)
         keys.append(services.clients.version_key(str(claims.get("client_id"))))
-    values = await services.cache.strict().get_many(keys)
+    return AccessCheck(claims, keys, with_user, session_version_at, client_version_at)
+
+
+async def complete_access_check(
+    services: Services, check: AccessCheck, values: list[str | None]
+) -> CheckedToken:
+    """`check_access_token` with the values of `check.keys`, read strictly (fail closed)."""
+    claims, with_user = check.claims, check.with_user
+    sid = claims.get("sid")
+    subject = str(claims.get("sub"))
     jti_denied, client_disabled_at, access_removed_at = values[:3]
-    client_version = None if client_version_at is None else ReadVersion(values[client_version_at])
+    client_version = (
+        None if check.client_version_at is None else ReadVersion(values[check.client_version_at])
+    )
     if jti_denied is not None:
         raise InvalidAccessToken("revoked")
     if client_disabled_at is not None and int(claims.get("iat", 0)) <= float(client_disabled_at):
@@ -73,16 +101,16 @@ async def check_access_token(
     if not isinstance(sid, str):
         return CheckedToken(claims, None, client_version=client_version)
     now = utcnow()
-    idle = timedelta(seconds=settings.session_idle_ttl)
+    idle = timedelta(seconds=services.settings.session_idle_ttl)
 
     def live(facts: SessionFacts) -> bool:
         return facts.expires_at > now and facts.last_active_at + idle > now
 
     # A copy that looks expired or idle is read again: another request may have recorded
     # activity since it was made.
-    facts = await copies.current(
+    facts = await services.sessions.current(
         sid,
-        None if session_version_at is None else values[session_version_at],
+        None if check.session_version_at is None else values[check.session_version_at],
         lambda: SessionReads(default_connection()).access_facts(sid),
         usable=live,
     )
