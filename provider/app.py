@@ -42,8 +42,15 @@ from provider.api import logout as api_logout
 from provider.api import self_service as api_self_service
 from provider.cache.events import EventPublisher
 from provider.cache.fallback import build_cache
+from provider.cache.local_copies import LocalCopies
 from provider.config import Settings
-from provider.context import CLIENT_DOCUMENT_MAX_BYTES, Services, outbound_policy
+from provider.context import (
+    CLIENT_COPIES,
+    CLIENT_DOCUMENT_MAX_BYTES,
+    SESSION_COPIES,
+    Services,
+    outbound_policy,
+)
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
 from provider.http.request_limit import install_request_limit
@@ -209,6 +216,8 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
                 lambda uri: fetch_json(uri, outbound_policy(settings, CLIENT_DOCUMENT_MAX_BYTES))
             ),
             ip_locations=IpLocations.open(settings.geoip_database),
+            clients=LocalCopies(CLIENT_COPIES, enabled=settings.client_cache),
+            sessions=LocalCopies(SESSION_COPIES, enabled=settings.session_cache),
         )
         app.ctx.tasks = [
             asyncio.create_task(purge_loop(app.ctx.services)),

@@ -377,18 +377,28 @@ def cmd_clients_rotate_secret(args: argparse.Namespace) -> None:
 
 
 async def _clients_rotate(settings: Settings, client_id: str, grace: int, as_json: bool) -> None:
-    from provider.oauth.clients import ClientSpecError, find_client, rotate_secret
+    from provider.cache.fallback import build_cache
+    from provider.oauth.clients import (
+        ClientSpecError,
+        announce_client_change,
+        find_client,
+        rotate_secret,
+    )
     from provider.storage.db import close_database, open_database
 
     await open_database(settings.database_url)
+    cache = build_cache(settings.redis_url)
     try:
         client = await find_client(client_id, include_disabled=True)
         if client is None:
             raise CliError(f"no client {client_id!r}")
         secret = await rotate_secret(client, settings.secret, grace)
+        # The running workers' copies of the client hold the old secret.
+        await announce_client_change(cache, client_id)
     except ClientSpecError as exc:
         raise CliError(str(exc)) from exc
     finally:
+        await cache.close()
         await close_database()
     if as_json:
         print(json.dumps({"client_id": client_id, "client_secret": secret, "grace_seconds": grace}))

@@ -77,6 +77,16 @@ class Settings(BaseSettings):
     )
     keys_reload_interval: int = Field(30, ge=1)
     client_secret_grace_period: int = Field(3600, ge=0, description="old secret keeps working")
+    client_cache: bool = Field(
+        False,
+        description="keep clients in each worker, checked against a version key in the cache; "
+        "only when every client change goes through the admin API, console or CLI",
+    )
+    session_cache: bool = Field(
+        True,
+        description="introspection and userinfo check a token's session in the worker's copy, "
+        "checked against a version key in the cache that every end of a session moves on",
+    )
     trust_proxy: int = Field(0, ge=0, le=10, description="number of proxies in front; 0 = none")
     # NoDecode: a plain comma list must reach the validator (pydantic-settings would parse JSON).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

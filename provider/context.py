@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from provider.cache.base import Cache
 from provider.cache.events import EventPublisher
+from provider.cache.local_copies import LocalCopies
 from provider.config import Settings
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
@@ -16,6 +18,11 @@ from provider.net.outbound import MAX_BYTES, OutboundPolicy, fetch_json
 
 # The draft on client ID metadata documents suggests 5 kilobytes as their limit.
 CLIENT_DOCUMENT_MAX_BYTES = 5 * 1024
+
+# Namespaces of the per-worker copies (provider.cache.local_copies): the client rows, and the
+# facts of a user's sessions that the access-token checks rely on.
+CLIENT_COPIES = "client"
+SESSION_COPIES = "user-sessions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,15 @@ class Services:
     )
     # Where the devices' addresses are, from PROVIDER_GEOIP_DATABASE; nothing without it.
     ip_locations: IpLocations = field(default_factory=IpLocations)
+    # This worker's copies of the client rows (provider.oauth.clients.find_active_client).
+    clients: LocalCopies[Any] = field(
+        default_factory=lambda: LocalCopies(CLIENT_COPIES, enabled=False)
+    )
+    # This worker's copies of session facts (provider.oauth.access_check), keyed by session id
+    # and checked against the version of their user's sessions.
+    sessions: LocalCopies[Any] = field(
+        default_factory=lambda: LocalCopies(SESSION_COPIES, enabled=False)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,9 @@ async def update_profile(
             raise UsernameTaken()
         now = utcnow()
         await profiles.update(user.id, changed, now)
+        if "username" in changed:
+            # Introspection shows the username from its copy of the session's facts.
+            work.sessions_changed(user.id)
         await work.audit(
             "user.profile_updated",
             user_id=user.id,

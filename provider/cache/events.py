@@ -19,6 +19,10 @@ class EventPublisher:
         self._cache = cache
         self._pending: set[asyncio.Task[None]] = set()
 
+    @property
+    def cache(self) -> Cache:
+        return self._cache
+
     def publish(self, event: str, payload: dict[str, Any]) -> None:
         """Send in the background: the response does not wait for Redis."""
         task = asyncio.get_running_loop().create_task(self._send(event, payload))

@@ -16,6 +16,7 @@ from provider.oauth.client_removal import remove_client
 from provider.oauth.clients import (
     ClientSpec,
     ClientSpecError,
+    client_changed,
     create_client,
     find_client,
     is_self_registered,
@@ -131,6 +132,7 @@ async def update_client(
             client_id=client.id,
             details={**_admin(admin), "fields": sorted(changes)},
         )
+    await client_changed(services, client.id)
     if changes.get("disabled"):
         await deny_client_tokens(services, client)
     return client
@@ -148,6 +150,7 @@ async def rotate_client_secret(
             client_id=client.id,
             details={**_admin(admin), "grace_seconds": grace_seconds},
         )
+    await client_changed(services, client.id)
     return secret
 
 
@@ -159,6 +162,7 @@ async def disable_client(services: Services, caller: Caller, admin: User, client
         client.disabled = True
         await Clients(work.conn).save(client, fields=["disabled"])
         await work.audit("admin.client_disabled", client_id=client.id, details=_admin(admin))
+    await client_changed(services, client.id)
     await deny_client_tokens(services, client)
 
 
@@ -171,5 +175,6 @@ async def delete_client(services: Services, caller: Caller, admin: User, client:
             client_id=client.id,
             details={**_admin(admin), "name": client.name, "refresh_tokens_revoked": revoked},
         )
+    await client_changed(services, client.id)
     await deny_client_tokens(services, client)
     return revoked

@@ -5,14 +5,17 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
+from provider.cache.base import Cache
+from provider.cache.local_copies import ReadVersion, announce_change, version_key
+from provider.context import CLIENT_COPIES, Services
 from provider.crypto.tokens import keyed_hash, new_client_id, new_token
 from provider.net.outbound import OutboundRefused, check_url
 from provider.oauth.first_party import is_built_in
 from provider.oauth.scopes import DEFAULT_CLIENT_SCOPES, is_scope_token
-from provider.storage.clients import Clients
+from provider.storage.clients import Clients, storable_client_id
 from provider.storage.db import default_connection
 from provider.storage.models import Client
 from provider.storage.unit_of_work import utcnow
@@ -165,6 +168,32 @@ async def find_client(client_id: str | None, *, include_disabled: bool = False) 
 def is_self_registered(client: Client) -> bool:
     """Registered by no one the organisation vouches for: dynamically or by metadata document."""
     return client.registration != ADMIN_REGISTERED
+
+
+async def find_active_client(
+    services: Services, client_id: str, *, read: ReadVersion | None = None
+) -> Client | None:
+    """`find_client` for the endpoints clients call on every request (token, introspection,
+    revocation, userinfo): with PROVIDER_CLIENT_CACHE, answered from this worker's copy while the
+    client's version key in the cache says it is current (`client_changed` moves it on). `read`:
+    that version, read by the caller with other keys (`services.clients.version_key`)."""
+    if is_built_in(client_id) or not storable_client_id(client_id):
+        return None
+    found = await services.clients.get(
+        services.cache, client_id, lambda: find_client(client_id), read=read
+    )
+    return cast("Client | None", found)
+
+
+async def client_changed(services: Services, client_id: str) -> None:
+    """After a change of the client has committed: every worker's copy of it is stale, so a
+    disabled client or a retired secret is refused at once everywhere."""
+    await services.clients.changed(services.cache, client_id)
+
+
+async def announce_client_change(cache: Cache, client_id: str) -> None:
+    """`client_changed` for a process that holds no copies (the command line)."""
+    await announce_change(cache, version_key(CLIENT_COPIES, client_id))
 
 
 def keyed_hash_full(secret_key: bytes, value: str) -> str:

@@ -24,7 +24,13 @@ from provider.context import Caller, Services
 from provider.crypto.tokens import new_token, token_hash
 from provider.domain_errors import InvalidAccessToken, InvalidClientMetadata
 from provider.oauth.client_removal import remove_client
-from provider.oauth.clients import DYNAMIC, create_client, find_client, secret_matches
+from provider.oauth.clients import (
+    DYNAMIC,
+    client_changed,
+    create_client,
+    find_client,
+    secret_matches,
+)
 from provider.oauth.issuance import deny_client_tokens
 from provider.oauth.registration_policy import read_registration
 from provider.storage.clients import Clients
@@ -187,6 +193,7 @@ async def update_client_configuration(
         token = _rotate(client)
         await Clients(work.conn).save(client)
         await work.audit("client.registration_updated", client_id=client.id)
+    await client_changed(services, client.id)
     return Configuration(client, token)
 
 
@@ -202,4 +209,5 @@ async def delete_client_configuration(
             client_id=client.id,
             details={"name": client.name, "refresh_tokens_revoked": revoked},
         )
+    await client_changed(services, client.id)
     await deny_client_tokens(services, client)

@@ -96,9 +96,11 @@ def _security_headers(request: Request, response: BaseHTTPResponse, hsts: bool) 
 
 def _content_security_policy(request: Request, response: BaseHTTPResponse) -> str:
     """Nothing may load anywhere, except what the HTML pages of the API docs need to render."""
+    # Every JSON answer (the hot paths) is decided by its content type alone.
+    if not (response.content_type or "").startswith("text/html"):
+        return _STRICT_POLICY
     docs_prefix = str(request.app.config.get("OAS_URL_PREFIX", "/docs")).rstrip("/")
-    is_html = (response.content_type or "").startswith("text/html")
-    if not (is_html and request.path.startswith(docs_prefix) and response.body):
+    if not (request.path.startswith(docs_prefix) and response.body):
         return _STRICT_POLICY
     inline: dict[bytes, list[str]] = {b"script": [], b"style": []}
     for kind, content in _INLINE_BLOCK.findall(response.body):

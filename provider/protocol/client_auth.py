@@ -11,6 +11,7 @@ import binascii
 import json
 import logging
 import time
+from contextlib import suppress
 from typing import Any, TypeGuard
 from urllib.parse import unquote
 
@@ -19,10 +20,12 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sanic import Request
 
+from provider.cache.base import CacheUnavailable
+from provider.cache.local_copies import ReadVersion
 from provider.context import Services
 from provider.http.errors import OAuthError
 from provider.net.outbound import OutboundError
-from provider.oauth.clients import find_client, secret_matches
+from provider.oauth.clients import find_active_client, secret_matches
 from provider.storage.models import Client
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -61,6 +64,20 @@ async def authenticate_client(
     request: Request, params: dict[str, str], services: Services, endpoint_url: str
 ) -> Client:
     """The client the request authenticates as, or invalid_client (401)."""
+    client, _ = await authenticate_client_reading(request, params, services, endpoint_url, [])
+    return client
+
+
+async def authenticate_client_reading(
+    request: Request,
+    params: dict[str, str],
+    services: Services,
+    endpoint_url: str,
+    keys: list[str],
+) -> tuple[Client, list[str | None] | None]:
+    """`authenticate_client`, which also reads `keys` from the cache in the round trip that
+    reads the client's version (with PROVIDER_CLIENT_CACHE); their values, or None when they were
+    not read (the setting off, or the cache unreachable: the caller reads them itself)."""
     basic = _basic_credentials(request)
     used = [
         name
@@ -85,7 +102,14 @@ async def authenticate_client(
             raise invalid_client(True, "client_id does not match the credentials.")
     else:
         client_id = params.get("client_id", "")
-    client = await find_client(client_id)
+    read, values = None, None
+    if keys and services.clients.enabled:
+        with suppress(CacheUnavailable):
+            both = await services.cache.strict().get_many(
+                [services.clients.version_key(client_id), *keys]
+            )
+            read, values = ReadVersion(both[0]), both[1:]
+    client = await find_active_client(services, client_id, read=read)
     if client is None or client.token_endpoint_auth_method != method:
         raise invalid_client(basic is not None)
     settings = services.settings
@@ -100,7 +124,7 @@ async def authenticate_client(
         ok = client.public
     if not ok:
         raise invalid_client(basic is not None)
-    return client
+    return client, values
 
 
 def _segment_json(segment: str) -> object:

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
-from sanic.response import json as json_response
 
 from provider.context import Caller, Services
 from provider.crypto.keys import KeyUnusable
@@ -15,6 +14,7 @@ from provider.domain_errors import ProtocolRefusal
 from provider.http.context import caller_of, services_of
 from provider.http.errors import OAuthError, oauth_error
 from provider.http.params import form_params, form_resources
+from provider.http.responses import protocol_json
 from provider.oauth.grants.authorization_code import authorization_code_grant
 from provider.oauth.grants.client_credentials import client_credentials_grant
 from provider.oauth.grants.refresh_token import refresh_token_grant
@@ -60,7 +60,7 @@ async def token(request: Request) -> HTTPResponse:
         AUTH_OPERATIONS.labels(operation=grant_type, outcome=exc.code).inc()
         raise oauth_error(exc) from exc
     AUTH_OPERATIONS.labels(operation=grant_type, outcome="success").inc()
-    return json_response(body, headers=NO_STORE)
+    return protocol_json(body, headers=NO_STORE)
 
 
 def _ensure_signing_keys(services: Services, client: Client) -> None:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
-from sanic.response import json as json_response
 
 from provider.http.bearer import bearer_token
 from provider.http.context import services_of
 from provider.http.errors import OAuthError
 from provider.http.params import form_params
+from provider.http.responses import protocol_json
 from provider.oauth.access_check import check_access_token
 from provider.oauth.app_claims import app_claims
 from provider.oauth.claims import user_claims
-from provider.oauth.clients import find_client
+from provider.oauth.clients import find_active_client
 from provider.sessions.access_tokens import InvalidAccessToken
 
 bp = Blueprint("userinfo")
@@ -62,12 +62,14 @@ async def userinfo(request: Request) -> HTTPResponse:
             status=403,
             headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="openid"'},
         )
-    client = await find_client(str(checked.claims.get("client_id")))
+    client = await find_active_client(
+        services, str(checked.claims.get("client_id")), read=checked.client_version
+    )
     claims = {
         **user_claims(checked.user, scopes),
         **await app_claims(client, checked.user.id, scopes),
     }
-    return json_response(claims, headers={"Cache-Control": "no-store"})
+    return protocol_json(claims, headers={"Cache-Control": "no-store"})
 
 
 # OIDC Core §3.1.2.1 / §5.3.1: both GET and POST are served.

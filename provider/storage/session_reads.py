@@ -8,11 +8,22 @@ the idle timeout comes from the settings); these queries only narrow the rows.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from provider.storage.models import Session
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFacts:
+    """A session that has not ended, and its user's name (see `SessionReads.access_facts`)."""
+
+    user_id: str
+    expires_at: datetime
+    last_active_at: datetime
+    username: str | None
 
 
 class SessionReads:
@@ -24,6 +35,26 @@ class SessionReads:
     async def with_user(self, session_id: uuid.UUID | str) -> Session | None:
         """The session with this id, its user loaded; None if there is none."""
         return await Session.get_or_none(id=session_id, using_db=self._conn).select_related("user")
+
+    async def access_facts(self, session_id: uuid.UUID | str) -> SessionFacts | None:
+        """What a check of an access token needs of its session: None if there is none, or if
+        it was revoked or compromised, or its user deleted."""
+        rows = await (
+            Session.filter(
+                id=session_id, revoked_at=None, compromised_at=None, user__deleted_at=None
+            )
+            .using_db(self._conn)
+            .values("user_id", "expires_at", "last_active_at", "user__username")
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return SessionFacts(
+            user_id=str(row["user_id"]),
+            expires_at=row["expires_at"],
+            last_active_at=row["last_active_at"],
+            username=row["user__username"],
+        )
 
     async def by_cookie(self, cookie_hash: str) -> Session | None:
         """The session whose browser cookie hashes to `cookie_hash`, its user loaded."""

@@ -86,6 +86,7 @@ class Sessions:
             .using_db(self._work.conn)
             .update(revoked_at=now, revoked_reason=reason)
         )
+        self._work.sessions_changed(user_id)
         await _revoke_tokens_of(self._work, [session_id], reason, now)
         if ended:
             await self._work.audit(
@@ -114,6 +115,7 @@ class Sessions:
             .using_db(self._work.conn)
             .update(revoked_at=now, revoked_reason=reason)
         )
+        self._work.sessions_changed(user_id)
         await _revoke_tokens_of(self._work, session_ids, reason, now)
         await self._work.audit(
             "sessions.bulk_revoked",

@@ -13,7 +13,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from provider.cache.events import EventPublisher
-from provider.context import Caller
+from provider.cache.local_copies import announce_change, version_key
+from provider.context import SESSION_COPIES, Caller
 from provider.ops.metrics import AUDIT_EVENTS
 from provider.storage.models import AuditEvent
 
@@ -28,10 +29,16 @@ class UnitOfWork:
     caller: Caller
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     callbacks: list[Callable[[], None]] = field(default_factory=list)
+    changed_users: set[str] = field(default_factory=set)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` after the commit (e.g. queue a mail); never after a rollback."""
         self.callbacks.append(callback)
+
+    def sessions_changed(self, user_id: UUID | str) -> None:
+        """A session of the user ended, or what a token check shows of the user changed: once
+        committed, every worker's copies of the user's session facts are stale."""
+        self.changed_users.add(str(user_id))
 
     def publish_after_commit(self, event: str, payload: dict[str, Any]) -> None:
         """Publish the event of an audit row written by other means (one SQL statement) once
@@ -113,6 +120,9 @@ async def unit_of_work(caller: Caller, publisher: EventPublisher) -> AsyncIterat
     async with in_transaction() as conn:
         work = UnitOfWork(conn=conn, caller=caller)
         yield work
+    # Before the response: a session ended here is refused by every worker's next check.
+    for user_id in work.changed_users:
+        await announce_change(publisher.cache, version_key(SESSION_COPIES, user_id))
     for event, payload in work.events:
         announce(publisher, event, payload)
     for callback in work.callbacks:

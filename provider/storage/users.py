@@ -45,7 +45,14 @@ class Users:
         self._conn = conn
 
     async def by_id(self, user_id: uuid.UUID) -> User | None:
-        return await User.get_or_none(id=user_id, using_db=self._conn)
+        # Userinfo reads its user here on every request: a plain parameterised SELECT skips the
+        # query builder (as `Clients.find` does).
+        placeholder = "$1" if self._conn.capabilities.dialect == "postgres" else "?"
+        rows = await self._conn.execute_query_dict(
+            f'SELECT * FROM "users" WHERE "id" = {placeholder}',  # noqa: S608 - constant SQL
+            [str(user_id)],
+        )
+        return User._init_from_db(**rows[0]) if rows else None
 
     async def page(
         self,

@@ -390,6 +390,8 @@ class Phase:
             "PROVIDER_RATELIMIT_LOGIN_PER_IP": "100000000",
             "PROVIDER_RATELIMIT_LOGIN_PER_ACCOUNT": "100000000",
             "PROVIDER_GRACEFUL_SHUTDOWN_TIMEOUT": "2",
+            # Every client is seeded before the start and changed only through the provider.
+            "PROVIDER_CLIENT_CACHE": "true",
         }
 
     def start_provider(self) -> Server:

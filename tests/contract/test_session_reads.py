@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from provider.storage import retention
 from provider.storage.db import default_connection
-from provider.storage.models import OneTimeToken, RefreshToken, Session
+from provider.storage.models import OneTimeToken, RefreshToken, Session, User
 from provider.storage.refresh_lookup import RefreshLookup
 from provider.storage.session_reads import SessionReads
 from provider.storage.unit_of_work import utcnow
@@ -24,6 +24,25 @@ async def test_with_user_loads_the_user(backend: str) -> None:
     assert (found.id, found.user.email) == (session.id, "ada@example.com")
     assert await reads.with_user(str(session.id)) is not None
     assert await reads.with_user(uuid.uuid4()) is None
+
+
+async def test_access_facts_only_of_a_session_that_has_not_ended(backend: str) -> None:
+    session = await make_session()
+    await User.filter(id=session.user_id).update(username="ada")
+    reads = SessionReads(default_connection())
+    facts = await reads.access_facts(str(session.id))
+    assert facts is not None
+    assert (facts.user_id, facts.username) == (str(session.user_id), "ada")
+    assert facts.expires_at == session.expires_at
+    assert facts.last_active_at == session.last_active_at
+    assert await reads.access_facts(uuid.uuid4()) is None
+
+    revoked, compromised, of_deleted = [await make_session() for _ in range(3)]
+    await Session.filter(id=revoked.id).update(revoked_at=utcnow())
+    await Session.filter(id=compromised.id).update(compromised_at=utcnow())
+    await User.filter(id=of_deleted.user_id).update(deleted_at=utcnow())
+    for ended in (revoked, compromised, of_deleted):
+        assert await reads.access_facts(ended.id) is None
 
 
 async def test_by_cookie_finds_only_the_session_of_that_cookie(backend: str) -> None:

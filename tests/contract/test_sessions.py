@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from provider.context import Caller
+from provider.cache.local_copies import version_key
+from provider.context import SESSION_COPIES, Caller
 from provider.crypto.tokens import new_token, token_hash
 from provider.storage.models import AuditEvent, RefreshToken, Session, User
 from provider.storage.refresh_families import RefreshFamilies
@@ -181,3 +182,21 @@ async def test_a_new_device_is_an_unseen_address_and_agent_after_a_first_session
         assert not await Sessions(work).is_new_device(user.id)
     async with unit_of_work(elsewhere, publisher) as work:
         assert await Sessions(work).is_new_device(user.id)
+
+
+async def test_ending_sessions_moves_the_version_of_the_users_sessions_on(
+    backend: str, publisher: RecordingPublisher
+) -> None:
+    """After the commit, before the caller answers: every worker's copy of the session facts of
+    the user is stale (provider.oauth.access_check)."""
+    session = await make_session()
+    key = version_key(SESSION_COPIES, str(session.user_id))
+    assert await publisher.cache.get(key) is None
+    async with unit_of_work(CALLER, publisher) as work:
+        await Sessions(work).end(session.id, session.user_id, reason="logout")
+        assert await publisher.cache.get(key) is None  # not before the commit
+    first = await publisher.cache.get(key)
+    assert first is not None
+    async with unit_of_work(CALLER, publisher) as work:
+        await Sessions(work).end_all_of_user(session.user_id, reason="password_changed")
+    assert await publisher.cache.get(key) not in (None, first)

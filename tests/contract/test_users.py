@@ -39,6 +39,11 @@ async def test_by_id(backend: str) -> None:
     found = await users.by_id(ada.id)
     assert found is not None
     assert found.email == "ada@example.com"
+    # Read with plain SQL: every column comes back as the ORM would have it.
+    stored = await User.get(id=ada.id)
+    assert {name: getattr(found, name) for name in User._meta.db_fields} == {
+        name: getattr(stored, name) for name in User._meta.db_fields
+    }
     assert await users.by_id(uuid.uuid4()) is None
 
 
