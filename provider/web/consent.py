@@ -10,6 +10,7 @@ from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_
 from provider.oauth.clients import find_client
 from provider.oauth.consent import answer_consent
 from provider.oauth.flows import load_flow
@@ -62,6 +63,6 @@ async def submit_consent(request: Request) -> HTTPResponse:
             flow.request,
             services.settings.issuer,
             "access_denied",
-            "The user denied access.",
+            N_("The user denied access."),
         )
     return redirect(f"/authorize/resume?flow={flow.id}", status=303)

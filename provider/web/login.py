@@ -21,6 +21,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_
 from provider.oauth.clients import find_client
 from provider.oauth.flows import Flow, load_flow
 from provider.web.common import EXPIRED, local_path, page_url, with_headers
@@ -108,7 +109,7 @@ async def submit_login(request: Request) -> HTTPResponse:
             request,
             flow,
             identifier=identifier,
-            error="Enter your email or username and password.",
+            error=N_("Enter your email or username and password."),
             status=400,
             next_path=next_path,
         )

@@ -19,6 +19,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import page
+from provider.i18n.catalogues import N_, message
 from provider.web.common import (
     FormIncomplete,
     page_url,
@@ -98,9 +99,11 @@ async def submit_registration(request: Request) -> HTTPResponse:
         request,
         "notice.html",
         {
-            "title": "Check your mail",
-            "message": f"We sent a link to {user.email}. Open it to verify your address.",
-            "links": [(page_url("/login", **back), "Continue to sign in")],
+            "title": N_("Check your mail"),
+            "message": message(
+                "We sent a link to %(email)s. Open it to verify your address.", email=user.email
+            ),
+            "links": [(page_url("/login", **back), N_("Continue to sign in"))],
         },
     )
 

@@ -1,0 +1,44 @@
+"""The language of a page: chosen once per request and kept on it, never in a global."""
+
+from __future__ import annotations
+
+from sanic import Request
+
+from provider.http.context import services_of
+from provider.http.cookies import browser_session
+from provider.i18n.catalogues import Translator, available, translator
+from provider.i18n.negotiation import choose_locale
+from provider.oauth.flows import load_flow
+
+
+def _flow_id(request: Request) -> str | None:
+    """The authorization request a page belongs to: `?flow=` or the posted `flow` field."""
+    flow_id: str | None = request.args.get("flow")
+    form = request.content_type.startswith("application/x-www-form-urlencoded")
+    if flow_id is None and request.method == "POST" and form:
+        posted = request.get_form(keep_blank_values=True)
+        flow_id = posted.get("flow") if posted is not None else None
+    return flow_id
+
+
+async def page_translator(request: Request) -> Translator:
+    """`ui_locales` of the authorization request this page is part of (so sign-in, second
+    factor and consent of one request stay in its language), then the signed-in user's
+    `locale`, then Accept-Language, then PROVIDER_DEFAULT_LOCALE."""
+    cached: Translator | None = getattr(request.ctx, "translator", None)
+    if cached is not None:
+        return cached
+    services = services_of(request)
+    flow = await load_flow(services.cache, _flow_id(request))
+    session = await browser_session(request, services.settings)
+    chosen = translator(
+        choose_locale(
+            available(),
+            services.settings.default_locale,
+            ui_locales=flow.request.ui_locales if flow else None,
+            user_locale=session.user.locale if session else None,
+            accept=request.headers.get("accept-language", "")[:512],
+        )
+    )
+    request.ctx.translator = chosen
+    return chosen

@@ -1,0 +1,78 @@
+"""Babel extraction of the refusals the core words for people (`babel.cfg`, `[core: …]`).
+
+The core stays free of gettext: its messages are plain English, found here by their place, and
+translated where a page shows them. What counts as a message:
+- `default_message = "…"` of a domain error;
+- the first argument, when it is a literal, of a refusal the core raises (a class of
+  `provider.domain_errors`, or `FieldRefused`);
+- the reasons of a field: literals appended to `problems`, and in `ValidationFailed({…})`;
+- module constants named `*_RULE`, and upper-case constants that are sentences.
+A message built at run time (an f-string) cannot be looked up and stays in English.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import IO, Any
+
+REFUSALS = {"FieldRefused"}
+Found = tuple[int, str | None, str, list[str]]
+
+
+def _refusal_names() -> set[str]:
+    from provider import domain_errors
+
+    return REFUSALS | {
+        name
+        for name, value in vars(domain_errors).items()
+        if isinstance(value, type) and issubclass(value, domain_errors.DomainError)
+    }
+
+
+def _text(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip():
+        return node.value
+    return None
+
+
+def _called(node: ast.Call) -> str:
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    if isinstance(node.func, ast.Attribute):
+        return node.func.attr
+    return ""
+
+
+def _messages(tree: ast.AST, refusals: set[str]) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            name = target.id if isinstance(target, ast.Name) else ""
+            text = _text(node.value)
+            sentence = text is not None and name.isupper() and " " in text and text.endswith(".")
+            if text and (name == "default_message" or name.endswith("_RULE") or sentence):
+                yield node.lineno, text
+        elif isinstance(node, ast.Call):
+            called = _called(node)
+            first = _text(node.args[0]) if node.args else None
+            if called in refusals and first:
+                yield node.lineno, first
+            receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+            is_problem = called == "append" and isinstance(receiver, ast.Name)
+            if is_problem and receiver.id == "problems" and first:  # type: ignore[union-attr]
+                yield node.lineno, first
+            if called == "ValidationFailed" and node.args:
+                for reasons in ast.walk(node.args[0]):
+                    if isinstance(reasons, ast.List):
+                        for item in reasons.elts:
+                            if (text := _text(item)) is not None:
+                                yield item.lineno, text
+
+
+def extract_core(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[Found]:
+    tree = ast.parse(fileobj.read())
+    for lineno, text in _messages(tree, _refusal_names()):
+        yield lineno, None, text, []
