@@ -34,13 +34,13 @@ class Message:
     count: int = 1
 
 
-def message(text: str, **values: Any) -> Message:
-    """`message("We sent a link to %(email)s.", email=…)`: extracted like a gettext call."""
+def sentence(text: str, **values: Any) -> Message:
+    """`sentence("We sent a link to %(email)s.", email=…)`: extracted like a gettext call."""
     return Message(text, values)
 
 
-def plural_message(singular: str, plural: str, count: int, **values: Any) -> Message:
-    """Like `message`, with the form for `count` (`%(count)s` is filled in), as ngettext."""
+def plural_sentence(singular: str, plural: str, count: int, **values: Any) -> Message:
+    """Like `sentence`, with the form for `count` (`%(count)s` is filled in), as ngettext."""
     return Message(singular, {"count": count, **values}, plural, count)
 
 

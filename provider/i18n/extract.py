@@ -6,6 +6,7 @@ translated where a page shows them. What counts as a message:
 - the first argument, when it is a literal, of a refusal the core raises (a class of
   `provider.domain_errors`, or `FieldRefused`);
 - the reasons of a field: literals appended to `problems`, and in `ValidationFailed({…})`;
+- what a scope lets an app do (`Scope(name, description)`), shown on the consent page;
 - module constants named `*_RULE`, and upper-case constants that are sentences.
 A message built at run time (an f-string) cannot be looked up and stays in English.
 """
@@ -58,6 +59,8 @@ def _messages(tree: ast.AST, refusals: set[str]) -> Iterator[tuple[int, str]]:
             first = _text(node.args[0]) if node.args else None
             if called in refusals and first:
                 yield node.lineno, first
+            if called == "Scope" and len(node.args) > 1 and (described := _text(node.args[1])):
+                yield node.lineno, described
             receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
             is_problem = called == "append" and isinstance(receiver, ast.Name)
             if is_problem and receiver.id == "problems" and first:  # type: ignore[union-attr]

@@ -230,7 +230,6 @@ class Mailer:
         }
         message = EmailMessage()
         message["Subject"] = subject
-        message["Content-Language"] = language.locale
         message["From"] = self._sender
         message["To"] = to
         message["Date"] = formatdate(usegmt=True)
@@ -241,6 +240,8 @@ class Mailer:
         message.add_alternative(
             self._templates.get_template(f"{kind.value}.html").render(values), subtype="html"
         )
+        # After the parts: set_content drops the Content-* headers set before it (RFC 3282).
+        message["Content-Language"] = language.locale
         return message
 
     async def _send(

@@ -20,7 +20,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import page
-from provider.i18n.catalogues import N_, plural_message
+from provider.i18n.catalogues import N_, plural_sentence
 from provider.storage.models import User
 from provider.web.common import signed_in_or_redirect, with_headers
 
@@ -116,7 +116,7 @@ async def submit_password(request: Request) -> HTTPResponse:
         "notice.html",
         {
             "title": N_("Password changed"),
-            "message": plural_message(
+            "message": plural_sentence(
                 "Your password is changed; %(count)s other session signed out.",
                 "Your password is changed; %(count)s other sessions signed out.",
                 revoked,

@@ -18,7 +18,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import page
-from provider.i18n.catalogues import N_, message
+from provider.i18n.catalogues import N_, sentence
 from provider.web.common import page_url, return_to, signed_in_or_redirect, with_headers
 
 bp = Blueprint("web_account_deletion")
@@ -67,7 +67,7 @@ async def submit_delete(request: Request) -> HTTPResponse:
         "notice.html",
         {
             "title": N_("Your account is deleted"),
-            "message": message(
+            "message": sentence(
                 "Every device is signed out. Until %(until)s you can restore the account with "
                 "your password; after that it is erased.",
                 until=until,

@@ -34,7 +34,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
-from provider.i18n.catalogues import N_, Message, message
+from provider.i18n.catalogues import N_, Message, sentence
 from provider.storage.models import User
 from provider.web.common import signed_in_form, signed_in_or_redirect, with_headers
 
@@ -117,7 +117,7 @@ async def submit_email(request: Request) -> HTTPResponse:
         "notice.html",
         {
             "title": N_("Check your new address"),
-            "message": message(
+            "message": sentence(
                 "We sent a link to %(new)s: your address changes when you open it. "
                 "%(old)s got a notice with a link that cancels the change.",
                 new=pending,
@@ -183,7 +183,7 @@ async def submit_confirm(request: Request) -> HTTPResponse:
     return await _submit_link(
         request,
         confirm_email_change,
-        lambda user: message("Your address is now %(email)s.", email=user.email),
+        lambda user: sentence("Your address is now %(email)s.", email=user.email),
     )
 
 
@@ -197,7 +197,7 @@ async def submit_cancel(request: Request) -> HTTPResponse:
     return await _submit_link(
         request,
         cancel_email_change,
-        lambda user: message(
+        lambda user: sentence(
             "The change is cancelled: your address is %(email)s.", email=user.email
         ),
     )

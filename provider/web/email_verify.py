@@ -24,7 +24,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
-from provider.i18n.catalogues import N_, message
+from provider.i18n.catalogues import N_, sentence
 from provider.web.common import local_path, signed_in_or_redirect, with_headers
 
 bp = Blueprint("web_email_verify")
@@ -67,7 +67,7 @@ async def submit_verification(request: Request) -> HTTPResponse:
         "notice.html",
         {
             "title": N_("Email address verified"),
-            "message": message("Thank you: %(email)s is verified.", email=user.email),
+            "message": sentence("Thank you: %(email)s is verified.", email=user.email),
             "links": [
                 ("/account", N_("Go to your account")) if signed_in else ("/login", N_("Sign in"))
             ],
@@ -108,7 +108,7 @@ async def resend(request: Request) -> HTTPResponse:
         "notice.html",
         {
             "title": N_("Check your mail"),
-            "message": message(
+            "message": sentence(
                 "We sent a new link to %(email)s. Open it, then continue here.", email=user.email
             ),
             "links": [(back, N_("Continue"))],

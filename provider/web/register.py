@@ -19,7 +19,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import page
-from provider.i18n.catalogues import N_, message
+from provider.i18n.catalogues import N_, sentence
 from provider.web.common import (
     FormIncomplete,
     page_url,
@@ -100,7 +100,7 @@ async def submit_registration(request: Request) -> HTTPResponse:
         "notice.html",
         {
             "title": N_("Check your mail"),
-            "message": message(
+            "message": sentence(
                 "We sent a link to %(email)s. Open it to verify your address.", email=user.email
             ),
             "links": [(page_url("/login", **back), N_("Continue to sign in"))],
