@@ -218,10 +218,15 @@ class Settings(BaseSettings):
     def _color_is_hex(cls, value: str) -> str:
         if value and not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
             raise ValueError("must be a colour written #rrggbb, e.g. #0b5cad")
-        # WCAG 2.2 SC 1.4.3: white button text and links on white need 4.5:1.
+        return value.lower()
+
+    @field_validator("brand_primary_color")
+    @classmethod
+    def _primary_color_is_readable(cls, value: str) -> str:
+        # WCAG 2.2 SC 1.4.3: white button text on it, and links in it on white, need 4.5:1.
         if value and contrast_with_white(value) < 4.5:
             raise ValueError("is too light: white text on it needs a contrast of 4.5:1 (WCAG)")
-        return value.lower()
+        return value
 
     @field_validator("support_url", "terms_url", "privacy_url")
     @classmethod
