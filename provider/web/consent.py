@@ -37,10 +37,12 @@ async def show_consent(request: Request) -> HTTPResponse:
         {
             "flow": flow.id,
             "client_name": client.name,
+            "client_logo": client.logo_uri,
             "user_name": session.user.name or session.user.email,
             "scopes": describe(flow.request.scopes),
         },
         form_targets=[flow.request.redirect_uri],
+        images=[client.logo_uri] if client.logo_uri else None,
     )
 
 

@@ -54,6 +54,7 @@ async def login_page(
             "next": next_path,
             "reauth": reauth,
             "client_name": client.name if client else None,
+            "client_logo": client.logo_uri if client else None,
             "identifier": identifier or (flow.request.login_hint if flow else None) or "",
             "error": error,
             "register_url": page_url("/register", **back),
@@ -66,6 +67,7 @@ async def login_page(
         status=status,
         # CSP form-action also governs the redirects after the POST, up to the client.
         form_targets=[flow.request.redirect_uri] if flow else None,
+        images=[client.logo_uri] if client and client.logo_uri else None,
     )
 
 

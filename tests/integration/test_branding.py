@@ -6,10 +6,24 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.admin_support import admin
 from tests.branding import LOGO_SVG, brand_settings
 from tests.integration.conftest import Mailbox, MailServerFactory, html_part, text_part
-from tests.oidc import Browser, auth_params, is_consent_page, register_client
-from tests.support import PASSWORD, register
+from tests.oidc import (
+    REDIRECT_URI,
+    Browser,
+    RegisteredClient,
+    auth_params,
+    is_consent_page,
+    register_client,
+)
+from tests.support import PASSWORD, Server, assert_error, register
+
+NEW_CLIENT = {
+    "name": "Payroll",
+    "redirect_uris": [REDIRECT_URI],
+    "scopes": ["openid", "profile", "email"],
+}
 
 
 async def test_a_branded_configuration_shows_on_login_consent_and_mail(
@@ -80,3 +94,43 @@ async def test_without_a_brand_the_pages_keep_the_defaults(client: httpx.AsyncCl
     assert "brand-logo" not in page.text
     assert '<footer class="legal">' not in page.text
     assert "img-src 'self' data:;" in page.headers["content-security-policy"]
+
+
+async def test_a_clients_logo_shows_beside_its_name_and_only_its_origin_is_allowed(
+    server: Server,
+) -> None:
+    async with Browser.open(server.url) as browser:
+        headers = await admin(browser.http)
+        refused = await browser.http.post(
+            "/v1/admin/clients",
+            json={**NEW_CLIENT, "logo_uri": "http://payroll.example/logo.png"},
+            headers=headers,
+        )
+        assert_error(refused, 400, "invalid_client_metadata")
+        created = await browser.http.post(
+            "/v1/admin/clients",
+            json={**NEW_CLIENT, "logo_uri": "https://static.payroll.example/logo.png"},
+            headers=headers,
+        )
+        assert created.status_code == 201, created.text
+        view = created.json()["client"]
+        assert view["logo_uri"] == "https://static.payroll.example/logo.png"
+        rp = RegisteredClient(view["client_id"], created.json()["client_secret"], REDIRECT_URI)
+
+        await register(browser.http)
+        login = await browser.authorize(auth_params(rp))
+        consent = await browser.submit_login(login, "ada@example.com", PASSWORD)
+        for page in (login, consent):
+            assert (
+                '<img class="client-logo" src="https://static.payroll.example/logo.png"'
+                in page.text
+            )
+            policy = page.headers["content-security-policy"]
+            assert "img-src 'self' data: https://static.payroll.example;" in policy
+
+        removed = await browser.http.patch(
+            f"/v1/admin/clients/{rp.client_id}", json={"logo_uri": ""}, headers=headers
+        )
+        assert removed.json()["client"]["logo_uri"] is None
+        again = await browser.authorize(auth_params(rp))
+        assert "client-logo" not in again.text
