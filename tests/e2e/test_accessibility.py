@@ -34,6 +34,8 @@ ANONYMOUS_PAGES = [
     "/password/reset?token=" + "x" * 43,
     "/email/verify?token=" + "x" * 43,
     "/account/restore",
+    "/email/change/confirm?token=" + "x" * 43,
+    "/email/change/cancel?token=" + "x" * 43,
     "/no/such/page",
 ]
 ACCOUNT_PAGES = [
@@ -89,6 +91,11 @@ async def _focused(page: Page) -> str:
     return focused
 
 
+async def _has_focus(page: Page, element_id: str) -> None:
+    """`autofocus` applies once the page has loaded: wait for it, then it must be there."""
+    await page.wait_for_function(f"document.activeElement.id === {element_id!r}", timeout=5000)
+
+
 async def _staff_and_data(client: httpx.AsyncClient) -> tuple[RegisteredClient, dict[str, Any]]:
     admin = await register(client, "root@example.com")
     await User.filter(id=admin["id"]).update(role="admin")
@@ -114,7 +121,7 @@ async def _walk(
 
         # Keyboard order on the sign-in page: the fields and the button before the side links.
         await page.goto("/login")
-        assert await _focused(page) == "identifier"
+        await _has_focus(page, "identifier")
         order = []
         for _ in range(3):
             await page.keyboard.press("Tab")
@@ -125,7 +132,7 @@ async def _walk(
         # first invalid field has the focus (autofocus, no script needed).
         await sign_in_on_page(page, "root@example.com", "not the password")
         await page.wait_for_selector("[role=alert]")
-        assert await _focused(page) == "password"
+        await _has_focus(page, "password")
         await checker.check(page, "/login (refused)")
         await page.goto("/register")
         await page.fill("#email", "new@example.com")
@@ -133,7 +140,7 @@ async def _walk(
         await page.evaluate("document.querySelector('#password').removeAttribute('minlength')")
         await page.click("#register")
         await page.wait_for_selector("[role=alert]")
-        assert await _focused(page) == "password"
+        await _has_focus(page, "password")
         await checker.check(page, "/register (refused)")
 
         authorize = "/authorize?" + urlencode(auth_params(rp))
@@ -157,6 +164,12 @@ async def _walk(
             f"/admin/clients/{rp.client_id}",
         ]:
             await checker.visit(page, path)
+        # Setting up a second factor: the QR code and the secret.
+        await page.goto("/account/mfa")
+        if await page.query_selector("#qr") is None:  # the first language's walk started it
+            await page.click("#start")
+        await page.wait_for_selector("#qr")
+        await checker.check(page, "/account/mfa (enrolment)")
     finally:
         await context.close()
     return checker
