@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sanic import Request
 
 from provider.http.context import services_of
@@ -9,6 +11,8 @@ from provider.http.cookies import browser_session
 from provider.i18n.catalogues import Translator, available, translator
 from provider.i18n.negotiation import choose_locale
 from provider.oauth.flows import load_flow
+
+log = logging.getLogger("provider.pages")
 
 
 def _flow_id(request: Request) -> str | None:
@@ -29,14 +33,20 @@ async def page_translator(request: Request) -> Translator:
     if cached is not None:
         return cached
     services = services_of(request)
-    flow = await load_flow(services.cache, _flow_id(request))
-    session = await browser_session(request, services.settings)
+    ui_locales = user_locale = None
+    try:
+        flow = await load_flow(services.cache, _flow_id(request))
+        session = await browser_session(request, services.settings)
+        ui_locales = flow.request.ui_locales if flow else None
+        user_locale = session.user.locale if session else None
+    except Exception:
+        log.warning("page language chosen without the flow and the session", exc_info=True)
     chosen = translator(
         choose_locale(
             available(),
             services.settings.default_locale,
-            ui_locales=flow.request.ui_locales if flow else None,
-            user_locale=session.user.locale if session else None,
+            ui_locales=ui_locales,
+            user_locale=user_locale,
             accept=request.headers.get("accept-language", "")[:512],
         )
     )
