@@ -8,7 +8,8 @@ translated where a page shows them. What counts as a message:
 - the reasons of a field: literals appended to `problems`, and in `ValidationFailed({…})`;
 - what a scope lets an app do (`Scope(name, description)`), shown on the consent page;
 - module constants named `*_RULE`, and upper-case constants that are sentences.
-A message built at run time (an f-string) cannot be looked up and stays in English.
+An f-string whose values are module constants (`f"must be at least {MIN_LENGTH} characters"`)
+counts with those values in; one built from run-time values cannot be looked up and stays English.
 """
 
 from __future__ import annotations
@@ -31,9 +32,37 @@ def _refusal_names() -> set[str]:
     }
 
 
-def _text(node: ast.AST | None) -> str | None:
+def _module_constants(tree: ast.Module) -> dict[str, object]:
+    """`NAME = 10` at the top of a module: an f-string made of these reads the same every time."""
+    constants: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and isinstance(node.value.value, (int, str)):
+                    constants[target.id] = node.value.value
+    return constants
+
+
+def _text(node: ast.AST | None, constants: dict[str, object] | None = None) -> str | None:
+    """A literal, or an f-string whose every value is a module constant, as the text it makes."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip():
         return node.value
+    if isinstance(node, ast.JoinedStr) and constants:
+        parts: list[str] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                parts.append(str(part.value))
+            elif (
+                isinstance(part, ast.FormattedValue)
+                and isinstance(part.value, ast.Name)
+                and part.value.id in constants
+                and part.conversion == -1
+                and part.format_spec is None
+            ):
+                parts.append(str(constants[part.value.id]))
+            else:
+                return None
+        return "".join(parts)
     return None
 
 
@@ -45,7 +74,8 @@ def _called(node: ast.Call) -> str:
     return ""
 
 
-def _messages(tree: ast.AST, refusals: set[str]) -> Iterator[tuple[int, str]]:
+def _messages(tree: ast.Module, refusals: set[str]) -> Iterator[tuple[int, str]]:
+    constants = _module_constants(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
@@ -56,7 +86,7 @@ def _messages(tree: ast.AST, refusals: set[str]) -> Iterator[tuple[int, str]]:
                 yield node.lineno, text
         elif isinstance(node, ast.Call):
             called = _called(node)
-            first = _text(node.args[0]) if node.args else None
+            first = _text(node.args[0], constants) if node.args else None
             if called in refusals and first:
                 yield node.lineno, first
             if called == "Scope" and len(node.args) > 1 and (described := _text(node.args[1])):

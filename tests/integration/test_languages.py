@@ -9,7 +9,14 @@ import httpx
 
 from tests.hosted import sign_in_for
 from tests.integration.conftest import Mailbox, html_part, text_part
-from tests.oidc import Browser, auth_params, is_consent_page, is_login_page, register_client
+from tests.oidc import (
+    Browser,
+    auth_params,
+    csrf_of,
+    is_consent_page,
+    is_login_page,
+    register_client,
+)
 from tests.support import PASSWORD, Server, bearer, login, register
 
 
@@ -105,3 +112,17 @@ async def test_registering_on_a_french_page_mails_in_french(
         assert response.status_code == 201, response.text
     mail = await mailbox.wait_for("ada@example.com", "Vérifiez votre adresse e-mail")
     assert "Bonjour Ada," in text_part(mail)
+
+
+async def test_a_refused_registration_explains_itself_in_spanish(server: Server) -> None:
+    async with Browser.open(server.url) as browser:
+        browser.http.headers["Accept-Language"] = "es-ES"
+        page = await browser.http.get("/register")
+        refused = await browser.http.post(
+            "/register",
+            data={"csrf": csrf_of(page.text), "email": "ada@example.com", "password": "short"},
+        )
+        assert refused.status_code in (400, 422), refused.status_code
+        assert _lang(refused) == "es"
+        assert "Algunos campos necesitan tu atención." in refused.text
+        assert "Contraseña debe tener al menos 10 caracteres" in refused.text
