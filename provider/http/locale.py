@@ -6,7 +6,8 @@ import logging
 
 from sanic import Request
 
-from provider.http.context import services_of
+from provider.context import Caller
+from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session
 from provider.i18n.catalogues import Translator, available, translator
 from provider.i18n.negotiation import choose_locale
@@ -23,6 +24,13 @@ def _flow_id(request: Request) -> str | None:
         posted = request.get_form(keep_blank_values=True)
         flow_id = posted.get("flow") if posted is not None else None
     return flow_id
+
+
+async def page_caller(request: Request) -> Caller:
+    """The caller of a page that mails someone: its locale is the page's language, so the
+    mail of a sign-up inside a `ui_locales=de` request is German too."""
+    await page_translator(request)
+    return caller_of(request)
 
 
 async def page_translator(request: Request) -> Translator:

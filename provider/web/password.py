@@ -24,6 +24,7 @@ from provider.domain_errors import DomainError, InvalidRequest, ValidationFailed
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
+from provider.http.locale import page_caller
 from provider.http.params import form_params
 from provider.http.render import error_page, page
 from provider.i18n.catalogues import N_
@@ -69,7 +70,7 @@ async def submit_forgot(request: Request) -> HTTPResponse:
     verify_csrf(request, settings, form.get("csrf"))
     back = return_to(form)
     email = form.get("email", "")
-    caller = caller_of(request)
+    caller = await page_caller(request)
     try:
         await forgot_password(services, caller, lambda: _account_email(email))
     except DomainError as exc:

@@ -13,6 +13,7 @@ from tests.oidc import (
     Browser,
     auth_params,
     csrf_of,
+    flow_of,
     is_consent_page,
     is_login_page,
     register_client,
@@ -126,3 +127,24 @@ async def test_a_refused_registration_explains_itself_in_spanish(server: Server)
         assert _lang(refused) == "es"
         assert "Algunos campos necesitan tu atención." in refused.text
         assert "Contraseña debe tener al menos 10 caracteres" in refused.text
+
+
+async def test_signing_up_inside_a_german_request_mails_in_german(
+    mail_server: Server, mailbox: Mailbox
+) -> None:
+    rp = await register_client()
+    async with Browser.open(mail_server.url) as browser:
+        login = await browser.authorize(auth_params(rp, ui_locales="de"))
+        register_link = re.search(r'href="(/register\?flow=[^"]+)"', login.text)
+        assert register_link, login.text[:500]
+        form = await browser.http.get(register_link.group(1).replace("&amp;", "&"))
+        assert _lang(form) == "de"
+        fields = {"csrf": csrf_of(form.text), "flow": flow_of(form.text)}
+        done = await browser.http.post(
+            "/register",
+            data={**fields, "email": "ada@example.com", "name": "Ada", "password": PASSWORD},
+        )
+        assert done.status_code == 200, done.text[:500]
+        assert "Sehen Sie in Ihr Postfach" in done.text
+    mail = await mailbox.wait_for("ada@example.com", "Bestätigen Sie Ihre E-Mail-Adresse")
+    assert "Hallo Ada," in text_part(mail)
