@@ -164,6 +164,15 @@ async def _walk(
             f"/admin/clients/{rp.client_id}",
         ]:
             await checker.visit(page, path)
+        # A refused password change: the first invalid field has the focus.
+        await page.goto("/account/password")
+        await page.fill("#current_password", PASSWORD)
+        await page.fill("#new_password", "short")
+        await page.evaluate("document.querySelector('#new_password').removeAttribute('minlength')")
+        await page.click("#change-password")
+        await page.wait_for_selector("[aria-invalid=true]")
+        await _has_focus(page, "new_password")
+        await checker.check(page, "/account/password (refused)")
         # Setting up a second factor: the QR code and the secret.
         await page.goto("/account/mfa")
         if await page.query_selector("#qr") is None:  # the first language's walk started it
