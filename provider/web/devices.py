@@ -11,6 +11,7 @@ from provider.domain_errors import NotFound
 from provider.http.context import caller_of, services_of
 from provider.http.errors import http_status
 from provider.http.render import page
+from provider.i18n.catalogues import N_
 from provider.sessions.user_devices import devices_of, sign_out_device, sign_out_other_devices
 from provider.storage.models import Session
 from provider.web.common import signed_in_form, signed_in_or_redirect
@@ -18,8 +19,8 @@ from provider.web.common import signed_in_form, signed_in_or_redirect
 bp = Blueprint("web_devices")
 
 NOTICES = {
-    "one": "That device is signed out.",
-    "others": "Every other device is signed out.",
+    "one": N_("That device is signed out."),
+    "others": N_("Every other device is signed out."),
 }
 
 
