@@ -90,7 +90,7 @@ async def _passkey_sign_in(request: Request) -> PasskeyStep | None:
         started = await begin_passkey_sign_in(services_of(request), caller_of(request))
     except (DomainError, CacheUnavailable):
         return None
-    return passkey_step(started, "sign-in", "/login/passkey", "Sign in with a passkey")
+    return passkey_step(started, "sign-in", "/login/passkey", N_("Sign in with a passkey"))
 
 
 @bp.get("/login")

@@ -119,7 +119,7 @@ async def _passkey_step(request: Request, token: str | None) -> PasskeyStep | No
         started = await begin_passkey_second_step(services_of(request), caller_of(request), token)
     except (DomainError, CacheUnavailable):
         return None
-    return passkey_step(started, "second-step", "/login/mfa/passkey", "Use a passkey")
+    return passkey_step(started, "second-step", "/login/mfa/passkey", N_("Use a passkey"))
 
 
 async def _start_again(

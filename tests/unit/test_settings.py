@@ -227,3 +227,15 @@ def test_the_legal_and_support_links_are_web_or_mail_addresses() -> None:
     assert Settings(support_url="mailto:help@example.com").support_url == "mailto:help@example.com"
     with pytest.raises(ValidationError, match="http"):
         Settings(terms_url="javascript:alert(1)")
+
+
+def test_who_vouches_for_clients_is_the_org_else_a_set_product_name_else_the_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issuer = "https://id.example.com"
+    assert Settings(issuer=issuer).org_label == "id.example.com"  # PRODUCT_NAME left at default
+    assert Settings(issuer=issuer, product_name="Acme ID").org_label == "Acme ID"
+    both = Settings(issuer=issuer, product_name="Acme ID", org_name="Acme Corp")
+    assert both.org_label == "Acme Corp"
+    monkeypatch.setenv("PROVIDER_PRODUCT_NAME", "Acme ID")
+    assert Settings(issuer=issuer).org_label == "Acme ID"
