@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Page
 from provider.storage.models import User
 from tests.e2e.relying_party import sign_in_on_page
 from tests.oidc import RegisteredClient, auth_params, register_client
-from tests.support import PASSWORD, Server, register
+from tests.support import PASSWORD, Server, bearer, register
 from tests.support import login as api_login
 from tests.totp import enrol_totp
 
@@ -43,6 +43,7 @@ ACCOUNT_PAGES = [
     "/account/profile",
     "/account/devices",
     "/account/apps",
+    "/account/passkeys",
     "/account/mfa",
     "/account/password",
     "/account/email",
@@ -55,11 +56,14 @@ ADMIN_PAGES = [
     "/admin/users/new",
     "/admin/clients",
     "/admin/clients/new",
+    "/admin/registration-tokens",
+    "/admin/resources",
     "/admin/keys",
     "/admin/audit",
     "/admin/idps",
     "/admin/app-roles",
 ]
+API = "https://api.example.com/orders"
 
 
 class Checker:
@@ -101,6 +105,20 @@ async def _staff_and_data(client: httpx.AsyncClient) -> tuple[RegisteredClient, 
     await User.filter(id=admin["id"]).update(role="admin")
     mfa_user = await register(client, "mfa@example.com")
     await enrol_totp(client, await api_login(client, "mfa@example.com"))
+    # Rows for the console's tables: an API (whose page is visited too) and an initial access
+    # token.
+    staff = bearer(await api_login(client, "root@example.com"))
+    api = await client.post(
+        "/v1/admin/resources",
+        json={"identifier": API, "name": "Orders", "scopes": ["orders.read"]},
+        headers=staff,
+    )
+    assert api.status_code == 201, api.text
+    token = await client.post(
+        "/v1/admin/registration-tokens", json={"note": "partner"}, headers=staff
+    )
+    assert token.status_code == 201, token.text
+    mfa_user["resource_id"] = api.json()["resource"]["id"]
     return await register_client(name="Example App"), mfa_user
 
 
@@ -162,6 +180,7 @@ async def _walk(
             f"/admin/users/{other['id']}",
             f"/admin/users/{other['id']}/app-access",
             f"/admin/clients/{rp.client_id}",
+            f"/admin/resources/{other['resource_id']}",
         ]:
             await checker.visit(page, path)
         # A refused password change: the first invalid field has the focus.
