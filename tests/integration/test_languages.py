@@ -148,3 +148,18 @@ async def test_signing_up_inside_a_german_request_mails_in_german(
         assert "Sehen Sie in Ihr Postfach" in done.text
     mail = await mailbox.wait_for("ada@example.com", "Bestätigen Sie Ihre E-Mail-Adresse")
     assert "Hallo Ada," in text_part(mail)
+
+
+async def test_the_passkeys_page_and_the_passkey_sign_in_speak_spanish(server: Server) -> None:
+    async with Browser.open(server.url) as browser:
+        browser.http.headers["Accept-Language"] = "es"
+        login_page = await browser.http.get("/login")
+        assert "Iniciar sesión con una llave de acceso" in login_page.text  # the button's label
+        # The script's only sentence comes from the page, in its language.
+        assert 'data-failed="No se usó la llave de acceso.' in login_page.text
+        await register(browser.http)
+        await sign_in_for(browser, "ada@example.com", PASSWORD, "/account/passkeys")
+        page = await browser.http.get("/account/passkeys")
+        assert _lang(page) == "es"
+        assert "Todavía no tienes ninguna llave de acceso." in page.text
+        assert "Añadir una llave de acceso" in page.text
