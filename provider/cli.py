@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from provider.cli_context import cli_use_case, refusal_text
 from provider.cli_registration import RegistrationCliError
 from provider.cli_registration import add_commands as add_registration_commands
 from provider.cli_roles import RolesCliError
@@ -442,7 +443,7 @@ def cmd_idps_add(args: argparse.Namespace) -> None:
             given.update({k: v for k, v in values.items() if v is not None})
             spec = ProviderSpec(**given)
     except DomainError as exc:
-        raise CliError(_refusal(exc)) from exc
+        raise CliError(refusal_text(exc)) from exc
     _run(_idps_change(load_settings(), "add", spec, args.json))
 
 
@@ -459,42 +460,28 @@ def cmd_idps_list(args: argparse.Namespace) -> None:
     _run(_idps_list(load_settings(), args.json))
 
 
-def _refusal(exc: Any) -> str:
-    detail = f" ({json.dumps(exc.details)})" if exc.details else ""
-    return f"{exc.message}{detail}"
-
-
 async def _idps_change(settings: Settings, action: str, subject: Any, as_json: bool) -> None:
     """One of the admin use cases of provider.federation.providers, audited as the CLI."""
-    from provider.cache.events import EventPublisher
-    from provider.cache.fallback import build_cache
-    from provider.context import Caller
     from provider.domain_errors import DomainError
     from provider.federation import providers
-    from provider.storage.db import close_database, open_database
 
-    await open_database(settings.database_url)
-    cache = build_cache(settings.redis_url)
-    events = EventPublisher(cache)
-    caller = Caller(ip="cli", user_agent="provider-cli", request_id=uuid.uuid4().hex)
-    try:
-        if action == "add":
-            view = await providers.add_provider(settings, events, caller, subject, actor_id=None)
-        elif action == "update":
-            slug, changes = subject
-            view = await providers.update_provider(
-                settings, events, caller, slug, changes, actor_id=None
-            )
-        else:
-            await providers.remove_provider(events, caller, subject, actor_id=None)
-            print(json.dumps({"deleted": subject}) if as_json else f"removed {subject}")
-            return
-    except DomainError as exc:
-        raise CliError(_refusal(exc)) from exc
-    finally:
-        await events.drain()
-        await cache.close()
-        await close_database()
+    async with cli_use_case(settings) as (events, caller):
+        try:
+            if action == "add":
+                view = await providers.add_provider(
+                    settings, events, caller, subject, actor_id=None
+                )
+            elif action == "update":
+                slug, changes = subject
+                view = await providers.update_provider(
+                    settings, events, caller, slug, changes, actor_id=None
+                )
+            else:
+                await providers.remove_provider(events, caller, subject, actor_id=None)
+                print(json.dumps({"deleted": subject}) if as_json else f"removed {subject}")
+                return
+        except DomainError as exc:
+            raise CliError(refusal_text(exc)) from exc
     _print_idps([view.to_dict()], as_json, single=True)
 
 
@@ -610,39 +597,28 @@ def cmd_resources_list(args: argparse.Namespace) -> None:
 
 async def _resources_change(settings: Settings, action: str, subject: Any, as_json: bool) -> None:
     """One of the admin use cases of provider.oauth.resource_admin, audited as the CLI."""
-    from provider.cache.events import EventPublisher
-    from provider.cache.fallback import build_cache
-    from provider.context import Caller
     from provider.domain_errors import DomainError
     from provider.oauth import resource_admin
-    from provider.storage.db import close_database, open_database
 
-    await open_database(settings.database_url)
-    cache = build_cache(settings.redis_url)
-    events = EventPublisher(cache)
-    caller = Caller(ip="cli", user_agent="provider-cli", request_id=uuid.uuid4().hex)
-    try:
-        if action == "add":
-            resource = await resource_admin.add_resource(
-                settings, events, caller, subject, actor_id=None
-            )
-        elif action == "update":
-            identifier, changes = subject
-            current = await resource_admin.resource_by_identifier(identifier)
-            resource = await resource_admin.update_resource(
-                settings, events, caller, current, changes, actor_id=None
-            )
-        else:
-            current = await resource_admin.resource_by_identifier(subject)
-            await resource_admin.remove_resource(events, caller, current, actor_id=None)
-            print(json.dumps({"deleted": subject}) if as_json else f"removed {subject}")
-            return
-    except DomainError as exc:
-        raise CliError(_refusal(exc)) from exc
-    finally:
-        await events.drain()
-        await cache.close()
-        await close_database()
+    async with cli_use_case(settings) as (events, caller):
+        try:
+            if action == "add":
+                resource = await resource_admin.add_resource(
+                    settings, events, caller, subject, actor_id=None
+                )
+            elif action == "update":
+                identifier, changes = subject
+                current = await resource_admin.resource_by_identifier(identifier)
+                resource = await resource_admin.update_resource(
+                    settings, events, caller, current, changes, actor_id=None
+                )
+            else:
+                current = await resource_admin.resource_by_identifier(subject)
+                await resource_admin.remove_resource(events, caller, current, actor_id=None)
+                print(json.dumps({"deleted": subject}) if as_json else f"removed {subject}")
+                return
+        except DomainError as exc:
+            raise CliError(refusal_text(exc)) from exc
     _print_resources([resource_admin.describe(resource)], as_json, single=True)
 
 

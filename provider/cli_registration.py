@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+from provider.cli_context import cli_use_case
 
 if TYPE_CHECKING:
     from provider.cache.events import EventPublisher
@@ -24,24 +25,13 @@ class RegistrationCliError(Exception):
 
 
 async def _run(settings: Settings, action: Action, args: argparse.Namespace) -> None:
-    from provider.cache.events import EventPublisher
-    from provider.cache.fallback import build_cache
-    from provider.context import Caller
     from provider.domain_errors import DomainError
-    from provider.storage.db import close_database, open_database
 
-    await open_database(settings.database_url)
-    cache = build_cache(settings.redis_url)
-    events = EventPublisher(cache)
-    caller = Caller(ip="cli", user_agent="provider-cli", request_id=uuid.uuid4().hex)
-    try:
-        print(json.dumps(await action(settings, events, caller, args)))
-    except DomainError as exc:
-        raise RegistrationCliError(exc.message) from exc
-    finally:
-        await events.drain()
-        await cache.close()
-        await close_database()
+    async with cli_use_case(settings) as (events, caller):
+        try:
+            print(json.dumps(await action(settings, events, caller, args)))
+        except DomainError as exc:
+            raise RegistrationCliError(exc.message) from exc
 
 
 async def _create(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+from provider.cli_context import cli_use_case, refusal_text
 
 if TYPE_CHECKING:
     from provider.cache.events import EventPublisher
@@ -29,26 +30,13 @@ def _names(value: str | None) -> list[str] | None:
 
 
 async def _run(settings: Settings, action: Action, args: argparse.Namespace) -> None:
-    from provider.cache.events import EventPublisher
-    from provider.cache.fallback import build_cache
-    from provider.context import Caller
     from provider.domain_errors import DomainError
-    from provider.storage.db import close_database, open_database
 
-    await open_database(settings.database_url)
-    cache = build_cache(settings.redis_url)
-    events = EventPublisher(cache)
-    caller = Caller(ip="cli", user_agent="provider-cli", request_id=uuid.uuid4().hex)
-    try:
-        result = await action(events, caller, args)
-        print(json.dumps(result))
-    except DomainError as exc:
-        detail = f" ({json.dumps(exc.details)})" if exc.details else ""
-        raise RolesCliError(f"{exc.message}{detail}") from exc
-    finally:
-        await events.drain()
-        await cache.close()
-        await close_database()
+    async with cli_use_case(settings) as (events, caller):
+        try:
+            print(json.dumps(await action(events, caller, args)))
+        except DomainError as exc:
+            raise RolesCliError(refusal_text(exc)) from exc
 
 
 async def _list_roles(events: EventPublisher, caller: Caller, args: argparse.Namespace) -> Any:
