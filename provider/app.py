@@ -53,6 +53,7 @@ from provider.context import (
 )
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
+from provider.http.render import page_templates
 from provider.http.request_limit import install_request_limit
 from provider.mail.mailer import Mailer
 from provider.net.documents import DocumentCache
@@ -87,6 +88,7 @@ from provider.web import admin_console as web_admin_console
 from provider.web import admin_idps as web_admin_idps
 from provider.web import admin_registration_tokens as web_admin_registration_tokens
 from provider.web import admin_resources as web_admin_resources
+from provider.web import branding as web_branding
 from provider.web import consent as web_consent
 from provider.web import email_verify as web_email_verify
 from provider.web import federation as web_federation
@@ -143,6 +145,7 @@ BLUEPRINTS = (
     web_password.bp,
     web_account.bp,
     web_landing.bp,
+    web_branding.bp,
     *web_self_service.BLUEPRINTS,
     *api_admin.BLUEPRINTS,
     web_admin_console.bp,
@@ -185,6 +188,7 @@ def _configure(app: App, settings: Settings) -> None:
     app.config.CORS = False
     app.config.HEALTH = False
     app.config.TEMPLATING_PATH_TO_TEMPLATES = str(Path(__file__).parent / "web" / "templates")
+    app.ctx.page_templates = page_templates(settings)
     # Only what is used: the injection and logging extensions cost a signal dispatch per request.
     # The OpenAPI document and its page are provider.ops.openapi's; the `sanic_ext.openapi`
     # decorators on the handlers are read from there.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from email.utils import parseaddr
 from functools import cached_property
 from pathlib import Path
@@ -14,6 +15,26 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-secret-key-do-not-use-in-production"
+LOGO_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
+
+
+def contrast_with_white(color: str) -> float:
+    """The WCAG 2.2 contrast ratio of `#rrggbb` against white."""
+
+    def channel(hex_pair: str) -> float:
+        value = int(hex_pair, 16) / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(color[i : i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return 1.05 / (luminance + 0.05)
 
 
 def _is_local_host(host: str) -> bool:
@@ -133,6 +154,21 @@ class Settings(BaseSettings):
     ratelimit_mail_per_ip: int = Field(20, ge=1)
     ratelimit_mail_per_account: int = Field(5, ge=1)
 
+    # The pages and mails: language and brand (README "Branding" and "Languages").
+    default_locale: str = Field("en", max_length=35, description="when nothing else decides")
+    product_name: str = Field("Provider", min_length=1, max_length=80)
+    brand_logo: str = Field(
+        "", max_length=2048, description="an image file served at /branding/logo, or an https URL"
+    )
+    brand_primary_color: str = Field("", description="#rrggbb of buttons, links and focus")
+    brand_accent_color: str = Field("", description="#rrggbb of the brand bar above the card")
+    support_url: str = Field("", max_length=2048)
+    terms_url: str = Field("", max_length=2048)
+    privacy_url: str = Field("", max_length=2048)
+    templates_dir: Path | None = Field(
+        None, description="templates here replace the built-in ones of the same name"
+    )
+
     # Fetches of URLs other parties control (client jwks_uri): see provider/net/outbound.py.
     outbound_allow_private: bool = Field(
         False, description="dev only: let private/loopback addresses be fetched"
@@ -144,7 +180,9 @@ class Settings(BaseSettings):
     # Clients that register themselves: dynamic registration (RFC 7591) and client ID metadata
     # documents. See provider/oauth/registration_policy.py.
     org_name: str = Field(
-        "", max_length=100, description="who vouches for clients (default: the issuer's host)"
+        "",
+        max_length=100,
+        description="who vouches for clients (default: PRODUCT_NAME if set, else the issuer host)",
     )
     registration_open: bool = Field(
         False, description="anyone may register a client, without an initial access token"
@@ -223,6 +261,42 @@ class Settings(BaseSettings):
             raise ValueError("smtps:// is implicit TLS; starttls=true applies to smtp:// only")
         return value
 
+    @field_validator("brand_primary_color", "brand_accent_color")
+    @classmethod
+    def _color_is_hex(cls, value: str) -> str:
+        if value and not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError("must be a colour written #rrggbb, e.g. #0b5cad")
+        return value.lower()
+
+    @field_validator("brand_primary_color")
+    @classmethod
+    def _primary_color_is_readable(cls, value: str) -> str:
+        # WCAG 2.2 SC 1.4.3: white button text on it, and links in it on white, need 4.5:1.
+        if value and contrast_with_white(value) < 4.5:
+            raise ValueError("is too light: white text on it needs a contrast of 4.5:1 (WCAG)")
+        return value
+
+    @field_validator("support_url", "terms_url", "privacy_url")
+    @classmethod
+    def _link_is_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https", "mailto") or "\n" in value):
+            raise ValueError("must be an http(s) or mailto: URL")
+        return value
+
+    @field_validator("brand_logo")
+    @classmethod
+    def _logo_is_file_or_https(cls, value: str) -> str:
+        if not value or value.startswith("https://"):
+            return value
+        if "://" in value:
+            raise ValueError("must be an https:// URL or the path of an image file")
+        if Path(value).suffix.lower() not in LOGO_TYPES:
+            raise ValueError("must be a .png, .jpg, .jpeg, .gif, .svg or .webp file")
+        if not Path(value).is_file():
+            raise ValueError("names no file")
+        return value
+
     @field_validator("mail_from")
     @classmethod
     def _mail_from_is_address(cls, value: str) -> str:
@@ -276,8 +350,35 @@ class Settings(BaseSettings):
 
     @property
     def org_label(self) -> str:
-        """Who the consent page says has not verified a self-registered client."""
-        return self.org_name or urlsplit(self.issuer).hostname or "this provider"
+        """Who the consent page says has not verified a self-registered client.
+
+        ORG_NAME when set, else the PRODUCT_NAME the pages carry if it was set, else the host.
+        """
+        if self.org_name:
+            return self.org_name
+        if "product_name" in self.model_fields_set:
+            return self.product_name
+        return urlsplit(self.issuer).hostname or "this provider"
+
+    @property
+    def logo_url(self) -> str:
+        """Where the pages and mails find the logo: the URL, or the file as served here."""
+        if self.brand_logo.startswith("https://"):
+            return self.brand_logo
+        return f"{self.issuer}/branding/logo" if self.brand_logo else ""
+
+    @property
+    def brand(self) -> dict[str, str]:
+        """What every page and mail shows of the organisation (README "Branding")."""
+        return {
+            "product_name": self.product_name,
+            "logo_url": self.logo_url,
+            "primary_color": self.brand_primary_color,
+            "accent_color": self.brand_accent_color,
+            "support_url": self.support_url,
+            "terms_url": self.terms_url,
+            "privacy_url": self.privacy_url,
+        }
 
     @property
     def api_audience(self) -> str:

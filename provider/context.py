@@ -65,6 +65,8 @@ class Caller:
     ip: str
     user_agent: str
     request_id: str
+    # The language of the page or request, for mails to someone without a `locale` of their own.
+    locale: str | None = None
 
 
 def outbound_policy(settings: Settings, max_bytes: int = MAX_BYTES) -> OutboundPolicy:

@@ -97,6 +97,7 @@ async def request_email_change(
                 MailKind.CHANGE_EMAIL,
                 email,
                 {**context, "link": action_link(settings.issuer, CONFIRM_PATH, token=confirm)},
+                user.locale or caller.locale,
             )
         )
         work.after_commit(
@@ -105,6 +106,7 @@ async def request_email_change(
                 MailKind.EMAIL_CHANGE_NOTICE,
                 user.email,
                 {**context, "link": action_link(settings.issuer, CANCEL_PATH, token=cancel)},
+                user.locale or caller.locale,
             )
         )
     return email
@@ -186,9 +188,9 @@ def _mail_context(caller: Caller, user: User, **extra: Any) -> dict[str, Any]:
 
 
 def _mail(
-    services: Services, kind: MailKind, to: str, context: dict[str, Any]
+    services: Services, kind: MailKind, to: str, context: dict[str, Any], locale: str | None
 ) -> Callable[[], None]:
     def send() -> None:
-        services.mailer.send(kind, to, context)
+        services.mailer.send(kind, to, context, locale)
 
     return send

@@ -25,8 +25,9 @@ def account_notice(
         **extra,
     }
     email = user.email
+    locale = user.locale or caller.locale
 
     def send() -> None:
-        services.mailer.send(kind, email, context)
+        services.mailer.send(kind, email, context, locale)
 
     return send

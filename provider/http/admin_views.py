@@ -31,6 +31,7 @@ def client_view(client: Client) -> dict[str, Any]:
         "require_verified_email": client.require_verified_email,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "jwks_uri": client.jwks_uri,
+        "logo_uri": client.logo_uri,
         "has_jwks": client.jwks is not None,
         "previous_secret_expires_at": grace.isoformat() if grace and grace > now else None,
         "created_at": client.created_at.isoformat(),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sanic import Request
 
 from provider.context import Caller, Services
+from provider.i18n.catalogues import available
+from provider.i18n.negotiation import choose_locale
 
 
 def services_of(request: Request) -> Services:
@@ -17,6 +19,19 @@ def caller_of(request: Request) -> Caller:
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent", "")[:512],
         request_id=request.ctx.request_id,
+        locale=request_locale(request),
+    )
+
+
+def request_locale(request: Request) -> str:
+    """The page's language once chosen, else the browser's (Accept-Language) or the default."""
+    chosen = getattr(request.ctx, "translator", None)
+    if chosen is not None:
+        return str(chosen.locale)
+    return choose_locale(
+        available(),
+        services_of(request).settings.default_locale,
+        accept=request.headers.get("accept-language", "")[:512],
     )
 
 

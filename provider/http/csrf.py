@@ -15,6 +15,7 @@ from provider.config import Settings
 from provider.crypto.tokens import keyed_hash, new_token
 from provider.http.cookies import CSRF_COOKIE, cookie_name, set_cookie
 from provider.http.errors import ApiError
+from provider.i18n.catalogues import N_
 
 
 def _token_for(settings: Settings, value: str) -> str:
@@ -40,6 +41,6 @@ def verify_csrf(request: Request, settings: Settings, presented: str | None) -> 
     """400 and no state change when the form token is missing or does not match the cookie."""
     value = request.cookies.get(cookie_name(settings, CSRF_COOKIE))
     if not value or not presented or len(value) > 128:
-        raise ApiError(400, "csrf_failed", "The form expired or was not sent from this site.")
+        raise ApiError(400, "csrf_failed", N_("The form expired or was not sent from this site."))
     if not hmac.compare_digest(_token_for(settings, value), presented):
-        raise ApiError(400, "csrf_failed", "The form expired or was not sent from this site.")
+        raise ApiError(400, "csrf_failed", N_("The form expired or was not sent from this site."))

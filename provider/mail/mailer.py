@@ -23,9 +23,17 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import aiosmtplib
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 
 from provider.config import Settings
+from provider.i18n.catalogues import N_, translator
 from provider.ops.metrics import MAIL_FAILURES, MAIL_SENT
 
 log = logging.getLogger("provider.mail")
@@ -47,18 +55,18 @@ class MailKind(StrEnum):
 
 
 SUBJECTS: dict[MailKind, str] = {
-    MailKind.VERIFY_EMAIL: "Verify your email address",
-    MailKind.RESET_PASSWORD: "Reset your password",
-    MailKind.PASSWORD_CHANGED: "Your password was changed",
-    MailKind.MFA_ENABLED: "Two-factor authentication was turned on",
-    MailKind.MFA_DISABLED: "Two-factor authentication was turned off",
-    MailKind.MFA_RESET: "An administrator reset your two-factor authentication",
-    MailKind.NEW_DEVICE: "A new device signed in to your account",
-    MailKind.REGISTRATION_ATTEMPT: "Someone tried to register with your address",
-    MailKind.INVITATION: "An account was created for you: choose your password",
-    MailKind.CHANGE_EMAIL: "Confirm your new email address",
-    MailKind.EMAIL_CHANGE_NOTICE: "Your email address is being changed",
-    MailKind.PASSKEY_ADDED: "A passkey was added to your account",
+    MailKind.VERIFY_EMAIL: N_("Verify your email address"),
+    MailKind.RESET_PASSWORD: N_("Reset your password"),
+    MailKind.PASSWORD_CHANGED: N_("Your password was changed"),
+    MailKind.MFA_ENABLED: N_("Two-factor authentication was turned on"),
+    MailKind.MFA_DISABLED: N_("Two-factor authentication was turned off"),
+    MailKind.MFA_RESET: N_("An administrator reset your two-factor authentication"),
+    MailKind.NEW_DEVICE: N_("A new device signed in to your account"),
+    MailKind.REGISTRATION_ATTEMPT: N_("Someone tried to register with your address"),
+    MailKind.INVITATION: N_("An account was created for you: choose your password"),
+    MailKind.CHANGE_EMAIL: N_("Confirm your new email address"),
+    MailKind.EMAIL_CHANGE_NOTICE: N_("Your email address is being changed"),
+    MailKind.PASSKEY_ADDED: N_("A passkey was added to your account"),
 }
 
 
@@ -149,6 +157,9 @@ class Mailer:
         issuer: str = "http://127.0.0.1:8000",
         attempts: int = 4,
         retry_delay: float = 2.0,
+        brand: Mapping[str, str] | None = None,
+        default_locale: str = "en",
+        templates_dir: Path | None = None,
     ) -> None:
         self.transport = transport
         self._sender = sender
@@ -157,12 +168,22 @@ class Mailer:
         self._attempts = attempts
         self._retry_delay = retry_delay
         self._pending: dict[asyncio.Task[bool], MailKind] = {}
+        self._brand = dict(brand or Settings.model_construct().brand)
+        self._default_locale = default_locale
+        # PROVIDER_TEMPLATES_DIR/mail/<name> replaces a built-in mail template of that name.
+        loaders: list[FileSystemLoader | PackageLoader] = [
+            PackageLoader("provider.mail", "templates")
+        ]
+        if templates_dir is not None:
+            loaders.insert(0, FileSystemLoader(templates_dir / "mail"))
         self._templates = Environment(
-            loader=PackageLoader("provider.mail", "templates"),
+            loader=ChoiceLoader(loaders),
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
             undefined=StrictUndefined,
             keep_trailing_newline=True,
+            extensions=["jinja2.ext.i18n"],
         )
+        self._templates.policies["ext.i18n.trimmed"] = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Mailer:
@@ -178,21 +199,39 @@ class Mailer:
             issuer=settings.issuer,
             attempts=settings.mail_attempts,
             retry_delay=settings.mail_retry_delay,
+            brand=settings.brand,
+            default_locale=settings.default_locale,
+            templates_dir=settings.templates_dir,
         )
 
-    def send(self, kind: MailKind, to: str, context: Mapping[str, Any]) -> None:
-        """Schedule a mail and return at once; delivery problems are logged and counted."""
-        task = asyncio.get_running_loop().create_task(self._send(kind, to, dict(context)))
+    def send(
+        self, kind: MailKind, to: str, context: Mapping[str, Any], locale: str | None = None
+    ) -> None:
+        """Schedule a mail and return at once; delivery problems are logged and counted.
+        `locale`: the recipient's language (their profile's, else the page they used)."""
+        task = asyncio.get_running_loop().create_task(self._send(kind, to, dict(context), locale))
         self._pending[task] = kind
         task.add_done_callback(self._forget)
 
     def _forget(self, task: asyncio.Task[bool]) -> None:
         self._pending.pop(task, None)
 
-    def render(self, kind: MailKind, to: str, context: Mapping[str, Any]) -> EmailMessage:
-        values = {"site": self._site, "issuer": self._issuer, "subject": SUBJECTS[kind], **context}
+    def render(
+        self, kind: MailKind, to: str, context: Mapping[str, Any], locale: str | None = None
+    ) -> EmailMessage:
+        language = translator(locale or self._default_locale)
+        subject = language.gettext(SUBJECTS[kind])
+        values = {
+            "site": self._site,
+            "issuer": self._issuer,
+            "subject": subject,
+            "brand": self._brand,
+            "who": context.get("name") or context.get("email") or to,
+            **language.context(),
+            **context,
+        }
         message = EmailMessage()
-        message["Subject"] = SUBJECTS[kind]
+        message["Subject"] = subject
         message["From"] = self._sender
         message["To"] = to
         message["Date"] = formatdate(usegmt=True)
@@ -203,11 +242,15 @@ class Mailer:
         message.add_alternative(
             self._templates.get_template(f"{kind.value}.html").render(values), subtype="html"
         )
+        # After the parts: set_content drops the Content-* headers set before it (RFC 3282).
+        message["Content-Language"] = language.locale
         return message
 
-    async def _send(self, kind: MailKind, to: str, context: dict[str, Any]) -> bool:
+    async def _send(
+        self, kind: MailKind, to: str, context: dict[str, Any], locale: str | None
+    ) -> bool:
         try:
-            message = self.render(kind, to, context)
+            message = self.render(kind, to, context, locale)
         except Exception:
             log.exception("mail not rendered", extra={"kind": kind.value})
             MAIL_FAILURES.labels(kind=kind.value).inc()

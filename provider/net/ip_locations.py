@@ -17,7 +17,8 @@ import maxminddb
 
 log = logging.getLogger(__name__)
 
-LANGUAGE = "en"
+# The names every such file has; a place without one in the reader's language is named in this.
+FALLBACK_LANGUAGE = "en"
 
 
 class _Reader(Protocol):
@@ -27,7 +28,8 @@ class _Reader(Protocol):
 
 
 class IpLocations:
-    """`describe(ip)` → "City, Region, Country" (what the file knows of it) or None."""
+    """`describe(ip, "de")` → "City, Region, Country" (what the file knows of it), each in that
+    language where the file has it (GeoLite2 has de, en, es, fr, …), else in English; or None."""
 
     def __init__(self, reader: _Reader | None = None) -> None:
         self._reader = reader
@@ -43,7 +45,7 @@ class IpLocations:
         log.info("ip location database opened", extra={"database_type": kind})
         return cls(reader)
 
-    def describe(self, ip: str) -> str | None:
+    def describe(self, ip: str, language: str = FALLBACK_LANGUAGE) -> str | None:
         if self._reader is None or not ip:
             return None
         try:
@@ -57,7 +59,8 @@ class IpLocations:
             return None
         subdivisions = record.get("subdivisions")
         region = subdivisions[0] if isinstance(subdivisions, list) and subdivisions else None
-        parts = [_name(record.get("city")), _name(region), _name(record.get("country"))]
+        places = (record.get("city"), region, record.get("country"))
+        parts = [_name(place, language) for place in places]
         words = [part for part in parts if part]
         return ", ".join(dict.fromkeys(words)) or None
 
@@ -66,11 +69,13 @@ class IpLocations:
             self._reader.close()
 
 
-def _name(place: Any) -> str | None:
+def _name(place: Any, language: str) -> str | None:
     if not isinstance(place, dict):
         return None
     names = place.get("names")
     if not isinstance(names, dict):
         return None
-    name = names.get(LANGUAGE)
-    return name if isinstance(name, str) and name else None
+    for name in (names.get(language), names.get(FALLBACK_LANGUAGE)):
+        if isinstance(name, str) and name:
+            return name
+    return None

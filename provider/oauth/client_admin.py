@@ -41,6 +41,7 @@ CHANGEABLE = (
     "introspect_any",
     "disabled",
     "audience",
+    "logo_uri",
 )
 
 
@@ -69,6 +70,7 @@ def spec_of(client: Client) -> ClientSpec:
         audience=client.audience,
         jwks=client.jwks,
         jwks_uri=client.jwks_uri,
+        logo_uri=client.logo_uri,
     )
 
 
@@ -117,6 +119,8 @@ async def update_client(
         raise ClientSpecError(f"these fields cannot be changed: {', '.join(unknown)}")
     if changes.get("first_party") and is_self_registered(client):
         raise ClientSpecError("a self-registered client can never be first-party")
+    if changes.get("logo_uri") == "":
+        changes = {**changes, "logo_uri": None}  # an empty logo_uri removes the logo
     spec_fields = {name: value for name, value in changes.items() if name != "disabled"}
     _validate(services, replace(spec_of(client), **spec_fields))
     changes = dict(changes)

@@ -50,6 +50,7 @@ class ClientSpec:
     audience: str = ""
     jwks: dict[str, object] | None = None
     jwks_uri: str | None = None
+    logo_uri: str | None = None
 
 
 def _check_redirect_uri(uri: str) -> None:
@@ -63,6 +64,13 @@ def _check_redirect_uri(uri: str) -> None:
         raise ClientSpecError(f"redirect URI {uri!r} must use https (http only for loopback)")
     if parts.scheme in ("javascript", "data", "file", "vbscript"):
         raise ClientSpecError(f"redirect URI {uri!r} uses a forbidden scheme")
+
+
+def _check_logo_uri(uri: str) -> None:
+    """An https image the pages load from the browser (RFC 7591 §2): never another scheme."""
+    parts = urlsplit(uri)
+    if parts.scheme != "https" or not parts.hostname or parts.username or len(uri) > 2048:
+        raise ClientSpecError("logo_uri must be an https URL without credentials")
 
 
 def is_reserved_audience(audience: str, issuer: str) -> bool:
@@ -108,6 +116,8 @@ def validate_spec(spec: ClientSpec, issuer: str, *, allow_private: bool = False)
             check_url(spec.jwks_uri, allow_private)
         except OutboundRefused as exc:
             raise ClientSpecError(f"jwks_uri: {exc}") from exc
+    if spec.logo_uri is not None:
+        _check_logo_uri(spec.logo_uri)
     if spec.id_token_alg not in SIGNING_ALGS:
         raise ClientSpecError(f"ID token alg must be one of {', '.join(SIGNING_ALGS)}")
     return method
@@ -143,6 +153,7 @@ async def create_client(
         token_endpoint_auth_method=method,
         jwks=spec.jwks,
         jwks_uri=spec.jwks_uri,
+        logo_uri=spec.logo_uri,
         id_token_signed_response_alg=spec.id_token_alg,
         audience=spec.audience,
         first_party=spec.first_party,

@@ -125,7 +125,7 @@ async def describe_scopes(scopes: Sequence[str], identifiers: Sequence[str]) -> 
             for scope in server.scopes:
                 owners.setdefault(scope, server.name)
     return [
-        Scope(line.name, f"Use {line.name} at {owners[line.name]}")
+        Scope(line.name, f"Use {line.name} at {owners[line.name]}", owners[line.name])
         if line.name in owners and line.name not in SCOPES
         else line
         for line in describe(list(scopes))

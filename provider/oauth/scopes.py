@@ -12,6 +12,9 @@ _SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]{1,128}$")
 class Scope:
     name: str
     description: str
+    # The name of the API (resource server) that defines the scope, when one does: the pages
+    # word "Use <scope> at <API>" in the reader's language from it.
+    api: str = ""
 
 
 SCOPES: dict[str, Scope] = {

@@ -12,6 +12,7 @@ from sanic.response import json as json_response
 from provider.domain_errors import DomainError, ProtocolRefusal
 from provider.http.errors import ApiError, OAuthError, api_error, oauth_error
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_
 from provider.ops.protocol_errors import allow_header, head_too_large_status
 from provider.ops.unavailable import RETRY_AFTER, family, is_unavailable
 from provider.sanic_app import App
@@ -34,7 +35,7 @@ _CODES = {
 }
 
 
-NO_PAGE = "There is no page at this address. Check the link, or start again from the home page."
+NO_PAGE = N_("There is no page at this address. Check the link, or start again from the home page.")
 
 
 def _wants_html(request: Request) -> bool:
@@ -98,7 +99,7 @@ def install_error_handlers(app: App) -> None:
 
 
 async def _not_found_page(request: Request) -> HTTPResponse:
-    context = {"title": "Page not found", "message": NO_PAGE, "home_link": True}
+    context = {"title": N_("Page not found"), "message": NO_PAGE, "home_link": True}
     return await page(request, "error.html", context, status=404)
 
 
@@ -117,9 +118,9 @@ async def _unavailable(request: Request) -> HTTPResponse:
     if kind == "page":
         response = await error_page(
             request,
-            "The service is temporarily unavailable. Please try again in a moment.",
+            N_("The service is temporarily unavailable. Please try again in a moment."),
             status=503,
-            title="Temporarily unavailable",
+            title=N_("Temporarily unavailable"),
         )
         response.headers.update(headers)
         return response

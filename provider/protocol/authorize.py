@@ -10,6 +10,7 @@ from provider.http.context import caller_of, services_of
 from provider.http.errors import OAuthError, http_headers, http_status
 from provider.http.params import form_params, form_resources, query_params, query_resources
 from provider.http.render import error_page
+from provider.i18n.catalogues import N_
 from provider.oauth.authorization_request import (
     AuthorizationRefused,
     load_client_and_redirect,
@@ -53,7 +54,7 @@ async def authorize(request: Request) -> HTTPResponse:
             auth,
             services.settings.issuer,
             "server_error",
-            "The provider cannot sign ID tokens for this application.",
+            N_("The provider cannot sign ID tokens for this application."),
         )
     flow = await new_flow(services.cache, auth)
     return await proceed(request, services, flow)
@@ -69,6 +70,6 @@ async def resume(request: Request) -> HTTPResponse:
     flow = await load_flow(services.cache, request.args.get("flow"))
     if flow is None:
         return await error_page(
-            request, "This sign-in request has expired. Go back to the application and retry."
+            request, N_("This sign-in request has expired. Go back to the application and retry.")
         )
     return await proceed(request, services, flow)

@@ -15,6 +15,7 @@ from provider.context import Services
 from provider.crypto.tokens import new_token, token_hash
 from provider.http.cookies import browser_session
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_
 from provider.oauth.clients import find_client
 from provider.oauth.flows import Flow, end_flow
 from provider.oauth.id_token import read_id_token_hint
@@ -119,7 +120,7 @@ async def proceed(request: Request, services: Services, flow: Flow) -> HTTPRespo
     auth = flow.request
     client = await find_client(auth.client_id)
     if client is None:
-        return await error_page(request, "This application is no longer available.")
+        return await error_page(request, N_("This application is no longer available."))
     session = await browser_session(request, services.settings)
     rules, signed_in = _rules(client), _signed_in(session)
     step = next_authorization_step(

@@ -12,6 +12,7 @@ from sanic.response import HTTPResponse, empty, raw
 from provider.accounts.login import ACR_MFA, ACR_PASSWORD
 from provider.config import Settings
 from provider.http.context import services_of
+from provider.i18n.catalogues import available
 from provider.oauth.clients import AUTH_METHODS
 from provider.oauth.scopes import SCOPES
 from provider.protocol.client_auth import ASSERTION_ALGS
@@ -83,7 +84,8 @@ def metadata(settings: Settings, signing_algs: list[str]) -> dict[str, Any]:
         "authorization_response_iss_parameter_supported": True,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "display_values_supported": ["page", "popup", "touch"],
-        "ui_locales_supported": ["en"],
+        # OIDC Discovery §3: the languages the hosted pages are installed in.
+        "ui_locales_supported": available(),
         "claims_locales_supported": ["en"],
     }
 

@@ -13,6 +13,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import OAuthError
 from provider.http.params import form_params, query_params
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_
 from provider.oauth.clients import find_client
 from provider.oauth.id_token import read_id_token_hint
 from provider.sessions.sign_out import sign_out
@@ -37,17 +38,17 @@ async def _client_and_target(
             services.keystore, params["id_token_hint"], services.settings.issuer
         )
         if hint is None:
-            raise LogoutRefused("The sign-out request carries an ID token we did not issue.")
+            raise LogoutRefused(N_("The sign-out request carries an ID token we did not issue."))
         audience = hint.get("aud")
         hinted = audience if isinstance(audience, str) else (audience or [None])[0]
         if client_id and client_id != hinted:
-            raise LogoutRefused("The sign-out request names two different applications.")
+            raise LogoutRefused(N_("The sign-out request names two different applications."))
         client_id = hinted
     client = await find_client(client_id, include_disabled=True)
     target = params.get("post_logout_redirect_uri")
     # RP-Initiated Logout §3: redirect only to a URI registered for that very client.
     if target is not None and (client is None or target not in client.post_logout_redirect_uris):
-        raise LogoutRefused("The address to return to after sign-out is not registered.")
+        raise LogoutRefused(N_("The address to return to after sign-out is not registered."))
     return client, target
 
 
@@ -85,7 +86,7 @@ async def logout(request: Request) -> HTTPResponse:
         return await page(
             request,
             "logged_out.html",
-            {"title": "Still signed in", "message": "You are still signed in."},
+            {"title": N_("Still signed in"), "message": N_("You are still signed in.")},
         )
     if session is not None:
         await sign_out(
@@ -101,7 +102,7 @@ async def logout(request: Request) -> HTTPResponse:
         else await page(
             request,
             "logged_out.html",
-            {"title": "Signed out", "message": "You have been signed out."},
+            {"title": N_("Signed out"), "message": N_("You have been signed out.")},
         )
     )
     clear_cookie(response, settings, SESSION_COOKIE)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from provider.context import Caller, Services
 from provider.domain_errors import NotFound
+from provider.net.ip_locations import FALLBACK_LANGUAGE
 from provider.sessions.devices import describe_device
 from provider.sessions.service import revoke_session, revoke_user_sessions, session_is_live
 from provider.storage.db import default_connection
@@ -21,7 +22,8 @@ class Device:
     session_id: uuid.UUID
     device: str
     ip: str
-    # "City, Region, Country" from the configured IP database; None without one.
+    # "City, Region, Country" from the configured IP database, in the reader's language where
+    # it has one; None without a database.
     location: str | None
     created_at: datetime
     last_active_at: datetime
@@ -34,8 +36,11 @@ class LiveSession:
     location: str | None
 
 
-async def devices_of(services: Services, user: User, current: Session) -> list[Device]:
-    """The user's live sessions, most recently active first, the one in use flagged."""
+async def devices_of(
+    services: Services, user: User, current: Session, language: str = FALLBACK_LANGUAGE
+) -> list[Device]:
+    """The user's live sessions, most recently active first, the one in use flagged; places
+    named in `language` where the IP database can."""
     return [
         Device(
             session_id=live.session.id,
@@ -46,17 +51,19 @@ async def devices_of(services: Services, user: User, current: Session) -> list[D
             last_active_at=live.session.last_active_at,
             current=live.session.id == current.id,
         )
-        for live in await live_sessions(services, user.id)
+        for live in await live_sessions(services, user.id, language)
     ]
 
 
-async def live_sessions(services: Services, user_id: uuid.UUID | str) -> list[LiveSession]:
+async def live_sessions(
+    services: Services, user_id: uuid.UUID | str, language: str = FALLBACK_LANGUAGE
+) -> list[LiveSession]:
     """The user's sessions that still sign them in, newest first, as rows with where their
     address is (the JSON API)."""
     now = utcnow()
     sessions = await SessionReads(default_connection()).unended_of_user(user_id, now)
     return [
-        LiveSession(session, services.ip_locations.describe(session.ip))
+        LiveSession(session, services.ip_locations.describe(session.ip, language))
         for session in sessions
         if session_is_live(session, services.settings, now)
     ]

@@ -191,6 +191,8 @@ class Client(Model):
     token_endpoint_auth_method = fields.CharField(max_length=32, default="client_secret_basic")
     jwks: dict[str, Any] | None = fields.JSONField(null=True)
     jwks_uri = fields.CharField(max_length=2048, null=True)
+    # Shown on the sign-in and consent pages beside the client's name (RFC 7591 §2 logo_uri).
+    logo_uri = fields.CharField(max_length=2048, null=True)
     id_token_signed_response_alg = fields.CharField(max_length=16, default="RS256")
     access_token_signed_response_alg = fields.CharField(max_length=16, default="RS256")
     audience = fields.CharField(max_length=512, default="")

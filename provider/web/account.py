@@ -20,6 +20,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import page
+from provider.i18n.catalogues import N_, plural_sentence
 from provider.storage.models import User
 from provider.web.common import signed_in_or_redirect, with_headers
 
@@ -27,8 +28,8 @@ bp = Blueprint("web_account")
 
 NOTICES = {
     "resent": "A new verification link is on its way.",
-    "linked": "The provider is linked: you can sign in with it.",
-    "unlinked": "The provider is no longer linked to your account.",
+    "linked": N_("The provider is linked: you can sign in with it."),
+    "unlinked": N_("The provider is no longer linked to your account."),
 }
 
 
@@ -110,13 +111,16 @@ async def submit_password(request: Request) -> HTTPResponse:
     except DomainError as exc:
         failed = await _password_page(request, user, error=exc.message, status=http_status(exc))
         return with_headers(failed, exc)
-    ended = f"{revoked} other session{'s' if revoked != 1 else ''}"
     return await page(
         request,
         "notice.html",
         {
-            "title": "Password changed",
-            "message": f"Your password is changed; {ended} signed out.",
-            "links": [("/account", "Back to your account")],
+            "title": N_("Password changed"),
+            "message": plural_sentence(
+                "Your password is changed; %(count)s other session signed out.",
+                "Your password is changed; %(count)s other sessions signed out.",
+                revoked,
+            ),
+            "links": [("/account", N_("Back to your account"))],
         },
     )

@@ -18,6 +18,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import page
+from provider.i18n.catalogues import N_, sentence
 from provider.web.common import page_url, return_to, signed_in_or_redirect, with_headers
 
 bp = Blueprint("web_account_deletion")
@@ -60,17 +61,18 @@ async def submit_delete(request: Request) -> HTTPResponse:
             status=http_status(exc),
         )
         return with_headers(failed, exc)
-    until = user.purge_after.strftime("%Y-%m-%d") if user.purge_after else "the end of the day"
+    until = user.purge_after.strftime("%Y-%m-%d") if user.purge_after else "—"
     response = await page(
         request,
         "notice.html",
         {
-            "title": "Your account is deleted",
-            "message": (
-                f"Every device is signed out. Until {until} you can restore the account with "
-                "your password; after that it is erased."
+            "title": N_("Your account is deleted"),
+            "message": sentence(
+                "Every device is signed out. Until %(until)s you can restore the account with "
+                "your password; after that it is erased.",
+                until=until,
             ),
-            "links": [("/account/restore", "Restore your account")],
+            "links": [("/account/restore", N_("Restore your account"))],
         },
     )
     clear_cookie(response, services.settings, SESSION_COOKIE)
@@ -111,9 +113,9 @@ async def submit_restore(request: Request) -> HTTPResponse:
         request,
         "notice.html",
         {
-            "title": "Your account is restored",
-            "message": "Welcome back. Sign in to continue.",
-            "links": [(page_url("/login", **back), "Sign in")],
+            "title": N_("Your account is restored"),
+            "message": N_("Welcome back. Sign in to continue."),
+            "links": [(page_url("/login", **back), N_("Sign in"))],
         },
     )
 

@@ -40,12 +40,13 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import ApiError, OAuthError, http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_
 from provider.storage.models import User
 from provider.storage.unit_of_work import utcnow
 
 bp = Blueprint("web_admin")
 
-FORBIDDEN = "Your account does not have access to this page."
+FORBIDDEN = N_("Your account does not have access to this page.")
 PAGE_SIZE = 50
 AUDIT_PARAMS = AUDIT_FILTERS | {"cursor"}
 
@@ -68,19 +69,19 @@ async def _verify(services: Services, caller: Caller, admin: User, target: User)
 
 
 ACTIONS: dict[str, tuple[Action, str]] = {
-    "lock": (_lock, "Account locked; its sessions ended."),
-    "unlock": (_unlock, "Account unlocked."),
-    "revoke-sessions": (administration.end_sessions, "Every session ended."),
-    "delete": (administration.delete_account, "Account deleted; its sessions ended."),
-    "restore": (administration.restore_account, "Account restored."),
-    "verify": (_verify, "Email address marked as verified."),
+    "lock": (_lock, N_("Account locked; its sessions ended.")),
+    "unlock": (_unlock, N_("Account unlocked.")),
+    "revoke-sessions": (administration.end_sessions, N_("Every session ended.")),
+    "delete": (administration.delete_account, N_("Account deleted; its sessions ended.")),
+    "restore": (administration.restore_account, N_("Account restored.")),
+    "verify": (_verify, N_("Email address marked as verified.")),
     "force-password-reset": (
         administration.require_password_reset,
-        "Sessions ended; the user must reset their password.",
+        N_("Sessions ended; the user must reset their password."),
     ),
     "reset-mfa": (
         administration.reset_second_factor,
-        "Two-factor authentication removed; sessions ended and the user was mailed.",
+        N_("Two-factor authentication removed; sessions ended and the user was mailed."),
     ),
 }
 
@@ -108,7 +109,7 @@ async def _viewer(request: Request, roles: tuple[str, ...]) -> User:
         await audit_refusal(
             services, caller_of(request), user, session, request.method, request.path
         )
-        raise Refused(await error_page(request, FORBIDDEN, status=403, title="Not allowed"))
+        raise Refused(await error_page(request, FORBIDDEN, status=403, title=N_("Not allowed")))
     return user
 
 
@@ -200,7 +201,7 @@ async def user_action(request: Request, user_id: str, action: str) -> HTTPRespon
     async def build(viewer: User) -> HTTPResponse:
         verify_csrf(request, services.settings, form_params(request).get("csrf"))
         if action not in ACTIONS:
-            raise ApiError(404, "not_found", "No such action.")
+            raise ApiError(404, "not_found", N_("No such action."))
         target = await administration.find_target(path_uuid(user_id))
         run, _ = ACTIONS[action]
         await run(services, caller_of(request), viewer, target)
@@ -284,8 +285,10 @@ async def audit_csv(request: Request) -> HTTPResponse | None:
 
 # Done elsewhere in the console (provider.web.admin_console), shown on the user's page.
 CONSOLE_NOTICES = {
-    "invited": "Account created. The invitation with a link to choose a password is on its way.",
-    "passkey-removed": "Passkey removed.",
+    "invited": N_(
+        "Account created. The invitation with a link to choose a password is on its way."
+    ),
+    "passkey-removed": N_("Passkey removed."),
 }
 
 

@@ -22,6 +22,7 @@ from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import ApiError
 from provider.http.params import client_path, form_params, path_client_id
+from provider.i18n.catalogues import N_
 from provider.oauth.client_admin import (
     client_to_change,
     delete_client,
@@ -41,9 +42,9 @@ bp = Blueprint("web_admin_console")
 
 DASHBOARD_DAYS = 14
 CLIENT_NOTICES = {
-    "updated": "Client updated.",
-    "disabled": "Client disabled: it can no longer sign users in or get tokens.",
-    "enabled": "Client enabled again.",
+    "updated": N_("Client updated."),
+    "disabled": N_("Client disabled: it can no longer sign users in or get tokens."),
+    "enabled": N_("Client enabled again."),
 }
 
 
@@ -194,7 +195,7 @@ async def rotate_secret(request: Request, client_id: str) -> HTTPResponse:
 def _grace_seconds(values: dict[str, str], default: int) -> int:
     text = values.get("grace_seconds", str(default))
     if not (text.isascii() and text.isdigit()) or int(text) > 30 * 86_400:
-        raise ApiError(400, "invalid_request", "The grace period is 0 to 2592000 seconds.")
+        raise ApiError(400, "invalid_request", N_("The grace period is 0 to 2592000 seconds."))
     return int(text)
 
 
@@ -227,7 +228,9 @@ async def delete(request: Request, client_id: str) -> HTTPResponse:
         values = _checked_form(request)
         client = await client_to_change(path_client_id(client_id))
         if values.get("confirm") != client.id:
-            raise ApiError(400, "invalid_request", "Type the client id to confirm the deletion.")
+            raise ApiError(
+                400, "invalid_request", N_("Type the client id to confirm the deletion.")
+            )
         revoked = await delete_client(services_of(request), caller_of(request), viewer, client)
         return await render_admin(
             request, "admin/client_deleted.html", viewer, {"name": client.name, "revoked": revoked}
@@ -310,7 +313,7 @@ async def rotate_key(request: Request) -> HTTPResponse:
         values = _checked_form(request)
         alg = next((name for name in ALGORITHMS if name == values.get("alg")), None)
         if alg is None:
-            raise ApiError(400, "invalid_request", "Choose one of the algorithms offered.")
+            raise ApiError(400, "invalid_request", N_("Choose one of the algorithms offered."))
         added = await rotate_signing_key(services_of(request), caller_of(request), viewer, alg)
         return redirect(f"/admin/keys?added={added.kid}", status=303)
 

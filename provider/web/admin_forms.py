@@ -27,6 +27,8 @@ def _bounded(values: dict[str, str]) -> dict[str, str]:
         raise ClientSpecError(f"name must be at most {MAX_NAME} characters")
     if len(values.get("audience", "")) > MAX_AUDIENCE:
         raise ClientSpecError(f"audience must be at most {MAX_AUDIENCE} characters")
+    if len(values.get("logo_uri", "")) > MAX_URI:
+        raise ClientSpecError(f"logo_uri must be at most {MAX_URI} characters")
     for field in ("redirect_uris", "post_logout_redirect_uris"):
         uris = _lines(values.get(field, ""))
         if len(uris) > MAX_ITEMS or any(len(uri) > MAX_URI for uri in uris):
@@ -55,6 +57,7 @@ def client_form_values(client: Client | None) -> dict[str, Any]:
         "post_logout_redirect_uris": "\n".join(client.post_logout_redirect_uris),
         "scopes": " ".join(client.scopes),
         "audience": client.audience,
+        "logo_uri": client.logo_uri or "",
         "first_party": "on" if client.first_party else "",
     }
 
@@ -71,6 +74,7 @@ def client_spec(values: dict[str, str]) -> ClientSpec:
         public=values.get("type") == "public",
         first_party=values.get("first_party") == "on",
         audience=values.get("audience", "").strip(),
+        logo_uri=values.get("logo_uri", "").strip() or None,
     )
 
 
@@ -85,4 +89,5 @@ def client_changes(values: dict[str, str]) -> dict[str, Any]:
         "scopes": values.get("scopes", "").split(),
         "first_party": values.get("first_party") == "on",
         "audience": values.get("audience", "").strip(),
+        "logo_uri": values.get("logo_uri", "").strip() or None,
     }

@@ -28,6 +28,7 @@ from provider.federation.providers import (
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.params import form_params
+from provider.i18n.catalogues import N_
 from provider.storage.models import User
 
 # The admin pages' guard and layout, shared with provider.web.admin's pages.
@@ -41,9 +42,9 @@ READERS = ("admin", "auditor")
 
 FLAGS = ("enabled", "allow_signup", "trust_email")
 NOTICES = {
-    "added": "Provider added.",
-    "updated": "Provider saved.",
-    "removed": "Provider removed, with every link to it.",
+    "added": N_("Provider added."),
+    "updated": N_("Provider saved."),
+    "removed": N_("Provider removed, with every link to it."),
 }
 
 

@@ -15,6 +15,7 @@ from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
+from provider.i18n.catalogues import N_
 from provider.oauth.initial_access_tokens import (
     MAX_NOTE_LENGTH,
     initial_access_tokens,
@@ -45,7 +46,7 @@ async def _page(
             "tokens": [initial_access_token_view(t) for t in await initial_access_tokens()],
             "minted": minted,
             "problem": problem,
-            "notice": "Token revoked." if request.args.get("done") == "revoked" else None,
+            "notice": N_("Token revoked.") if request.args.get("done") == "revoked" else None,
             "registration_open": settings.registration_open,
             "default_ttl": settings.initial_access_token_ttl,
             "max_note": MAX_NOTE_LENGTH,
@@ -62,11 +63,11 @@ async def tokens(request: Request) -> HTTPResponse:
     return await guarded(request, READERS, build)
 
 
-def _whole_number(value: str | None, name: str) -> int | None:
+def _whole_number(value: str | None, refusal: str) -> int | None:
     if not value:
         return None
     if not value.isdigit() or len(value) > 9:
-        raise InvalidRequest(f"{name} must be a whole number.")
+        raise InvalidRequest(refusal)
     return int(value)
 
 
@@ -82,8 +83,8 @@ async def mint(request: Request) -> HTTPResponse:
                 services.settings,
                 services.events,
                 caller_of(request),
-                uses=_whole_number(form.get("uses"), "Uses") or 1,
-                ttl=_whole_number(form.get("ttl"), "Seconds valid"),
+                uses=_whole_number(form.get("uses"), N_("Uses must be a whole number.")) or 1,
+                ttl=_whole_number(form.get("ttl"), N_("Seconds valid must be a whole number.")),
                 note=form.get("note") or "",
                 created_by=str(viewer.id),
             )

@@ -16,6 +16,7 @@ from provider.domain_errors import ResourceIdentifierTaken, ValidationFailed
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.params import form_params
+from provider.i18n.catalogues import N_
 from provider.oauth.resource_admin import (
     SIGNING_ALGS,
     ResourceSpec,
@@ -38,9 +39,9 @@ ADMIN = ("admin",)
 READERS = ("admin", "auditor")
 
 NOTICES = {
-    "added": "Resource server registered.",
-    "updated": "Resource server saved.",
-    "removed": "Resource server removed.",
+    "added": N_("Resource server registered."),
+    "updated": N_("Resource server saved."),
+    "removed": N_("Resource server removed."),
 }
 
 

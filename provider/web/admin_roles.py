@@ -17,18 +17,19 @@ from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import ApiError, http_status
 from provider.http.params import form_params
+from provider.i18n.catalogues import N_
 from provider.storage.models import User
 from provider.web.admin import guarded, render_admin
 
 bp = Blueprint("web_admin_roles")
 
 NOTICES = {
-    "role-added": "Role added.",
-    "role-deleted": "Role deleted.",
-    "group-added": "Group added.",
-    "group-deleted": "Group deleted.",
-    "group-roles": "The group's roles are saved.",
-    "access": "The user's roles and groups are saved.",
+    "role-added": N_("Role added."),
+    "role-deleted": N_("Role deleted."),
+    "group-added": N_("Group added."),
+    "group-deleted": N_("Group deleted."),
+    "group-roles": N_("The group's roles are saved."),
+    "access": N_("The user's roles and groups are saved."),
 }
 
 
@@ -88,7 +89,7 @@ async def roles_action(request: Request, action: str) -> HTTPResponse:
                 roles = _names(form.get("roles") or "")
                 await app_roles.set_group_roles(events, caller, viewer, name, roles)
             else:
-                raise ApiError(404, "not_found", "No such action.")
+                raise ApiError(404, "not_found", N_("No such action."))
         except ValidationFailed as exc:
             return await _roles_page(
                 request, viewer, problems=exc.problems, status=http_status(exc)

@@ -13,6 +13,7 @@ from provider.domain_errors import NotFound
 from provider.http.context import caller_of, services_of
 from provider.http.errors import http_status
 from provider.http.render import page
+from provider.i18n.catalogues import N_
 from provider.oauth.connected_apps import connected_apps, remove_app_access
 from provider.oauth.scopes import describe
 from provider.storage.models import Session
@@ -25,7 +26,7 @@ async def _apps_page(
     request: Request, session: Session, *, error: str | None = None, status: int = 200
 ) -> HTTPResponse:
     apps = await connected_apps(session.user)
-    removed = "The app's access is removed." if request.args.get("done") == "removed" else None
+    removed = N_("The app's access is removed.") if request.args.get("done") == "removed" else None
     return await page(
         request,
         "account_apps.html",

@@ -14,9 +14,10 @@ from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_headers
 from provider.http.params import form_params
+from provider.i18n.catalogues import N_
 from provider.storage.models import Session
 
-EXPIRED = "This sign-in request has expired. Go back to the application and try again."
+EXPIRED = N_("This sign-in request has expired. Go back to the application and try again.")
 
 
 class FormIncomplete(Exception):

@@ -12,6 +12,7 @@ from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_
 from provider.oauth.clients import METADATA_DOCUMENT, find_client, is_self_registered
 from provider.oauth.consent import answer_consent
 from provider.oauth.flows import load_flow
@@ -43,10 +44,12 @@ async def show_consent(request: Request) -> HTTPResponse:
             "client_host": (
                 urlsplit(client.id).hostname if client.registration == METADATA_DOCUMENT else None
             ),
+            "client_logo": client.logo_uri,
             "user_name": session.user.name or session.user.email,
             "scopes": await describe_scopes(flow.request.scopes, flow.request.resources),
         },
         form_targets=[flow.request.redirect_uri],
+        images=[client.logo_uri] if client.logo_uri else None,
     )
 
 
@@ -69,6 +72,6 @@ async def submit_consent(request: Request) -> HTTPResponse:
             flow.request,
             services.settings.issuer,
             "access_denied",
-            "The user denied access.",
+            N_("The user denied access."),
         )
     return redirect(f"/authorize/resume?flow={flow.id}", status=303)

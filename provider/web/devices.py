@@ -10,7 +10,9 @@ from sanic.response import HTTPResponse, redirect
 from provider.domain_errors import NotFound
 from provider.http.context import caller_of, services_of
 from provider.http.errors import http_status
+from provider.http.locale import page_translator
 from provider.http.render import page
+from provider.i18n.catalogues import N_
 from provider.sessions.user_devices import devices_of, sign_out_device, sign_out_other_devices
 from provider.storage.models import Session
 from provider.web.common import signed_in_form, signed_in_or_redirect
@@ -18,15 +20,16 @@ from provider.web.common import signed_in_form, signed_in_or_redirect
 bp = Blueprint("web_devices")
 
 NOTICES = {
-    "one": "That device is signed out.",
-    "others": "Every other device is signed out.",
+    "one": N_("That device is signed out."),
+    "others": N_("Every other device is signed out."),
 }
 
 
 async def _devices_page(
     request: Request, session: Session, *, error: str | None = None, status: int = 200
 ) -> HTTPResponse:
-    devices = await devices_of(services_of(request), session.user, session)
+    language = (await page_translator(request)).locale
+    devices = await devices_of(services_of(request), session.user, session, language)
     return await page(
         request,
         "account_devices.html",

@@ -34,6 +34,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_, Message, sentence
 from provider.storage.models import User
 from provider.web.common import signed_in_form, signed_in_or_redirect, with_headers
 
@@ -41,8 +42,12 @@ bp = Blueprint("web_email_change")
 
 LINKS: dict[str, tuple[str, str, str]] = {
     # path: (token purpose, page title, button)
-    "/email/change/confirm": (CHANGE_EMAIL, "Confirm your new email address", "Confirm"),
-    "/email/change/cancel": (CANCEL_EMAIL_CHANGE, "Cancel the email change", "Cancel the change"),
+    "/email/change/confirm": (CHANGE_EMAIL, N_("Confirm your new email address"), N_("Confirm")),
+    "/email/change/cancel": (
+        CANCEL_EMAIL_CHANGE,
+        N_("Cancel the email change"),
+        N_("Cancel the change"),
+    ),
 }
 
 
@@ -111,12 +116,14 @@ async def submit_email(request: Request) -> HTTPResponse:
         request,
         "notice.html",
         {
-            "title": "Check your new address",
-            "message": (
-                f"We sent a link to {pending}: your address changes when you open it. "
-                f"{found.user.email} got a notice with a link that cancels the change."
+            "title": N_("Check your new address"),
+            "message": sentence(
+                "We sent a link to %(new)s: your address changes when you open it. "
+                "%(old)s got a notice with a link that cancels the change.",
+                new=pending,
+                old=found.user.email,
             ),
-            "links": [("/account", "Back to your account")],
+            "links": [("/account", N_("Back to your account"))],
         },
     )
 
@@ -148,7 +155,7 @@ async def _show_link(request: Request) -> HTTPResponse:
 async def _submit_link(
     request: Request,
     use_case: Callable[[Services, Caller, str], Awaitable[User]],
-    done: Callable[[User], str],
+    done: Callable[[User], str | Message],
 ) -> HTTPResponse:
     _, title, _ = LINKS[request.path]
     services = services_of(request)
@@ -162,7 +169,7 @@ async def _submit_link(
     return await page(
         request,
         "notice.html",
-        {"title": title, "message": done(user), "links": [("/account", "Go to your account")]},
+        {"title": title, "message": done(user), "links": [("/account", N_("Go to your account"))]},
     )
 
 
@@ -174,7 +181,9 @@ async def show_confirm(request: Request) -> HTTPResponse:
 @bp.post("/email/change/confirm")
 async def submit_confirm(request: Request) -> HTTPResponse:
     return await _submit_link(
-        request, confirm_email_change, lambda user: f"Your address is now {user.email}."
+        request,
+        confirm_email_change,
+        lambda user: sentence("Your address is now %(email)s.", email=user.email),
     )
 
 
@@ -188,5 +197,7 @@ async def submit_cancel(request: Request) -> HTTPResponse:
     return await _submit_link(
         request,
         cancel_email_change,
-        lambda user: f"The change is cancelled: your address is {user.email}.",
+        lambda user: sentence(
+            "The change is cancelled: your address is %(email)s.", email=user.email
+        ),
     )

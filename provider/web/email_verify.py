@@ -24,11 +24,12 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_, sentence
 from provider.web.common import local_path, signed_in_or_redirect, with_headers
 
 bp = Blueprint("web_email_verify")
 
-TITLE = "Verify your email address"
+TITLE = N_("Verify your email address")
 
 
 def _token(value: str | None) -> str | None:
@@ -65,9 +66,11 @@ async def submit_verification(request: Request) -> HTTPResponse:
         request,
         "notice.html",
         {
-            "title": "Email address verified",
-            "message": f"Thank you: {user.email} is verified.",
-            "links": [("/account", "Go to your account") if signed_in else ("/login", "Sign in")],
+            "title": N_("Email address verified"),
+            "message": sentence("Thank you: %(email)s is verified.", email=user.email),
+            "links": [
+                ("/account", N_("Go to your account")) if signed_in else ("/login", N_("Sign in"))
+            ],
         },
     )
 
@@ -92,7 +95,11 @@ async def resend(request: Request) -> HTTPResponse:
         failed = await page(
             request,
             "notice.html",
-            {"title": "No new link sent", "message": exc.message, "links": [(back, "Continue")]},
+            {
+                "title": N_("No new link sent"),
+                "message": exc.message,
+                "links": [(back, N_("Continue"))],
+            },
             status=http_status(exc),
         )
         return with_headers(failed, exc)
@@ -100,8 +107,10 @@ async def resend(request: Request) -> HTTPResponse:
         request,
         "notice.html",
         {
-            "title": "Check your mail",
-            "message": f"We sent a new link to {user.email}. Open it, then continue here.",
-            "links": [(back, "Continue")],
+            "title": N_("Check your mail"),
+            "message": sentence(
+                "We sent a new link to %(email)s. Open it, then continue here.", email=user.email
+            ),
+            "links": [(back, N_("Continue"))],
         },
     )

@@ -42,6 +42,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import page
+from provider.i18n.catalogues import N_
 from provider.oauth.flows import Flow, load_flow
 from provider.storage.models import Session
 from provider.web.common import (
@@ -58,7 +59,7 @@ bp = Blueprint("web_federation")
 BROWSER_COOKIE = "idp"
 # Statuses of the failures whose table row would say less (provider.http.errors maps the rest).
 STATUS: dict[type[DomainError], int] = {UpstreamUnavailable: 502}
-LINK_EXPIRED = "This link request has expired. Start again from the sign-in page."
+LINK_EXPIRED = N_("This link request has expired. Start again from the sign-in page.")
 
 
 async def upstream_buttons(flow_id: str | None, next_path: str | None) -> list[dict[str, str]]:

@@ -27,6 +27,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_
 from provider.oauth.clients import find_client
 from provider.oauth.flows import Flow, load_flow
 from provider.web.common import EXPIRED, local_path, page_url, with_headers
@@ -62,6 +63,7 @@ async def login_page(
             "next": next_path,
             "reauth": reauth,
             "client_name": client.name if client else None,
+            "client_logo": client.logo_uri if client else None,
             "identifier": identifier or (flow.request.login_hint if flow else None) or "",
             "error": error,
             "register_url": page_url("/register", **back),
@@ -75,6 +77,7 @@ async def login_page(
         # CSP form-action also governs the redirects after the POST, up to the client.
         form_targets=[flow.request.redirect_uri] if flow else None,
         script_nonce=passkey.nonce if passkey else "",
+        images=[client.logo_uri] if client and client.logo_uri else None,
     )
     keep_ceremony(request, response, passkey)
     return response
@@ -87,7 +90,7 @@ async def _passkey_sign_in(request: Request) -> PasskeyStep | None:
         started = await begin_passkey_sign_in(services_of(request), caller_of(request))
     except (DomainError, CacheUnavailable):
         return None
-    return passkey_step(started, "sign-in", "/login/passkey", "Sign in with a passkey")
+    return passkey_step(started, "sign-in", "/login/passkey", N_("Sign in with a passkey"))
 
 
 @bp.get("/login")
@@ -130,7 +133,7 @@ async def submit_login(request: Request) -> HTTPResponse:
             request,
             flow,
             identifier=identifier,
-            error="Enter your email or username and password.",
+            error=N_("Enter your email or username and password."),
             status=400,
             next_path=next_path,
         )

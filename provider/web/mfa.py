@@ -49,6 +49,7 @@ from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_
 from provider.oauth.clients import find_client
 from provider.oauth.flows import Flow, load_flow
 from provider.storage.models import Session, User
@@ -66,9 +67,9 @@ from provider.web.signin import after_sign_in, browser_sign_in
 
 bp = Blueprint("web_mfa")
 
-START_AGAIN = "Your sign-in attempt has expired. Sign in again."
+START_AGAIN = N_("Your sign-in attempt has expired. Sign in again.")
 CODE_MAX_LENGTH = 32
-DONE = {"disabled": "Two-factor authentication is off."}
+DONE = {"disabled": N_("Two-factor authentication is off.")}
 
 
 # --- /login/mfa: the second step of a sign-in ------------------------------------------------
@@ -118,7 +119,7 @@ async def _passkey_step(request: Request, token: str | None) -> PasskeyStep | No
         started = await begin_passkey_second_step(services_of(request), caller_of(request), token)
     except (DomainError, CacheUnavailable):
         return None
-    return passkey_step(started, "second-step", "/login/mfa/passkey", "Use a passkey")
+    return passkey_step(started, "second-step", "/login/mfa/passkey", N_("Use a passkey"))
 
 
 async def _start_again(
@@ -224,7 +225,7 @@ def _answer(token: str | None, code: str) -> SecondFactorAnswer:
     if token is None:
         raise InvalidMfaToken()
     if not code:
-        raise InvalidRequest("Enter the code from your authenticator app, or a backup code.")
+        raise InvalidRequest(N_("Enter the code from your authenticator app, or a backup code."))
     return SecondFactorAnswer(token, code)
 
 
@@ -317,7 +318,7 @@ async def confirm_enrolment(request: Request) -> HTTPResponse:
     code = (form.get("code") or "").strip()[:CODE_MAX_LENGTH]
     try:
         if not code:
-            raise InvalidEnrolmentCode("Enter the 6-digit code from your app.")
+            raise InvalidEnrolmentCode(N_("Enter the 6-digit code from your app."))
         codes = await confirm_totp_enrolment(
             services_of(request), caller_of(request), session.user, session, code
         )
@@ -332,7 +333,9 @@ async def confirm_enrolment(request: Request) -> HTTPResponse:
             error_form="confirm",
             status=http_status(exc),
         )
-    return await _backup_codes_page(request, codes, next_path, "Two-factor authentication is on")
+    return await _backup_codes_page(
+        request, codes, next_path, N_("Two-factor authentication is on")
+    )
 
 
 @bp.post("/account/mfa/backup-codes")
@@ -359,7 +362,7 @@ async def new_backup_codes(request: Request) -> HTTPResponse:
             status=http_status(exc),
         )
         return with_headers(failed, exc)
-    return await _backup_codes_page(request, codes, next_path, "New backup codes")
+    return await _backup_codes_page(request, codes, next_path, N_("New backup codes"))
 
 
 @bp.post("/account/mfa/disable")
@@ -394,7 +397,7 @@ def _password_and_code(form: dict[str, str]) -> dict[str, str]:
     password = (form.get("password") or "")[:256]
     code = (form.get("code") or "").strip()[:CODE_MAX_LENGTH]
     if not password or not code:
-        raise InvalidRequest("Enter your password and a code.")
+        raise InvalidRequest(N_("Enter your password and a code."))
     return {"password": password, "code": code}
 
 

@@ -27,6 +27,7 @@ from provider.domain_errors import DomainError, ReauthenticationRequired
 from provider.http.context import caller_of, services_of
 from provider.http.errors import http_status
 from provider.http.render import page
+from provider.i18n.catalogues import N_
 from provider.storage.models import Session
 from provider.web.common import page_url, signed_in_form, signed_in_or_redirect, with_headers
 from provider.web.passkey_ceremony import ceremony_of, keep_ceremony, passkey_step
@@ -35,9 +36,9 @@ bp = Blueprint("web_passkeys")
 
 HERE = "/account/passkeys"
 DONE = {
-    "added": "The passkey is added: you can sign in with it.",
-    "renamed": "The passkey is renamed.",
-    "removed": "The passkey is removed.",
+    "added": N_("The passkey is added: you can sign in with it."),
+    "renamed": N_("The passkey is renamed."),
+    "removed": N_("The passkey is removed."),
 }
 
 
@@ -52,7 +53,7 @@ async def _passkeys_page(
             started = await begin_passkey_registration(
                 services, caller_of(request), session.user, session
             )
-            step = passkey_step(started, "register", HERE, "Add a passkey")
+            step = passkey_step(started, "register", HERE, N_("Add a passkey"))
     response = await page(
         request,
         "account_passkeys.html",

@@ -24,8 +24,10 @@ from provider.domain_errors import DomainError, InvalidRequest, ValidationFailed
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
+from provider.http.locale import page_caller
 from provider.http.params import form_params
 from provider.http.render import error_page, page
+from provider.i18n.catalogues import N_
 from provider.web.common import (
     FormIncomplete,
     page_url,
@@ -36,7 +38,7 @@ from provider.web.common import (
 
 bp = Blueprint("web_password")
 
-RESET_TITLE = "Choose a new password"
+RESET_TITLE = N_("Choose a new password")
 
 
 async def _forgot_page(
@@ -68,7 +70,7 @@ async def submit_forgot(request: Request) -> HTTPResponse:
     verify_csrf(request, settings, form.get("csrf"))
     back = return_to(form)
     email = form.get("email", "")
-    caller = caller_of(request)
+    caller = await page_caller(request)
     try:
         await forgot_password(services, caller, lambda: _account_email(email))
     except DomainError as exc:
@@ -80,16 +82,16 @@ async def submit_forgot(request: Request) -> HTTPResponse:
         request,
         "notice.html",
         {
-            "title": "Check your mail",
+            "title": N_("Check your mail"),
             "message": RESET_MAIL_PROMISE,
-            "links": [(page_url("/login", **back), "Back to sign in")],
+            "links": [(page_url("/login", **back), N_("Back to sign in"))],
         },
     )
 
 
 def _account_email(email: str) -> str:
     if not email or len(email) > 254:
-        raise InvalidRequest("Enter the email address of your account.")
+        raise InvalidRequest(N_("Enter the email address of your account."))
     return email
 
 
@@ -142,10 +144,12 @@ async def submit_reset(request: Request) -> HTTPResponse:
         request,
         "notice.html",
         {
-            "title": "Password changed",
-            "message": "Your password is changed and every session was signed out. "
-            "Sign in with the new password.",
-            "links": [("/login?next=/account", "Sign in")],
+            "title": N_("Password changed"),
+            "message": N_(
+                "Your password is changed and every session was signed out. "
+                "Sign in with the new password."
+            ),
+            "links": [("/login?next=/account", N_("Sign in"))],
         },
     )
 

@@ -17,6 +17,7 @@ from provider.domain_errors import UsernameTaken, ValidationFailed
 from provider.http.context import caller_of, services_of
 from provider.http.errors import http_status
 from provider.http.render import page
+from provider.i18n.catalogues import N_
 from provider.storage.models import User
 from provider.web.common import signed_in_form, signed_in_or_redirect
 
@@ -60,7 +61,7 @@ async def profile_form(request: Request) -> HTTPResponse:
     found = await signed_in_or_redirect(request)
     if isinstance(found, HTTPResponse):
         return found
-    saved = "Your profile is saved." if request.args.get("done") == "saved" else None
+    saved = N_("Your profile is saved.") if request.args.get("done") == "saved" else None
     return await _profile_page(request, _form_values(found.user), notice=saved)
 
 

@@ -14,11 +14,13 @@ from sanic.response import HTTPResponse
 
 from provider.accounts.users import Registration, sign_up
 from provider.domain_errors import DomainError, EmailTaken, UsernameTaken, ValidationFailed
-from provider.http.context import caller_of, services_of
+from provider.http.context import services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
+from provider.http.locale import page_caller
 from provider.http.params import form_params
 from provider.http.render import page
+from provider.i18n.catalogues import N_, sentence
 from provider.web.common import (
     FormIncomplete,
     page_url,
@@ -75,7 +77,9 @@ async def submit_registration(request: Request) -> HTTPResponse:
     values = {name: form.get(name, "") for name in FIELDS}
     try:
         # The use case of POST /v1/auth/register: its limit counts this form before it is read.
-        registered = await sign_up(services, caller_of(request), lambda: _registration(form))
+        registered = await sign_up(
+            services, await page_caller(request), lambda: _registration(form)
+        )
     except FormIncomplete as exc:
         return await _form_page(request, back, values=values, errors=exc.problems, status=400)
     except ValidationFailed as exc:
@@ -98,9 +102,11 @@ async def submit_registration(request: Request) -> HTTPResponse:
         request,
         "notice.html",
         {
-            "title": "Check your mail",
-            "message": f"We sent a link to {user.email}. Open it to verify your address.",
-            "links": [(page_url("/login", **back), "Continue to sign in")],
+            "title": N_("Check your mail"),
+            "message": sentence(
+                "We sent a link to %(email)s. Open it to verify your address.", email=user.email
+            ),
+            "links": [(page_url("/login", **back), N_("Continue to sign in"))],
         },
     )
 

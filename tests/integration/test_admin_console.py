@@ -138,6 +138,7 @@ async def test_an_edit_changes_the_client_and_a_deletion_needs_its_id(
         "audience",
         "first_party",
         "grant_types",
+        "logo_uri",
         "name",
         "post_logout_redirect_uris",
         "redirect_uris",

@@ -228,3 +228,6 @@ async def test_devices_say_where_they_are_from_a_configured_ip_database(
         assert (
             page.text.count('<dd class="device-location">London, England, United Kingdom</dd>') == 2
         )
+        # A German page names the places in German where the database can.
+        german = await browser.http.get("/account/devices", headers={"Accept-Language": "de"})
+        assert "London (de), England (de), United Kingdom (de)" in german.text

@@ -190,7 +190,8 @@ async def test_the_profile_page_edits_the_same_fields(
         )
         assert saved.status_code == 200
         assert browser.pages[-1] == "/account/profile?done=saved"
-        assert "Your profile is saved." in saved.text
+        # The profile's new locale (fr-CA) is the language of the page from now on.
+        assert "Votre profil est enregistré." in saved.text
         assert 'value="+15145550100"' in saved.text
     stored = await _stored(user["id"])
     assert stored["locale"] == "fr-CA"

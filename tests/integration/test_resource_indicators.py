@@ -217,3 +217,12 @@ async def test_the_consent_page_names_the_api_of_each_scope(
     assert "Use orders.read at Orders" in page.text
     assert "Use billing.read at Billing" in page.text
     assert "Confirm who you are" in page.text
+
+    # In the reader's language, with the scope and the API's name as they are.
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        browser = Browser(http)
+        german = [*pairs, ("ui_locales", "de")]
+        page = await browser.follow(await http.get("/authorize?" + urlencode(german)))
+        page = await browser.submit_login(page, "ada@example.com", PASSWORD)
+    assert is_consent_page(page)
+    assert "orders.read bei Orders verwenden" in page.text

@@ -35,6 +35,13 @@ def test_what_the_database_knows_in_english(
     assert locations.describe(ip) == place
 
 
+def test_places_are_named_in_the_readers_language_where_the_file_can(
+    locations: IpLocations,
+) -> None:
+    assert locations.describe("2001:db8::1", "de") == "Paris (de), France (de)"
+    assert locations.describe("2001:db8::1", "fr") == "Paris, France"  # no French name: English
+
+
 def test_without_a_database_there_is_no_location() -> None:
     assert IpLocations.open(None).describe("127.0.0.1") is None
 

@@ -225,3 +225,21 @@ def test_the_reset_mail_says_two_factor_stays_and_who_can_reset_it(mfa_on: bool)
         content = part.get_content()
         assert ("does not turn off two-factor authentication" in content) is mfa_on
         assert ("contact an administrator" in content) is mfa_on
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "sentence"),
+    [
+        ("de", "Ihrem Konto wurde ein Passkey hinzugefügt", "Falls Sie das nicht waren"),
+        ("fr", "Une clé d’accès a été ajoutée à votre compte", "Si ce n’était pas vous"),  # noqa: RUF001
+        ("es", "Se ha añadido una llave de acceso a tu cuenta", "Si no fuiste tú"),
+    ],
+)
+def test_the_passkey_notice_speaks_the_recipients_language(
+    locale: str, subject: str, sentence: str
+) -> None:
+    message = Mailer(Flaky(0)).render(MailKind.PASSKEY_ADDED, "ada@example.com", CONTEXT, locale)
+    assert message["Subject"] == subject
+    for part in (message.get_body(("plain",)), message.get_body(("html",))):
+        assert part is not None
+        assert sentence in part.get_content()

@@ -194,3 +194,48 @@ def test_without_an_issuer_the_issuer_follows_the_port(monkeypatch: pytest.Monke
     assert Settings(port=7000).issuer == "http://127.0.0.1:7000"  # type: ignore[call-arg]
     monkeypatch.setenv("PROVIDER_ISSUER", "https://id.example.com/")
     assert Settings().issuer == "https://id.example.com"
+
+
+def test_brand_colours_are_hex_and_the_primary_one_is_readable_with_white_text() -> None:
+    settings = Settings(brand_primary_color="#0B5CAD", brand_accent_color="#f5a623")
+    assert settings.brand_primary_color == "#0b5cad"
+    for value in ("blue", "#0b5cad80", "#fff"):
+        with pytest.raises(ValidationError, match="#rrggbb"):
+            Settings(brand_primary_color=value)
+    # Yellow under white text: 1.6:1, refused (WCAG 2.2 SC 1.4.3 asks 4.5:1).
+    with pytest.raises(ValidationError, match=r"4\.5:1"):
+        Settings(brand_primary_color="#f5d623")
+
+
+def test_the_logo_is_an_https_url_or_an_image_file(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"\x89PNG")
+    assert Settings(brand_logo=str(logo)).logo_url == "http://127.0.0.1:8000/branding/logo"
+    url = "https://cdn.example.com/logo.svg"
+    assert Settings(brand_logo=url).logo_url == url
+    assert Settings().logo_url == ""
+    for value, reason in (
+        ("http://cdn.example.com/logo.png", "https"),
+        (str(tmp_path / "logo.exe"), ".png"),
+        (str(tmp_path / "missing.png"), "names no file"),
+    ):
+        with pytest.raises(ValidationError, match=reason):
+            Settings(brand_logo=value)
+
+
+def test_the_legal_and_support_links_are_web_or_mail_addresses() -> None:
+    assert Settings(support_url="mailto:help@example.com").support_url == "mailto:help@example.com"
+    with pytest.raises(ValidationError, match="http"):
+        Settings(terms_url="javascript:alert(1)")
+
+
+def test_who_vouches_for_clients_is_the_org_else_a_set_product_name_else_the_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issuer = "https://id.example.com"
+    assert Settings(issuer=issuer).org_label == "id.example.com"  # PRODUCT_NAME left at default
+    assert Settings(issuer=issuer, product_name="Acme ID").org_label == "Acme ID"
+    both = Settings(issuer=issuer, product_name="Acme ID", org_name="Acme Corp")
+    assert both.org_label == "Acme Corp"
+    monkeypatch.setenv("PROVIDER_PRODUCT_NAME", "Acme ID")
+    assert Settings(issuer=issuer).org_label == "Acme ID"

@@ -63,6 +63,7 @@ class ClientCreate(StrictBody):
     audience: str = Field("", max_length=512)
     jwks: dict[str, Any] | None = None
     jwks_uri: Uri | None = None
+    logo_uri: Uri | None = Field(None, description="https image shown on sign-in and consent")
 
 
 class ClientPatch(StrictBody):
@@ -75,6 +76,7 @@ class ClientPatch(StrictBody):
     introspect_any: bool | None = None
     disabled: bool | None = None
     audience: str | None = Field(None, max_length=512)
+    logo_uri: str | None = Field(None, max_length=2048, description='"" removes the logo')
 
 
 class Rotation(StrictBody):
@@ -115,6 +117,7 @@ async def create(request: Request) -> HTTPResponse:
         audience=body.audience,
         jwks=body.jwks,
         jwks_uri=body.jwks_uri,
+        logo_uri=body.logo_uri,
     )
     try:
         client, secret = await register_client(

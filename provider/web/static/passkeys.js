@@ -85,7 +85,8 @@
       return;
     }
     if (status) {
-      status.textContent = "The passkey was not used. Try again, or use your password.";
+      // The sentence comes from the page, in its language.
+      status.textContent = status.getAttribute("data-failed");
       status.hidden = false;
     }
   }

@@ -1,0 +1,62 @@
+"""The language of a page: chosen once per request and kept on it, never in a global."""
+
+from __future__ import annotations
+
+import logging
+
+from sanic import Request
+
+from provider.context import Caller
+from provider.http.context import caller_of, services_of
+from provider.http.cookies import browser_session
+from provider.i18n.catalogues import Translator, available, translator
+from provider.i18n.negotiation import choose_locale
+from provider.oauth.flows import load_flow
+
+log = logging.getLogger("provider.pages")
+
+
+def _flow_id(request: Request) -> str | None:
+    """The authorization request a page belongs to: `?flow=` or the posted `flow` field."""
+    flow_id: str | None = request.args.get("flow")
+    form = request.content_type.startswith("application/x-www-form-urlencoded")
+    if flow_id is None and request.method == "POST" and form:
+        posted = request.get_form(keep_blank_values=True)
+        flow_id = posted.get("flow") if posted is not None else None
+    return flow_id
+
+
+async def page_caller(request: Request) -> Caller:
+    """The caller of a page that mails someone: its locale is the page's language, so the
+    mail of a sign-up inside a `ui_locales=de` request is German too."""
+    await page_translator(request)
+    return caller_of(request)
+
+
+async def page_translator(request: Request) -> Translator:
+    """`ui_locales` of the authorization request this page is part of (so sign-in, second
+    factor and consent of one request stay in its language), then the signed-in user's
+    `locale`, then Accept-Language, then PROVIDER_DEFAULT_LOCALE."""
+    cached: Translator | None = getattr(request.ctx, "translator", None)
+    if cached is not None:
+        return cached
+    services = services_of(request)
+    ui_locales = user_locale = None
+    try:
+        flow = await load_flow(services.cache, _flow_id(request))
+        session = await browser_session(request, services.settings)
+        ui_locales = flow.request.ui_locales if flow else None
+        user_locale = session.user.locale if session else None
+    except Exception:
+        log.warning("page language chosen without the flow and the session", exc_info=True)
+    chosen = translator(
+        choose_locale(
+            available(),
+            services.settings.default_locale,
+            ui_locales=ui_locales,
+            user_locale=user_locale,
+            accept=request.headers.get("accept-language", "")[:512],
+        )
+    )
+    request.ctx.translator = chosen
+    return chosen
