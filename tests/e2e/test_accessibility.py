@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import httpx
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, expect
 
 from provider.storage.models import User
 from tests.e2e.relying_party import sign_in_on_page
@@ -96,8 +96,11 @@ async def _focused(page: Page) -> str:
 
 
 async def _has_focus(page: Page, element_id: str) -> None:
-    """`autofocus` applies once the page has loaded: wait for it, then it must be there."""
-    await page.wait_for_function(f"document.activeElement.id === {element_id!r}", timeout=5000)
+    """`autofocus` applies once the page has loaded: wait for it, then it must be there.
+
+    Playwright's own matcher, not `wait_for_function`: the pages' CSP forbids evaluating a
+    string in the page."""
+    await expect(page.locator(f"#{element_id}")).to_be_focused(timeout=5000)
 
 
 async def _staff_and_data(client: httpx.AsyncClient) -> tuple[RegisteredClient, dict[str, Any]]:
