@@ -13,7 +13,8 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 
-from provider.accounts.email_change import CHANGE_EMAIL
+from provider.accounts.email_change import CANCEL_EMAIL_CHANGE, CHANGE_EMAIL
+from provider.accounts.one_time_tokens import RESET_PASSWORD, VERIFY_EMAIL
 from provider.crypto.tokens import new_token, token_hash
 from provider.storage.db import default_connection
 from provider.storage.models import Client, User
@@ -154,14 +155,23 @@ async def _staff_and_data(client: httpx.AsyncClient, upstream: Upstream) -> dict
     }
 
 
-async def _email_change_link(user_id: str) -> str:
-    """A pending change of the address, as the mail's link carries it."""
-    token = new_token()
-    data = {"old_email": "root@example.com", "new_email": "new-root@example.com"}
-    await OneTimeTokens(default_connection()).save(
-        token_hash(token), user_id, CHANGE_EMAIL, data=data, now=utcnow(), ttl=3600
-    )
-    return "/email/change/confirm?token=" + token
+async def _mailed_links(user_id: str) -> list[str]:
+    """The pages of the links the mails carry: a password reset, an address to verify, and
+    both ends of a pending change of the address."""
+    links = []
+    change = {"old_email": "root@example.com", "new_email": "new-root@example.com"}
+    for path, purpose, data in [
+        ("/password/reset", RESET_PASSWORD, {}),
+        ("/email/verify", VERIFY_EMAIL, {"email": "root@example.com"}),
+        ("/email/change/confirm", CHANGE_EMAIL, change),
+        ("/email/change/cancel", CANCEL_EMAIL_CHANGE, change),
+    ]:
+        token = new_token()
+        await OneTimeTokens(default_connection()).save(
+            token_hash(token), user_id, purpose, data=data, now=utcnow(), ttl=3600
+        )
+        links.append(f"{path}?token={token}")
+    return links
 
 
 async def _submit(page: Page, selector: str) -> None:
@@ -188,7 +198,7 @@ async def _walk(chromium: Browser, server: Server, lang: str, data: dict[str, An
 
 
 async def _anonymous(page: Page, checker: Checker, data: dict[str, Any]) -> None:
-    for path in [*ANONYMOUS_PAGES, await _email_change_link(data["admin_id"])]:
+    for path in [*ANONYMOUS_PAGES, *await _mailed_links(data["admin_id"])]:
         await checker.visit(page, path)
 
     # Keyboard order on the sign-in page: the fields and the button before the side links.
@@ -340,6 +350,6 @@ async def test_every_page_passes_axe_in_light_and_dark_in_english_and_german(
     problems: list[str] = []
     for lang in ("en", "de"):
         checker = await _walk(chromium, federating_server, lang, data)
-        assert len(checker.checked) >= 2 * 55
+        assert len(checker.checked) >= 2 * 58
         problems += checker.problems
     assert not problems, "axe-core violations:\n" + "\n".join(problems)
