@@ -4,8 +4,9 @@ The core stays free of gettext: its messages are plain English, found here by th
 translated where a page shows them. What counts as a message:
 - `default_message = "…"` of a domain error;
 - the first argument, when it is a literal, of a refusal the core raises (a class of
-  `provider.domain_errors`, or `FieldRefused`);
-- the reasons of a field: literals appended to `problems`, and in `ValidationFailed({…})`;
+  `provider.domain_errors`, `FieldRefused`, or `ClientSpecError`, whose placeholders are named);
+- the reasons of a field: literals appended to `problems` or assigned to `problems[field]`,
+  given to `refuse(field, reason)`, and in `ValidationFailed({…})`;
 - what a scope lets an app do (`Scope(name, description)`), shown on the consent page;
 - module constants named `*_RULE`, and upper-case constants that are sentences.
 An f-string whose values are module constants (`f"must be at least {MIN_LENGTH} characters"`)
@@ -18,7 +19,7 @@ import ast
 from collections.abc import Iterator
 from typing import IO, Any
 
-REFUSALS = {"FieldRefused"}
+REFUSALS = {"FieldRefused", "ClientSpecError"}
 Found = tuple[int, str | None, str, list[str]]
 
 
@@ -66,6 +67,15 @@ def _text(node: ast.AST | None, constants: dict[str, object] | None = None) -> s
     return None
 
 
+def _is_problems_entry(target: ast.AST) -> bool:
+    """`problems["field"] = [...]`: the reasons of one field."""
+    return (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "problems"
+    )
+
+
 def _called(node: ast.Call) -> str:
     if isinstance(node.func, ast.Name):
         return node.func.id
@@ -79,6 +89,10 @@ def _messages(tree: ast.Module, refusals: set[str]) -> Iterator[tuple[int, str]]
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
+            if _is_problems_entry(target) and isinstance(node.value, ast.List):
+                for item in node.value.elts:
+                    if (reason := _text(item, constants)) is not None:
+                        yield item.lineno, reason
             name = target.id if isinstance(target, ast.Name) else ""
             text = _text(node.value)
             sentence = text is not None and name.isupper() and " " in text and text.endswith(".")
@@ -95,6 +109,8 @@ def _messages(tree: ast.Module, refusals: set[str]) -> Iterator[tuple[int, str]]
             is_problem = called == "append" and isinstance(receiver, ast.Name)
             if is_problem and receiver.id == "problems" and first:  # type: ignore[union-attr]
                 yield node.lineno, first
+            if called == "refuse" and len(node.args) == 2 and (reason := _text(node.args[1])):
+                yield node.lineno, reason
             if called == "ValidationFailed" and node.args:
                 for reasons in ast.walk(node.args[0]):
                     if isinstance(reasons, ast.List):

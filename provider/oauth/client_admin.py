@@ -116,7 +116,9 @@ async def update_client(
     rules. An empty `scopes` list means the default scopes, as at registration."""
     unknown = sorted(set(changes) - set(CHANGEABLE))
     if unknown:
-        raise ClientSpecError(f"these fields cannot be changed: {', '.join(unknown)}")
+        raise ClientSpecError(
+            "these fields cannot be changed: %(fields)s", fields=", ".join(unknown)
+        )
     if changes.get("first_party") and is_self_registered(client):
         raise ClientSpecError("a self-registered client can never be first-party")
     if changes.get("logo_uri") == "":

@@ -32,7 +32,16 @@ SIGNING_ALGS = ("RS256", "ES256", "Ed25519")
 
 
 class ClientSpecError(ValueError):
-    """A client registration that cannot work; the message says which field and why."""
+    """A client registration that cannot work; the message says which field and why.
+
+    `text` is a message id with named placeholders, filled in with `values`: the JSON API and
+    the command line say it in English (`str()`), the console's pages translate `text` into
+    the reader's language first and fill it in then."""
+
+    def __init__(self, text: str, **values: str) -> None:
+        super().__init__(text % values if values else text)
+        self.text = text
+        self.values = values
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +66,15 @@ def _check_redirect_uri(uri: str) -> None:
     """Exact, absolute URIs without fragments (RFC 6749 §3.1.2); http only for loopback."""
     parts = urlsplit(uri)
     if not parts.scheme or (not parts.netloc and parts.scheme in ("http", "https")):
-        raise ClientSpecError(f"redirect URI {uri!r} must be absolute")
+        raise ClientSpecError("redirect URI %(uri)s must be absolute", uri=repr(uri))
     if parts.fragment:
-        raise ClientSpecError(f"redirect URI {uri!r} must not contain a fragment")
+        raise ClientSpecError("redirect URI %(uri)s must not contain a fragment", uri=repr(uri))
     if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
-        raise ClientSpecError(f"redirect URI {uri!r} must use https (http only for loopback)")
+        raise ClientSpecError(
+            "redirect URI %(uri)s must use https (http only for loopback)", uri=repr(uri)
+        )
     if parts.scheme in ("javascript", "data", "file", "vbscript"):
-        raise ClientSpecError(f"redirect URI {uri!r} uses a forbidden scheme")
+        raise ClientSpecError("redirect URI %(uri)s uses a forbidden scheme", uri=repr(uri))
 
 
 def _check_logo_uri(uri: str) -> None:
@@ -94,15 +105,19 @@ def validate_spec(spec: ClientSpec, issuer: str, *, allow_private: bool = False)
         _check_redirect_uri(uri)
     unknown = [g for g in spec.grant_types if g not in GRANT_TYPES]
     if unknown or not spec.grant_types:
-        raise ClientSpecError(f"grant types must be among {', '.join(GRANT_TYPES)}")
+        raise ClientSpecError(
+            "grant types must be among %(choices)s", choices=", ".join(GRANT_TYPES)
+        )
     if "authorization_code" in spec.grant_types and not spec.redirect_uris:
         raise ClientSpecError("authorization_code needs at least one redirect URI")
     malformed = [s for s in spec.scopes if not is_scope_token(s)]
     if malformed:
-        raise ClientSpecError(f"malformed scopes: {', '.join(malformed)}")
+        raise ClientSpecError("malformed scopes: %(scopes)s", scopes=", ".join(malformed))
     method = spec.auth_method or ("none" if spec.public else "client_secret_basic")
     if method not in AUTH_METHODS:
-        raise ClientSpecError(f"auth method must be one of {', '.join(AUTH_METHODS)}")
+        raise ClientSpecError(
+            "auth method must be one of %(choices)s", choices=", ".join(AUTH_METHODS)
+        )
     if spec.public != (method == "none"):
         raise ClientSpecError("public clients use auth method none, confidential ones do not")
     if spec.public and spec.introspect_any:
@@ -115,11 +130,13 @@ def validate_spec(spec: ClientSpec, issuer: str, *, allow_private: bool = False)
         try:
             check_url(spec.jwks_uri, allow_private)
         except OutboundRefused as exc:
-            raise ClientSpecError(f"jwks_uri: {exc}") from exc
+            raise ClientSpecError("jwks_uri: %(reason)s", reason=str(exc)) from exc
     if spec.logo_uri is not None:
         _check_logo_uri(spec.logo_uri)
     if spec.id_token_alg not in SIGNING_ALGS:
-        raise ClientSpecError(f"ID token alg must be one of {', '.join(SIGNING_ALGS)}")
+        raise ClientSpecError(
+            "ID token alg must be one of %(choices)s", choices=", ".join(SIGNING_ALGS)
+        )
     return method
 
 
@@ -229,7 +246,8 @@ async def rotate_secret(client: Client, secret_key: bytes, grace_seconds: int) -
     transaction, if any."""
     if client.token_endpoint_auth_method in SECRETLESS_METHODS:
         raise ClientSpecError(
-            f"a client authenticating with {client.token_endpoint_auth_method} has no secret"
+            "a client authenticating with %(method)s has no secret",
+            method=client.token_endpoint_auth_method,
         )
     secret = new_token()
     client.previous_secret_hash = client.secret_hash if grace_seconds > 0 else None

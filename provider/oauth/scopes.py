@@ -48,4 +48,6 @@ def is_scope_token(value: str) -> bool:
 
 
 def describe(scopes: list[str]) -> list[Scope]:
-    return [SCOPES.get(name) or Scope(name, f"Use {name} on your behalf") for name in scopes]
+    """A scope we do not know has no description: the pages word "Use <scope> on your behalf"
+    in the reader's language."""
+    return [SCOPES.get(name) or Scope(name, "") for name in scopes]

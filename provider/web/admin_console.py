@@ -22,7 +22,7 @@ from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import ApiError
 from provider.http.params import client_path, form_params, path_client_id
-from provider.i18n.catalogues import N_
+from provider.i18n.catalogues import N_, Message
 from provider.oauth.client_admin import (
     client_to_change,
     delete_client,
@@ -46,6 +46,11 @@ CLIENT_NOTICES = {
     "disabled": N_("Client disabled: it can no longer sign users in or get tokens."),
     "enabled": N_("Client enabled again."),
 }
+
+
+def _refusal(exc: ClientSpecError) -> Message:
+    """The refusal in the reader's language: its message id is translated, then filled in."""
+    return Message(exc.text, exc.values)
 
 
 def _checked_form(request: Request) -> dict[str, str]:
@@ -77,7 +82,7 @@ async def _client_form_page(
     viewer: User,
     values: dict[str, Any],
     *,
-    problem: str | None = None,
+    problem: Message | None = None,
     status: int = 200,
 ) -> HTTPResponse:
     return await render_admin(
@@ -107,7 +112,9 @@ async def create_client(request: Request) -> HTTPResponse:
                 services_of(request), caller_of(request), viewer, spec
             )
         except ClientSpecError as exc:
-            return await _client_form_page(request, viewer, values, problem=str(exc), status=400)
+            return await _client_form_page(
+                request, viewer, values, problem=_refusal(exc), status=400
+            )
         return await _secret_page(request, viewer, client, secret, created=True)
 
     return await guarded(request, ADMIN, build)
@@ -165,7 +172,7 @@ async def edit_client(request: Request, client_id: str) -> HTTPResponse:
                     "client": client,
                     "form": values,
                     "grant_types": GRANT_TYPES,
-                    "problem": str(exc),
+                    "problem": _refusal(exc),
                     "grace": services_of(request).settings.client_secret_grace_period,
                 },
                 status=400,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from provider.i18n.catalogues import N_
 from provider.oauth.clients import GRANT_TYPES, ClientSpec, ClientSpecError
 from provider.storage.models import Client
 
@@ -24,18 +25,30 @@ def _lines(text: str) -> list[str]:
 def _bounded(values: dict[str, str]) -> dict[str, str]:
     """`values` if every field is within the bounds the admin API enforces."""
     if len(values.get("name", "")) > MAX_NAME:
-        raise ClientSpecError(f"name must be at most {MAX_NAME} characters")
+        raise ClientSpecError(N_("name must be at most %(count)s characters"), count=str(MAX_NAME))
     if len(values.get("audience", "")) > MAX_AUDIENCE:
-        raise ClientSpecError(f"audience must be at most {MAX_AUDIENCE} characters")
+        raise ClientSpecError(
+            N_("audience must be at most %(count)s characters"), count=str(MAX_AUDIENCE)
+        )
     if len(values.get("logo_uri", "")) > MAX_URI:
-        raise ClientSpecError(f"logo_uri must be at most {MAX_URI} characters")
+        raise ClientSpecError(
+            N_("logo_uri must be at most %(count)s characters"), count=str(MAX_URI)
+        )
     for field in ("redirect_uris", "post_logout_redirect_uris"):
         uris = _lines(values.get(field, ""))
         if len(uris) > MAX_ITEMS or any(len(uri) > MAX_URI for uri in uris):
-            raise ClientSpecError(f"at most {MAX_ITEMS} URIs of at most {MAX_URI} characters")
+            raise ClientSpecError(
+                N_("at most %(items)s URIs of at most %(length)s characters"),
+                items=str(MAX_ITEMS),
+                length=str(MAX_URI),
+            )
     scopes = values.get("scopes", "").split()
     if len(scopes) > MAX_ITEMS or any(len(scope) > MAX_SCOPE for scope in scopes):
-        raise ClientSpecError(f"at most {MAX_ITEMS} scopes of at most {MAX_SCOPE} characters")
+        raise ClientSpecError(
+            N_("at most %(items)s scopes of at most %(length)s characters"),
+            items=str(MAX_ITEMS),
+            length=str(MAX_SCOPE),
+        )
     return values
 
 

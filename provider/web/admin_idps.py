@@ -28,11 +28,12 @@ from provider.federation.providers import (
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.params import form_params
-from provider.i18n.catalogues import N_
+from provider.i18n.catalogues import N_, Message
 from provider.storage.models import User
 
 # The admin pages' guard and layout, shared with provider.web.admin's pages.
 from provider.web.admin import guarded, render_admin
+from provider.web.field_problems import field_problems
 
 bp = Blueprint("web_admin_idps")
 
@@ -48,12 +49,12 @@ NOTICES = {
 }
 
 
-def _problems(exc: ValidationFailed) -> list[str]:
-    return [f"{name}: {'; '.join(reasons)}" for name, reasons in exc.problems.items()]
+async def _problems(request: Request, exc: ValidationFailed) -> list[str | Message]:
+    return [*await field_problems(request, exc.problems)]
 
 
 async def _list_page(
-    request: Request, viewer: User, *, errors: list[str] | None = None, status: int = 200
+    request: Request, viewer: User, *, errors: list[str | Message] | None = None, status: int = 200
 ) -> HTTPResponse:
     return await render_admin(
         request,
@@ -100,14 +101,21 @@ async def add(request: Request) -> HTTPResponse:
                 actor_id=str(viewer.id),
             )
         except ValidationFailed as exc:
-            return await _list_page(request, viewer, errors=_problems(exc), status=422)
+            return await _list_page(
+                request, viewer, errors=await _problems(request, exc), status=422
+            )
         return redirect("/admin/idps?done=added", status=303)
 
     return await guarded(request, ADMIN, build)
 
 
 async def _detail_page(
-    request: Request, viewer: User, slug: str, *, errors: list[str] | None = None, status: int = 200
+    request: Request,
+    viewer: User,
+    slug: str,
+    *,
+    errors: list[str | Message] | None = None,
+    status: int = 200,
 ) -> HTTPResponse:
     return await render_admin(
         request,
@@ -161,7 +169,9 @@ async def update(request: Request, slug: str) -> HTTPResponse:
                 actor_id=str(viewer.id),
             )
         except ValidationFailed as exc:
-            return await _detail_page(request, viewer, slug, errors=_problems(exc), status=422)
+            return await _detail_page(
+                request, viewer, slug, errors=await _problems(request, exc), status=422
+            )
         return redirect(f"/admin/idps/{slug}?done=updated", status=303)
 
     return await guarded(request, ADMIN, build)

@@ -16,7 +16,7 @@ from provider.domain_errors import ResourceIdentifierTaken, ValidationFailed
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.params import form_params
-from provider.i18n.catalogues import N_
+from provider.i18n.catalogues import N_, Message
 from provider.oauth.resource_admin import (
     SIGNING_ALGS,
     ResourceSpec,
@@ -31,6 +31,7 @@ from provider.storage.models import User
 
 # The admin pages' guard and layout, shared with provider.web.admin's pages.
 from provider.web.admin import guarded, render_admin
+from provider.web.field_problems import field_problems
 
 bp = Blueprint("web_admin_resources")
 
@@ -45,10 +46,12 @@ NOTICES = {
 }
 
 
-def _problems(exc: ValidationFailed | ResourceIdentifierTaken) -> list[str]:
+async def _problems(
+    request: Request, exc: ValidationFailed | ResourceIdentifierTaken
+) -> list[str | Message]:
     if isinstance(exc, ResourceIdentifierTaken):
         return [exc.message]
-    return [f"{name}: {'; '.join(reasons)}" for name, reasons in exc.problems.items()]
+    return [*await field_problems(request, exc.problems)]
 
 
 def _fields(form: dict[str, str]) -> dict[str, Any]:
@@ -66,7 +69,7 @@ def _fields(form: dict[str, str]) -> dict[str, Any]:
 
 
 async def _list_page(
-    request: Request, viewer: User, *, errors: list[str] | None = None, status: int = 200
+    request: Request, viewer: User, *, errors: list[str | Message] | None = None, status: int = 200
 ) -> HTTPResponse:
     return await render_admin(
         request,
@@ -109,7 +112,9 @@ async def add(request: Request) -> HTTPResponse:
                 actor_id=str(viewer.id),
             )
         except (ValidationFailed, ResourceIdentifierTaken) as exc:
-            return await _list_page(request, viewer, errors=_problems(exc), status=422)
+            return await _list_page(
+                request, viewer, errors=await _problems(request, exc), status=422
+            )
         return redirect("/admin/resources?done=added", status=303)
 
     return await guarded(request, ADMIN, build)
@@ -120,7 +125,7 @@ async def _detail_page(
     viewer: User,
     resource_id: str,
     *,
-    errors: list[str] | None = None,
+    errors: list[str | Message] | None = None,
     status: int = 200,
 ) -> HTTPResponse:
     return await render_admin(
@@ -166,7 +171,7 @@ async def update(request: Request, resource_id: str) -> HTTPResponse:
             )
         except ValidationFailed as exc:
             return await _detail_page(
-                request, viewer, resource_id, errors=_problems(exc), status=422
+                request, viewer, resource_id, errors=await _problems(request, exc), status=422
             )
         return redirect(f"/admin/resources/{resource_id}?done=updated", status=303)
 
