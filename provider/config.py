@@ -25,16 +25,45 @@ LOGO_TYPES = {
 }
 
 
-def contrast_with_white(color: str) -> float:
-    """The WCAG 2.2 contrast ratio of `#rrggbb` against white."""
+# The dark scheme's card (the stylesheet's --card): its links and focus rings are the primary
+# colour, and the primary buttons' text (--primary-text) is darker still.
+DARK_CARD = "#1b1f25"
+
+
+def _luminance(color: str) -> float:
+    """WCAG 2.2 relative luminance of `#rrggbb`."""
 
     def channel(hex_pair: str) -> float:
         value = int(hex_pair, 16) / 255
         return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
 
     red, green, blue = (channel(color[i : i + 2]) for i in (1, 3, 5))
-    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
-    return 1.05 / (luminance + 0.05)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG 2.2 contrast ratio of two `#rrggbb` colours."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def contrast_with_white(color: str) -> float:
+    """The WCAG 2.2 contrast ratio of `#rrggbb` against white."""
+    return contrast(color, "#ffffff")
+
+
+def for_dark_scheme(color: str) -> str:
+    """`color` mixed with white, as little as gives 4.5:1 on the dark card: a brand's dark
+    blue becomes a light blue of the same hue (WCAG 2.2 SC 1.4.3)."""
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    for step in range(21):
+        share = step / 20
+        mixed = "#" + "".join(
+            f"{round(value + (255 - value) * share):02x}" for value in (red, green, blue)
+        )
+        if contrast(mixed, DARK_CARD) >= 4.5:
+            return mixed
+    return "#ffffff"
 
 
 def _is_local_host(host: str) -> bool:
@@ -162,6 +191,12 @@ class Settings(BaseSettings):
     )
     brand_primary_color: str = Field("", description="#rrggbb of buttons, links and focus")
     brand_accent_color: str = Field("", description="#rrggbb of the brand bar above the card")
+    brand_primary_color_dark: str = Field(
+        "", description="#rrggbb of the primary colour in the dark scheme; derived if empty"
+    )
+    brand_accent_color_dark: str = Field(
+        "", description="#rrggbb of the brand bar in the dark scheme; the accent if empty"
+    )
     support_url: str = Field("", max_length=2048)
     terms_url: str = Field("", max_length=2048)
     privacy_url: str = Field("", max_length=2048)
@@ -261,7 +296,12 @@ class Settings(BaseSettings):
             raise ValueError("smtps:// is implicit TLS; starttls=true applies to smtp:// only")
         return value
 
-    @field_validator("brand_primary_color", "brand_accent_color")
+    @field_validator(
+        "brand_primary_color",
+        "brand_accent_color",
+        "brand_primary_color_dark",
+        "brand_accent_color_dark",
+    )
     @classmethod
     def _color_is_hex(cls, value: str) -> str:
         if value and not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
@@ -274,6 +314,18 @@ class Settings(BaseSettings):
         # WCAG 2.2 SC 1.4.3: white button text on it, and links in it on white, need 4.5:1.
         if value and contrast_with_white(value) < 4.5:
             raise ValueError("is too light: white text on it needs a contrast of 4.5:1 (WCAG)")
+        return value
+
+    @field_validator("brand_primary_color_dark")
+    @classmethod
+    def _dark_primary_color_is_readable(cls, value: str) -> str:
+        # WCAG 2.2 SC 1.4.3: links in it on the dark card, and the buttons' dark text on it,
+        # need 4.5:1.
+        if value and contrast(value, DARK_CARD) < 4.5:
+            raise ValueError(
+                f"is too dark: on the dark scheme's card ({DARK_CARD}) it needs a contrast of "
+                "4.5:1 (WCAG)"
+            )
         return value
 
     @field_validator("support_url", "terms_url", "privacy_url")
@@ -368,6 +420,13 @@ class Settings(BaseSettings):
         return f"{self.issuer}/branding/logo" if self.brand_logo else ""
 
     @property
+    def primary_color_dark(self) -> str:
+        """The dark scheme's primary colour: the setting, else derived from the primary."""
+        if self.brand_primary_color_dark or not self.brand_primary_color:
+            return self.brand_primary_color_dark
+        return for_dark_scheme(self.brand_primary_color)
+
+    @property
     def brand(self) -> dict[str, str]:
         """What every page and mail shows of the organisation (README "Branding")."""
         return {
@@ -375,6 +434,8 @@ class Settings(BaseSettings):
             "logo_url": self.logo_url,
             "primary_color": self.brand_primary_color,
             "accent_color": self.brand_accent_color,
+            "primary_color_dark": self.primary_color_dark,
+            "accent_color_dark": self.brand_accent_color_dark,
             "support_url": self.support_url,
             "terms_url": self.terms_url,
             "privacy_url": self.privacy_url,

@@ -36,20 +36,31 @@ async def logo(request: Request) -> HTTPResponse:
 
 @bp.get("/branding/theme.css")
 async def theme(request: Request) -> HTTPResponse:
-    """The configured colours over the stylesheet's own (light scheme; the dark scheme keeps its
-    palette, whose contrast is checked, unless the accent is set)."""
+    """The configured colours over the stylesheet's own, in each scheme. The dark scheme's
+    primary is PROVIDER_BRAND_PRIMARY_COLOR_DARK, or the primary lightened until it reads on
+    the dark card; its buttons keep their dark text."""
     settings = services_of(request).settings
     rules = []
     if settings.brand_primary_color:
-        primary = settings.brand_primary_color
-        rules.append(
-            "@media (prefers-color-scheme: light) { :root { "
-            f"--primary: {primary}; --primary-hover: color-mix(in srgb, {primary} 80%, black); "
-            f"--focus: {primary}; "
-            f"--link: {primary}; }} }}"
-        )
+        rules.append(_primary_rule("light", settings.brand_primary_color, "black"))
+    if settings.primary_color_dark:
+        rules.append(_primary_rule("dark", settings.primary_color_dark, "white"))
     if settings.brand_accent_color:
         rules.append(f":root {{ --accent: {settings.brand_accent_color}; }}")
+    if settings.brand_accent_color_dark:
+        rules.append(
+            "@media (prefers-color-scheme: dark) { :root { "
+            f"--accent: {settings.brand_accent_color_dark}; }} }}"
+        )
     response = raw("\n".join(rules) + "\n", content_type="text/css; charset=utf-8")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+def _primary_rule(scheme: str, primary: str, hover_towards: str) -> str:
+    return (
+        f"@media (prefers-color-scheme: {scheme}) {{ :root {{ "
+        f"--primary: {primary}; "
+        f"--primary-hover: color-mix(in srgb, {primary} 80%, {hover_towards}); "
+        f"--focus: {primary}; --link: {primary}; }} }}"
+    )

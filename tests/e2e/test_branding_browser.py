@@ -48,6 +48,9 @@ async def test_the_brand_shows_in_chromium_on_sign_in_consent_and_mail(
             await page.emulate_media(color_scheme="light", reduced_motion="reduce")
             color = await page.eval_on_selector(button, "b => getComputedStyle(b).backgroundColor")
             assert color == "rgb(11, 92, 173)"  # PROVIDER_BRAND_PRIMARY_COLOR
+            await page.emulate_media(color_scheme="dark", reduced_motion="reduce")
+            color = await page.eval_on_selector(button, "b => getComputedStyle(b).backgroundColor")
+            assert color == "rgb(84, 141, 198)"  # derived from it for the dark scheme
             for scheme in ("light", "dark"):
                 await page.emulate_media(color_scheme=scheme, reduced_motion="reduce")
                 results = await axe.run(page, options=WCAG_AA)

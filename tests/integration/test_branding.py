@@ -62,6 +62,8 @@ async def test_a_branded_configuration_shows_on_login_consent_and_mail(
         theme = await browser.http.get("/branding/theme.css")
         assert theme.headers["content-type"].startswith("text/css")
         assert "--primary: #0b5cad" in theme.text
+        # The dark scheme's primary, derived from it: readable on the dark card.
+        assert "(prefers-color-scheme: dark) { :root { --primary: #548dc6" in theme.text
         assert "--accent: #f5a623" in theme.text
 
         # The override folder replaces the built-in landing page; the others stay built in.

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from provider.config import DEV_SECRET_KEY, Settings
+from provider.config import DARK_CARD, DEV_SECRET_KEY, Settings, contrast
 
 STRONG_SECRET = "x" * 40
 
@@ -205,6 +205,23 @@ def test_brand_colours_are_hex_and_the_primary_one_is_readable_with_white_text()
     # Yellow under white text: 1.6:1, refused (WCAG 2.2 SC 1.4.3 asks 4.5:1).
     with pytest.raises(ValidationError, match=r"4\.5:1"):
         Settings(brand_primary_color="#f5d623")
+
+
+def test_the_dark_schemes_primary_colour_is_set_or_derived_and_readable_on_the_dark_card() -> None:
+    derived = Settings(brand_primary_color="#0b5cad")
+    # The same hue, lightened as little as gives 4.5:1 on the dark card (WCAG 2.2 SC 1.4.3).
+    assert derived.primary_color_dark == "#548dc6"
+    assert contrast(derived.primary_color_dark, DARK_CARD) >= 4.5
+    assert derived.brand["primary_color_dark"] == "#548dc6"
+    assert Settings().primary_color_dark == ""
+    chosen = Settings(brand_primary_color="#0b5cad", brand_primary_color_dark="#8AB8FF")
+    assert chosen.primary_color_dark == "#8ab8ff"
+    assert Settings(brand_accent_color_dark="#F5A623").brand["accent_color_dark"] == "#f5a623"
+    # Dark blue on the dark card: 1.9:1, refused.
+    with pytest.raises(ValidationError, match=r"dark scheme.*4\.5:1"):
+        Settings(brand_primary_color_dark="#0b5cad")
+    with pytest.raises(ValidationError, match="#rrggbb"):
+        Settings(brand_accent_color_dark="orange")
 
 
 def test_the_logo_is_an_https_url_or_an_image_file(tmp_path: Path) -> None:
