@@ -13,6 +13,24 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+class Phrase(str):
+    """English text made of a message id with named placeholders and their values.
+
+    It is the English sentence wherever a string goes (the JSON API, logs, the command line);
+    a page translates `text` into the reader's language first and fills in `values` then, so a
+    translation puts the values where its grammar wants them.
+    """
+
+    text: str
+    values: dict[str, object]
+
+    def __new__(cls, text: str, **values: object) -> Phrase:
+        phrase = super().__new__(cls, text % values)
+        phrase.text = text
+        phrase.values = values
+        return phrase
+
+
 class DomainError(Exception):
     """The root: a request the domain refuses, and why."""
 

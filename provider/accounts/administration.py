@@ -25,6 +25,7 @@ from provider.domain_errors import (
     NotDeleted,
     NotFound,
     OwnAccount,
+    Phrase,
     UserDeleted,
 )
 from provider.mail.mailer import MailKind
@@ -143,9 +144,20 @@ async def find_target(user_id: uuid.UUID) -> User:
     return user
 
 
-def _refuse_own_account(admin: User, target: User, action: str) -> None:
+# What an administrator cannot do to their own account on the console, each a whole sentence
+# (translated as one).
+OWN_ROLE = "Administrators cannot change the role of their own account here."
+OWN_LOCK = "Administrators cannot lock their own account here."
+OWN_RESET = "Administrators cannot force a password reset on their own account here."
+OWN_MFA_RESET = (
+    "Administrators cannot reset the two-factor authentication of their own account here."
+)
+OWN_DELETION = "Administrators cannot delete their own account here."
+
+
+def _refuse_own_account(admin: User, target: User, refusal: str) -> None:
     if admin.id == target.id:
-        raise OwnAccount(f"Administrators cannot {action} their own account here.")
+        raise OwnAccount(refusal)
 
 
 async def _update(work: UnitOfWork, target: User, **changes: Any) -> None:
@@ -163,10 +175,10 @@ def _details(admin: User, **extra: Any) -> dict[str, Any]:
 async def _set_role(work: UnitOfWork, admin: User, target: User, role: str) -> bool:
     """Change the role; False when it already was `role`."""
     if role not in ROLES:
-        raise InvalidRequest(f"role must be one of {', '.join(ROLES)}.")
+        raise InvalidRequest(Phrase("role must be one of %(roles)s.", roles=", ".join(ROLES)))
     if target.role == role:
         return False
-    _refuse_own_account(admin, target, "change the role of")
+    _refuse_own_account(admin, target, OWN_ROLE)
     previous = target.role
     await _update(work, target, role=role)
     await work.audit(
@@ -195,7 +207,7 @@ async def _lock_user(
     work: UnitOfWork, admin: User, target: User, seconds: int | None = None
 ) -> int:
     """Lock the account (for `seconds`, else indefinitely) and end its sessions; how many."""
-    _refuse_own_account(admin, target, "lock")
+    _refuse_own_account(admin, target, OWN_LOCK)
     now = utcnow()
     until = now + (timedelta(seconds=seconds) if seconds else LOCK_INDEFINITELY)
     await _update(work, target, locked_until=until)
@@ -230,7 +242,7 @@ async def _revoke_sessions(work: UnitOfWork, admin: User, target: User) -> int:
 
 async def _force_password_reset(work: UnitOfWork, admin: User, target: User) -> int:
     """End every session and make the password unusable; the user must reset it by mail."""
-    _refuse_own_account(admin, target, "force a password reset on")
+    _refuse_own_account(admin, target, OWN_RESET)
     if target.deleted_at is not None:
         raise UserDeleted()
     await _update(work, target, password_hash=UNUSABLE_PASSWORD)
@@ -251,7 +263,7 @@ async def _reset_mfa(work: UnitOfWork, admin: User, target: User) -> int:
     administrator, who can check who is asking, does. Not on one's own account: another
     administrator must, so a stolen admin session cannot strip its victim's factor.
     """
-    _refuse_own_account(admin, target, "reset the two-factor authentication of")
+    _refuse_own_account(admin, target, OWN_MFA_RESET)
     if target.totp_secret is None and target.totp_pending_secret is None:
         raise MfaNotEnabled()
     await _update(
@@ -275,7 +287,7 @@ async def _delete_user(work: UnitOfWork, admin: User, target: User) -> int:
 
     A conditional update, so of two concurrent deletions exactly one succeeds and is audited.
     """
-    _refuse_own_account(admin, target, "delete")
+    _refuse_own_account(admin, target, OWN_DELETION)
     now = utcnow()
     if not await UserRecords(work.conn).mark_deleted(target.id, now):
         raise AlreadyDeleted()

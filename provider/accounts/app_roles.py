@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from provider.cache.events import EventPublisher
 from provider.context import Caller
-from provider.domain_errors import NotFound, ValidationFailed
+from provider.domain_errors import NotFound, Phrase, ValidationFailed
 from provider.storage.app_access import AppAccess, FilteredClaim, GroupView, UserAppAccess
 from provider.storage.db import default_connection
 from provider.storage.models import AppRole, User
@@ -184,10 +184,14 @@ async def _all_exist(
     problems: dict[str, list[str]] = {}
     missing_roles = await store.missing_roles(list(roles)) if roles else []
     if missing_roles:
-        problems["roles"] = [f"{name!r} does not exist" for name in missing_roles]
+        problems["roles"] = [
+            Phrase("%(name)s does not exist", name=repr(name)) for name in missing_roles
+        ]
     missing_groups = await store.missing_groups(list(groups)) if groups else []
     if missing_groups:
-        problems["groups"] = [f"{name!r} does not exist" for name in missing_groups]
+        problems["groups"] = [
+            Phrase("%(name)s does not exist", name=repr(name)) for name in missing_groups
+        ]
     if problems:
         raise ValidationFailed(problems)
 

@@ -163,7 +163,7 @@ def _acceptable_address(user: User, value: str) -> str:
     try:
         email = new_email(value)
     except IdentifierRefused as exc:
-        raise ValidationFailed({"new_email": [str(exc)]}) from exc
+        raise ValidationFailed({"new_email": [exc.reason]}) from exc
     if email == user.email:
         raise ValidationFailed({"new_email": ["is your current address"]})
     return email

@@ -15,6 +15,8 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
+from provider.domain_errors import Phrase
+
 # No whitespace or control characters anywhere: "a@example.com\x00" is not a second address.
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]{2,}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -28,6 +30,12 @@ _SCRIPT_OF_NAME = {"CJK": "HAN", "KANGXI": "HAN", "IDEOGRAPHIC": "HAN"}
 
 class IdentifierRefused(ValueError):
     """A new email or username that is not acceptable; the message says why."""
+
+    @property
+    def reason(self) -> str:
+        """The reason as raised: a `Phrase` keeps its message id for the pages."""
+        reason: str = self.args[0]
+        return reason
 
 
 def normalize_email(value: str) -> str | None:
@@ -47,7 +55,9 @@ def new_email(value: str) -> str:
     try:
         info = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise IdentifierRefused(f"is not a valid email address ({exc})") from exc
+        raise IdentifierRefused(
+            Phrase("is not a valid email address (%(reason)s)", reason=str(exc))
+        ) from exc
     local, _, domain = info.normalized.rpartition("@")
     for part in [local, *domain.split(".")]:
         if not _single_script(part):

@@ -22,7 +22,7 @@ from provider.accounts.password_reset import RESET_PATH
 from provider.cache.events import EventPublisher
 from provider.config import Settings
 from provider.context import Caller, Services
-from provider.domain_errors import EmailTaken, ValidationFailed
+from provider.domain_errors import EmailTaken, Phrase, ValidationFailed
 from provider.mail.mailer import MailKind, action_link
 from provider.storage.accounts import DuplicateAccount, UserRecords
 from provider.storage.models import ROLES, User
@@ -59,7 +59,7 @@ def _checked_email(email: str) -> str:
     try:
         return new_email(email)
     except IdentifierRefused as exc:
-        raise ValidationFailed({"email": [str(exc)]}) from exc
+        raise ValidationFailed({"email": [exc.reason]}) from exc
 
 
 async def _new_account(work: UnitOfWork, email: str, name: str, role: str) -> User:
@@ -90,7 +90,9 @@ async def invite_user(
     """Create the account and mail its owner the link to choose a password."""
     normalized = _checked_email(email)
     if role not in ROLES:
-        raise ValidationFailed({"role": [f"must be one of {', '.join(ROLES)}"]})
+        raise ValidationFailed(
+            {"role": [Phrase("must be one of %(choices)s", choices=", ".join(ROLES))]}
+        )
     async with unit_of_work(caller, services.events) as work:
         user = await _new_account(work, normalized, name.strip(), role)
         link = await _setup_link(work, services.settings, user)

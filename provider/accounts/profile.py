@@ -35,7 +35,7 @@ def checked_profile(changes: Mapping[str, Any]) -> dict[str, Any]:
         try:
             values[field] = _checked(field, raw)
         except FieldRefused as exc:
-            problems[field] = [str(exc)]
+            problems[field] = [exc.reason]
     if problems:
         raise ValidationFailed(problems)
     if "name" in values and values["name"] is None:

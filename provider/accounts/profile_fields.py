@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provider.accounts.identity import normalize_username
+from provider.domain_errors import Phrase
 
 # E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -41,11 +42,17 @@ USERNAME_RULE = (
 class FieldRefused(ValueError):
     """The value is not acceptable; the message says why, after the field's name."""
 
+    @property
+    def reason(self) -> str:
+        """The reason as raised: a `Phrase` keeps its message id for the pages."""
+        reason: str = self.args[0]
+        return reason
+
 
 def _text(value: str, limit: int) -> str | None:
     text = unicodedata.normalize("NFC", value).strip()
     if len(text) > limit:
-        raise FieldRefused(f"must be at most {limit} characters")
+        raise FieldRefused(Phrase("must be at most %(limit)s characters", limit=limit))
     if any(unicodedata.category(char) in ("Cc", "Cf") for char in text):
         raise FieldRefused("must not contain control characters")
     return text or None
@@ -140,14 +147,14 @@ def check_address(value: Mapping[str, Any] | None) -> dict[str, str] | None:
         return None
     unknown = sorted(set(value) - set(ADDRESS_PARTS))
     if unknown:
-        raise FieldRefused(f"has unknown parts: {', '.join(unknown)}")
+        raise FieldRefused(Phrase("has unknown parts: %(parts)s", parts=", ".join(unknown)))
     address: dict[str, str] = {}
     for part in ADDRESS_PARTS:
         raw = value.get(part)
         if raw is None:
             continue
         if not isinstance(raw, str):
-            raise FieldRefused(f"part {part} must be text")
+            raise FieldRefused(Phrase("part %(part)s must be text", part=part))
         text = _multiline(raw) if part == "formatted" else _text(raw, _ADDRESS_PART_MAX)
         if text:
             address[part] = text

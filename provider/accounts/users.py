@@ -24,6 +24,7 @@ from provider.crypto.tokens import keyed_hash
 from provider.domain_errors import (
     Conflict,
     EmailTaken,
+    Phrase,
     RateLimited,
     UsernameTaken,
     ValidationFailed,
@@ -74,7 +75,7 @@ async def _new_account(
     try:
         normalized_email = new_email(email)
     except IdentifierRefused as exc:
-        problems["email"] = [str(exc)]
+        problems["email"] = [exc.reason]
     normalized_username = None
     if username is not None:
         normalized_username = normalize_username(username)
@@ -84,7 +85,7 @@ async def _new_account(
                 "letter or digit"
             ]
     if role not in ROLES:
-        problems["role"] = [f"must be one of {', '.join(ROLES)}"]
+        problems["role"] = [Phrase("must be one of %(choices)s", choices=", ".join(ROLES))]
     weaknesses = password_problems(password, normalized_email or email, normalized_username)
     if weaknesses:
         problems["password"] = weaknesses

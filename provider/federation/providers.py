@@ -18,7 +18,7 @@ from provider.cache.events import EventPublisher
 from provider.config import Settings
 from provider.context import Caller
 from provider.crypto.sealing import SealError, seal, unseal
-from provider.domain_errors import ValidationFailed
+from provider.domain_errors import Phrase, ValidationFailed
 from provider.federation.errors import ProviderSlugTaken, UnknownProvider
 from provider.federation.presets import PRESETS
 from provider.storage.db import default_connection
@@ -106,7 +106,9 @@ def spec_from_preset(preset: str, **values: Any) -> ProviderSpec:
     """A preset's settings under `values` (slug defaults to the preset's name)."""
     known = PRESETS.get(preset)
     if known is None:
-        raise ValidationFailed({"preset": [f"must be one of {', '.join(sorted(PRESETS))}"]})
+        raise ValidationFailed(
+            {"preset": [Phrase("must be one of %(choices)s", choices=", ".join(sorted(PRESETS)))]}
+        )
     base: dict[str, Any] = {
         "slug": preset,
         "name": known.name,
@@ -176,7 +178,7 @@ def problems_of(spec: ProviderSpec) -> dict[str, list[str]]:
     if not 1 <= len(spec.name.strip()) <= 100:
         refuse("name", "must be 1-100 characters")
     if spec.kind not in KINDS:
-        refuse("kind", f"must be one of {', '.join(KINDS)}")
+        refuse("kind", Phrase("must be one of %(choices)s", choices=", ".join(KINDS)))
     if len(spec.client_id) > 256:
         refuse("client_id", "must be at most 256 characters")
     if spec.client_secret is not None and len(spec.client_secret) > 512:
@@ -190,7 +192,7 @@ def problems_of(spec: ProviderSpec) -> dict[str, list[str]]:
         value = getattr(spec, name)
         if not value:
             if name in required:
-                refuse(name, f"is required for kind {spec.kind}")
+                refuse(name, Phrase("is required for kind %(kind)s", kind=spec.kind))
             continue
         reason = _url_problem(value)
         if reason:
@@ -200,7 +202,7 @@ def problems_of(spec: ProviderSpec) -> dict[str, list[str]]:
     if spec.kind == "oauth2":
         unknown = set(spec.claims) - set(CLAIMS)
         if unknown:
-            refuse("claims", f"may only map {', '.join(CLAIMS)}")
+            refuse("claims", Phrase("may only map %(claims)s", claims=", ".join(CLAIMS)))
         if not spec.claims.get("sub"):
             refuse("claims", "must map sub (the upstream's stable user id)")
         if not all(isinstance(v, str) and 0 < len(v) <= 64 for v in spec.claims.values()):

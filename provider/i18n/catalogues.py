@@ -19,6 +19,8 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from provider.domain_errors import Phrase
+
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
 SOURCE_LOCALE = "en"
@@ -60,7 +62,7 @@ class Translator:
         if isinstance(text, Message) and text.plural is not None:
             form = self._translations.ngettext(text.text, text.plural, text.count)
             return form % text.values
-        if isinstance(text, Message):
+        if isinstance(text, Message | Phrase):
             return self._translations.gettext(text.text) % text.values
         if not text:
             return text  # gettext("") would be the catalogue's header

@@ -9,6 +9,7 @@ translated where a page shows them. What counts as a message:
   given to `refuse(field, reason)`, and in `ValidationFailed({…})`;
 - what a scope lets an app do (`Scope(name, description)`), shown on the consent page;
 - module constants named `*_RULE`, and upper-case constants that are sentences.
+A `Phrase("… %(name)s …", name=…)` anywhere in the core is a message with named placeholders.
 An f-string whose values are module constants (`f"must be at least {MIN_LENGTH} characters"`)
 counts with those values in; one built from run-time values cannot be looked up and stays English.
 """
@@ -102,6 +103,8 @@ def _messages(tree: ast.Module, refusals: set[str]) -> Iterator[tuple[int, str]]
             called = _called(node)
             first = _text(node.args[0], constants) if node.args else None
             if called in refusals and first:
+                yield node.lineno, first
+            if called == "Phrase" and first:
                 yield node.lineno, first
             if called == "Scope" and len(node.args) > 1 and (described := _text(node.args[1])):
                 yield node.lineno, described

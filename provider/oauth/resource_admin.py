@@ -14,7 +14,7 @@ from typing import Any
 from provider.cache.events import EventPublisher
 from provider.config import Settings
 from provider.context import Caller
-from provider.domain_errors import NotFound, ResourceIdentifierTaken, ValidationFailed
+from provider.domain_errors import NotFound, Phrase, ResourceIdentifierTaken, ValidationFailed
 from provider.oauth.clients import find_client, is_reserved_audience
 from provider.oauth.resources import is_resource_identifier
 from provider.oauth.scopes import is_scope_token
@@ -78,14 +78,20 @@ async def _validated(settings: Settings, spec: ResourceSpec) -> ResourceSpec:
     # Only shorter than PROVIDER_ACCESS_TOKEN_TTL: retired keys stay published, and revoked
     # tokens denylisted, for that long.
     if ttl is not None and not MIN_TTL <= ttl <= longest:
-        problems["access_token_ttl"] = [f"must be {MIN_TTL} to {longest} seconds"]
+        problems["access_token_ttl"] = [
+            Phrase("must be %(least)s to %(most)s seconds", least=MIN_TTL, most=longest)
+        ]
     if spec.signing_alg not in SIGNING_ALGS:
-        problems["signing_alg"] = [f"must be one of {', '.join(SIGNING_ALGS)}"]
+        problems["signing_alg"] = [
+            Phrase("must be one of %(choices)s", choices=", ".join(SIGNING_ALGS))
+        ]
     allowed = None if spec.allowed_clients is None else list(dict.fromkeys(spec.allowed_clients))
     if allowed is not None:
         unknown = [c for c in allowed if await find_client(c, include_disabled=True) is None]
         if unknown:
-            problems["allowed_clients"] = [f"unknown client: {', '.join(unknown)}"]
+            problems["allowed_clients"] = [
+                Phrase("unknown client: %(clients)s", clients=", ".join(unknown))
+            ]
     if problems:
         raise ValidationFailed(problems)
     return replace(spec, identifier=identifier, name=name, scopes=scopes, allowed_clients=allowed)

@@ -32,10 +32,13 @@ async def test_a_fields_reasons_on_the_console_are_german(german_admin: Browser)
         identifier="https://api.example.com/orders#x",
         name="",
         scopes="openid",
+        access_token_ttl="1",
     )
     assert refused.status_code == 422
     assert "identifier: muss eine absolute URI ohne Fragment sein" in refused.text
     assert "scopes: openid und offline_access gehören dem Anbieter" in refused.text
+    # A reason of the core with values in it: its message id translated, then filled in.
+    assert "access_token_ttl: muss zwischen 30 und " in refused.text
     assert "must be" not in refused.text
 
 
