@@ -26,13 +26,18 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._/-]{0,127}$")
 NAME_RULE = (
     "must be 1-128 letters, digits, ':', '.', '_', '/' or '-', starting with a letter or digit"
 )
+# The rule for one refused name, %(name)s, as a whole sentence.
+NAMED_RULE = (
+    "%(name)s must be 1-128 letters, digits, ':', '.', '_', '/' or '-', starting with a letter or "
+    "digit"
+)
 
 
 def _checked_names(field: str, names: Iterable[str]) -> list[str]:
     names = list(names)
     bad = [name for name in names if not _NAME.match(name)]
     if bad:
-        raise ValidationFailed({field: [f"{name!r} {NAME_RULE}" for name in bad]})
+        raise ValidationFailed({field: [Phrase(NAMED_RULE, name=repr(name)) for name in bad]})
     return sorted(set(names))
 
 
