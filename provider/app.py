@@ -53,6 +53,7 @@ from provider.context import (
 )
 from provider.crypto.keys import Keystore
 from provider.crypto.passwords import Passwords
+from provider.http.header_values import install_header_sanitizer
 from provider.http.render import page_templates
 from provider.http.request_limit import install_request_limit
 from provider.mail.mailer import Mailer
@@ -160,6 +161,7 @@ BLUEPRINTS = (
 def create_app(settings: Settings, name: str = "provider") -> App:
     configure_logging(settings.json_logs, settings.log_level)
     app: App = Sanic(name, configure_logging=False)
+    install_header_sanitizer()
     _configure(app, settings)
     install_middleware(app, settings)
     install_request_limit(app, settings)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from email_validator import EmailNotValidError, validate_email
-
 from provider.domain_errors import Phrase
 
 # No whitespace or control characters anywhere: "a@example.com\x00" is not a second address.
@@ -51,6 +49,10 @@ def normalize_email(value: str) -> str | None:
 
 def new_email(value: str) -> str:
     """The normal form of an address for a new account; IdentifierRefused if not acceptable."""
+    # Imported here: its grammar compiles a set of large patterns, a start-up cost that only
+    # the creation of an account or a change of address needs.
+    from email_validator import EmailNotValidError, validate_email
+
     text = unicodedata.normalize("NFKC", value).strip()
     try:
         info = validate_email(text, check_deliverability=False)

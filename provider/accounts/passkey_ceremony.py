@@ -20,29 +20,8 @@ import base64
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import (
-    parse_authentication_credential_json,
-    parse_registration_credential_json,
-)
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticationCredential,
-    AuthenticatorSelectionCriteria,
-    CredentialDeviceType,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from provider.config import Settings
 from provider.context import Caller, Services
@@ -50,6 +29,13 @@ from provider.crypto.tokens import new_token, token_hash
 from provider.domain_errors import InvalidPasskeyResponse, PasskeyChallengeInvalid
 from provider.storage.models import Passkey, User
 from provider.storage.passkeys import NewPasskey
+
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import AuthenticationCredential, PublicKeyCredentialDescriptor
+
+# py_webauthn is imported where a ceremony needs it, not with this module: with its attestation
+# formats (ASN.1 schemas, CBOR) it is a noticeable share of `provider serve`'s start-up, and
+# passkeys are used long after /health answers.
 
 REGISTER = "register"
 AUTHENTICATE = "authenticate"
@@ -167,6 +153,8 @@ async def claim_ceremony(
 
 
 def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
     return PublicKeyCredentialDescriptor(id=_b64decode(passkey.credential_id))
 
 
@@ -188,6 +176,13 @@ async def start_registration(
 ) -> Started:
     """Options to create a discoverable credential for `user` (whose user handle is `handle`),
     excluding those they have."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     rp = relying_party(services.settings)
     options = generate_registration_options(
         rp_id=rp.rp_id,
@@ -223,6 +218,9 @@ async def start_authentication(
 ) -> Started:
     """Options to get an assertion: from any discoverable credential (sign-in, autofill), or
     from the `allowed` passkeys of one user (the second step of a sign-in)."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     rp = relying_party(services.settings)
     options = generate_authentication_options(
         rp_id=rp.rp_id,
@@ -245,6 +243,11 @@ def verify_new_passkey(
 ) -> NewPasskey:
     """The credential of a registration response, verified against the ceremony's challenge,
     the RP ID and the origin (WebAuthn L3 §7.1); refused as InvalidPasskeyResponse."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers import parse_registration_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
+    from webauthn.helpers.structs import CredentialDeviceType
+
     rp = relying_party(settings)
     try:
         credential = parse_registration_credential_json(_bounded(response))
@@ -271,6 +274,9 @@ def verify_new_passkey(
 
 def parse_assertion(response: str) -> AuthenticationCredential:
     """The assertion of an authentication response, parsed but not verified yet."""
+    from webauthn.helpers import parse_authentication_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         return parse_authentication_credential_json(_bounded(response))
     except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
@@ -290,6 +296,9 @@ def verify_assertion(
     """The assertion checked against the ceremony, the RP ID, the origin and the passkey's
     public key (WebAuthn L3 §7.2). The signature counter is left to the caller, which must
     refuse a counter that did not grow (§7.2 step 22) as a possible clone."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers.exceptions import WebAuthnException
+
     rp = relying_party(settings)
     try:
         verified = verify_authentication_response(

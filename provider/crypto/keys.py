@@ -52,9 +52,10 @@ def write_key(keys_dir: Path, alg: Algorithm, active_from: float) -> KeyRecord:
     key = generate_key(alg)
     kid = key.thumbprint()
     keys_dir.mkdir(parents=True, exist_ok=True)
+    created_at = time.time()
     document = {
         "jwk": {**key.as_dict(private=True), "kid": kid, "alg": alg, "use": "sig"},
-        "created_at": time.time(),
+        "created_at": created_at,
         "active_from": active_from,
     }
     path = keys_dir / f"{kid}.json"
@@ -63,7 +64,16 @@ def write_key(keys_dir: Path, alg: Algorithm, active_from: float) -> KeyRecord:
     with os.fdopen(fd, "w") as handle:
         json.dump(document, handle)
     temporary.replace(path)
-    return _record(path, document)
+    # The key in hand, not the file read back: importing an RSA private key checks it again,
+    # tens of milliseconds of a first start, and the file is read when the keys are loaded.
+    return KeyRecord(
+        kid=kid,
+        alg=alg,
+        key=key,
+        created_at=created_at,
+        active_from=active_from,
+        path=path,
+    )
 
 
 def _record(path: Path, document: dict[str, Any]) -> KeyRecord:

@@ -35,8 +35,10 @@ class Passwords:
         self._pool = ThreadPoolExecutor(
             max_workers=threads, thread_name_prefix="argon2", initializer=_yield_to_event_loop
         )
-        # Verified against when the account does not exist, so both paths cost the same.
-        self._dummy_hash = self._hasher.hash("not-a-password-of-anyone")
+        # Verified against when the account does not exist, so both paths cost the same. Made
+        # in the pool rather than here, where it held up the start of serving by a hash's time;
+        # a verify that needs it before it is ready waits for it.
+        self._dummy_hash = self._pool.submit(self._hasher.hash, "not-a-password-of-anyone")
 
     async def hash(self, password: str) -> str:
         return await asyncio.get_running_loop().run_in_executor(
@@ -51,7 +53,10 @@ class Passwords:
         verified against the dummy hash so its timing matches a real wrong password.
         """
         usable = stored_hash is not None and stored_hash.startswith(ARGON2_PREFIX)
-        checked = stored_hash if stored_hash is not None and usable else self._dummy_hash
+        if stored_hash is not None and usable:
+            checked = stored_hash
+        else:
+            checked = await asyncio.wrap_future(self._dummy_hash)
         matches = await asyncio.get_running_loop().run_in_executor(
             self._pool, self._verify, checked, password
         )

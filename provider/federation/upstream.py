@@ -18,18 +18,22 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
-
-import httpx
 
 from provider.accounts.identity import normalize_email
 from provider.federation.errors import InvalidUpstreamToken, UpstreamDenied, UpstreamUnavailable
 from provider.federation.id_tokens import TENANT_PLACEHOLDER, verify_id_token
 from provider.federation.providers import Upstream
 from provider.net.documents import DocumentCache
-from provider.net.guarded_http import GuardedTransport
 from provider.net.outbound import FetchedJson, OutboundBadResponse, OutboundError, OutboundPolicy
+
+if TYPE_CHECKING:
+    import httpx
+
+# httpx (and the transport built on it) is imported where an upstream is called: importing it
+# also imports its command line's console and highlighting libraries, a noticeable share of
+# `provider serve`'s start-up for a feature used only when someone signs in with an upstream.
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 # RFC 8176 §2 `mfa`, and the acr values that stand for more than one factor.
@@ -84,6 +88,10 @@ def _documents(policy: OutboundPolicy) -> DocumentCache:
 
 def _fetcher(policy: OutboundPolicy) -> Callable[[str], Awaitable[FetchedJson]]:
     async def fetch(url: str) -> FetchedJson:
+        import httpx
+
+        from provider.net.guarded_http import GuardedTransport
+
         async with httpx.AsyncClient(transport=GuardedTransport(policy)) as http:
             response = await http.get(url, headers={"Accept": "application/json"})
         if response.status_code != httpx.codes.OK:
@@ -136,6 +144,10 @@ async def _endpoints(upstream: Upstream, policy: OutboundPolicy) -> _Endpoints:
 
 
 def _http(policy: OutboundPolicy) -> httpx.AsyncClient:
+    import httpx
+
+    from provider.net.guarded_http import GuardedTransport
+
     return httpx.AsyncClient(transport=GuardedTransport(policy), timeout=policy.deadline)
 
 
@@ -199,6 +211,8 @@ async def _exchange_code(
     code_verifier: str,
 ) -> dict[str, Any]:
     """RFC 6749 §4.1.3 with RFC 7636 §4.5; the client authenticates as the upstream asks."""
+    import httpx
+
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -241,6 +255,8 @@ class _Bearer:
 
 
 async def _get_json(client: _Bearer, url: str) -> Any:
+    import httpx
+
     headers = {"Accept": "application/json", "Authorization": f"Bearer {client.access_token}"}
     try:
         response = await client.http.get(url, headers=headers)

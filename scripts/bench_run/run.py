@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -311,6 +312,60 @@ class Phase:
             )
         print(f"  ({time.monotonic() - began:.1f} s)", flush=True)
 
+    def paced(
+        self,
+        row: Row,
+        url: str,
+        *,
+        headers: tuple[str, ...] = (),
+        body: str | None = None,
+        refresh_tokens: Callable[[int], Path] | None = None,
+    ) -> None:
+        """The same request again at a fixed rate, 70 % of the peak just measured, for as long
+        as the measured run: its p99 (counted from when each request was due) goes on the row.
+        `refresh_tokens(n)` gives a file of n fresh refresh tokens (each is used once)."""
+        if not row.rps or row.errors:
+            return
+        rate = round(report.PACED_SHARE * row.rps, 1)
+        seconds = self.options.duration
+        args = [sys.executable, "-m", "scripts.bench_run.paced", url]
+        args += ["--rate", str(rate), "--seconds", str(seconds)]
+        for header in headers:
+            args += ["-H", header]
+        if refresh_tokens is not None:
+            args += ["--refresh-tokens", str(refresh_tokens(math.ceil(rate * seconds)))]
+        elif body is not None:
+            args += ["--body", body]
+        name = row.scenario if row.side == "ours" else f"{row.side}-{row.scenario}"
+        completed = subprocess.run(
+            ["taskset", "-c", self.load_cpus, *args],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=seconds + 120,
+        )
+        (self.dir / f"{name}.paced.txt").write_text(completed.stdout + completed.stderr)
+        result = wrk.parse_extra(completed.stdout)
+        if completed.returncode != 0 or not result:
+            row.notes.append(f"fixed-rate run failed: {completed.stderr.strip()[-300:]}")
+            return
+        row.detail["paced"] = result
+        row.p99_paced_ms = result["p99_ms"]
+        if result["non_2xx"] or result["errors"]:
+            row.notes.append(
+                f"fixed-rate run: {result['non_2xx']} non-2xx, {result['errors']} socket errors"
+            )
+        if result["achieved_rps"] < 0.95 * rate:
+            row.notes.append(
+                f"fixed-rate run reached {result['achieved_rps']:,.0f} of {rate:,.0f} req/s"
+            )
+        print(
+            f"  at {rate:,.0f} req/s (70 % of the peak): p50 {result['p50_ms']} ms, "
+            f"p99 {result['p99_ms']} ms",
+            flush=True,
+        )
+
     # -- the phase ----------------------------------------------------------------------------
 
     def run(self) -> list[Row]:
@@ -433,15 +488,19 @@ class Phase:
     def client_credentials(
         self, name: str, client: seed.ClientCredentials, server: Server, side: str = "ours"
     ) -> Row:
-        return self.wrk(
+        headers = (basic(client),)
+        body = "grant_type=client_credentials"
+        row = self.wrk(
             name,
             server.url + "/token",
             script="post_form.lua",
-            headers=(basic(client),),
-            args=("grant_type=client_credentials",),
+            headers=headers,
+            args=(body,),
             server=server,
             side=side,
         )
+        self.paced(row, server.url + "/token", headers=headers, body=body)
+        return row
 
     def refresh(self, server: Server) -> Row:
         options = self.options
@@ -473,6 +532,26 @@ class Phase:
         row.detail["scope"] = REFRESH_SCOPE
         row.detail["sessions"] = options.refresh_sessions
         _note_exhausted(row)
+
+        def fresh_tokens(count: int) -> Path:
+            more = asyncio.run(
+                seed.mint_refresh_tokens(
+                    options.database_url,
+                    session_id=sid,
+                    client_id=self.seeded.refresh_client.client_id,
+                    scope=REFRESH_SCOPE,
+                    count=count,
+                    sessions=options.refresh_sessions,
+                )
+            )
+            return seed.write_lines(self.dir / "refresh-tokens.paced", more)
+
+        self.paced(
+            row,
+            server.url + "/token",
+            headers=(basic(self.seeded.refresh_client),),
+            refresh_tokens=fresh_tokens,
+        )
         return row
 
     def refresh_token_counts(self) -> tuple[int, int]:
@@ -491,23 +570,28 @@ class Phase:
         return self._access_token
 
     def userinfo(self, server: Server, token: str, side: str = "ours") -> Row:
-        bearer = "Authorization: Bearer " + token
-        return self.wrk(
-            "userinfo", server.url + "/userinfo", headers=(bearer,), server=server, side=side
+        headers = ("Authorization: Bearer " + token,)
+        row = self.wrk(
+            "userinfo", server.url + "/userinfo", headers=headers, server=server, side=side
         )
+        self.paced(row, server.url + "/userinfo", headers=headers)
+        return row
 
     def introspection(
         self, server: Server, token: str, client: seed.ClientCredentials, side: str = "ours"
     ) -> Row:
-        return self.wrk(
+        headers, body = (basic(client),), "token=" + token
+        row = self.wrk(
             "introspection",
             server.url + "/introspect",
             script="post_form.lua",
-            headers=(basic(client),),
-            args=("token=" + token,),
+            headers=headers,
+            args=(body,),
             server=server,
             side=side,
         )
+        self.paced(row, server.url + "/introspect", headers=headers, body=body)
+        return row
 
     def login(
         self, server: Server, client: seed.ClientCredentials, side: str = "ours"
@@ -724,6 +808,14 @@ class Phase:
             side="peer",
         )
         _note_exhausted(row)
+
+        def fresh_tokens(count: int) -> Path:
+            more = peer.mint_refresh_tokens(server.url, count)
+            return seed.write_lines(self.dir / "peer-refresh-tokens.paced", more)
+
+        self.paced(
+            row, server.url + "/token", headers=(basic(client),), refresh_tokens=fresh_tokens
+        )
         return row
 
 

@@ -87,9 +87,7 @@ def parse(output: str) -> WrkResult:
     non_2xx = _NON_2XX.search(output)
     socket = _SOCKET.search(output)
     rps = _RPS.search(output)
-    extra: dict[str, Any] = {}
-    for line in _EXTRA.findall(output):
-        extra.update(json.loads(line))
+    extra = parse_extra(output)
     return WrkResult(
         requests=int(duration.group(1)),
         seconds=_ms(duration.group(2), duration.group(3)) / 1000,
@@ -105,6 +103,14 @@ def parse(output: str) -> WrkResult:
         wrk_rps=float(rps.group(1)) if rps else 0.0,
         extra=extra,
     )
+
+
+def parse_extra(output: str) -> dict[str, Any]:
+    """The `BENCH_JSON {…}` lines of an output, merged (also printed by `paced`)."""
+    extra: dict[str, Any] = {}
+    for line in _EXTRA.findall(output):
+        extra.update(json.loads(line))
+    return extra
 
 
 def wrk_path() -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from scripts.bench_run import report, wrk
+from scripts.bench_run import paced, report, wrk
 from scripts.bench_run.report import Ceilings, Row
 
 REPORT = """\
@@ -130,3 +132,46 @@ def test_the_cold_start_is_reported_against_its_target() -> None:
     assert report.cold_start_line(fast).endswith(": yes.")
     assert report.cold_start_line(slow).endswith(": **no**.")
     assert report.cold_start_line(None) == "Cold start: not measured."
+
+
+def test_fixed_rate_latency_counts_from_when_each_request_was_due() -> None:
+    tally = paced.Tally(latencies_ms=[float(n) for n in range(1, 101)], non_2xx=1)
+    result = paced.summary(tally, rate=700.0, elapsed=0.5, sent=100)
+    assert (result["p50_ms"], result["p99_ms"], result["max_ms"]) == (50.0, 99.0, 100.0)
+    assert (result["achieved_rps"], result["non_2xx"], result["errors"]) == (200.0, 1, 0)
+    assert paced.percentile([], 0.99) is None
+
+
+def test_refresh_tokens_are_each_sent_once_at_a_fixed_rate(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens"
+    tokens.write_text("first\nsecond\n")
+    host, port, request, limit = paced.build_requests(
+        "http://127.0.0.1:8123/token", ["Authorization: Basic eA=="], None, tokens
+    )
+    assert (host, port, limit) == ("127.0.0.1", 8123, 2)
+    first = request(0).decode()
+    assert first.startswith("POST /token HTTP/1.1\r\nHost: 127.0.0.1:8123\r\n")
+    assert "Authorization: Basic eA==\r\n" in first
+    assert first.endswith("\r\n\r\ngrant_type=refresh_token&refresh_token=first")
+    assert request(1).decode().endswith("refresh_token=second")
+
+
+def test_the_fixed_rate_table_judges_p99_against_its_target() -> None:
+    paced_result = {
+        "rate": 700.0,
+        "achieved_rps": 699.0,
+        "p50_ms": 3.0,
+        "non_2xx": 0,
+        "errors": 0,
+    }
+    rows = [
+        Row("userinfo", 1, rps=1000, p99_paced_ms=12.5, detail={"paced": paced_result}),
+        Row(
+            "introspection", 1, "peer", rps=1000, p99_paced_ms=25.0, detail={"paced": paced_result}
+        ),
+        Row("discovery", 1, rps=9000),
+    ]
+    lines = report.paced_table(rows).splitlines()
+    assert len(lines) == 4
+    assert lines[2] == "| userinfo | 1 | ours | 700 (699) | 3.0 | 12.5 | 0 | p99 < 20 ms | yes |"
+    assert lines[3].endswith("| 25.0 | 0 | p99 < 20 ms | **no** |")
