@@ -8,14 +8,11 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.login import SessionStart
-from provider.accounts.second_factor import answer_methods
-from provider.accounts.sign_in import Credentials, SecondFactorRequired, sign_in
-from provider.api.session_tokens import login_response
+from provider.accounts.sign_in import Credentials, sign_in
+from provider.api.session_tokens import sign_in_answer
 from provider.http.context import caller_of, services_of
-from provider.http.errors import rate_limit_headers
 from provider.http.json_body import StrictBody, parse_body
-from provider.http.responses import ok
-from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID, tokens_for_login
+from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID
 
 bp = Blueprint("api_login", url_prefix="/v1/auth")
 
@@ -42,18 +39,7 @@ async def login(request: Request) -> HTTPResponse:
     # The per-address limit comes first: a body that does not parse spends the budget too.
     start = SessionStart(client_id=FIRST_PARTY_CLIENT_ID)
     outcome = await sign_in(services, caller, lambda: _credentials(request), start=start)
-    headers = rate_limit_headers(outcome.allowance)
-    if isinstance(outcome, SecondFactorRequired):
-        return ok(
-            {
-                "mfa_required": True,
-                "mfa_token": outcome.challenge,
-                "methods": await answer_methods(outcome.user),
-                "expires_in": services.settings.mfa_token_ttl,
-            },
-            headers=headers,
-        )
-    return ok(login_response(await tokens_for_login(services, outcome.login)), headers=headers)
+    return await sign_in_answer(services, outcome)
 
 
 def _credentials(request: Request) -> Credentials:

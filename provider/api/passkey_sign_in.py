@@ -19,14 +19,12 @@ from sanic_ext import openapi
 
 from provider.accounts.login import SessionStart
 from provider.accounts.passkey_authentication import PasskeyAnswer, begin_passkey_sign_in
-from provider.accounts.second_factor import answer_methods
-from provider.accounts.sign_in import SecondFactorRequired, sign_in_with_passkey
-from provider.api.session_tokens import login_response
+from provider.accounts.sign_in import sign_in_with_passkey
+from provider.api.session_tokens import sign_in_answer
 from provider.http.context import caller_of, services_of
-from provider.http.errors import rate_limit_headers
 from provider.http.json_body import StrictBody, parse_body, refuse_body
 from provider.http.responses import ok
-from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID, tokens_for_login
+from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID
 
 bp = Blueprint("api_passkey_sign_in", url_prefix="/v1/auth")
 
@@ -83,15 +81,4 @@ async def finish(request: Request) -> HTTPResponse:
         lambda: passkey_answer(parse_body(request, PasskeyCredentialBody)),
         start=start,
     )
-    headers = rate_limit_headers(outcome.allowance)
-    if isinstance(outcome, SecondFactorRequired):
-        return ok(
-            {
-                "mfa_required": True,
-                "mfa_token": outcome.challenge,
-                "methods": await answer_methods(outcome.user),
-                "expires_in": services.settings.mfa_token_ttl,
-            },
-            headers=headers,
-        )
-    return ok(login_response(await tokens_for_login(services, outcome.login)), headers=headers)
+    return await sign_in_answer(services, outcome)

@@ -4,10 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from sanic.response import HTTPResponse
+
+from provider.accounts.second_factor import answer_methods
+from provider.accounts.sign_in import Authenticated, SecondFactorRequired
 from provider.accounts.users import public_user
-from provider.oauth.first_party import FirstPartyTokens
+from provider.context import Services
+from provider.http.errors import rate_limit_headers
+from provider.http.responses import ok
+from provider.oauth.first_party import FirstPartyTokens, tokens_for_login
 from provider.sessions.devices import describe_device
 from provider.storage.models import Session
+
+
+async def sign_in_answer(
+    services: Services, outcome: Authenticated | SecondFactorRequired
+) -> HTTPResponse:
+    """What a first-party sign-in (password or passkey) answers: the tokens, or the challenge
+    that stands for the first factor until the second is given; with the limit's headers."""
+    headers = rate_limit_headers(outcome.allowance)
+    if isinstance(outcome, SecondFactorRequired):
+        return ok(
+            {
+                "mfa_required": True,
+                "mfa_token": outcome.challenge,
+                "methods": await answer_methods(outcome.user),
+                "expires_in": services.settings.mfa_token_ttl,
+            },
+            headers=headers,
+        )
+    return ok(login_response(await tokens_for_login(services, outcome.login)), headers=headers)
 
 
 def login_response(tokens: FirstPartyTokens) -> dict[str, Any]:

@@ -14,6 +14,7 @@ backup codes shown once), get new backup codes, or turn it off (password and a c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -154,39 +155,32 @@ async def show_code_page(request: Request) -> HTTPResponse:
 
 @bp.post("/login/mfa")
 async def submit_code(request: Request) -> HTTPResponse:
-    services = services_of(request)
-    settings = services.settings
-    form = form_params(request)
-    verify_csrf(request, settings, form.get("csrf"))
-    flow, named = await _flow_of(request, form)
-    if named and flow is None:
-        return await error_page(request, EXPIRED)
-    next_path = local_path(form.get("next")) if flow is None else None
-    token = _challenge(request)
-    code = (form.get("code") or "").strip()[:CODE_MAX_LENGTH]
-    browser = await browser_sign_in(request)
-    try:
-        # The use case of POST /v1/auth/mfa/verify: its limit and attempts, on the same counters.
-        accepted = await complete_second_factor(
-            services,
-            caller_of(request),
-            lambda: _answer(token, code),
-            start=browser.session_start(flow),
-        )
-    except InvalidMfaToken:
-        return await _start_again(request, flow, next_path, 401)
-    except DomainError as exc:
-        failed = await _code_page(
-            request, flow, next_path, error=exc.message, status=http_status(exc)
-        )
-        return with_headers(failed, exc)
-    return await after_sign_in(request, accepted.login, browser, flow=flow, next_path=next_path)
+    """The second step answered with a TOTP or backup code."""
+
+    def answer(token: str | None, form: dict[str, str]) -> SecondFactorAnswer:
+        return _answer(token, (form.get("code") or "").strip()[:CODE_MAX_LENGTH])
+
+    return await _second_step(request, answer)
 
 
 @bp.post("/login/mfa/passkey")
 async def submit_passkey(request: Request) -> HTTPResponse:
-    """The second step answered with one of the user's passkeys, through the same use case and
-    counters as a code (complete_second_factor)."""
+    """The second step answered with one of the user's passkeys."""
+
+    def answer(token: str | None, form: dict[str, str]) -> SecondFactorAnswer:
+        return _passkey_answer(
+            token, PasskeyAnswer(ceremony_of(request), form.get("credential") or "")
+        )
+
+    return await _second_step(request, answer)
+
+
+async def _second_step(
+    request: Request, answer: Callable[[str | None, dict[str, str]], SecondFactorAnswer]
+) -> HTTPResponse:
+    """Either answer goes through the use case of POST /v1/auth/mfa/verify
+    (complete_second_factor), so a code and a passkey share one count of attempts and one
+    lockout; `answer` runs once the attempt is counted."""
     services = services_of(request)
     form = form_params(request)
     verify_csrf(request, services.settings, form.get("csrf"))
@@ -195,13 +189,12 @@ async def submit_passkey(request: Request) -> HTTPResponse:
         return await error_page(request, EXPIRED)
     next_path = local_path(form.get("next")) if flow is None else None
     token = _challenge(request)
-    passkey = PasskeyAnswer(ceremony_of(request), form.get("credential") or "")
     browser = await browser_sign_in(request)
     try:
         accepted = await complete_second_factor(
             services,
             caller_of(request),
-            lambda: _passkey_answer(token, passkey),
+            lambda: answer(token, form),
             start=browser.session_start(flow),
         )
     except InvalidMfaToken:
