@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,43 +10,12 @@ from provider.config import DEV_SECRET_KEY
 from provider.crypto.sealing import unseal
 from provider.federation.providers import SEALING_PURPOSE
 from provider.storage.models import AuditEvent, IdentityProvider
-from tests.support import ROOT
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        assert self.code == 0, self.stderr
-        return json.loads(self.stdout)
+from tests.cli_run import command_runner
 
 
 @pytest.fixture
 def cli(database: str, clean: None, tmp_path: Path):  # type: ignore[no-untyped-def]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVIDER_")}
-    env |= {"PROVIDER_DATABASE_URL": database, "PYTHONPATH": str(ROOT)}
-
-    async def run(*args: str, stdin: str = "") -> Run:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "provider",
-            "idps",
-            *args,
-            cwd=tmp_path,
-            env=env,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        stdout, stderr = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=60)
-        assert process.returncode is not None
-        return Run(process.returncode, stdout.decode(), stderr.decode())
-
-    return run
+    return command_runner("idps", database, tmp_path)
 
 
 async def test_add_from_a_preset_with_the_secret_on_stdin(cli) -> None:  # type: ignore[no-untyped-def]

@@ -2,56 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from provider.storage.models import AuditEvent, ResourceServer
+from tests.cli_run import command_runner
 from tests.oidc import register_client
-from tests.support import ROOT
 
 API = "https://api.example.com/orders"
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        assert self.code == 0, self.stderr
-        return json.loads(self.stdout)
-
-
 @pytest.fixture
 def cli(database: str, clean: None, tmp_path: Path):  # type: ignore[no-untyped-def]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVIDER_")}
-    env |= {"PROVIDER_DATABASE_URL": database, "PYTHONPATH": str(ROOT)}
-
-    async def run(*args: str) -> Run:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "provider",
-            "resources",
-            *args,
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-        assert process.returncode is not None
-        return Run(process.returncode, stdout.decode(), stderr.decode())
-
-    return run
+    return command_runner("resources", database, tmp_path)
 
 
 async def test_register_change_list_and_remove(cli) -> None:  # type: ignore[no-untyped-def]
