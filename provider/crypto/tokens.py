@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -32,3 +33,9 @@ def token_hash(token: str) -> str:
 def keyed_hash(secret: bytes, value: str, length: int = 32) -> str:
     """An HMAC-SHA256 (hex, `length` chars): for values that must not be reversible or forged."""
     return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:length]
+
+
+def s256_challenge(verifier: str) -> str:
+    """RFC 7636 §4.2: BASE64URL(SHA256(ASCII(code_verifier))), without padding."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

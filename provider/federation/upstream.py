@@ -12,7 +12,6 @@ for this one exchange and never stored.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import secrets
 import time
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from provider.accounts.identity import normalize_email
+from provider.crypto.tokens import s256_challenge
 from provider.federation.errors import InvalidUpstreamToken, UpstreamDenied, UpstreamUnavailable
 from provider.federation.id_tokens import TENANT_PLACEHOLDER, verify_id_token
 from provider.federation.providers import Upstream
@@ -158,12 +158,6 @@ def _with_query(url: str, params: dict[str, str]) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def _s256(verifier: str) -> str:
-    """RFC 7636 §4.2: BASE64URL(SHA256(verifier)) without padding."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
 async def begin(upstream: Upstream, redirect_uri: str, policy: OutboundPolicy) -> Started:
     """The authorization URL with a fresh state, nonce (OIDC) and PKCE verifier."""
     endpoints = await _endpoints(upstream, policy)
@@ -175,7 +169,7 @@ async def begin(upstream: Upstream, redirect_uri: str, policy: OutboundPolicy) -
         "redirect_uri": redirect_uri,
         "scope": " ".join(upstream.scopes),
         "state": state,
-        "code_challenge": _s256(verifier),
+        "code_challenge": s256_challenge(verifier),
         "code_challenge_method": "S256",
     }
     if nonce:

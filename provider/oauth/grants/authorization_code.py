@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
 from contextlib import suppress
@@ -11,7 +9,7 @@ from datetime import datetime
 
 from provider.cache.base import CacheUnavailable
 from provider.context import Caller, Services
-from provider.crypto.tokens import token_hash
+from provider.crypto.tokens import s256_challenge, token_hash
 from provider.domain_errors import InvalidGrant, InvalidProtocolRequest
 from provider.oauth.app_claims import app_claims
 from provider.oauth.id_token import Authentication
@@ -40,9 +38,7 @@ def _check_pkce(code: AuthorizationCode, verifier: str | None) -> None:
         return
     if verifier is None or not _VERIFIER.fullmatch(verifier):
         raise InvalidGrant("code_verifier is missing or malformed.")
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    if not hmac.compare_digest(expected, code.code_challenge):
+    if not hmac.compare_digest(s256_challenge(verifier), code.code_challenge):
         raise InvalidGrant("code_verifier does not match the code_challenge.")
 
 
