@@ -168,6 +168,7 @@ async def set_client_filter(
     async with unit_of_work(caller, events) as work:
         if not await AppAccess(work.conn).set_client_filter(client_id, claim, prefix, checked):
             raise NotFound("No such client.")
+        work.client_changed(client_id)
         await work.audit(
             f"admin.client_{claim.removesuffix('s')}_filter_set",
             user_id=_id(admin),

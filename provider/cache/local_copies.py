@@ -1,12 +1,12 @@
 """Per-worker copies of rows that are read on every request, checked against a version key in the
 shared cache before each use.
 
-A writer that changes a row calls `changed` once its transaction has committed: that replaces the
-row's version key, so every worker of every instance finds its copy stale at its next read and
-loads the row again. A copy is also dropped after `max_age` seconds, which bounds a change whose
-notice was lost (the cache unreachable when it was written). When the version cannot be read,
-every copy is dropped and the row is read from its source: a copy is only ever used when the cache
-vouches for it.
+A writer that changes a row moves its version key on once its transaction has committed
+(`announce_change`; the unit of work does it for the rows it was told of), so every worker of
+every instance finds its copy stale at its next read and loads the row again. A copy is also
+dropped after `max_age` seconds, which bounds a change whose notice was lost (the cache
+unreachable when it was written). When the version cannot be read, every copy is dropped and the
+row is read from its source: a copy is only ever used when the cache vouches for it.
 """
 
 from __future__ import annotations
@@ -116,19 +116,13 @@ class LocalCopies(Generic[T]):
         """Drop every copy (their versions could not be checked)."""
         self._copies.clear()
 
-    async def changed(self, cache: Cache, name: str) -> None:
-        """The row(s) named `name` changed (call after the commit): every worker's copy of them
-        is stale."""
-        self._copies.pop(name, None)
-        await announce_change(cache, self.version_key(name))
-
 
 def version_key(namespace: str, name: str) -> str:
     return f"version:{namespace}:{name}"
 
 
 async def announce_change(cache: Cache, version_key: str) -> None:
-    """Move the version at `version_key` on, for a process that holds no copies of its own."""
+    """Move the version at `version_key` on: every copy made at the old one is stale."""
     try:
         await cache.strict().set(version_key, secrets.token_hex(8), MAX_TTL)
     except CacheUnavailable as exc:

@@ -16,7 +16,6 @@ from provider.oauth.client_removal import remove_client
 from provider.oauth.clients import (
     ClientSpec,
     ClientSpecError,
-    client_changed,
     create_client,
     find_client,
     is_self_registered,
@@ -131,6 +130,7 @@ async def update_client(
     if "scopes" in changes and not changes["scopes"]:
         changes["scopes"] = list(DEFAULT_CLIENT_SCOPES)
     async with unit_of_work(caller, services.events) as work:
+        work.client_changed(client.id)
         client.update_from_dict(changes)
         await Clients(work.conn).save(client)
         await work.audit(
@@ -138,7 +138,6 @@ async def update_client(
             client_id=client.id,
             details={**_admin(admin), "fields": sorted(changes)},
         )
-    await client_changed(services, client.id)
     if changes.get("disabled"):
         await deny_client_tokens(services, client)
     return client
@@ -149,6 +148,7 @@ async def rotate_client_secret(
 ) -> str:
     """A new secret in clear (shown once); the previous one works for `grace_seconds`."""
     async with unit_of_work(caller, services.events) as work:
+        work.client_changed(client.id)
         # Inside the transaction: Tortoise routes this task's queries to its connection.
         secret = await rotate_secret(client, services.settings.secret, grace_seconds)
         await work.audit(
@@ -156,7 +156,6 @@ async def rotate_client_secret(
             client_id=client.id,
             details={**_admin(admin), "grace_seconds": grace_seconds},
         )
-    await client_changed(services, client.id)
     return secret
 
 
@@ -165,22 +164,22 @@ async def disable_client(services: Services, caller: Caller, admin: User, client
     if client.disabled:
         return
     async with unit_of_work(caller, services.events) as work:
+        work.client_changed(client.id)
         client.disabled = True
         await Clients(work.conn).save(client, fields=["disabled"])
         await work.audit("admin.client_disabled", client_id=client.id, details=_admin(admin))
-    await client_changed(services, client.id)
     await deny_client_tokens(services, client)
 
 
 async def delete_client(services: Services, caller: Caller, admin: User, client: Client) -> int:
     """Remove the client, its consents and codes; returns how many refresh tokens it held."""
     async with unit_of_work(caller, services.events) as work:
+        work.client_changed(client.id)
         revoked = await remove_client(work, client.id)
         await work.audit(
             "admin.client_deleted",
             client_id=client.id,
             details={**_admin(admin), "name": client.name, "refresh_tokens_revoked": revoked},
         )
-    await client_changed(services, client.id)
     await deny_client_tokens(services, client)
     return revoked

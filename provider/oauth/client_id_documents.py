@@ -28,7 +28,7 @@ from provider.accounts.limits import client_registration_address, count_address
 from provider.context import Caller, Services
 from provider.domain_errors import DomainError, UntrustedAuthorizationRequest
 from provider.net.outbound import OutboundError
-from provider.oauth.clients import METADATA_DOCUMENT, client_changed, find_client
+from provider.oauth.clients import METADATA_DOCUMENT, find_client
 from provider.oauth.registration_policy import read_registration
 from provider.storage.clients import MAX_CLIENT_ID_LENGTH, Clients
 from provider.storage.unit_of_work import unit_of_work
@@ -132,11 +132,11 @@ async def client_from_document(services: Services, caller: Caller, client_id: st
     fields = _fields(services, client_id, document)
     async with unit_of_work(caller, services.events) as work:
         created, changed = await Clients(work.conn).mirror(client_id, fields, known)
+        if changed:
+            work.client_changed(client_id)
         if created or changed:
             await work.audit(
                 "client.metadata_document_read",
                 client_id=client_id,
                 details={"name": fields["name"], "created": created},
             )
-    if changed:
-        await client_changed(services, client_id)

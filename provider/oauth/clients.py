@@ -203,7 +203,8 @@ async def find_active_client(
 ) -> Client | None:
     """`find_client` for the endpoints clients call on every request (token, introspection,
     revocation, userinfo): with PROVIDER_CLIENT_CACHE, answered from this worker's copy while the
-    client's version key in the cache says it is current (`client_changed` moves it on). `read`:
+    client's version key in the cache says it is current (a unit of work's `client_changed`
+    moves it on after the commit). `read`:
     that version, read by the caller with other keys (`services.clients.version_key`)."""
     if is_built_in(client_id) or not storable_client_id(client_id):
         return None
@@ -213,14 +214,8 @@ async def find_active_client(
     return cast("Client | None", found)
 
 
-async def client_changed(services: Services, client_id: str) -> None:
-    """After a change of the client has committed: every worker's copy of it is stale, so a
-    disabled client or a retired secret is refused at once everywhere."""
-    await services.clients.changed(services.cache, client_id)
-
-
 async def announce_client_change(cache: Cache, client_id: str) -> None:
-    """`client_changed` for a process that holds no copies (the command line)."""
+    """Move the client's version key on outside a unit of work (the command line's rotation)."""
     await announce_change(cache, version_key(CLIENT_COPIES, client_id))
 
 

@@ -26,7 +26,6 @@ from provider.domain_errors import InvalidAccessToken, InvalidClientMetadata
 from provider.oauth.client_removal import remove_client
 from provider.oauth.clients import (
     DYNAMIC,
-    client_changed,
     create_client,
     find_client,
     secret_matches,
@@ -177,6 +176,7 @@ async def update_client_configuration(
         raise InvalidClientMetadata("token_endpoint_auth_method cannot change; register anew.")
     spec = registration.spec
     async with unit_of_work(caller, services.events) as work:
+        work.client_changed(client.id)
         client.update_from_dict(
             {
                 "name": spec.name.strip(),
@@ -193,7 +193,6 @@ async def update_client_configuration(
         token = _rotate(client)
         await Clients(work.conn).save(client)
         await work.audit("client.registration_updated", client_id=client.id)
-    await client_changed(services, client.id)
     return Configuration(client, token)
 
 
@@ -203,11 +202,11 @@ async def delete_client_configuration(
     """RFC 7592 §2.3: the client and everything it was granted are gone."""
     client = await _registered_client(client_id, presented)
     async with unit_of_work(caller, services.events) as work:
+        work.client_changed(client.id)
         revoked = await remove_client(work, client.id)
         await work.audit(
             "client.registration_deleted",
             client_id=client.id,
             details={"name": client.name, "refresh_tokens_revoked": revoked},
         )
-    await client_changed(services, client.id)
     await deny_client_tokens(services, client)

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from provider.cache.events import EventPublisher
 from provider.cache.local_copies import announce_change, version_key
-from provider.context import SESSION_COPIES, Caller
+from provider.context import CLIENT_COPIES, SESSION_COPIES, Caller
 from provider.ops.metrics import AUDIT_EVENTS
 from provider.storage.models import AuditEvent
 
@@ -30,6 +30,7 @@ class UnitOfWork:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     callbacks: list[Callable[[], None]] = field(default_factory=list)
     changed_users: set[str] = field(default_factory=set)
+    changed_clients: set[str] = field(default_factory=set)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` after the commit (e.g. queue a mail); never after a rollback."""
@@ -39,6 +40,11 @@ class UnitOfWork:
         """A session of the user ended, or what a token check shows of the user changed: once
         committed, every worker's copies of the user's session facts are stale."""
         self.changed_users.add(str(user_id))
+
+    def client_changed(self, client_id: str) -> None:
+        """The client's row changed or went: once committed, every worker's copy of it is stale,
+        so a disabled client, a retired secret or a new claim filter holds at the next request."""
+        self.changed_clients.add(client_id)
 
     def publish_after_commit(self, event: str, payload: dict[str, Any]) -> None:
         """Publish the event of an audit row written by other means (one SQL statement) once
@@ -120,9 +126,12 @@ async def unit_of_work(caller: Caller, publisher: EventPublisher) -> AsyncIterat
     async with in_transaction() as conn:
         work = UnitOfWork(conn=conn, caller=caller)
         yield work
-    # Before the response: a session ended here is refused by every worker's next check.
+    # Before the response: a session ended or a client changed here holds at every worker's
+    # next check.
     for user_id in work.changed_users:
         await announce_change(publisher.cache, version_key(SESSION_COPIES, user_id))
+    for client_id in work.changed_clients:
+        await announce_change(publisher.cache, version_key(CLIENT_COPIES, client_id))
     for event, payload in work.events:
         announce(publisher, event, payload)
     for callback in work.callbacks:

@@ -324,3 +324,35 @@ async def test_only_admins_change_roles_and_auditors_read_them(client: httpx.Asy
     assert deleted.status_code == 200
     roles = (await client.get("/v1/admin/app-roles", headers=reader)).json()["roles"]
     assert [role["name"] for role in roles] == ["billing:admin", "billing:viewer"]
+
+
+async def test_a_filter_set_while_workers_keep_client_copies_holds_at_the_next_token(
+    server_with: Any,
+) -> None:
+    server: Server = await server_with(client_cache="true")
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        root = await admin(client)
+        user = await account(client, EMAIL)
+        await _setup(client, root)
+        await client.put(
+            f"/v1/admin/users/{user['id']}/app-access",
+            json={"roles": ["billing:admin"], "groups": ["staff"]},
+            headers=root,
+        )
+        rp = await register_client(scopes=SCOPES)
+        # The code redemption leaves this worker with a copy of the client row.
+        body = await _tokens(server, rp, "openid roles offline_access")
+        keys = await key_set(client)
+        assert decode_jwt(body["access_token"], keys)[1]["roles"] == [
+            "billing:admin",
+            "wiki:editor",
+        ]
+        filtered = await client.put(
+            f"/v1/admin/clients/{rp.client_id}/role-filter",
+            json={"prefix": "billing:"},
+            headers=root,
+        )
+        assert filtered.status_code == 200, filtered.text
+        refreshed = await refresh(client, rp, body["refresh_token"])
+        assert refreshed.status_code == 200, refreshed.text
+        assert decode_jwt(refreshed.json()["access_token"], keys)[1]["roles"] == ["billing:admin"]

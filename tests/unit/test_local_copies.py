@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from provider.cache.base import Cache, CacheUnavailable
-from provider.cache.local_copies import LocalCopies, ReadVersion
+from provider.cache.local_copies import LocalCopies, ReadVersion, announce_change
 from provider.cache.memory import MemoryCache
 
 
@@ -39,7 +39,7 @@ async def test_a_copy_is_used_until_another_worker_announces_a_change() -> None:
     assert rows.reads == 2
 
     rows.rows["rp"] = "disabled"
-    await first.changed(cache, "rp")
+    await announce_change(cache, first.version_key("rp"))
     assert await second.get(cache, "rp", rows.loader("rp")) == "disabled"
     assert await first.get(cache, "rp", rows.loader("rp")) == "disabled"
     assert rows.reads == 4
