@@ -219,8 +219,8 @@ def redis_process() -> Iterator[Callable[..., RedisProcess]]:
         pytest.skip("redis-server is not installed")
     started: list[RedisProcess] = []
 
-    def start(port: int | None = None) -> RedisProcess:
-        started.append(start_redis(port))
+    def start(port: int | None = None, *options: str) -> RedisProcess:
+        started.append(start_redis(port, *options))
         return started[-1]
 
     yield start

@@ -196,12 +196,25 @@ class RedisProcess:
             self.process.wait(timeout=10)
 
 
-def start_redis(port: int | None = None) -> RedisProcess:
+def start_redis(port: int | None = None, *options: str) -> RedisProcess:
+    """`options` are extra redis-server arguments (`--requirepass`, `--enable-debug-command`);
+    a server with a password answers the readiness PING with NOAUTH, which counts as up."""
     binary = redis_server_binary()
     assert binary is not None, "redis-server is not installed"
     port = port or free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            *options,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -210,7 +223,7 @@ def start_redis(port: int | None = None) -> RedisProcess:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
                 sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
+                if sock.recv(16).startswith((b"+PONG", b"-NOAUTH")):
                     return RedisProcess(port, process)
         except OSError:
             time.sleep(0.05)

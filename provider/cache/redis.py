@@ -1,24 +1,18 @@
-"""Redis backend through redis-py's `redis.asyncio` (aioredis is abandoned and fails on 3.11)."""
+"""Redis backend: the cache interface over one pipelined connection per worker (resp.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import redis.asyncio as redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from provider.cache.base import (
     Cache,
     CacheCommandError,
-    CacheUnavailable,
     WindowResult,
     clamp_ttl,
 )
+from provider.cache.resp import Reply, RespConnection
 
 # A sorted set per key holds the hit times; trim, count, add and expire run atomically.
 _SLIDING_WINDOW = """
@@ -46,74 +40,71 @@ return value
 """
 
 
-@contextmanager
-def _translated() -> Iterator[None]:
-    """Connection-level failures are an outage; anything else is this command's own error."""
-    try:
-        yield
-    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-        raise CacheUnavailable(str(exc)) from exc
-    except RedisError as exc:
-        raise CacheCommandError(str(exc)) from exc
-
-
 def _milliseconds(ttl: float) -> int:
     return int(clamp_ttl(ttl) * 1000)
 
 
+class _Script:
+    """A Lua script run by its SHA1, loaded by EVAL the first time a server lacks it."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+
+    async def run(
+        self, redis: RespConnection, keys: list[str], args: list[str | int | float]
+    ) -> Reply:
+        try:
+            return await redis.call("EVALSHA", self.sha, len(keys), *keys, *args)
+        except CacheCommandError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        return await redis.call("EVAL", self.source, len(keys), *keys, *args)
+
+
+_WINDOW_SCRIPT = _Script(_SLIDING_WINDOW)
+_COUNTER_SCRIPT = _Script(_COUNTER)
+
+
 class RedisCache:
     def __init__(self, url: str) -> None:
-        self._client: redis.Redis = redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=0.5, socket_connect_timeout=0.5
-        )
-        self._window = self._client.register_script(_SLIDING_WINDOW)
-        self._counter = self._client.register_script(_COUNTER)
+        self._redis = RespConnection(url, timeout=0.5, connect_timeout=0.5)
 
     async def get(self, key: str) -> str | None:
-        with _translated():
-            value = await self._client.get(key)
+        value = await self._redis.call("GET", key)
         return None if value is None else str(value)
 
     async def get_many(self, keys: list[str]) -> list[str | None]:
-        with _translated():
-            values = await self._client.mget(keys)
+        values = await self._redis.call("MGET", *keys)
         return [None if value is None else str(value) for value in values]
 
     async def set(self, key: str, value: str, ttl: float) -> None:
-        with _translated():
-            await self._client.set(key, value, px=_milliseconds(ttl))
+        await self._redis.call("SET", key, value, "PX", _milliseconds(ttl))
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
-        with _translated():
-            return bool(await self._client.set(key, value, px=_milliseconds(ttl), nx=True))
+        return await self._redis.call("SET", key, value, "PX", _milliseconds(ttl), "NX") is not None
 
     async def delete(self, key: str) -> None:
-        with _translated():
-            await self._client.delete(key)
+        await self._redis.call("DEL", key)
 
     async def incr(self, key: str, ttl: float) -> int:
-        with _translated():
-            value = await self._counter(keys=[key], args=[_milliseconds(ttl)])
-        return int(value)
+        return int(await _COUNTER_SCRIPT.run(self._redis, [key], [_milliseconds(ttl)]))
 
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
         member = f"{time.time():.6f}:{secrets.token_hex(4)}"
-        with _translated():
-            count, allowed, retry = await self._window(
-                keys=[key], args=[time.time(), clamp_ttl(window), limit, member]
-            )
+        count, allowed, retry = await _WINDOW_SCRIPT.run(
+            self._redis, [key], [time.time(), clamp_ttl(window), limit, member]
+        )
         return WindowResult(int(count), bool(allowed), float(retry))
 
     async def publish(self, channel: str, message: str) -> None:
-        with _translated():
-            await self._client.publish(channel, message)
+        await self._redis.call("PUBLISH", channel, message)
 
     async def ping(self) -> None:
-        with _translated():
-            await self._client.ping()
+        await self._redis.call("PING")
 
     def strict(self) -> Cache:
         return self
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._redis.close()
