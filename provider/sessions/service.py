@@ -15,7 +15,12 @@ from provider.context import Caller, Services
 from provider.crypto.tokens import new_token, token_hash
 from provider.storage import sessions as session_rows
 from provider.storage.models import Session, User
-from provider.storage.refresh_families import RefreshFamilies, Rejected
+from provider.storage.refresh_families import (
+    RefreshFamilies,
+    Rejected,
+    Successor,
+    rotate_alone,
+)
 from provider.storage.sessions import Sessions
 from provider.storage.unit_of_work import UnitOfWork, unit_of_work, utcnow
 
@@ -115,17 +120,21 @@ async def rotate_refresh_token(
 ) -> Rotation:
     """Exchange a refresh token for its successor, or detect its reuse.
 
-    The reuse revocation is committed before the rejection is raised.
+    A rotation that succeeds on PostgreSQL is one autocommitted statement (`rotate_alone`); a
+    unit of work is opened only to rotate elsewhere, or to explain a refusal. The reuse
+    revocation is committed before the rejection is raised.
     """
     child = new_token()
-    async with unit_of_work(caller, services.events) as work:
-        outcome = await RefreshFamilies(work).rotate(
-            token_hash(presented),
-            token_hash(child),
-            client_id=client_id,
-            now=utcnow(),
-            idle=timedelta(seconds=services.settings.session_idle_ttl),
-        )
+    digest, child_hash = token_hash(presented), token_hash(child)
+    now, idle = utcnow(), timedelta(seconds=services.settings.session_idle_ttl)
+    outcome: Successor | Rejected | None = await rotate_alone(
+        caller, services.events, digest, child_hash, client_id=client_id, now=now, idle=idle
+    )
+    if outcome is None:
+        async with unit_of_work(caller, services.events) as work:
+            outcome = await RefreshFamilies(work).rotate(
+                digest, child_hash, client_id=client_id, now=now, idle=idle
+            )
     if isinstance(outcome, Rejected):
         raise RefreshRejected(outcome.reason)
     return Rotation(

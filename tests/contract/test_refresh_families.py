@@ -1,7 +1,9 @@
 """RefreshFamilies contract: issue, rotation, reuse detection and refusals.
 
 On PostgreSQL the contract runs twice, on the one-statement rotation and on the portable one,
-so the fast path is held to exactly the assertions of the path SQLite takes.
+so the fast path is held to exactly the assertions of the path SQLite takes. The one-statement
+backend rotates as the refresh use case does: autocommitted first (`rotate_alone`), then in a
+unit of work only when that could not claim the token.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 
 from provider.crypto.tokens import new_token, token_hash
 from provider.storage.models import AuditEvent, RefreshToken, Session, User
-from provider.storage.refresh_families import RefreshFamilies, Rejected, Successor
+from provider.storage.refresh_families import RefreshFamilies, Rejected, Successor, rotate_alone
 from provider.storage.unit_of_work import unit_of_work, utcnow
 from tests.contract.conftest import CALLER, RecordingPublisher, make_session, open_backend
 
@@ -59,13 +61,22 @@ async def _rotate(
     now: datetime | None = None,
 ) -> tuple[Successor | Rejected, str]:
     child = new_token()
-    async with unit_of_work(CALLER, publisher) as work:
-        outcome = await _families(work, backend).rotate(
+    now = now or utcnow()
+    if backend == "postgres":
+        alone = await rotate_alone(
+            CALLER,
+            publisher,
             token_hash(token),
             token_hash(child),
             client_id=client_id,
-            now=now or utcnow(),
+            now=now,
             idle=IDLE,
+        )
+        if alone is not None:
+            return alone, child
+    async with unit_of_work(CALLER, publisher) as work:
+        outcome = await _families(work, backend).rotate(
+            token_hash(token), token_hash(child), client_id=client_id, now=now, idle=IDLE
         )
     return outcome, child
 
