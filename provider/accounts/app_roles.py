@@ -74,6 +74,9 @@ async def create_role(
 async def delete_role(
     events: EventPublisher, caller: Caller, admin: User | None, name: str
 ) -> None:
+    # A name the rule refuses can name no role (and may not fit its column).
+    if not _NAME.match(name):
+        raise NotFound("No such role.")
     async with unit_of_work(caller, events) as work:
         store = AppAccess(work.conn)
         holders = await store.delete_role(name)
@@ -95,6 +98,8 @@ async def create_group(
 async def delete_group(
     events: EventPublisher, caller: Caller, admin: User | None, name: str
 ) -> None:
+    if not _NAME.match(name):
+        raise NotFound("No such group.")
     async with unit_of_work(caller, events) as work:
         store = AppAccess(work.conn)
         members = await store.delete_group(name)

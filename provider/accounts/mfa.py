@@ -253,16 +253,17 @@ async def _record_failure(
 
 
 async def _record_wrong_code(
-    work: UnitOfWork, lockout: Lockout, user: User, session: Session, action: str
+    work: UnitOfWork, lockout: Lockout, user: User, session: Session, action: str, attempt: int
 ) -> None:
-    await lockout.record_refusal_in(
-        work,
+    """The claimed `attempt` was a wrong code: its audit row, and the lock if it was the last."""
+    await work.audit(
         "mfa.reauthentication_failed",
-        str(user.id),
-        user,
-        details={"action": action, "reason": "invalid_code"},
+        outcome="failure",
+        user_id=user.id,
         session_id=session.id,
+        details={"action": action, "reason": "invalid_code"},
     )
+    await lockout.record_claimed_failure(work, str(user.id), user, attempt)
 
 
 async def disable_totp(
@@ -279,10 +280,12 @@ async def disable_totp(
         services, caller, user, session, password=password, action="disable"
     )
     settings = services.settings
+    # Counted before the code is evaluated: codes sent at once cannot outrun the lockout.
+    attempt = await lockout.claim_attempt(str(user.id))
     async with unit_of_work(caller, services.events) as work:
         method = await accept_second_factor(work, settings, user, code)
         if method is None:
-            await _record_wrong_code(work, lockout, user, session, "disable")
+            await _record_wrong_code(work, lockout, user, session, "disable", attempt)
         else:
             await UserRecords(work.conn).remove_totp(user.id)
             await BackupCodes(work.conn).delete_all(user.id)
@@ -309,11 +312,13 @@ async def regenerate_backup_codes(
         services, caller, user, session, password=password, action="backup_codes"
     )
     settings = services.settings
+    # Counted before the code is evaluated: codes sent at once cannot outrun the lockout.
+    attempt = await lockout.claim_attempt(str(user.id))
     codes: list[str] = []
     async with unit_of_work(caller, services.events) as work:
         method = await accept_second_factor(work, settings, user, code)
         if method is None:
-            await _record_wrong_code(work, lockout, user, session, "backup_codes")
+            await _record_wrong_code(work, lockout, user, session, "backup_codes", attempt)
         else:
             codes = await _replace_backup_codes(work, settings, user)
             await work.audit(

@@ -60,17 +60,19 @@ async def reauthenticate(
     if two_factor:
         amr, acr = list(AMR_PASSWORD_AND_OTP), ACR_MFA
     completed = None
+    # Counted before the code is evaluated: codes sent at once cannot outrun the lockout.
+    attempt = await lockout.claim_attempt(subject) if two_factor else 0
     async with unit_of_work(caller, services.events) as work:
         method = await accept_second_factor(work, settings, user, code or "") if two_factor else ""
         if method is None:
-            await lockout.record_refusal_in(
-                work,
+            await work.audit(
                 "user.reauthentication_failed",
-                subject,
-                user,
-                details={"reason": "invalid_code"},
+                outcome="failure",
+                user_id=user.id,
                 session_id=session.id,
+                details={"reason": "invalid_code"},
             )
+            await lockout.record_claimed_failure(work, subject, user, attempt)
         else:
             await authenticate_again(work, session, amr, acr)
             issued = await issue_refresh_token(

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from provider.accounts.auth_age import require_recent_authentication
+from provider.accounts.identity import IdentifierRefused, new_email
 from provider.accounts.lockout import Lockout
 from provider.accounts.login import CompletedLogin, SessionStart, finish_login
 from provider.accounts.mfa import mfa_enabled
@@ -312,10 +313,17 @@ async def _sign_up(
         raise SignUpClosed(
             "The provider did not share an email address, so no account can be made."
         )
+    try:
+        # The rules of a new local address: a look-alike must not open a second account.
+        email = new_email(identity.email)
+    except IdentifierRefused as exc:
+        raise SignUpClosed(
+            "The provider's email address cannot be used for a new account: it " + exc.reason
+        ) from exc
     now = utcnow()
     user = await create_passwordless_user(
         work.conn,
-        email=identity.email,
+        email=email,
         name=identity.name,
         verified_at=now if identity.email_verified else None,
     )

@@ -12,6 +12,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
 from provider.domain_errors import Conflict
+from provider.storage.clients import storable_client_id
 from provider.storage.models import AppGroup, AppGroupMember, AppRole, AppRoleGrant, Client
 
 # The claims a client's filter applies to, each with a prefix and a list of names on `Client`.
@@ -168,7 +169,10 @@ class AppAccess:
     async def set_client_filter(
         self, client_id: str, claim: FilteredClaim, prefix: str, names: list[str] | None
     ) -> bool:
-        """Which roles or groups the client sees; False if there is no such client."""
+        """Which roles or groups the client sees; False if there is no such client (or the id
+        cannot be one)."""
+        if not storable_client_id(client_id):
+            return False
         kind = "role" if claim == "roles" else "group"
         updated = (
             await Client.filter(id=client_id)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from provider.storage.clients import storable_client_id
 from provider.storage.models import Consent
 
 
@@ -56,7 +57,10 @@ class Consents:
         return await Consent.filter(client_id=client_id).using_db(self._conn).delete()
 
     async def forget(self, user_id: uuid.UUID | str, client_id: str) -> bool:
-        """Remove the user's consent to the client; False if there was none."""
+        """Remove the user's consent to the client; False if there was none (or the id cannot
+        be a client's)."""
+        if not storable_client_id(client_id):
+            return False
         removed = (
             await Consent.filter(user_id=user_id, client_id=client_id).using_db(self._conn).delete()
         )

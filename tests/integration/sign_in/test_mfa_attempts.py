@@ -3,7 +3,9 @@
 Thirty wrong codes sent at once used to be evaluated 29 times before the lockout answered; now at
 most MFA_CHALLENGE_ATTEMPTS codes are evaluated per challenge, and no more than the lockout
 threshold per account, however the requests interleave. The evaluations are counted by their
-audit rows (`user.login_failed`, reason `invalid_mfa_code`), one per evaluated wrong code.
+audit rows (`user.login_failed`, reason `invalid_mfa_code`), one per evaluated wrong code. A code
+sent with the password (turning TOTP off, new backup codes, re-authentication) is counted before
+it is evaluated too.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from provider.accounts.second_factor import MFA_CHALLENGE_ATTEMPTS
 from provider.storage.models import AuditEvent, OneTimeToken, User
 from tests.hosted import is_mfa_page, post_form, sign_in_for
 from tests.oidc import Browser, is_login_page
-from tests.support import PASSWORD, Server, login, register
+from tests.support import PASSWORD, Server, bearer, login, register
 from tests.totp import enrol_totp, fresh_totp_code, start_mfa_login
 
 
@@ -118,3 +120,42 @@ async def test_the_code_page_shares_the_challenge_limit(server_with) -> None:  #
         assert is_login_page(refused)
         assert "sid" not in browser.http.cookies
     assert await _evaluated(user["id"]) == 5
+
+
+async def test_concurrent_wrong_codes_with_the_password_evaluate_at_most_the_threshold(
+    server: Server,
+) -> None:
+    """Turning TOTP off, replacing the backup codes and re-authenticating ask for the password and
+    a code: whoever holds the password and a session cannot outrun the lockout with codes sent
+    at once. Each evaluated wrong code writes one refusal row."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        user = await register(http)
+        tokens = await login(http)
+        await enrol_totp(http, tokens)
+        body = {"password": PASSWORD, "code": "000000"}
+        headers = bearer(tokens)
+
+        responses = await asyncio.gather(
+            *(
+                request
+                for _ in range(10)
+                for request in (
+                    http.request("DELETE", "/v1/auth/mfa/totp", json=body, headers=headers),
+                    http.post("/v1/auth/mfa/backup-codes", json=body, headers=headers),
+                    http.post("/v1/auth/reauthenticate", json=body, headers=headers),
+                )
+            )
+        )
+
+        evaluated = await AuditEvent.filter(
+            event__in=["mfa.reauthentication_failed", "user.reauthentication_failed"],
+            user_id=user["id"],
+        ).count()
+        outcomes = [code for _, code in _codes(list(responses))]
+        # PROVIDER_LOCKOUT_THRESHOLD's default.
+        assert evaluated == 5, outcomes
+        assert outcomes.count("invalid_code") == 5
+        assert outcomes.count("account_locked") == 25
+        row = await User.get(id=user["id"])
+        assert row.locked_until is not None
+        assert row.totp_enabled_at is not None

@@ -176,6 +176,26 @@ async def test_no_account_and_sign_up_closed_is_refused_without_a_trace_but_the_
     assert failed.details == {"idp": "fake", "reason": "signup_disallowed"}
 
 
+@pytest.mark.parametrize("email", ["\u0430da@example.com", "ad\u200ba@example.com"])
+async def test_a_look_alike_upstream_email_opens_no_account(
+    idp_server: Server, upstream: Upstream, client: httpx.AsyncClient, email: str
+) -> None:
+    """An upstream's address is held to the rules of a new local one: a Cyrillic "a" or a
+    zero-width space would open a second account that reads like ada@example.com."""
+    await register(client)
+    upstream.user.email = email
+    await add_upstream(upstream, allow_signup=True)
+    async with Browser.open(idp_server.url) as browser:
+        page, _, _ = await _authorize(browser)
+        refused = await through_upstream(browser, await browser.http.get(link_of(page, "idp-fake")))
+    assert refused.status_code == 400
+    assert "cannot be used for a new account" in alert_of(refused)
+    assert await User.all().count() == 1
+    assert await FederatedIdentity.all().count() == 0
+    failed = await AuditEvent.get(event="user.login_failed")
+    assert failed.details == {"idp": "fake", "reason": "signup_disallowed"}
+
+
 async def test_a_user_with_totp_gives_the_code_after_the_upstream(
     idp_server: Server, upstream: Upstream, client: httpx.AsyncClient
 ) -> None:
