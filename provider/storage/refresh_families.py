@@ -28,7 +28,7 @@ from provider.context import Caller
 from provider.storage.db import default_connection
 from provider.storage.models import RefreshToken, Session, User
 from provider.storage.rotation_sql import Rotated, rotate_in_one_statement
-from provider.storage.sessions import Sessions, session_is_live
+from provider.storage.sessions import Sessions, activity_step, session_is_live
 from provider.storage.unit_of_work import UnitOfWork, announce, event_payload
 
 
@@ -158,7 +158,7 @@ class RefreshFamilies:
             family_expires_at=token.family_expires_at,
             using_db=conn,
         )
-        await Sessions(self._work).touch(session, now)
+        await Sessions(self._work).touch(session, now, activity_step(idle))
         await self._work.audit(
             "token.refreshed",
             user_id=user.id,

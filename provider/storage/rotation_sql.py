@@ -2,8 +2,8 @@
 
 The portable path of `RefreshFamilies` (refresh_families.py) takes six round trips. Here
 data-modifying CTEs do the same in one: claim the presented token (only if its session is live,
-its user not deleted and it belongs to the client), insert its child, touch the session and write
-the audit row.
+its user not deleted and it belongs to the client), insert its child, touch the session (when its
+recorded activity is older than `activity_step`) and write the audit row.
 PostgreSQL runs the statement atomically, and the conditional UPDATE keeps single use under
 concurrency exactly as in the portable path: a second claimant re-checks `used_at IS NULL` after the
 first commits and gets no row. When no row comes back, `RefreshFamilies` falls back to the portable
@@ -22,6 +22,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from provider.context import Caller
 from provider.storage.models import Session, User
+from provider.storage.sessions import activity_step
 
 _SESSION_COLUMNS = [f for f in Session._meta.db_fields if f != "user_id"]
 _USER_COLUMNS = list(User._meta.db_fields)
@@ -52,7 +53,9 @@ WITH claimed AS (
     FROM claimed
     RETURNING id
 ), touched AS (
-    UPDATE sessions SET last_active_at = $2 WHERE id = (SELECT s__id FROM claimed)
+    UPDATE sessions SET last_active_at = $2
+    WHERE id = (SELECT s__id FROM claimed) AND last_active_at <= $11
+    RETURNING last_active_at
 ), audit AS (
     INSERT INTO audit_events (created_at, event, outcome, user_id, session_id, client_id, ip,
         user_agent, request_id, details)
@@ -61,7 +64,9 @@ WITH claimed AS (
     FROM claimed
     RETURNING id
 )
-SELECT claimed.*, (SELECT id FROM audit) AS audit_id FROM claimed
+SELECT claimed.*, (SELECT id FROM audit) AS audit_id,
+    (SELECT last_active_at FROM touched) AS touched_at
+FROM claimed
 """  # noqa: S608
 
 
@@ -99,13 +104,15 @@ async def rotate_in_one_statement(
             caller.ip,
             caller.user_agent[:512],
             caller.request_id,
+            now - activity_step(idle),
         ],
     )
     if not rows:
         return None
     row = rows[0]
     session = Session._init_from_db(**_unprefix(row, "s__"), user_id=row["user_id"])
-    session.last_active_at = now
+    if row["touched_at"] is not None:
+        session.last_active_at = row["touched_at"]
     user = User._init_from_db(**_unprefix(row, "u__"))
     session.user = user
     return Rotated(

@@ -25,6 +25,18 @@ def session_is_live(session: Session, now: datetime, idle: timedelta) -> bool:
     )
 
 
+def activity_step(idle: timedelta) -> timedelta:
+    """How stale a session's recorded activity may be before a refresh writes it again.
+
+    Every rotation of every family of a session would otherwise update the one session row,
+    so concurrent refreshes of a session (a user's apps, or a burst) queue on its row lock, one
+    durable commit after another. Writing at most once a step makes the idle timeout fire at
+    most one step (a minute, or 5 % of a short timeout) before the last activity's full
+    timeout: early, never late.
+    """
+    return min(timedelta(seconds=60), idle / 20)
+
+
 class Sessions:
     """The session rows, written in the caller's unit of work (which also takes their audit)."""
 
@@ -158,9 +170,16 @@ class Sessions:
         seen = await earlier.filter(ip=caller.ip, user_agent=caller.user_agent[:512]).exists()
         return not seen
 
-    async def touch(self, session: Session, now: datetime) -> None:
-        """Record activity: the idle timeout counts from here."""
-        await Session.filter(id=session.id).using_db(self._work.conn).update(last_active_at=now)
+    async def touch(self, session: Session, now: datetime, step: timedelta = timedelta(0)) -> None:
+        """Record activity: the idle timeout counts from here. Activity recorded less than `step`
+        before `now` is left as it is (`activity_step`)."""
+        if session.last_active_at > now - step:
+            return
+        await (
+            Session.filter(id=session.id, last_active_at__lte=now - step)
+            .using_db(self._work.conn)
+            .update(last_active_at=now)
+        )
         session.last_active_at = now
 
 

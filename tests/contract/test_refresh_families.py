@@ -18,6 +18,7 @@ import pytest
 from provider.crypto.tokens import new_token, token_hash
 from provider.storage.models import AuditEvent, RefreshToken, Session, User
 from provider.storage.refresh_families import RefreshFamilies, Rejected, Successor, rotate_alone
+from provider.storage.sessions import activity_step
 from provider.storage.unit_of_work import unit_of_work, utcnow
 from tests.contract.conftest import CALLER, RecordingPublisher, make_session, open_backend
 
@@ -118,6 +119,9 @@ async def test_rotation_uses_the_token_and_issues_its_child(
     backend: str, publisher: RecordingPublisher
 ) -> None:
     session = await make_session()
+    # Activity recorded longer ago than the step is written again.
+    session.last_active_at = utcnow() - activity_step(IDLE) - timedelta(seconds=1)
+    await Session.filter(id=session.id).update(last_active_at=session.last_active_at)
     token = await _issue(backend, publisher, session)
     parent = await _row(token)
     outcome, child = await _rotate(backend, publisher, token)
@@ -152,6 +156,22 @@ async def test_rotation_uses_the_token_and_issues_its_child(
     # The child rotates in turn.
     again, _ = await _rotate(backend, publisher, child)
     assert isinstance(again, Successor)
+
+
+async def test_rotations_within_the_activity_step_leave_the_session_row_alone(
+    backend: str, publisher: RecordingPublisher
+) -> None:
+    """Concurrent refreshes of one session must not queue on its row: activity recorded less
+    than a step ago is not written again, and the successor reports what is recorded."""
+    session = await make_session()
+    recorded = (await Session.get(id=session.id)).last_active_at
+    token = await _issue(backend, publisher, session)
+    for _ in range(3):
+        outcome, token = await _rotate(backend, publisher, token)
+        assert isinstance(outcome, Successor)
+        assert outcome.session.last_active_at == recorded
+    assert (await Session.get(id=session.id)).last_active_at == recorded
+    assert await AuditEvent.filter(event="token.refreshed").count() == 3
 
 
 async def test_a_used_token_presented_again_revokes_the_family_and_the_session(
