@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from enum import Enum
+from typing import Final
 
 from sanic import Request
 
@@ -11,9 +13,19 @@ from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session
 from provider.i18n.catalogues import Translator, available, translator
 from provider.i18n.negotiation import choose_locale
-from provider.oauth.flows import load_flow
+from provider.oauth.flows import Flow, load_flow
+from provider.storage.models import Session
 
 log = logging.getLogger("provider.pages")
+
+
+class Unread(Enum):
+    """Not read by the page's handler: choosing the page's language reads it itself."""
+
+    UNREAD = "unread"
+
+
+UNREAD: Final = Unread.UNREAD
 
 
 def _flow_id(request: Request) -> str | None:
@@ -33,18 +45,30 @@ async def page_caller(request: Request) -> Caller:
     return caller_of(request)
 
 
-async def page_translator(request: Request) -> Translator:
+async def page_translator(
+    request: Request,
+    *,
+    flow: Flow | Unread | None = UNREAD,
+    session: Session | Unread | None = UNREAD,
+) -> Translator:
     """`ui_locales` of the authorization request this page is part of (so sign-in, second
     factor and consent of one request stay in its language), then the signed-in user's
-    `locale`, then Accept-Language, then PROVIDER_DEFAULT_LOCALE."""
+    `locale`, then Accept-Language, then PROVIDER_DEFAULT_LOCALE.
+
+    `flow` and `session` are what the page's handler has already read (the flow, the browser's
+    live session; None: there is none), so they are not read again. A flow counts only when it
+    is the one the request names (`?flow=` or the posted `flow`); otherwise that one is read."""
     cached: Translator | None = getattr(request.ctx, "translator", None)
     if cached is not None:
         return cached
     services = services_of(request)
     ui_locales = user_locale = None
     try:
-        flow = await load_flow(services.cache, _flow_id(request))
-        session = await browser_session(request, services.settings)
+        flow_id = _flow_id(request)
+        if isinstance(flow, Unread) or (flow.id if flow else None) != flow_id:
+            flow = await load_flow(services.cache, flow_id)
+        if isinstance(session, Unread):
+            session = await browser_session(request, services.settings)
         ui_locales = flow.request.ui_locales if flow else None
         user_locale = session.user.locale if session else None
     except Exception:

@@ -13,8 +13,10 @@ from sanic.response import HTTPResponse, html
 from provider.config import Settings
 from provider.http.context import services_of
 from provider.http.csrf import attach_csrf_cookie, csrf_token
-from provider.http.locale import page_translator
+from provider.http.locale import UNREAD, Unread, page_translator
 from provider.i18n.catalogues import N_, Message
+from provider.oauth.flows import Flow
+from provider.storage.models import Session
 
 
 def page_templates(settings: Settings) -> Environment:
@@ -67,10 +69,14 @@ async def page(
     form_targets: list[str] | None = None,
     script_nonce: str = "",
     images: list[str] | None = None,
+    flow: Flow | Unread | None = UNREAD,
+    session: Session | Unread | None = UNREAD,
 ) -> HTTPResponse:
-    """`images`: the https URLs of pictures the page shows beyond the brand (a client's logo)."""
+    """`images`: the https URLs of pictures the page shows beyond the brand (a client's logo).
+    `flow`, `session`: what the handler has already read, so the page's language does not read
+    them again (`page_translator`); give them only while they are still current."""
     settings = services_of(request).settings
-    translator = await page_translator(request)
+    translator = await page_translator(request, flow=flow, session=session)
     full_context = {
         "csrf": csrf_token(request, settings),
         "request_id": request.ctx.request_id,

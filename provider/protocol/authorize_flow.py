@@ -94,6 +94,8 @@ async def _ask_to_verify_email(
             "continue_url": resume_url(flow.id),
         },
         status=403,
+        flow=flow,
+        session=session,
     )
 
 
@@ -113,6 +115,8 @@ async def _ask_for_mfa(
             "continue_url": resume_url(flow.id),
         },
         status=403,
+        flow=flow,
+        session=session,
     )
 
 

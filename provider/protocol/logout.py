@@ -79,6 +79,7 @@ async def logout(request: Request) -> HTTPResponse:
                 "fields": {name: params[name] for name in CARRIED if name in params},
             },
             form_targets=[target] if target else None,
+            session=session,
         )
     if decision is not None:
         verify_csrf(request, settings, params.get("csrf"))
@@ -87,6 +88,7 @@ async def logout(request: Request) -> HTTPResponse:
             request,
             "logged_out.html",
             {"title": N_("Still signed in"), "message": N_("You are still signed in.")},
+            session=session,
         )
     if session is not None:
         await sign_out(

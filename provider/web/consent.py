@@ -50,6 +50,8 @@ async def show_consent(request: Request) -> HTTPResponse:
         },
         form_targets=[flow.request.redirect_uri],
         images=[client.logo_uri] if client.logo_uri else None,
+        flow=flow,
+        session=session,
     )
 
 

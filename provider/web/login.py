@@ -78,6 +78,7 @@ async def login_page(
         form_targets=[flow.request.redirect_uri] if flow else None,
         script_nonce=passkey.nonce if passkey else "",
         images=[client.logo_uri] if client and client.logo_uri else None,
+        flow=flow,
     )
     keep_ceremony(request, response, passkey)
     return response

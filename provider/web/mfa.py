@@ -109,6 +109,7 @@ async def _code_page(
         # CSP form-action also governs the redirects after the POST, up to the client.
         form_targets=[flow.request.redirect_uri] if flow else None,
         script_nonce=passkey.nonce if passkey else "",
+        flow=flow,
     )
     keep_ceremony(request, response, passkey)
     return response

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -179,6 +180,32 @@ async def test_a_client_sees_only_the_groups_its_filter_lets_through(
     assert [(row.client_id, row.details["prefix"]) for row in audit] == [
         (finance.client_id, "finance-"),
         (listed.client_id, "finance-"),
+    ]
+
+
+async def test_a_client_whose_id_is_a_url_has_its_filters_set(client: httpx.AsyncClient) -> None:
+    root = await admin(client)
+    url = "https://agent.example/client.json"
+    await Client.create(id=url, name="Doc", public=True, registration="metadata_document")
+    segment = quote(url, safe="")
+    roles = await client.put(
+        f"/v1/admin/clients/{segment}/role-filter", json={"prefix": "billing:"}, headers=root
+    )
+    assert roles.status_code == 200, roles.text
+    assert roles.json()["client_id"] == url
+    groups = await client.put(
+        f"/v1/admin/clients/{segment}/group-filter", json={"names": ["staff"]}, headers=root
+    )
+    assert groups.status_code == 200, groups.text
+    assert groups.json()["client_id"] == url
+    stored = await Client.get(id=url)
+    assert (stored.app_role_prefix, stored.app_group_names) == ("billing:", ["staff"])
+    audited = await AuditEvent.filter(event__startswith="admin.client_").values_list(
+        "event", "client_id"
+    )
+    assert sorted(audited) == [
+        ("admin.client_group_filter_set", url),
+        ("admin.client_role_filter_set", url),
     ]
 
 

@@ -3,9 +3,14 @@ Accept-Language, then the default; `lang` and Content-Language follow."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import secrets
+from collections.abc import Awaitable
 
 import httpx
+import pytest
+import redis.asyncio as redis
 
 from tests.hosted import sign_in_for
 from tests.integration.conftest import Mailbox, html_part, text_part
@@ -52,6 +57,40 @@ async def test_ui_locales_de_gives_the_german_sign_in_and_consent_of_that_reques
         assert _lang(consent) == "de"
         assert "möchte auf Ihr Konto zugreifen" in consent.text
         assert "Ihre E-Mail-Adresse sehen" in consent.text  # the email scope, described
+
+
+async def _flow_reads(redis_url: str, flow_id: str, request: Awaitable[httpx.Response]) -> int:
+    """How many times the server reads the flow from Redis while it answers `request`."""
+    client = redis.Redis.from_url(redis_url)
+    marker = f"marker-{secrets.token_hex(8)}"
+    reads = 0
+    async with client.monitor() as monitor, asyncio.timeout(10):
+        response = await request
+        assert response.status_code == 200, response.text[:300]
+        await client.get(marker)
+        while (command := (await monitor.next_command())["command"]) != f"GET {marker}":
+            reads += command == f"GET flow:{flow_id}"
+    await client.aclose()
+    return reads
+
+
+async def test_a_page_in_a_request_reads_its_flow_once(server: Server, redis_url: str) -> None:
+    """The login and consent pages choose their language from the flow their handler read."""
+    if not redis_url:
+        pytest.skip("the reads are counted on the Redis of the server")
+    rp = await register_client()
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        await register(http)
+    async with Browser.open(server.url) as browser:
+        login_page = await browser.authorize(auth_params(rp, ui_locales="de"))
+        flow_id = flow_of(login_page.text)
+        again = browser.http.get(f"/login?flow={flow_id}")
+        assert await _flow_reads(redis_url, flow_id, again) == 1
+        consent = await browser.submit_login(login_page, "ada@example.com", PASSWORD)
+        assert is_consent_page(consent)
+        shown = browser.http.get(f"/consent?flow={flow_id}")
+        assert await _flow_reads(redis_url, flow_id, shown) == 1
+        assert _lang(await browser.http.get(f"/consent?flow={flow_id}")) == "de"
 
 
 async def test_without_ui_locales_the_profile_then_the_browser_decide(server: Server) -> None:

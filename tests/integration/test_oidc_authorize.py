@@ -406,6 +406,29 @@ async def test_id_token_hint_of_another_user(server: Server, client: httpx.Async
         assert is_login_page(response)
 
 
+async def test_an_access_token_is_not_an_id_token_hint(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """Same keys sign both: Bob's access token (typ at+jwt) is no hint that Bob is wanted, so the
+    signed-in browser gets its own code, where Bob's ID token would have stopped it."""
+    ada = await register(client)
+    await register(client, email="bob@example.com")
+    rp = await register_client()
+    async with Browser.open(server.url) as bob:
+        bobs, _ = await sign_in_for_tokens(bob, rp, "bob@example.com", PASSWORD)
+    async with _signed_in(server, rp) as browser:
+        for extra in ({"prompt": "none"}, {}):
+            params = auth_params(rp, id_token_hint=bobs["access_token"], **extra)
+            response = await browser.authorize(params)
+            assert browser.pages == []
+            query = redirect_query(response, rp)
+            assert query["state"] == params["state"]
+            assert (await _id_token_claims(client, rp, query["code"]))["sub"] == ada["id"]
+        params = auth_params(rp, id_token_hint=bobs["id_token"], prompt="none")
+        response = await browser.authorize(params)
+        _assert_error_redirect(response, rp, server, "login_required", params["state"])
+
+
 async def test_login_hint_prefills_the_identifier(
     server: Server, client: httpx.AsyncClient
 ) -> None:

@@ -16,6 +16,7 @@ from provider.api.admin.roles import require_role
 from provider.http.admin_params import path_uuid
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
+from provider.http.params import path_client_id
 from provider.http.responses import ok
 from provider.storage.app_access import FilteredClaim, UserAppAccess
 
@@ -212,9 +213,10 @@ async def set_group_filter(request: Request, client_id: str) -> HTTPResponse:
     return await _set_filter(request, client_id, "groups")
 
 
-async def _set_filter(request: Request, client_id: str, claim: FilteredClaim) -> HTTPResponse:
+async def _set_filter(request: Request, segment: str, claim: FilteredClaim) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, NameFilterBody)
+    client_id = path_client_id(segment)
     await app_roles.set_client_filter(
         services_of(request).events,
         caller_of(request),
