@@ -56,8 +56,9 @@ async def page_translator(
     `locale`, then Accept-Language, then PROVIDER_DEFAULT_LOCALE.
 
     `flow` and `session` are what the page's handler has already read (the flow, the browser's
-    live session; None: there is none), so they are not read again. A flow counts only when it
-    is the one the request names (`?flow=` or the posted `flow`); otherwise that one is read."""
+    live session; None: there is none), so they are not read again. A flow counts when the
+    request names no flow (/authorize renders a step of the flow it has just made) or names this
+    one (`?flow=` or the posted `flow`); otherwise the one it names is read."""
     cached: Translator | None = getattr(request.ctx, "translator", None)
     if cached is not None:
         return cached
@@ -65,7 +66,9 @@ async def page_translator(
     ui_locales = user_locale = None
     try:
         flow_id = _flow_id(request)
-        if isinstance(flow, Unread) or (flow.id if flow else None) != flow_id:
+        if isinstance(flow, Unread) or (
+            flow_id is not None and (flow.id if flow else None) != flow_id
+        ):
             flow = await load_flow(services.cache, flow_id)
         if isinstance(session, Unread):
             session = await browser_session(request, services.settings)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import redis.asyncio as redis
 
+from provider.storage.models import Client
 from tests.hosted import sign_in_for
 from tests.integration.conftest import Mailbox, html_part, text_part
 from tests.oidc import (
@@ -57,6 +58,27 @@ async def test_ui_locales_de_gives_the_german_sign_in_and_consent_of_that_reques
         assert _lang(consent) == "de"
         assert "möchte auf Ihr Konto zugreifen" in consent.text
         assert "Ihre E-Mail-Adresse sehen" in consent.text  # the email scope, described
+
+
+async def test_a_step_that_authorize_renders_itself_speaks_the_requests_language(
+    server: Server,
+) -> None:
+    """Signed in already, the browser meets the verify-email step straight from /authorize
+    (no `?flow=` yet): it is in the language of that request's ui_locales."""
+    lenient = await register_client()
+    strict = await register_client(name="Strict App")
+    await Client.filter(id=strict.client_id).update(require_verified_email=True)
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        await register(http)
+    async with Browser.open(server.url) as browser:
+        page = await browser.authorize(auth_params(lenient))
+        await browser.submit_login(page, "ada@example.com", PASSWORD)
+        browser.http.headers["Accept-Language"] = "en"
+        verify = await browser.authorize(auth_params(strict, ui_locales="de"))
+        assert verify.status_code == 403
+        assert 'action="/email/resend"' in verify.text
+        assert _lang(verify) == "de"
+        assert verify.headers["content-language"] == "de"
 
 
 async def _flow_reads(redis_url: str, flow_id: str, request: Awaitable[httpx.Response]) -> int:

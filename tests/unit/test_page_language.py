@@ -70,9 +70,14 @@ async def test_a_flow_the_request_does_not_name_is_not_taken_for_its_flow() -> N
     cache = _Cache(_flow("named", "fr"))
     named = await page_translator(_request(cache, "named"), flow=_flow("other", "de"), session=None)
     assert (named.locale, cache.reads) == ("fr", ["flow:named"])
-    unnamed = await page_translator(_request(cache), flow=_flow("other", "de"), session=None)
-    assert unnamed.locale == "es"
-    assert cache.reads == ["flow:named"]
+
+
+async def test_a_request_that_names_no_flow_takes_the_handlers() -> None:
+    """/authorize renders a step of the flow it has just made: its ui_locales count."""
+    cache = _Cache()
+    unnamed = await page_translator(_request(cache), flow=_flow("new", "de"), session=None)
+    assert unnamed.locale == "de"
+    assert cache.reads == []
 
 
 async def test_what_the_handler_did_not_read_is_read() -> None:
