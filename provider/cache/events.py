@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
+
+import orjson
 
 from provider.cache.base import Cache, CacheUnavailable
 from provider.ops.metrics import EVENTS_DROPPED
@@ -30,7 +31,7 @@ class EventPublisher:
         task.add_done_callback(self._pending.discard)
 
     async def _send(self, event: str, payload: dict[str, Any]) -> None:
-        message = json.dumps({"event": event, **payload}, default=str, separators=(",", ":"))
+        message = orjson.dumps({"event": event, **payload}, default=str).decode()
         try:
             await self._cache.publish(CHANNEL_PREFIX + event, message)
         except (CacheUnavailable, OSError) as exc:
