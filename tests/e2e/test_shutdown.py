@@ -3,29 +3,36 @@ plus one second, in one-worker (a single process) and two-worker (manager + work
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from provider.ops.shutdown import descendants
+from provider.ops.shutdown import WATCHDOG_EXIT_CODE, descendants
 from provider.ops.shutdown import is_running as _alive
-from tests.support import launch_server
+from tests.mail import MAIL_SETTINGS, CollectingHandler, Mailbox, start_smtp
+from tests.support import PASSWORD, launch_server
 
 pytestmark = pytest.mark.e2e
 
 GRACE = 2.0
 BOUND = GRACE + 1.0  # the issue's bound: the whole tree is gone within grace + 1 s
 START_DEADLINE = 60.0
+# How long the SMTP server of the mail test takes to accept a message: well inside GRACE.
+MAIL_DELAY = 1.0
 # Headers without their final blank line: the request is in flight (not idle) until it comes.
 PARTIAL_REQUEST = b"GET /ready HTTP/1.1\r\nHost: provider\r\n"
 
@@ -74,9 +81,10 @@ def spawn(
 ) -> Iterator[Callable[..., Instance]]:
     started: list[Instance] = []
 
-    def start(workers: int, grace: float = GRACE) -> Instance:
+    def start(workers: int, grace: float = GRACE, **settings: str) -> Instance:
         env = {
             **base_env,
+            **{f"PROVIDER_{name.upper()}": value for name, value in settings.items()},
             "PROVIDER_WORKERS": str(workers),
             "PROVIDER_GRACEFUL_SHUTDOWN_TIMEOUT": str(grace),
         }
@@ -102,6 +110,12 @@ def terminate_and_time(instance: Instance, signals: int = 1) -> float:
     if signals == 2:
         instance.wait_for(lambda: instance.draining_workers() >= instance.workers, "drain")
         instance.process.send_signal(signal.SIGTERM)
+    return wait_until_gone(instance, tree, started)
+
+
+def wait_until_gone(instance: Instance, tree: set[int], started: float) -> float:
+    """Seconds from `started` until the instance and every process of `tree` (and any child
+    the instance starts meanwhile) have ended; fails past the bound."""
     deadline = started + BOUND + 10  # wait past the bound, to report how late it is
     while time.monotonic() < deadline:
         if _alive(instance.process.pid):
@@ -189,10 +203,15 @@ def _headers(response: bytes) -> dict[str, str]:
 
 
 def _moments() -> list[tuple[str, int]]:
-    one = ["start-up", "start-up-serving", "ready", "idle", "keep-alive", "load", "in-flight"]
-    two = ["start-up", "start-up-serving", "ready", "idle", "keep-alive", "load", "in-flight"]
-    # 7 moments x 2 repeats with one worker, 7 with two workers: 21 tries.
-    return [(m, 1) for m in one * 2] + [(m, 2) for m in two]
+    moments = ["start-up", "start-up-serving", "ready", "idle", "keep-alive", "load", "in-flight"]
+    # 7 moments x 3 repeats in each mode: 21 tries with one worker and 21 with two.
+    return [(moment, workers) for workers in (1, 2) for moment in moments * 3]
+
+
+def test_each_mode_gets_at_least_twenty_tries() -> None:
+    tries = _moments()
+    for workers in (1, 2):
+        assert sum(1 for _, mode in tries if mode == workers) >= 20, workers
 
 
 @pytest.mark.parametrize(("moment", "workers"), _moments())
@@ -261,3 +280,95 @@ def test_a_second_sigterm_exits_at_once(spawn: Callable[..., Instance], workers:
         time.sleep(0.2)
         elapsed = terminate_and_time(instance, signals=2)
     assert elapsed <= BOUND, f"{elapsed:.2f} s after the first SIGTERM, with a 60 s grace"
+
+
+def _worker_pids(instance: Instance) -> list[int]:
+    """The server workers, from their "Starting worker [pid]" lines."""
+    return [int(pid) for pid in re.findall(r"Starting worker \[(\d+)\]", instance.log())]
+
+
+def _refused(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), 0.5):
+            return False
+    except ConnectionRefusedError:
+        return True
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_draining_refuses_new_connections_and_closes_idle_ones_at_once(
+    spawn: Callable[..., Instance], workers: int
+) -> None:
+    instance = spawn(workers, grace=5.0)
+    instance.wait_ready()
+    tree = {instance.process.pid, *descendants(instance.process.pid)}
+    with keep_alive_connections(instance) as idle, ExitStack() as stack:
+        stuck = stack.enter_context(socket.create_connection(("127.0.0.1", instance.port), 10))
+        # A request that never completes keeps the drain going for the whole grace period.
+        stuck.sendall(PARTIAL_REQUEST)
+        time.sleep(0.2)
+        started = time.monotonic()
+        instance.process.send_signal(signal.SIGTERM)
+        instance.wait_for(lambda: instance.draining_workers() >= workers, "drain")
+        for conn in idle:
+            conn.settimeout(1.0)
+            assert conn.recv(1) == b"", "an idle keep-alive connection stays open while draining"
+        while not _refused(instance.port):
+            assert time.monotonic() - started < 1.0, "new connections are still accepted"
+            time.sleep(0.05)
+        # Refused by the drain, not by the exit: the instance still waits for the stuck request.
+        assert instance.process.poll() is None
+        assert all(_alive(pid) for pid in _worker_pids(instance))
+    # The stuck client gives up: nothing is left in flight.
+    elapsed = wait_until_gone(instance, tree, started)
+    assert elapsed <= BOUND
+    assert instance.process.returncode == 0
+
+
+def test_the_watchdog_ends_the_tree_when_the_workers_are_stuck(
+    spawn: Callable[..., Instance],
+) -> None:
+    instance = spawn(2)
+    instance.wait_ready()
+    workers = _worker_pids(instance)
+    assert len(workers) == 2, instance.log()
+    for pid in workers:
+        # Stopped: they cannot drain, exit or answer anything any more.
+        os.kill(pid, signal.SIGSTOP)
+    elapsed = terminate_and_time(instance)
+    assert elapsed <= BOUND
+    assert instance.process.returncode == WATCHDOG_EXIT_CODE
+
+
+class SlowHandler(CollectingHandler):
+    """An SMTP server that takes a while to accept each message."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(MAIL_DELAY)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_mail_being_sent_is_delivered_before_the_exit(
+    spawn: Callable[..., Instance], workers: int
+) -> None:
+    mailbox = Mailbox()
+    smtp = start_smtp(SlowHandler(mailbox))
+    try:
+        instance = spawn(workers, smtp_url=f"smtp://127.0.0.1:{smtp.port}", **MAIL_SETTINGS)
+        instance.wait_ready()
+        email = f"flush-{uuid.uuid4().hex[:12]}@example.com"
+        registered = httpx.post(
+            f"{instance.url}/v1/auth/register",
+            json={"email": email, "password": PASSWORD, "name": "Ada"},
+            timeout=10,
+        )
+        assert registered.status_code == 201, registered.text
+        # The answer does not wait for the mail: it is still on its way to the SMTP server.
+        assert mailbox.to(email) == []
+        elapsed = terminate_and_time(instance)
+        assert [message["To"] for message in mailbox.messages] == [email]
+        assert elapsed <= BOUND
+        assert instance.process.returncode == 0
+    finally:
+        smtp.stop()
