@@ -9,6 +9,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -24,7 +25,7 @@ import pytest
 from provider.ops.shutdown import WATCHDOG_EXIT_CODE, descendants
 from provider.ops.shutdown import is_running as _alive
 from tests.mail import MAIL_SETTINGS, CollectingHandler, Mailbox, start_smtp
-from tests.support import PASSWORD, launch_server
+from tests.support import PASSWORD, ROOT, free_port, launch_server
 
 pytestmark = pytest.mark.e2e
 
@@ -372,3 +373,58 @@ def test_a_mail_being_sent_is_delivered_before_the_exit(
         assert instance.process.returncode == 0
     finally:
         smtp.stop()
+
+
+def _in_session(session: int) -> list[int]:
+    """Running processes of a session (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[3]) == session and fields[0] not in "ZX":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_start_that_fails_ends_the_process(tmp_path: Path, workers: int) -> None:
+    """An unusable key stops the start, on the embedded SQLite database too (whose connection
+    thread kept a failed single process alive): the process exits and leaves nothing behind."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "broken.json").write_text('{"kty": "RSA"}')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVIDER_")} | {
+        "PROVIDER_KEYS_DIR": str(keys),
+        "PROVIDER_WORKERS": str(workers),
+        "PROVIDER_PORT": str(free_port()),
+        "PYTHONPATH": str(ROOT),
+    }
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        # A session of its own: Sanic's manager kills its process group when a worker fails.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "provider", "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        code = process.wait(timeout=START_DEADLINE)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    output = log_path.read_text(errors="replace")
+    assert code != 0, output
+    assert "broken.json" in output
+    deadline = time.monotonic() + 2
+    while left := _in_session(process.pid):
+        assert time.monotonic() < deadline, f"left behind: {left}\n{output}"
+        time.sleep(0.05)
