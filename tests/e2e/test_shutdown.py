@@ -114,10 +114,12 @@ def terminate_and_time(instance: Instance, signals: int = 1) -> float:
     return wait_until_gone(instance, tree, started)
 
 
-def wait_until_gone(instance: Instance, tree: set[int], started: float) -> float:
+def wait_until_gone(
+    instance: Instance, tree: set[int], started: float, bound: float = BOUND
+) -> float:
     """Seconds from `started` until the instance and every process of `tree` (and any child
-    the instance starts meanwhile) have ended; fails past the bound."""
-    deadline = started + BOUND + 10  # wait past the bound, to report how late it is
+    the instance starts meanwhile) have ended; fails past `bound`."""
+    deadline = started + bound + 10  # wait past the bound, to report how late it is
     while time.monotonic() < deadline:
         if _alive(instance.process.pid):
             # Children started after the signal count too.
@@ -129,7 +131,7 @@ def wait_until_gone(instance: Instance, tree: set[int], started: float) -> float
     left = sorted(pid for pid in tree if _alive(pid))
     instance.process.wait(timeout=5)
     assert not left, f"still running {elapsed:.1f} s after SIGTERM: {left}\n{instance.log()}"
-    assert elapsed <= BOUND, f"the tree took {elapsed:.2f} s (bound {BOUND} s)\n{instance.log()}"
+    assert elapsed <= bound, f"the tree took {elapsed:.2f} s (bound {bound} s)\n{instance.log()}"
     return elapsed
 
 
@@ -300,7 +302,8 @@ def _refused(port: int) -> bool:
 def test_draining_refuses_new_connections_and_closes_idle_ones_at_once(
     spawn: Callable[..., Instance], workers: int
 ) -> None:
-    instance = spawn(workers, grace=5.0)
+    grace = 5.0
+    instance = spawn(workers, grace=grace)
     instance.wait_ready()
     tree = {instance.process.pid, *descendants(instance.process.pid)}
     with keep_alive_connections(instance) as idle, ExitStack() as stack:
@@ -321,8 +324,35 @@ def test_draining_refuses_new_connections_and_closes_idle_ones_at_once(
         assert instance.process.poll() is None
         assert all(_alive(pid) for pid in _worker_pids(instance))
     # The stuck client gives up: nothing is left in flight.
-    elapsed = wait_until_gone(instance, tree, started)
-    assert elapsed <= BOUND
+    wait_until_gone(instance, tree, started, grace + 1)
+    assert instance.process.returncode == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_during_the_drain_delay_each_response_closes_its_connection(
+    spawn: Callable[..., Instance], workers: int
+) -> None:
+    grace, delay = 4.0, 3.0
+    instance = spawn(workers, grace=grace, drain_delay=str(delay))
+    instance.wait_ready()
+    tree = {instance.process.pid, *descendants(instance.process.pid)}
+    with keep_alive_connections(instance) as open_before:
+        started = time.monotonic()
+        instance.process.send_signal(signal.SIGTERM)
+        instance.wait_for(lambda: instance.draining_workers() >= workers, "drain")
+        # Still served, each on its way out: Connection: close, then closed.
+        for conn in open_before:
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: provider\r\n\r\n")
+            response = _read_response(conn)
+            assert response.startswith(b"HTTP/1.1 200"), response
+            assert _headers(response)["connection"] == "close"
+            assert conn.recv(1) == b"", "the connection stays open after Connection: close"
+        # The load balancer's check on a new connection: out of the rotation already.
+        ready = httpx.get(f"{instance.url}/ready", timeout=5)
+        assert (ready.status_code, ready.json()) == (503, {"status": "draining"})
+        assert ready.headers["connection"] == "close"
+        assert time.monotonic() - started < delay, "the checks ran past the drain delay"
+    wait_until_gone(instance, tree, started, grace + 1)
     assert instance.process.returncode == 0
 
 
