@@ -201,30 +201,13 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
     @app.before_server_start
     async def open_services(app: App) -> None:
         await open_database(settings.database_url)
-        # Registered before the first request, from this instance's settings.
-        await first_party_app(settings)
-        cache = build_cache(settings.redis_url)
-        max_token_ttl = settings.access_token_ttl
-        app.ctx.services = Services(
-            settings=settings,
-            cache=cache,
-            events=EventPublisher(cache),
-            passwords=Passwords(
-                settings.argon2_time_cost,
-                settings.argon2_memory_cost,
-                settings.argon2_parallelism,
-                threads=max(os.cpu_count() or 1, 2),
-            ),
-            keystore=Keystore(settings.keys_dir, max_token_ttl),
-            mailer=Mailer.from_settings(settings),
-            jwks_documents=DocumentCache(lambda uri: fetch_json(uri, outbound_policy(settings))),
-            client_documents=DocumentCache(
-                lambda uri: fetch_json(uri, outbound_policy(settings, CLIENT_DOCUMENT_MAX_BYTES))
-            ),
-            ip_locations=IpLocations.open(settings.geoip_database),
-            clients=LocalCopies(CLIENT_COPIES, enabled=settings.client_cache),
-            sessions=LocalCopies(SESSION_COPIES, enabled=settings.session_cache),
-        )
+        try:
+            app.ctx.services = await _open_services(settings)
+        except BaseException:
+            # A start that fails (an unusable key, an unreadable GeoIP file, …) closes the
+            # database it opened: SQLite's connection thread would keep the process from exiting.
+            await close_database()
+            raise
         app.ctx.tasks = [
             asyncio.create_task(purge_loop(app.ctx.services)),
             asyncio.create_task(key_reload_loop(app.ctx.services)),
@@ -249,6 +232,34 @@ def _install_lifecycle(app: App, settings: Settings) -> None:
         services.passwords.close()
         services.ip_locations.close()
         await close_database()
+
+
+async def _open_services(settings: Settings) -> Services:
+    """Everything a worker serves with, once its database is open."""
+    # Registered before the first request, from this instance's settings.
+    await first_party_app(settings)
+    cache = build_cache(settings.redis_url)
+    max_token_ttl = settings.access_token_ttl
+    return Services(
+        settings=settings,
+        cache=cache,
+        events=EventPublisher(cache),
+        passwords=Passwords(
+            settings.argon2_time_cost,
+            settings.argon2_memory_cost,
+            settings.argon2_parallelism,
+            threads=max(os.cpu_count() or 1, 2),
+        ),
+        keystore=Keystore(settings.keys_dir, max_token_ttl),
+        mailer=Mailer.from_settings(settings),
+        jwks_documents=DocumentCache(lambda uri: fetch_json(uri, outbound_policy(settings))),
+        client_documents=DocumentCache(
+            lambda uri: fetch_json(uri, outbound_policy(settings, CLIENT_DOCUMENT_MAX_BYTES))
+        ),
+        ip_locations=IpLocations.open(settings.geoip_database),
+        clients=LocalCopies(CLIENT_COPIES, enabled=settings.client_cache),
+        sessions=LocalCopies(SESSION_COPIES, enabled=settings.session_cache),
+    )
 
 
 def _install_drain(app: App, shutdown: Shutdown, delay: float) -> None:

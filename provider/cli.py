@@ -158,7 +158,10 @@ def _serve(settings: Settings) -> None:
     async def guard_manager(app: App) -> None:
         # The manager's own SIGTERM handler stops the workers; the watchdog makes sure the
         # manager and every child (its state-sharing process too) are gone after the grace.
-        guard_signal_handlers(Shutdown(settings.graceful_shutdown_timeout), _server_workers)
+        listeners = [info.settings["sock"] for info in app.state.server_info]
+        guard_signal_handlers(
+            Shutdown(settings.graceful_shutdown_timeout), _server_workers, listeners
+        )
         # The listening sockets are bound by now; the workers accept from them as they start.
         announce_ready(settings)
 

@@ -14,9 +14,10 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -135,12 +136,17 @@ def exit_when_ended(pids: list[int]) -> None:
     threading.Thread(target=watch, name="workers-ended", daemon=True).start()
 
 
-def guard_signal_handlers(shutdown: Shutdown, workers: Callable[[], list[int]]) -> None:
+def guard_signal_handlers(
+    shutdown: Shutdown, workers: Callable[[], list[int]], listeners: Sequence[socket.socket]
+) -> None:
     """Wrap the handlers installed so far (the worker manager's) with the drain and watchdog.
 
-    The manager's own handler tells the `workers` to drain. Once they have ended, nothing is left
-    to wait for: the manager ends its other children (multiprocessing's state and resource
-    processes) and exits, instead of polling their shared state until its own timeout.
+    The manager's own handler tells the `workers` to drain. The manager then closes its copies of
+    the `listeners`: the workers keep theirs (and serve on them for DRAIN_DELAY), and once they
+    have closed them too, new connections are refused instead of waiting in a backlog nobody
+    accepts from. Once the workers have ended, nothing is left to wait for: the manager ends its
+    other children (multiprocessing's state and resource processes) and exits, instead of polling
+    their shared state until its own timeout.
     """
     for signum in EXIT_SIGNALS:
         previous: SignalHandler = signal.getsignal(signum)
@@ -152,6 +158,8 @@ def guard_signal_handlers(shutdown: Shutdown, workers: Callable[[], list[int]]) 
                 running = workers()
                 if callable(previous):
                     previous(signum, frame)
+                for listener in listeners:
+                    listener.close()
                 exit_when_ended(running)
 
             shutdown.on_signal(signum, stop)

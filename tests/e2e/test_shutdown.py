@@ -3,29 +3,37 @@ plus one second, in one-worker (a single process) and two-worker (manager + work
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from provider.ops.shutdown import descendants
+from provider.ops.shutdown import WATCHDOG_EXIT_CODE, descendants
 from provider.ops.shutdown import is_running as _alive
-from tests.support import launch_server
+from tests.mail import MAIL_SETTINGS, CollectingHandler, Mailbox, start_smtp
+from tests.support import PASSWORD, ROOT, free_port, launch_server
 
 pytestmark = pytest.mark.e2e
 
 GRACE = 2.0
 BOUND = GRACE + 1.0  # the issue's bound: the whole tree is gone within grace + 1 s
 START_DEADLINE = 60.0
+# How long the SMTP server of the mail test takes to accept a message: well inside GRACE.
+MAIL_DELAY = 1.0
 # Headers without their final blank line: the request is in flight (not idle) until it comes.
 PARTIAL_REQUEST = b"GET /ready HTTP/1.1\r\nHost: provider\r\n"
 
@@ -74,9 +82,10 @@ def spawn(
 ) -> Iterator[Callable[..., Instance]]:
     started: list[Instance] = []
 
-    def start(workers: int, grace: float = GRACE) -> Instance:
+    def start(workers: int, grace: float = GRACE, **settings: str) -> Instance:
         env = {
             **base_env,
+            **{f"PROVIDER_{name.upper()}": value for name, value in settings.items()},
             "PROVIDER_WORKERS": str(workers),
             "PROVIDER_GRACEFUL_SHUTDOWN_TIMEOUT": str(grace),
         }
@@ -102,7 +111,15 @@ def terminate_and_time(instance: Instance, signals: int = 1) -> float:
     if signals == 2:
         instance.wait_for(lambda: instance.draining_workers() >= instance.workers, "drain")
         instance.process.send_signal(signal.SIGTERM)
-    deadline = started + BOUND + 10  # wait past the bound, to report how late it is
+    return wait_until_gone(instance, tree, started)
+
+
+def wait_until_gone(
+    instance: Instance, tree: set[int], started: float, bound: float = BOUND
+) -> float:
+    """Seconds from `started` until the instance and every process of `tree` (and any child
+    the instance starts meanwhile) have ended; fails past `bound`."""
+    deadline = started + bound + 10  # wait past the bound, to report how late it is
     while time.monotonic() < deadline:
         if _alive(instance.process.pid):
             # Children started after the signal count too.
@@ -114,7 +131,7 @@ def terminate_and_time(instance: Instance, signals: int = 1) -> float:
     left = sorted(pid for pid in tree if _alive(pid))
     instance.process.wait(timeout=5)
     assert not left, f"still running {elapsed:.1f} s after SIGTERM: {left}\n{instance.log()}"
-    assert elapsed <= BOUND, f"the tree took {elapsed:.2f} s (bound {BOUND} s)\n{instance.log()}"
+    assert elapsed <= bound, f"the tree took {elapsed:.2f} s (bound {bound} s)\n{instance.log()}"
     return elapsed
 
 
@@ -189,10 +206,15 @@ def _headers(response: bytes) -> dict[str, str]:
 
 
 def _moments() -> list[tuple[str, int]]:
-    one = ["start-up", "start-up-serving", "ready", "idle", "keep-alive", "load", "in-flight"]
-    two = ["start-up", "start-up-serving", "ready", "idle", "keep-alive", "load", "in-flight"]
-    # 7 moments x 2 repeats with one worker, 7 with two workers: 21 tries.
-    return [(m, 1) for m in one * 2] + [(m, 2) for m in two]
+    moments = ["start-up", "start-up-serving", "ready", "idle", "keep-alive", "load", "in-flight"]
+    # 7 moments x 3 repeats in each mode: 21 tries with one worker and 21 with two.
+    return [(moment, workers) for workers in (1, 2) for moment in moments * 3]
+
+
+def test_each_mode_gets_at_least_twenty_tries() -> None:
+    tries = _moments()
+    for workers in (1, 2):
+        assert sum(1 for _, mode in tries if mode == workers) >= 20, workers
 
 
 @pytest.mark.parametrize(("moment", "workers"), _moments())
@@ -261,3 +283,178 @@ def test_a_second_sigterm_exits_at_once(spawn: Callable[..., Instance], workers:
         time.sleep(0.2)
         elapsed = terminate_and_time(instance, signals=2)
     assert elapsed <= BOUND, f"{elapsed:.2f} s after the first SIGTERM, with a 60 s grace"
+
+
+def _worker_pids(instance: Instance) -> list[int]:
+    """The server workers, from their "Starting worker [pid]" lines."""
+    return [int(pid) for pid in re.findall(r"Starting worker \[(\d+)\]", instance.log())]
+
+
+def _refused(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), 0.5):
+            return False
+    except ConnectionRefusedError:
+        return True
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_draining_refuses_new_connections_and_closes_idle_ones_at_once(
+    spawn: Callable[..., Instance], workers: int
+) -> None:
+    grace = 5.0
+    instance = spawn(workers, grace=grace)
+    instance.wait_ready()
+    tree = {instance.process.pid, *descendants(instance.process.pid)}
+    with keep_alive_connections(instance) as idle, ExitStack() as stack:
+        stuck = stack.enter_context(socket.create_connection(("127.0.0.1", instance.port), 10))
+        # A request that never completes keeps the drain going for the whole grace period.
+        stuck.sendall(PARTIAL_REQUEST)
+        time.sleep(0.2)
+        started = time.monotonic()
+        instance.process.send_signal(signal.SIGTERM)
+        instance.wait_for(lambda: instance.draining_workers() >= workers, "drain")
+        for conn in idle:
+            conn.settimeout(1.0)
+            assert conn.recv(1) == b"", "an idle keep-alive connection stays open while draining"
+        while not _refused(instance.port):
+            assert time.monotonic() - started < 1.0, "new connections are still accepted"
+            time.sleep(0.05)
+        # Refused by the drain, not by the exit: the instance still waits for the stuck request.
+        assert instance.process.poll() is None
+        assert all(_alive(pid) for pid in _worker_pids(instance))
+    # The stuck client gives up: nothing is left in flight.
+    wait_until_gone(instance, tree, started, grace + 1)
+    assert instance.process.returncode == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_during_the_drain_delay_each_response_closes_its_connection(
+    spawn: Callable[..., Instance], workers: int
+) -> None:
+    grace, delay = 4.0, 3.0
+    instance = spawn(workers, grace=grace, drain_delay=str(delay))
+    instance.wait_ready()
+    tree = {instance.process.pid, *descendants(instance.process.pid)}
+    with keep_alive_connections(instance) as open_before:
+        started = time.monotonic()
+        instance.process.send_signal(signal.SIGTERM)
+        instance.wait_for(lambda: instance.draining_workers() >= workers, "drain")
+        # Still served, each on its way out: Connection: close, then closed.
+        for conn in open_before:
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: provider\r\n\r\n")
+            response = _read_response(conn)
+            assert response.startswith(b"HTTP/1.1 200"), response
+            assert _headers(response)["connection"] == "close"
+            assert conn.recv(1) == b"", "the connection stays open after Connection: close"
+        # The load balancer's check on a new connection: out of the rotation already.
+        ready = httpx.get(f"{instance.url}/ready", timeout=5)
+        assert (ready.status_code, ready.json()) == (503, {"status": "draining"})
+        assert ready.headers["connection"] == "close"
+        assert time.monotonic() - started < delay, "the checks ran past the drain delay"
+    wait_until_gone(instance, tree, started, grace + 1)
+    assert instance.process.returncode == 0
+
+
+def test_the_watchdog_ends_the_tree_when_the_workers_are_stuck(
+    spawn: Callable[..., Instance],
+) -> None:
+    instance = spawn(2)
+    instance.wait_ready()
+    workers = _worker_pids(instance)
+    assert len(workers) == 2, instance.log()
+    for pid in workers:
+        # Stopped: they cannot drain, exit or answer anything any more.
+        os.kill(pid, signal.SIGSTOP)
+    elapsed = terminate_and_time(instance)
+    assert elapsed <= BOUND
+    assert instance.process.returncode == WATCHDOG_EXIT_CODE
+
+
+class SlowHandler(CollectingHandler):
+    """An SMTP server that takes a while to accept each message."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(MAIL_DELAY)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_mail_being_sent_is_delivered_before_the_exit(
+    spawn: Callable[..., Instance], workers: int
+) -> None:
+    mailbox = Mailbox()
+    smtp = start_smtp(SlowHandler(mailbox))
+    try:
+        instance = spawn(workers, smtp_url=f"smtp://127.0.0.1:{smtp.port}", **MAIL_SETTINGS)
+        instance.wait_ready()
+        email = f"flush-{uuid.uuid4().hex[:12]}@example.com"
+        registered = httpx.post(
+            f"{instance.url}/v1/auth/register",
+            json={"email": email, "password": PASSWORD, "name": "Ada"},
+            timeout=10,
+        )
+        assert registered.status_code == 201, registered.text
+        # The answer does not wait for the mail: it is still on its way to the SMTP server.
+        assert mailbox.to(email) == []
+        elapsed = terminate_and_time(instance)
+        assert [message["To"] for message in mailbox.messages] == [email]
+        assert elapsed <= BOUND
+        assert instance.process.returncode == 0
+    finally:
+        smtp.stop()
+
+
+def _in_session(session: int) -> list[int]:
+    """Running processes of a session (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[3]) == session and fields[0] not in "ZX":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_start_that_fails_ends_the_process(tmp_path: Path, workers: int) -> None:
+    """An unusable key stops the start, on the embedded SQLite database too (whose connection
+    thread kept a failed single process alive): the process exits and leaves nothing behind."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "broken.json").write_text('{"kty": "RSA"}')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVIDER_")} | {
+        "PROVIDER_KEYS_DIR": str(keys),
+        "PROVIDER_WORKERS": str(workers),
+        "PROVIDER_PORT": str(free_port()),
+        "PYTHONPATH": str(ROOT),
+    }
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        # A session of its own: Sanic's manager kills its process group when a worker fails.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "provider", "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        code = process.wait(timeout=START_DEADLINE)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    output = log_path.read_text(errors="replace")
+    assert code != 0, output
+    assert "broken.json" in output
+    deadline = time.monotonic() + 2
+    while left := _in_session(process.pid):
+        assert time.monotonic() < deadline, f"left behind: {left}\n{output}"
+        time.sleep(0.05)
