@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -65,6 +66,10 @@ def is_running(pid: int) -> bool:
 
 def exit_process_tree(code: int) -> None:
     """SIGKILL every descendant (multiprocessing children included), then leave without cleanup."""
+    # Reading /proc releases the GIL at every system call; a stuck main thread that spins in
+    # Python code would hold it for a whole switch interval (5 ms) each time, seconds for a
+    # few hundred processes. A short interval hands it back at once.
+    sys.setswitchinterval(1e-5)
     for pid in descendants(os.getpid()):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
