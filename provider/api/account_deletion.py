@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -13,6 +13,7 @@ from provider.accounts.account_deletion import delete_own_account, restore_own_a
 from provider.accounts.account_export import export_account
 from provider.accounts.users import public_user
 from provider.api.guard import require_session
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.api.guard import require_session
 from provider.api.session_tokens import public_session
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.responses import ok
 from provider.sessions.user_devices import live_sessions, sign_out_device, sign_out_other_devices

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.email_verification import resend_verification
 from provider.api.guard import require_session
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
 from provider.http.json_body import refuse_body

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.login import SessionStart
 from provider.accounts.sign_in import Credentials, sign_in
 from provider.api.session_tokens import sign_in_answer
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
 from provider.oauth.first_party import FIRST_PARTY_CLIENT_ID

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.profile import public_profile
 from provider.accounts.users import public_user
 from provider.api.guard import require_session
+from provider.http.blueprint import Blueprint
 from provider.http.responses import ok
 
 bp = Blueprint("api_me", url_prefix="/v1/auth")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.mfa import disable_totp
 from provider.api.guard import require_session
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.responses import ok

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.mfa import mfa_status
 from provider.api.guard import require_session
+from provider.http.blueprint import Blueprint
 from provider.http.responses import ok
 
 bp = Blueprint("api_mfa_status", url_prefix="/v1/auth")

@@ -4,7 +4,7 @@ a code or a passkey (its options from POST /v1/auth/mfa/passkey/options)."""
 from __future__ import annotations
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -12,6 +12,7 @@ from provider.accounts.login import SessionStart
 from provider.accounts.second_factor import SecondFactorAnswer, complete_second_factor
 from provider.api.passkey_sign_in import PasskeyCredentialBody, passkey_answer
 from provider.api.session_tokens import login_response
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError, rate_limit_headers
 from provider.http.json_body import StrictBody, parse_body

@@ -12,12 +12,13 @@ import json
 from typing import Any
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.passkeys import begin_passkey_registration, finish_passkey_registration
 from provider.api.guard import require_session
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body, refuse_body
 from provider.http.responses import ok

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -21,6 +21,7 @@ from provider.accounts.login import SessionStart
 from provider.accounts.passkey_authentication import PasskeyAnswer, begin_passkey_sign_in
 from provider.accounts.sign_in import sign_in_with_passkey
 from provider.api.session_tokens import sign_in_answer
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body, refuse_body
 from provider.http.responses import ok

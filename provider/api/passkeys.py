@@ -7,12 +7,13 @@ Removing one needs a recent sign-in, and the last way to sign in cannot be remov
 from __future__ import annotations
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.passkeys import passkeys_of, remove_passkey, rename_passkey
 from provider.api.guard import require_session
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body, refuse_body
 from provider.http.responses import ok

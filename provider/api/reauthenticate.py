@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -11,6 +11,7 @@ from provider.accounts.reauthentication import reauthenticate, reauthenticate_wi
 from provider.api.guard import require_session
 from provider.api.passkey_sign_in import PasskeyCredentialBody, passkey_answer
 from provider.api.session_tokens import login_response
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
 from provider.http.json_body import StrictBody, parse_body

@@ -11,11 +11,12 @@ import hmac
 import logging
 from datetime import timedelta
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, raw
 from sanic.response import json as json_response
 
 from provider.cache.base import CacheUnavailable
+from provider.http.blueprint import Blueprint
 from provider.http.context import services_of
 from provider.http.errors import unauthorized
 from provider.ops import metrics

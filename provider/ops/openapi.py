@@ -15,11 +15,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, html
 from sanic.response import json as json_response
 from sanic_ext.extensions.openapi.builders import OperationStore
 
+from provider.http.blueprint import Blueprint
 from provider.sanic_app import App
 
 JSON = "application/json"

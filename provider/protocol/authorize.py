@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.domain_errors import RateLimited, UntrustedAuthorizationRequest
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import OAuthError, http_headers, http_status
 from provider.http.params import form_params, form_resources, query_params, query_resources

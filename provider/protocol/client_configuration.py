@@ -3,12 +3,13 @@ replaces and deletes its registration with its registration access token (RFC 75
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, empty
 from sanic.response import json as json_response
 
 from provider.domain_errors import InvalidAccessToken
 from provider.http.bearer import bearer_token
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import bearer_refusal
 from provider.oauth.dynamic_registration import (

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from provider.domain_errors import InvalidAccessToken, InvalidClientMetadata
 from provider.http.bearer import bearer_token
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError, bearer_refusal, rate_limit_headers
 from provider.http.json_body import holds_nul, json_object

@@ -6,11 +6,12 @@ import hashlib
 import json
 from typing import Any
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, empty, raw
 
 from provider.accounts.login import ACR_MFA, ACR_PASSWORD
 from provider.config import Settings
+from provider.http.blueprint import Blueprint
 from provider.http.context import services_of
 from provider.i18n.catalogues import available
 from provider.oauth.clients import AUTH_METHODS

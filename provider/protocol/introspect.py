@@ -5,11 +5,12 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.cache.base import CacheUnavailable
 from provider.context import Services
+from provider.http.blueprint import Blueprint
 from provider.http.context import services_of
 from provider.http.errors import OAuthError
 from provider.http.params import form_params

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, empty, raw
 
+from provider.http.blueprint import Blueprint
 from provider.http.context import services_of
 
 bp = Blueprint("jwks")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.context import Caller, Services
 from provider.crypto.keys import KeyUnusable
 from provider.domain_errors import ProtocolRefusal
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import OAuthError, oauth_error
 from provider.http.params import form_params, form_resources

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.http.bearer import bearer_token
+from provider.http.blueprint import Blueprint
 from provider.http.context import services_of
 from provider.http.errors import OAuthError
 from provider.http.params import form_params

@@ -8,13 +8,14 @@ applies, and every other session of the user ends.
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.accounts.mfa import mfa_enabled
 from provider.accounts.password_reset import change_password
 from provider.domain_errors import DomainError, IncorrectPassword, ValidationFailed
 from provider.federation.linking import providers_of
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.accounts.account_deletion import delete_own_account, restore_own_account
 from provider.accounts.account_export import export_account
 from provider.domain_errors import DomainError, IncorrectPassword, ReauthenticationRequired
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import SESSION_COOKIE, clear_cookie
 from provider.http.csrf import verify_csrf

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.accounts import administration
@@ -34,6 +34,7 @@ from provider.http.admin_names import names_in
 from provider.http.admin_params import path_uuid, query_of
 from provider.http.admin_views import client_view, event_view
 from provider.http.audit_export import export_csv
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.accounts.invitations import invite_user
 from provider.accounts.roles import ADMIN, READERS
 from provider.accounts.stats import COUNTED, daily_stats, live_sessions
 from provider.domain_errors import EmailTaken, ValidationFailed
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import ApiError

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.domain_errors import ValidationFailed
@@ -25,6 +25,7 @@ from provider.federation.providers import (
     spec_from_preset,
     update_provider,
 )
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.params import form_params

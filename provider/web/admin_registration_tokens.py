@@ -5,12 +5,13 @@ hosted admin pages, through the use cases the admin API and the CLI call
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.accounts.roles import ADMIN, READERS
 from provider.domain_errors import InvalidRequest
 from provider.http.admin_views import initial_access_token_view
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status

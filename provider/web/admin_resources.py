@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.domain_errors import ResourceIdentifierTaken, ValidationFailed
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.params import form_params

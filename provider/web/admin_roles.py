@@ -6,13 +6,14 @@ Admins and auditors see them; only admins change them (the guard of provider.web
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.accounts import app_roles
 from provider.accounts.roles import ADMIN, READERS
 from provider.domain_errors import ValidationFailed
 from provider.http.admin_params import path_uuid
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import ApiError, http_status

@@ -6,10 +6,11 @@ DELETE /v1/auth/consents/<client_id> does.
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.domain_errors import NotFound
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import http_status
 from provider.http.render import page

@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, raw
 
 from provider.config import LOGO_TYPES
+from provider.http.blueprint import Blueprint
 from provider.http.context import services_of
 from provider.http.errors import ApiError
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf

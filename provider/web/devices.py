@@ -4,10 +4,11 @@ API's /v1/auth/sessions."""
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.domain_errors import NotFound
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import http_status
 from provider.http.locale import page_translator

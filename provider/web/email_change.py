@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.accounts.email_change import (
@@ -29,6 +29,7 @@ from provider.domain_errors import (
     ReauthenticationRequired,
     ValidationFailed,
 )
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status

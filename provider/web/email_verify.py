@@ -8,7 +8,7 @@ the same rate limit. POST /email/resend mails a new link to the signed-in user.
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.accounts.email_verification import (
@@ -18,6 +18,7 @@ from provider.accounts.email_verification import (
 )
 from provider.accounts.one_time_tokens import VERIFY_EMAIL, find_one_time_token
 from provider.domain_errors import DomainError
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf

@@ -14,7 +14,7 @@ second factor first.
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.crypto.tokens import new_token, token_hash
@@ -36,6 +36,7 @@ from provider.federation.linking import (
 )
 from provider.federation.pending import SIGN_IN_TTL
 from provider.federation.providers import offered_providers, redirect_uri
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session, clear_cookie, cookie_name, set_cookie
 from provider.http.csrf import verify_csrf

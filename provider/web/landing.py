@@ -3,10 +3,11 @@ otherwise: sign in or create an account."""
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.accounts.roles import READERS
+from provider.http.blueprint import Blueprint
 from provider.http.context import services_of
 from provider.http.cookies import browser_session
 from provider.http.render import page

@@ -13,7 +13,7 @@ autofill of the username field (conditional UI) answer it at /login/passkey
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.accounts.passkey_authentication import begin_passkey_sign_in
@@ -21,6 +21,7 @@ from provider.accounts.sign_in import Credentials, SecondFactorRequired
 from provider.accounts.sign_in import sign_in as password_sign_in
 from provider.cache.base import CacheUnavailable
 from provider.domain_errors import AccountDisabled, DomainError
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session
 from provider.http.csrf import verify_csrf

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.accounts.mfa import (
@@ -44,6 +44,7 @@ from provider.domain_errors import (
     InvalidRequest,
     ReauthenticationRequired,
 )
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import MFA_COOKIE, clear_cookie, cookie_name
 from provider.http.csrf import verify_csrf

@@ -9,12 +9,13 @@ to `next`, or to the second step when the passkey did not verify the user and TO
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.accounts.passkey_authentication import PasskeyAnswer
 from provider.accounts.sign_in import SecondFactorRequired, sign_in_with_passkey
 from provider.domain_errors import AccountDisabled, DomainError
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status

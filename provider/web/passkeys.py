@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.accounts.auth_age import recently_authenticated
@@ -24,6 +24,7 @@ from provider.accounts.passkeys import (
 )
 from provider.cache.base import CacheUnavailable
 from provider.domain_errors import DomainError, ReauthenticationRequired
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import http_status
 from provider.http.render import page

@@ -9,7 +9,7 @@ the user ends, and the user signs in again with the new password.
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.accounts.one_time_tokens import RESET_PASSWORD, find_one_time_token
@@ -21,6 +21,7 @@ from provider.accounts.password_reset import (
     reset_password,
 )
 from provider.domain_errors import DomainError, InvalidRequest, ValidationFailed
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status

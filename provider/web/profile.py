@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, redirect
 
 from provider.accounts.profile import update_profile
 from provider.accounts.profile_fields import ADDRESS_PARTS, TEXT_FIELDS
 from provider.domain_errors import UsernameTaken, ValidationFailed
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import http_status
 from provider.http.render import page

@@ -9,11 +9,12 @@ or `next` are carried, so the page after the form leads back to the sign-in the 
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 
 from provider.accounts.users import Registration, sign_up
 from provider.domain_errors import DomainError, EmailTaken, UsernameTaken, ValidationFailed
+from provider.http.blueprint import Blueprint
 from provider.http.context import services_of
 from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -14,6 +14,7 @@ from provider.accounts import app_roles
 from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
 from provider.http.admin_params import path_uuid
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
 from provider.http.params import path_client_id

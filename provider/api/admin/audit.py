@@ -5,7 +5,7 @@ Rows come newest first by id; the cursor is "id < the last id seen" (provider.st
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -15,6 +15,7 @@ from provider.http.admin_listings import AUDIT_FILTERS, audit_page
 from provider.http.admin_params import invalid, limit_of, query_of
 from provider.http.admin_views import event_view
 from provider.http.audit_export import export_csv
+from provider.http.blueprint import Blueprint
 from provider.http.responses import ok
 
 bp = Blueprint("api_admin_audit", url_prefix="/v1/admin")

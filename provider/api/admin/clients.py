@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -18,6 +18,7 @@ from provider.api.admin.roles import require_role
 from provider.http.admin_listings import clients_page
 from provider.http.admin_params import optional_body, query_of
 from provider.http.admin_views import client_view
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
 from provider.http.json_body import StrictBody, parse_body

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -12,6 +12,7 @@ from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
 from provider.http.admin_params import optional_body
 from provider.http.admin_views import initial_access_token_view
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody
 from provider.http.responses import ok

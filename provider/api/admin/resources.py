@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
 from provider.http.json_body import StrictBody, parse_body

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -11,6 +11,7 @@ from provider.accounts.roles import READERS
 from provider.accounts.stats import DEFAULT_DAYS, MAX_DAYS, daily_stats
 from provider.api.admin.roles import require_role
 from provider.http.admin_params import bounded_int, query_of
+from provider.http.blueprint import Blueprint
 from provider.http.responses import ok
 
 bp = Blueprint("api_admin_stats", url_prefix="/v1/admin")

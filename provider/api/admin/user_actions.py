@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -10,6 +10,7 @@ from provider.accounts import administration
 from provider.accounts.roles import ADMIN
 from provider.api.admin.roles import require_role
 from provider.http.admin_params import optional_body, path_uuid
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody
 from provider.http.responses import ok

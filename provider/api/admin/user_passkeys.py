@@ -3,7 +3,7 @@ a user's passkeys, and removing one (a lost or suspected device), as the admin u
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -12,6 +12,7 @@ from provider.accounts.passkeys import admin_remove_passkey, passkeys_of
 from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
 from provider.http.admin_params import optional_body, path_uuid
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody
 from provider.http.responses import ok

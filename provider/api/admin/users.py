@@ -6,7 +6,7 @@ import uuid
 from typing import Any, Literal
 
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
@@ -22,6 +22,7 @@ from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
 from provider.http.admin_listings import USER_LIST_PARAMS, users_page
 from provider.http.admin_params import path_uuid, query_of
+from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
 from provider.http.json_body import StrictBody, parse_body
