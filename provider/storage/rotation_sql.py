@@ -26,6 +26,9 @@ from provider.storage.sessions import activity_step
 
 _SESSION_COLUMNS = [f for f in Session._meta.db_fields if f != "user_id"]
 _USER_COLUMNS = list(User._meta.db_fields)
+# (the statement's column alias, the model's column), to read a row without scanning its keys.
+_SESSION_KEYS = tuple((f"s__{column}", column) for column in _SESSION_COLUMNS)
+_USER_KEYS = tuple((f"u__{column}", column) for column in _USER_COLUMNS)
 
 
 def _columns(alias: str, columns: list[str]) -> str:
@@ -110,10 +113,10 @@ async def rotate_in_one_statement(
     if not rows:
         return None
     row = rows[0]
-    session = Session._init_from_db(**_unprefix(row, "s__"), user_id=row["user_id"])
+    session = Session._init_from_db(**_unprefix(row, _SESSION_KEYS), user_id=row["user_id"])
     if row["touched_at"] is not None:
         session.last_active_at = row["touched_at"]
-    user = User._init_from_db(**_unprefix(row, "u__"))
+    user = User._init_from_db(**_unprefix(row, _USER_KEYS))
     session.user = user
     return Rotated(
         session, user, row["family_id"], row["scope"], _resources(row["resources"]), row["audit_id"]
@@ -126,5 +129,5 @@ def _resources(value: Any) -> list[str]:
     return [str(item) for item in decoded or []]
 
 
-def _unprefix(row: dict[str, Any], prefix: str) -> dict[str, Any]:
-    return {key.removeprefix(prefix): value for key, value in row.items() if key.startswith(prefix)}
+def _unprefix(row: dict[str, Any], keys: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    return {column: row[alias] for alias, column in keys}
