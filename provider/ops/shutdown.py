@@ -18,7 +18,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -33,9 +33,9 @@ WATCHDOG_EXIT_CODE = 70
 SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (children, their children, …), read from /proc."""
-    children: dict[int, list[int]] = {}
+def process_stats() -> Iterator[tuple[int, list[str]]]:
+    """Every process, with the fields of its /proc/<pid>/stat that follow the command name
+    (state, parent, process group, session, …)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -44,8 +44,14 @@ def descendants(pid: int) -> list[int]:
         except OSError:  # gone meanwhile
             continue
         # The command name is in parentheses and may hold spaces; the fields after it are fixed.
-        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
+        yield int(entry.name), stat[stat.rindex(")") + 2 :].split()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, their children, …), read from /proc."""
+    children: dict[int, list[int]] = {}
+    for child, fields in process_stats():
+        children.setdefault(int(fields[1]), []).append(child)
     found: list[int] = []
     pending = [pid]
     while pending:

@@ -21,7 +21,7 @@ from provider.ops.maintenance import RETENTION
 from provider.storage.models import Session, User
 from provider.storage.unit_of_work import utcnow
 from tests.e2e.test_multi_worker import _fresh_connection, _pids_by_request_id
-from tests.support import ROOT, Server, start_server
+from tests.support import ROOT, RedisProcess, Server, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -30,14 +30,22 @@ DEADLINE = 20.0
 
 @pytest.fixture
 async def serve(
-    base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, clean: None
+    base_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    clean: None,
+    redis_process: Callable[..., RedisProcess],
 ) -> AsyncIterator[Callable[[int], Awaitable[Server]]]:
-    """A server of this test's own (its own keys folder), purging every second."""
+    """A server of this test's own (its own keys folder), purging every second.
+
+    Its Redis is its own too: the servers other tests share run all session long, and one of
+    them taking the purge lock (for its 300 s interval) would keep this one from purging."""
     started: list[Server] = []
+    cache = redis_process()
 
     async def start(workers: int) -> Server:
         env = {
             **base_env,
+            "PROVIDER_REDIS_URL": cache.url,
             "PROVIDER_WORKERS": str(workers),
             "PROVIDER_PURGE_INTERVAL": "1",
             "PROVIDER_KEYS_RELOAD_INTERVAL": "1",

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from provider.ops.shutdown import WATCHDOG_EXIT_CODE, descendants
+from provider.ops.shutdown import WATCHDOG_EXIT_CODE, descendants, process_stats
 from provider.ops.shutdown import is_running as _alive
 from tests.mail import MAIL_SETTINGS, CollectingHandler, Mailbox, start_smtp
 from tests.support import PASSWORD, ROOT, free_port, launch_server
@@ -320,9 +320,10 @@ def test_draining_refuses_new_connections_and_closes_idle_ones_at_once(
         while not _refused(instance.port):
             assert time.monotonic() - started < 1.0, "new connections are still accepted"
             time.sleep(0.05)
-        # Refused by the drain, not by the exit: the instance still waits for the stuck request.
+        # Refused by the drain, not by the exit: the instance still waits for the stuck request
+        # (with two workers, the one with no request in flight may have ended already).
         assert instance.process.poll() is None
-        assert all(_alive(pid) for pid in _worker_pids(instance))
+        assert any(_alive(pid) for pid in _worker_pids(instance))
     # The stuck client gives up: nothing is left in flight.
     wait_until_gone(instance, tree, started, grace + 1)
     assert instance.process.returncode == 0
@@ -407,18 +408,11 @@ def test_a_mail_being_sent_is_delivered_before_the_exit(
 
 def _in_session(session: int) -> list[int]:
     """Running processes of a session (read from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # gone meanwhile
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[3]) == session and fields[0] not in "ZX":
-            found.append(int(entry.name))
-    return found
+    return [
+        pid
+        for pid, fields in process_stats()
+        if int(fields[3]) == session and fields[0] not in "ZX"
+    ]
 
 
 @pytest.mark.parametrize("workers", [1, 2])

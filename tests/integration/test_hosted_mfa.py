@@ -148,7 +148,11 @@ async def test_a_code_is_accepted_once_and_a_backup_code_works(
     claims = await id_token_claims(client, rp, query["code"])
     assert "otp" in claims["amr"]
     assert await BackupCode.filter(user_id=user["id"], used_at=None).count() == 9
-    methods = await AuditEvent.filter(event="mfa.verified").values_list("details", flat=True)
+    methods = (
+        await AuditEvent.filter(event="mfa.verified")
+        .order_by("id")
+        .values_list("details", flat=True)
+    )
     assert list(methods) == [{"method": "totp"}, {"method": "backup_code"}]
 
 
