@@ -67,6 +67,10 @@ class Instance:
                 return False
 
         self.wait_for(ready, "/ready 200")
+        # One worker answering /ready says nothing of the other: wait for each of them.
+        self.wait_for(
+            lambda: self.log().count("Worker ready [") >= self.workers, "every worker ready"
+        )
 
     def draining_workers(self) -> int:
         return sum(
