@@ -24,9 +24,7 @@ from provider.domain_errors import AccountDisabled, DomainError
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.cookies import browser_session
-from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
-from provider.http.params import form_params
 from provider.http.render import error_page, page
 from provider.i18n.catalogues import N_
 from provider.oauth.clients import find_client
@@ -34,7 +32,12 @@ from provider.oauth.flows import Flow, load_flow
 from provider.web.common import EXPIRED, local_path, page_url, with_headers
 from provider.web.federation import upstream_buttons
 from provider.web.passkey_ceremony import PasskeyStep, keep_ceremony, passkey_step
-from provider.web.signin import after_sign_in, browser_sign_in, to_second_factor
+from provider.web.signin import (
+    after_sign_in,
+    browser_sign_in,
+    posted_sign_in,
+    to_second_factor,
+)
 
 bp = Blueprint("web_login")
 
@@ -122,12 +125,10 @@ async def _confirm_identity_page(request: Request, next_path: str | None) -> HTT
 @bp.post("/login")
 async def submit_login(request: Request) -> HTTPResponse:
     services = services_of(request)
-    form = form_params(request)
-    verify_csrf(request, services.settings, form.get("csrf"))
-    flow = await load_flow(services.cache, form.get("flow")) if "flow" in form else None
-    if flow is None and "flow" in form:
-        return await error_page(request, EXPIRED)
-    next_path = local_path(form.get("next")) if flow is None else None
+    posted = await posted_sign_in(request)
+    if isinstance(posted, HTTPResponse):
+        return posted
+    form, flow, next_path = posted.form, posted.flow, posted.next_path
     identifier = (form.get("identifier") or "")[:254]
     password = (form.get("password") or "")[:256]
     if not identifier or not password:

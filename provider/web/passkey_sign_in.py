@@ -17,15 +17,16 @@ from provider.accounts.sign_in import SecondFactorRequired, sign_in_with_passkey
 from provider.domain_errors import AccountDisabled, DomainError
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
-from provider.http.csrf import verify_csrf
 from provider.http.errors import http_status
-from provider.http.params import form_params
-from provider.http.render import error_page
-from provider.oauth.flows import load_flow
-from provider.web.common import EXPIRED, local_path, with_headers
+from provider.web.common import with_headers
 from provider.web.login import login_page
 from provider.web.passkey_ceremony import ceremony_of
-from provider.web.signin import after_sign_in, browser_sign_in, to_second_factor
+from provider.web.signin import (
+    after_sign_in,
+    browser_sign_in,
+    posted_sign_in,
+    to_second_factor,
+)
 
 bp = Blueprint("web_passkey_sign_in")
 
@@ -33,12 +34,10 @@ bp = Blueprint("web_passkey_sign_in")
 @bp.post("/login/passkey")
 async def submit_passkey(request: Request) -> HTTPResponse:
     services = services_of(request)
-    form = form_params(request)
-    verify_csrf(request, services.settings, form.get("csrf"))
-    flow = await load_flow(services.cache, form.get("flow")) if "flow" in form else None
-    if flow is None and "flow" in form:
-        return await error_page(request, EXPIRED)
-    next_path = local_path(form.get("next")) if flow is None else None
+    posted = await posted_sign_in(request)
+    if isinstance(posted, HTTPResponse):
+        return posted
+    form, flow, next_path = posted.form, posted.flow, posted.next_path
     # An oversized or malformed credential is refused by the use case, after it is counted.
     answer = PasskeyAnswer(ceremony_of(request), form.get("credential") or "")
     browser = await browser_sign_in(request)

@@ -24,10 +24,34 @@ from provider.http.cookies import (
     cookie_name,
     set_cookie,
 )
-from provider.http.render import page
-from provider.oauth.flows import Flow, save_flow
+from provider.http.csrf import verify_csrf
+from provider.http.params import form_params
+from provider.http.render import error_page, page
+from provider.oauth.flows import Flow, load_flow, save_flow
 from provider.storage.models import Session, User
-from provider.web.common import page_url, resume_url
+from provider.web.common import EXPIRED, local_path, page_url, resume_url
+
+
+@dataclass(frozen=True, slots=True)
+class PostedSignIn:
+    """A sign-in form posted to /login or /login/passkey: its fields, the authorization flow it
+    belongs to (None outside one) and, outside one, the local path to go to afterwards."""
+
+    form: dict[str, str]
+    flow: Flow | None
+    next_path: str | None
+
+
+async def posted_sign_in(request: Request) -> PostedSignIn | HTTPResponse:
+    """The posted sign-in form once its CSRF token is checked, or the page saying its flow
+    expired."""
+    services = services_of(request)
+    form = form_params(request)
+    verify_csrf(request, services.settings, form.get("csrf"))
+    flow = await load_flow(services.cache, form.get("flow")) if "flow" in form else None
+    if flow is None and "flow" in form:
+        return await error_page(request, EXPIRED)
+    return PostedSignIn(form, flow, local_path(form.get("next")) if flow is None else None)
 
 
 @dataclass(frozen=True, slots=True)
