@@ -72,6 +72,12 @@ async def _passkeys_page(
     return response
 
 
+async def _refused(request: Request, session: Session, exc: DomainError) -> HTTPResponse:
+    """The page again, saying why the change was refused, with the refusal's status."""
+    failed = await _passkeys_page(request, session, error=exc.message, status=http_status(exc))
+    return with_headers(failed, exc)
+
+
 def _confirm_identity() -> HTTPResponse:
     return redirect(page_url("/login", next=HERE, reauth="1"), status=303)
 
@@ -103,8 +109,7 @@ async def add_passkey(request: Request) -> HTTPResponse:
     except ReauthenticationRequired:
         return _confirm_identity()
     except DomainError as exc:
-        failed = await _passkeys_page(request, session, error=exc.message, status=http_status(exc))
-        return with_headers(failed, exc)
+        return await _refused(request, session, exc)
     return redirect(page_url(HERE, done="added"), status=303)
 
 
@@ -124,8 +129,7 @@ async def rename(request: Request, passkey_id: str) -> HTTPResponse:
             (form.get("name") or "")[:65],
         )
     except DomainError as exc:
-        failed = await _passkeys_page(request, session, error=exc.message, status=http_status(exc))
-        return with_headers(failed, exc)
+        return await _refused(request, session, exc)
     return redirect(page_url(HERE, done="renamed"), status=303)
 
 
@@ -142,6 +146,5 @@ async def remove(request: Request, passkey_id: str) -> HTTPResponse:
     except ReauthenticationRequired:
         return _confirm_identity()
     except DomainError as exc:
-        failed = await _passkeys_page(request, session, error=exc.message, status=http_status(exc))
-        return with_headers(failed, exc)
+        return await _refused(request, session, exc)
     return redirect(page_url(HERE, done="removed"), status=303)
