@@ -24,11 +24,12 @@ from provider.accounts.login import (
 from provider.accounts.mfa import accept_second_factor, mfa_enabled
 from provider.accounts.passkey_authentication import PasskeyAnswer, prove_passkey, record_use
 from provider.cache.ratelimit import enforce
+from provider.config import Settings
 from provider.context import Caller, Services
 from provider.domain_errors import IncorrectCode, IncorrectPassword, InvalidRequest
 from provider.sessions.service import issue_refresh_token
 from provider.storage.models import Session, User
-from provider.storage.unit_of_work import unit_of_work
+from provider.storage.unit_of_work import UnitOfWork, unit_of_work
 
 
 async def reauthenticate(
@@ -74,18 +75,7 @@ async def reauthenticate(
             )
             await lockout.record_claimed_failure(work, subject, user, attempt)
         else:
-            await authenticate_again(work, session, amr, acr)
-            issued = await issue_refresh_token(
-                work, settings, session, client_id=client_id, scope=""
-            )
-            await work.audit(
-                "user.reauthenticated",
-                user_id=user.id,
-                session_id=session.id,
-                client_id=client_id,
-                details={"amr": amr},
-            )
-            completed = CompletedLogin(user, session, issued.token)
+            completed = await _proven_again(work, settings, user, session, amr, acr, client_id)
     if completed is None:
         raise IncorrectCode()
     await lockout.reset(subject)
@@ -113,17 +103,32 @@ async def reauthenticate_with_passkey(
         raise InvalidRequest("Two-factor authentication is on: use a passkey that verifies you.")
     async with unit_of_work(caller, services.events) as work:
         await record_use(work, proven)
-        await authenticate_again(work, session, amr, ACR_MFA if "mfa" in amr else ACR_PASSWORD)
-        issued = await issue_refresh_token(work, settings, session, client_id=client_id, scope="")
-        await work.audit(
-            "user.reauthenticated",
-            user_id=user.id,
-            session_id=session.id,
-            client_id=client_id,
-            details={"amr": amr},
-        )
+        acr = ACR_MFA if "mfa" in amr else ACR_PASSWORD
+        completed = await _proven_again(work, settings, user, session, amr, acr, client_id)
     if "mfa" in amr:
         await Lockout(services).reset(str(user.id))
+    return completed
+
+
+async def _proven_again(
+    work: UnitOfWork,
+    settings: Settings,
+    user: User,
+    session: Session,
+    amr: list[str],
+    acr: str,
+    client_id: str,
+) -> CompletedLogin:
+    """Renew the session's proof (auth_time, amr, acr), issue its new refresh token and audit."""
+    await authenticate_again(work, session, amr, acr)
+    issued = await issue_refresh_token(work, settings, session, client_id=client_id, scope="")
+    await work.audit(
+        "user.reauthenticated",
+        user_id=user.id,
+        session_id=session.id,
+        client_id=client_id,
+        details={"amr": amr},
+    )
     return CompletedLogin(user, session, issued.token)
 
 
