@@ -11,6 +11,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
+from provider.storage.sqlite_snapshot import create_from_snapshot
+
 APP_LABEL = "provider"
 # Connections per worker: enough for the queries in flight while others wait on Argon2 or Redis.
 POOL_MAX_SIZE = 20
@@ -33,8 +35,9 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 def _connection_url(database_url: str) -> str | dict[str, Any]:
     if database_url.startswith("sqlite://"):
-        if database_url != "sqlite://:memory:":
-            Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+        database_file = _sqlite_file(database_url)
+        if database_file is not None:
+            database_file.parent.mkdir(parents=True, exist_ok=True)
         return database_url
     config = expand_db_url(database_url)
     credentials = config["credentials"]
@@ -60,7 +63,25 @@ async def close_database() -> None:
 
 
 async def migrate(database_url: str) -> None:
-    """Apply every pending migration of `migrations/` (Tortoise's migration tool)."""
+    """Apply every pending migration of `migrations/`; an empty SQLite file first gets the schema
+    they make from `sqlite_snapshot.sql`, in a fraction of the time (see that module)."""
+    database_file = _sqlite_file(database_url)
+    if database_file is not None:
+        database_file.parent.mkdir(parents=True, exist_ok=True)
+        create_from_snapshot(database_file)
+    await apply_migrations(database_url)
+
+
+def _sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite database; None for PostgreSQL and for an in-memory database."""
+    if not database_url.startswith("sqlite://"):
+        return None
+    path = str(expand_db_url(database_url)["credentials"]["file_path"])
+    return None if path == ":memory:" else Path(path)
+
+
+async def apply_migrations(database_url: str) -> None:
+    """Every pending migration of `migrations/`, through Tortoise's migration tool alone."""
     # The tool rebuilds its model classes for each operation it applies, and the cyclic garbage
     # collector runs over and over meanwhile: with what is already loaded (modules, the models)
     # frozen out of its reach, migrating an empty database takes about 15 % less CPU, a part of
