@@ -7,7 +7,7 @@ connections) is not a bug of the request: clients and load balancers should retr
 
 from __future__ import annotations
 
-from asyncpg import exceptions as pg  # type: ignore[import-untyped]
+import sys
 
 from provider.cache.base import CacheUnavailable
 
@@ -16,9 +16,6 @@ RETRY_AFTER = "5"
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     ConnectionError,  # refused / reset / aborted sockets; tortoise's DBConnectionError
     TimeoutError,  # connecting or acquiring a pooled connection took too long
-    pg.PostgresConnectionError,  # SQLSTATE class 08, a connection lost mid-query
-    pg.OperatorInterventionError,  # class 57: shutting down, cannot connect now
-    pg.TooManyConnectionsError,
     CacheUnavailable,
 )
 # Endpoints whose errors are RFC 6749 §5.2 JSON bodies.
@@ -41,14 +38,29 @@ PAGE_PREFIXES = (
 
 def is_unavailable(exc: BaseException) -> bool:
     """`exc`, or an error it was raised from, says a store cannot be reached."""
+    unavailable = _UNAVAILABLE + _postgres_unavailable()
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, _UNAVAILABLE):
+        if isinstance(current, unavailable):
             return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
+
+
+def _postgres_unavailable() -> tuple[type[BaseException], ...]:
+    """asyncpg's errors for a PostgreSQL that cannot be reached. Looked up, not imported: a
+    process on SQLite never loads asyncpg (a twelfth of its start), and then none of its errors
+    can be raised."""
+    pg = sys.modules.get("asyncpg.exceptions")
+    if pg is None:
+        return ()
+    return (
+        pg.PostgresConnectionError,  # SQLSTATE class 08, a connection lost mid-query
+        pg.OperatorInterventionError,  # class 57: shutting down, cannot connect now
+        pg.TooManyConnectionsError,
+    )
 
 
 def family(path: str) -> str:
