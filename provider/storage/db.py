@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ async def migrate(database_url: str) -> None:
     database_file = _sqlite_file(database_url)
     if database_file is not None:
         database_file.parent.mkdir(parents=True, exist_ok=True)
-        create_from_snapshot(database_file)
+        await asyncio.to_thread(create_from_snapshot, database_file)
     await apply_migrations(database_url)
 
 
