@@ -123,11 +123,17 @@ def base_env(database_url: str, redis_url: str, keys_dir: Path) -> dict[str, str
     return fast_env(database_url, redis_url, keys_dir)
 
 
+# Servers kept running at once, the least recently used stopped first: each holds PostgreSQL
+# connections, and a fresh machine's PostgreSQL allows 100 in all. More than any test uses at once.
+LIVE_SERVERS = 6
+
+
 @pytest.fixture(scope="session")
 def servers(
     base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[tuple[tuple[str, str], ...], Server]]:
-    """Servers started so far, one per distinct configuration, stopped at the end."""
+    """Running servers, one per distinct configuration, in the order they were last asked for;
+    stopped at the end."""
     started: dict[tuple[tuple[str, str], ...], Server] = {}
     yield started
     for server in started.values():
@@ -172,10 +178,14 @@ async def _server(
     overrides: dict[str, str],
 ) -> Server:
     key = tuple(sorted(overrides.items()))
-    if key not in servers:
-        settings = {k: v for k, v in overrides.items() if k != "tag"}
-        env = {**base_env, **{f"PROVIDER_{k.upper()}": v for k, v in settings.items()}}
-        servers[key] = await asyncio.to_thread(start_server, env, tmp_path_factory.mktemp("server"))
+    if key in servers:
+        servers[key] = servers.pop(key)  # the most recently used last
+        return servers[key]
+    while len(servers) >= LIVE_SERVERS:
+        await asyncio.to_thread(servers.pop(next(iter(servers))).stop)
+    settings = {k: v for k, v in overrides.items() if k != "tag"}
+    env = {**base_env, **{f"PROVIDER_{k.upper()}": v for k, v in settings.items()}}
+    servers[key] = await asyncio.to_thread(start_server, env, tmp_path_factory.mktemp("server"))
     return servers[key]
 
 
