@@ -257,17 +257,32 @@ class EventCollector:
         """The payload of the first message on `channel` whose fields equal `match` (channels are
         shared by every process on that Redis); fails after `within` seconds."""
         deadline = time.monotonic() + within
-        while True:
-            for seen, payload in self.messages:
-                if seen == channel and all(payload.get(k) == v for k, v in match.items()):
-                    return payload
+        while (payload := self._seen(channel, match)) is None:
             remaining = deadline - time.monotonic()
             assert remaining > 0, f"no {channel} event; got {[c for c, _ in self.messages]}"
-            message = await self._pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=min(remaining, 0.5)
-            )
-            if message is not None and message["type"] == "pmessage":
-                self.messages.append((message["channel"], json.loads(message["data"])))
+            await self._receive(min(remaining, 0.5))
+        return payload
+
+    async def received(self, channel: str, **match: Any) -> bool:
+        """Whether such a message has arrived by now, without waiting for one."""
+        while await self._receive(0.0):
+            pass
+        return self._seen(channel, match) is not None
+
+    def _seen(self, channel: str, match: dict[str, Any]) -> dict[str, Any] | None:
+        for seen, payload in self.messages:
+            if seen == channel and all(payload.get(k) == v for k, v in match.items()):
+                return payload
+        return None
+
+    async def _receive(self, within: float) -> bool:
+        """Wait up to `within` seconds for one message; whether one came."""
+        message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=within)
+        if message is None:
+            return False
+        if message["type"] == "pmessage":
+            self.messages.append((message["channel"], json.loads(message["data"])))
+        return True
 
 
 def start_process(

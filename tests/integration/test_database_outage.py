@@ -17,49 +17,7 @@ import pytest
 
 from tests.oidc import Browser, hidden_fields, register_client
 from tests.support import Server, assert_error, login, register
-
-
-class TcpProxy:
-    """Forwards 127.0.0.1:<port> to the database; `stop` refuses new connections and cuts the
-    open ones, `start` again on the same port brings it back."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        self._writers.clear()
-        self._server = None
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.transport.abort()
-            return
-        self._writers |= {writer, up_writer}
-        await asyncio.gather(
-            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
-        )
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        finally:
-            self._writers.discard(writer)
-            writer.transport.abort()
+from tests.tcp_proxy import TcpProxy
 
 
 @pytest.fixture
@@ -70,7 +28,7 @@ async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
     started = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
     await started.start()
     yield started
-    if started._server is not None:
+    if started.running:
         await started.stop()
 
 
