@@ -54,6 +54,13 @@ class Cache(Protocol):
 
     async def set(self, key: str, value: str, ttl: float) -> None: ...
 
+    async def set_eventually(self, key: str, value: str, ttl: float) -> None:
+        """`set` for a write that must reach the shared cache, such as a denial of live tokens:
+        when the cache cannot take it now, it is kept in this process and written before the
+        next operation that reaches the cache (for what is left of `ttl`). The caches
+        `build_cache` makes never raise CacheUnavailable here."""
+        ...
+
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool: ...
 
     async def delete(self, key: str) -> None: ...

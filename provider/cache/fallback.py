@@ -8,6 +8,11 @@ Only a connection-level failure (CacheUnavailable) trips the breaker. A command 
 because of its data (CacheCommandError) is that one operation's error: otherwise a request could
 switch the whole worker to memory, where revocations written by other workers are not. Reads that
 decide security go through `strict()`, which never answers from memory.
+
+A write that must reach Redis (`set_eventually`: a denial of live tokens, a version that
+invalidates copies) is kept while Redis cannot take it, and written before the next operation
+that reaches Redis, a strict read or `/ready`'s ping included: a denial made during an outage
+holds once Redis is back, instead of living in one worker's memory, where no strict read looks.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import TypeVar
 
-from provider.cache.base import Cache, CacheUnavailable, WindowResult
+from provider.cache.base import Cache, CacheUnavailable, WindowResult, clamp_ttl
 from provider.cache.memory import MemoryCache
 from provider.ops.metrics import CACHE_FALLBACKS, EVENTS_DROPPED
 
@@ -40,12 +46,38 @@ class _Breaker:
         self._skip_until = time.monotonic() + RETRY_AFTER
 
 
+class _Unwritten:
+    """Writes the primary must get, kept while it cannot be reached: key → (value, expiry)."""
+
+    def __init__(self) -> None:
+        self._writes: dict[str, tuple[str, float]] = {}
+
+    def keep(self, key: str, value: str, ttl: float) -> None:
+        self._writes[key] = (value, time.monotonic() + ttl)
+
+    async def write(self, primary: Cache) -> None:
+        """Write each one still alive, oldest first; raises CacheUnavailable, keeping the rest,
+        when the primary is still out of reach."""
+        for key, kept in list(self._writes.items()):
+            value, expires = kept
+            left = expires - time.monotonic()
+            if left > 0:
+                await primary.set(key, value, left)
+            # Unless the same key was kept again meanwhile, with a newer value.
+            if self._writes.get(key) == kept:
+                del self._writes[key]
+
+    def __len__(self) -> int:
+        return len(self._writes)
+
+
 class FallbackCache:
     def __init__(self, primary: Cache, fallback: MemoryCache | None = None) -> None:
         self.primary = primary
         self.fallback = fallback or MemoryCache()
         self._breaker = _Breaker()
-        self._strict = StrictCache(primary, self._breaker)
+        self._unwritten = _Unwritten()
+        self._strict = StrictCache(primary, self._breaker, self._unwritten)
 
     def strict(self) -> Cache:
         return self._strict
@@ -58,6 +90,8 @@ class FallbackCache:
     ) -> T:
         if not self._breaker.open:
             try:
+                if self._unwritten:
+                    await self._unwritten.write(self.primary)
                 return await primary()
             except CacheUnavailable as exc:
                 self._breaker.trip()
@@ -81,6 +115,9 @@ class FallbackCache:
             lambda: self.primary.set(key, value, ttl),
             lambda: self.fallback.set(key, value, ttl),
         )
+
+    async def set_eventually(self, key: str, value: str, ttl: float) -> None:
+        await self._strict.set_eventually(key, value, ttl)
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         return await self._run(
@@ -121,23 +158,36 @@ class FallbackCache:
         await self.fallback.publish(channel, message)
 
     async def ping(self) -> None:
-        await self.primary.ping()
+        await self._strict.ping()
 
     async def close(self) -> None:
+        """Last try for what was kept; what still cannot be written is lost with the process,
+        and said so (a denial lost this way lets tokens live until they expire)."""
+        if self._unwritten:
+            with suppress(CacheUnavailable):
+                await self._unwritten.write(self.primary)
+            if self._unwritten:
+                log.error(
+                    "cache unreachable: writes that had to reach it are lost",
+                    extra={"writes": len(self._unwritten)},
+                )
         await self.primary.close()
 
 
 class StrictCache:
     """The primary alone, sharing the fallback's breaker: while it is open, fail at once."""
 
-    def __init__(self, primary: Cache, breaker: _Breaker) -> None:
+    def __init__(self, primary: Cache, breaker: _Breaker, unwritten: _Unwritten) -> None:
         self._primary = primary
         self._breaker = breaker
+        self._unwritten = unwritten
 
     async def _run(self, operation: Callable[[], Awaitable[T]]) -> T:
         if self._breaker.open:
             raise CacheUnavailable("cache unavailable (circuit open)")
         try:
+            if self._unwritten:
+                await self._unwritten.write(self._primary)
             return await operation()
         except CacheUnavailable:
             self._breaker.trip()
@@ -151,6 +201,13 @@ class StrictCache:
 
     async def set(self, key: str, value: str, ttl: float) -> None:
         await self._run(lambda: self._primary.set(key, value, ttl))
+
+    async def set_eventually(self, key: str, value: str, ttl: float) -> None:
+        try:
+            await self._run(lambda: self._primary.set(key, value, ttl))
+        except CacheUnavailable as exc:
+            self._unwritten.keep(key, value, clamp_ttl(ttl))
+            log.warning("cache unavailable, write kept", extra={"key": key, "err": str(exc)})
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         return await self._run(lambda: self._primary.set_if_absent(key, value, ttl))
@@ -168,6 +225,10 @@ class StrictCache:
         await self._run(lambda: self._primary.publish(channel, message))
 
     async def ping(self) -> None:
+        """Past the breaker, so that `/ready` sees a recovery at once; what was kept is written
+        first (`/ready`, polled by the load balancer, writes it soon after a recovery)."""
+        if self._unwritten:
+            await self._unwritten.write(self._primary)
         await self._primary.ping()
 
     def strict(self) -> Cache:

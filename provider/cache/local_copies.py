@@ -3,15 +3,15 @@ shared cache before each use.
 
 A writer that changes a row moves its version key on once its transaction has committed
 (`announce_change`; the unit of work does it for the rows it was told of), so every worker of
-every instance finds its copy stale at its next read and loads the row again. A copy is also
-dropped after `max_age` seconds, which bounds a change whose notice was lost (the cache
-unreachable when it was written). When the version cannot be read, every copy is dropped and the
-row is read from its source: a copy is only ever used when the cache vouches for it.
+every instance finds its copy stale at its next read and loads the row again. A notice the cache
+cannot take is kept and written once it answers; a copy is also dropped after `max_age` seconds,
+which bounds a notice lost with the process that kept it. When the version cannot be read, every
+copy is dropped and the row is read from its source: a copy is only ever used when the cache
+vouches for it.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -20,7 +20,6 @@ from typing import Generic, TypeVar
 
 from provider.cache.base import MAX_TTL, Cache, CacheUnavailable
 
-log = logging.getLogger("provider.cache")
 T = TypeVar("T")
 
 
@@ -123,7 +122,5 @@ def version_key(namespace: str, name: str) -> str:
 
 async def announce_change(cache: Cache, version_key: str) -> None:
     """Move the version at `version_key` on: every copy made at the old one is stale."""
-    try:
-        await cache.strict().set(version_key, secrets.token_hex(8), MAX_TTL)
-    except CacheUnavailable as exc:
-        log.warning("copies not invalidated", extra={"key": version_key, "err": str(exc)})
+    # Kept through an outage and written once the cache answers again (`set_eventually`).
+    await cache.set_eventually(version_key, secrets.token_hex(8), MAX_TTL)

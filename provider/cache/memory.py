@@ -45,6 +45,9 @@ class MemoryCache:
     async def set(self, key: str, value: str, ttl: float) -> None:
         self._values[key] = (value, self._clock() + clamp_ttl(ttl))
 
+    async def set_eventually(self, key: str, value: str, ttl: float) -> None:
+        await self.set(key, value, ttl)
+
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         if await self.get(key) is not None:
             return False

@@ -81,6 +81,11 @@ class RedisCache:
     async def set(self, key: str, value: str, ttl: float) -> None:
         await self._redis.call("SET", key, value, "PX", _milliseconds(ttl))
 
+    async def set_eventually(self, key: str, value: str, ttl: float) -> None:
+        """Redis alone has nowhere to keep a write it cannot take (CacheUnavailable): the
+        FallbackCache around it keeps it."""
+        await self.set(key, value, ttl)
+
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         return await self._redis.call("SET", key, value, "PX", _milliseconds(ttl), "NX") is not None
 

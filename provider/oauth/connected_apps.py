@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from contextlib import suppress
 
-from provider.cache.base import CacheUnavailable
 from provider.context import Caller, Services
 from provider.domain_errors import NotFound
 from provider.oauth.clients import find_client
@@ -58,9 +56,11 @@ async def remove_app_access(
 
 
 async def _deny_access_tokens(services: Services, client_id: str, user_id: uuid.UUID) -> None:
-    """Best effort, as for a disabled client: the refresh tokens are gone for good already."""
+    """Written even through a Redis outage (kept, then written once Redis answers), as for a
+    disabled client: the refresh tokens are gone for good already."""
     client = await find_client(client_id, include_disabled=True)
     client_ttl = client.access_token_ttl if client is not None else None
     ttl = max(client_ttl or 0, services.settings.access_token_ttl)
-    with suppress(CacheUnavailable):
-        await services.cache.set(grant_denylist_key(client_id, user_id), str(time.time()), ttl + 5)
+    await services.cache.set_eventually(
+        grant_denylist_key(client_id, user_id), str(time.time()), ttl + 5
+    )

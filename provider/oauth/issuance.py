@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import time
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider.cache.base import CacheUnavailable
 from provider.context import Caller, Services
 from provider.domain_errors import InvalidScope
 from provider.oauth.app_claims import app_claims
@@ -178,5 +176,6 @@ def may_refresh(client: Client, scopes: list[str]) -> bool:
 async def deny_client_tokens(services: Services, client: Client) -> None:
     """Refuse the access tokens a disabled or deleted client holds now, until they expire."""
     ttl = max(client.access_token_ttl or 0, services.settings.access_token_ttl)
-    with suppress(CacheUnavailable):
-        await services.cache.set(CLIENT_DENYLIST_PREFIX + client.id, str(time.time()), ttl + 5)
+    await services.cache.set_eventually(
+        CLIENT_DENYLIST_PREFIX + client.id, str(time.time()), ttl + 5
+    )

@@ -7,18 +7,32 @@ unreachable Redis refuses instead of answering from a memory where no revocation
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
+from provider.cache.redis import RedisCache
+from provider.oauth.issuance import DENYLIST_PREFIX
 from provider.storage.models import AuditEvent
 from tests.assertions import jwt_client, sign_assertion, with_assertion
 from tests.integration.test_ops import sample
-from tests.oidc import Browser, RegisteredClient, register_client, sign_in_for_tokens
+from tests.oidc import (
+    Browser,
+    RegisteredClient,
+    decode_jwt,
+    key_set,
+    redeem_code,
+    register_client,
+    sign_in_and_get_code,
+    sign_in_for_tokens,
+)
 from tests.support import PASSWORD, Server, bearer, register
+from tests.tcp_proxy import TcpProxy
 
 CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -117,3 +131,49 @@ async def test_events_lost_during_an_outage_are_counted(server_with) -> None:  #
                 break
         assert after >= before + 1
         assert (sample(metrics, "provider_cache_fallbacks_total", operation="publish") or 0) >= 1
+
+
+async def test_a_denial_made_during_an_outage_holds_once_redis_is_back(  # type: ignore[no-untyped-def]
+    server_with, redis_url: str
+) -> None:
+    """A code replayed while Redis is down denies the access token its first use issued: the
+    denial is kept by the worker and written when Redis answers again, not left in its memory."""
+    if not redis_url:
+        pytest.skip("the outage is simulated in front of the test Redis")
+    target = urlsplit(redis_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
+    await proxy.start()
+    try:
+        proxied = urlunsplit(target._replace(netloc=f"127.0.0.1:{proxy.port}"))
+        server: Server = await server_with(redis_url=proxied)
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            await register(http)
+            rp = await register_client()
+            async with Browser.open(server.url) as browser:
+                result, _ = await sign_in_and_get_code(browser, rp, "ada@example.com", PASSWORD)
+            first = await redeem_code(http, rp, result["code"])
+            assert first.status_code == 200, first.text
+            access = first.json()["access_token"]
+            assert (await http.get("/userinfo", headers=bearer(access))).status_code == 200
+
+            await proxy.stop()
+            replayed = await redeem_code(http, rp, result["code"])
+            assert replayed.status_code == 400, replayed.text
+            assert replayed.json()["error"] == "invalid_grant"
+            await proxy.start()
+
+            # 503 while the worker leaves Redis alone after the outage; then refused for good.
+            deadline = time.monotonic() + 20
+            while (info := await http.get("/userinfo", headers=bearer(access))).status_code == 503:
+                assert time.monotonic() < deadline, info.text
+                await asyncio.sleep(0.2)
+            assert info.status_code == 401, info.text
+            jti = decode_jwt(access, await key_set(http))[1]["jti"]
+            denied = RedisCache(redis_url)
+            try:
+                assert await denied.get(DENYLIST_PREFIX + jti) == "code_reuse"
+            finally:
+                await denied.close()
+    finally:
+        if proxy.running:
+            await proxy.stop()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hmac
 import re
-from contextlib import suppress
 from datetime import datetime
 
-from provider.cache.base import CacheUnavailable
 from provider.context import Caller, Services
 from provider.crypto.tokens import s256_challenge, token_hash
 from provider.domain_errors import InvalidGrant, InvalidProtocolRequest
@@ -150,9 +148,8 @@ async def _handle_replay(services: Services, caller: Caller, digest: str) -> Non
             client_id=code.client_id,
         )
     if code.issued_access_jti:
-        with suppress(CacheUnavailable):
-            await services.cache.set(
-                DENYLIST_PREFIX + code.issued_access_jti,
-                "code_reuse",
-                services.settings.access_token_ttl,
-            )
+        await services.cache.set_eventually(
+            DENYLIST_PREFIX + code.issued_access_jti,
+            "code_reuse",
+            services.settings.access_token_ttl,
+        )
