@@ -142,6 +142,7 @@ def _serve(settings: Settings) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
     # Sanic.serve runs a manager process with the workers as its children.
     _forward_sighup_to_workers()
+    _end_the_tree_not_the_group()
     from sanic.worker.loader import AppLoader
 
     loader = AppLoader(factory=partial(create_app, settings))
@@ -183,6 +184,22 @@ def _server_workers() -> list[int]:
         for child in multiprocessing.active_children()
         if child.name.startswith(server_prefix) and child.pid is not None
     ]
+
+
+def _end_the_tree_not_the_group() -> None:
+    """When a worker fails to start, Sanic's manager SIGKILLs each worker's process group: its
+    own, which it shares with the shell or script that started it (killed too, or left without
+    an exit status). Instead, the manager ends its own descendants and exits with 1."""
+    from sanic.worker.manager import WorkerManager
+
+    from provider.ops.shutdown import exit_process_tree
+
+    def kill(manager: WorkerManager) -> None:
+        logging.getLogger("provider.serve").error("a worker failed: ending every worker")
+        sys.stderr.flush()
+        exit_process_tree(1)
+
+    WorkerManager.kill = kill  # type: ignore[method-assign]
 
 
 def _forward_sighup_to_workers() -> None:
