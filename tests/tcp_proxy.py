@@ -4,7 +4,9 @@ slow down, without touching the shared server itself."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 
 class TcpProxy:
@@ -65,3 +67,21 @@ class TcpProxy:
         finally:
             self._writers.discard(writer)
             writer.transport.abort()
+
+
+@asynccontextmanager
+async def proxied(
+    url: str, default_port: int, hold: Callable[[bytes], float] = lambda _: 0.0
+) -> AsyncIterator[tuple[TcpProxy, str]]:
+    """A started proxy in front of the server of `url`, and `url` pointed at the proxy; the
+    proxy is stopped on exit."""
+    target = urlsplit(url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or default_port, hold)
+    await proxy.start()
+    auth = target.netloc.rpartition("@")[0]
+    netloc = f"{auth}@127.0.0.1:{proxy.port}" if auth else f"127.0.0.1:{proxy.port}"
+    try:
+        yield proxy, urlunsplit(target._replace(netloc=netloc))
+    finally:
+        if proxy.running:
+            await proxy.stop()

@@ -18,7 +18,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -27,7 +26,7 @@ from provider.ops.shutdown import WATCHDOG_EXIT_CODE, descendants, process_stats
 from provider.ops.shutdown import is_running as _alive
 from tests.mail import MAIL_SETTINGS, CollectingHandler, Mailbox, start_smtp
 from tests.support import PASSWORD, ROOT, EventCollector, free_port, launch_server
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import proxied
 
 pytestmark = pytest.mark.e2e
 
@@ -415,6 +414,10 @@ def test_a_mail_being_sent_is_delivered_before_the_exit(
         smtp.stop()
 
 
+def _publishes_held(data: bytes) -> float:
+    return PUBLISH_DELAY if b"PUBLISH" in data else 0.0
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 async def test_the_event_of_the_last_request_reaches_subscribers_after_sigterm(
     spawn: Callable[..., Instance], redis_url: str, workers: int
@@ -423,40 +426,32 @@ async def test_the_event_of_the_last_request_reaches_subscribers_after_sigterm(
     signal arrives; it is published all the same, and the tree still ends within the bound."""
     if not redis_url:
         pytest.skip("events are published on Redis")
-    target = urlsplit(redis_url)
-    slow = TcpProxy(
-        target.hostname or "127.0.0.1",
-        target.port or 6379,
-        hold=lambda data: PUBLISH_DELAY if b"PUBLISH" in data else 0.0,
-    )
-    await slow.start()
-    try:
-        async with EventCollector(redis_url) as events:
-            proxied = urlunsplit(target._replace(netloc=f"127.0.0.1:{slow.port}"))
-            instance = spawn(workers, redis_url=proxied)
-            # The proxy runs on this loop: the blocking waits go to a thread.
-            await asyncio.to_thread(instance.wait_ready)
-            async with httpx.AsyncClient(base_url=instance.url, timeout=10) as http:
-                registered = await http.post(
-                    "/v1/auth/register",
-                    json={
-                        "email": f"event-{uuid.uuid4().hex[:12]}@example.com",
-                        "password": PASSWORD,
-                        "name": "Ada",
-                    },
-                )
-            assert registered.status_code == 201, registered.text
-            user_id = registered.json()["user"]["id"]
-            # The answer does not wait for the event: it is still on its way to Redis.
-            assert not await events.received("auth:user.registered", user_id=user_id)
+    async with (
+        proxied(redis_url, 6379, _publishes_held) as (_, slow_redis),
+        EventCollector(redis_url) as events,
+    ):
+        instance = spawn(workers, redis_url=slow_redis)
+        # The proxy runs on this loop: the blocking waits go to a thread.
+        await asyncio.to_thread(instance.wait_ready)
+        async with httpx.AsyncClient(base_url=instance.url, timeout=10) as http:
+            registered = await http.post(
+                "/v1/auth/register",
+                json={
+                    "email": f"event-{uuid.uuid4().hex[:12]}@example.com",
+                    "password": PASSWORD,
+                    "name": "Ada",
+                },
+            )
+        assert registered.status_code == 201, registered.text
+        user_id = registered.json()["user"]["id"]
+        # The answer does not wait for the event: it is still on its way to Redis.
+        assert not await events.received("auth:user.registered", user_id=user_id)
 
-            elapsed = await asyncio.to_thread(terminate_and_time, instance)
+        elapsed = await asyncio.to_thread(terminate_and_time, instance)
 
-            await events.wait_for("auth:user.registered", within=1, user_id=user_id)
-            assert elapsed <= BOUND
-            assert instance.process.returncode == 0
-    finally:
-        await slow.stop()
+        await events.wait_for("auth:user.registered", within=1, user_id=user_id)
+        assert elapsed <= BOUND
+        assert instance.process.returncode == 0
 
 
 def _in_session(session: int) -> list[int]:

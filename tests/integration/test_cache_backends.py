@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis.asyncio as redis
@@ -15,7 +14,7 @@ from provider.cache.base import MAX_TTL, Cache, CacheCommandError, CacheUnavaila
 from provider.cache.fallback import FallbackCache
 from provider.cache.memory import MemoryCache
 from provider.cache.redis import RedisCache
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy, proxied
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -120,62 +119,58 @@ async def test_strict_reads_never_come_from_memory() -> None:
     await cache.close()
 
 
+@pytest.fixture
+async def outage(events_redis_url: str) -> AsyncIterator[tuple[TcpProxy, FallbackCache, Cache]]:
+    """A FallbackCache whose Redis is behind a proxy the test stops and starts, and a cache
+    that reads that Redis directly."""
+    async with proxied(events_redis_url, 6379) as (proxy, url):
+        cache, direct = FallbackCache(RedisCache(url)), RedisCache(events_redis_url)
+        try:
+            yield proxy, cache, direct
+        finally:
+            await cache.close()
+            await direct.close()
+
+
 async def test_a_write_kept_through_an_outage_reaches_redis_before_the_next_read(
-    events_redis_url: str, key: str, monkeypatch: pytest.MonkeyPatch
+    outage: tuple[TcpProxy, FallbackCache, Cache],
+    events_redis_url: str,
+    key: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(fallback, "RETRY_AFTER", 0.2)
-    target = urlsplit(events_redis_url)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
+    proxy, cache, direct = outage
+    await proxy.stop()
+    # Neither raises: both are kept in this process.
+    await cache.set_eventually(key, "denied", 60)
+    await cache.strict().set_eventually(key + ":version", "v2", 60)
+    assert await direct.get_many([key, key + ":version"]) == [None, None]
+    with pytest.raises(CacheUnavailable):
+        await cache.strict().get(key)
+
     await proxy.start()
-    cache = FallbackCache(RedisCache(urlunsplit(target._replace(netloc=f"127.0.0.1:{proxy.port}"))))
-    direct = RedisCache(events_redis_url)
-    try:
-        await proxy.stop()
-        # Neither raises: both are kept in this process.
-        await cache.set_eventually(key, "denied", 60)
-        await cache.strict().set_eventually(key + ":version", "v2", 60)
-        assert await direct.get_many([key, key + ":version"]) == [None, None]
-        with pytest.raises(CacheUnavailable):
-            await cache.strict().get(key)
+    await asyncio.sleep(0.3)  # the breaker lets the primary be tried again
 
-        await proxy.start()
-        await asyncio.sleep(0.3)  # the breaker lets the primary be tried again
-
-        # The first read that reaches Redis finds them written, not only this process.
-        assert await cache.strict().get_many([key, key + ":version"]) == ["denied", "v2"]
-        assert await direct.get_many([key, key + ":version"]) == ["denied", "v2"]
-        assert 0 < await _ttl(events_redis_url, key) <= 60
-    finally:
-        await cache.close()
-        await direct.close()
-        if proxy.running:
-            await proxy.stop()
+    # The first read that reaches Redis finds them written, not only this process.
+    assert await cache.strict().get_many([key, key + ":version"]) == ["denied", "v2"]
+    assert await direct.get_many([key, key + ":version"]) == ["denied", "v2"]
+    assert 0 < await _ttl(events_redis_url, key) <= 60
 
 
 async def test_the_readiness_ping_writes_what_was_kept(
-    events_redis_url: str, key: str, monkeypatch: pytest.MonkeyPatch
+    outage: tuple[TcpProxy, FallbackCache, Cache], key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fallback, "RETRY_AFTER", 60.0)
-    target = urlsplit(events_redis_url)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
-    await proxy.start()
-    cache = FallbackCache(RedisCache(urlunsplit(target._replace(netloc=f"127.0.0.1:{proxy.port}"))))
-    direct = RedisCache(events_redis_url)
-    try:
-        await proxy.stop()
-        await cache.set_eventually(key, "denied", 60)
-        with pytest.raises(CacheUnavailable):
-            await cache.ping()
-        await proxy.start()
-
-        # Past the open breaker: a load balancer's /ready sees the recovery and writes the rest.
+    proxy, cache, direct = outage
+    await proxy.stop()
+    await cache.set_eventually(key, "denied", 60)
+    with pytest.raises(CacheUnavailable):
         await cache.ping()
-        assert await direct.get(key) == "denied"
-    finally:
-        await cache.close()
-        await direct.close()
-        if proxy.running:
-            await proxy.stop()
+    await proxy.start()
+
+    # Past the open breaker: a load balancer's /ready sees the recovery and writes the rest.
+    await cache.ping()
+    assert await direct.get(key) == "denied"
 
 
 async def _ttl(redis_url: str, key: str) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -32,7 +31,7 @@ from tests.oidc import (
     sign_in_for_tokens,
 )
 from tests.support import PASSWORD, Server, bearer, register
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import proxied
 
 CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -140,12 +139,8 @@ async def test_a_denial_made_during_an_outage_holds_once_redis_is_back(  # type:
     denial is kept by the worker and written when Redis answers again, not left in its memory."""
     if not redis_url:
         pytest.skip("the outage is simulated in front of the test Redis")
-    target = urlsplit(redis_url)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
-    await proxy.start()
-    try:
-        proxied = urlunsplit(target._replace(netloc=f"127.0.0.1:{proxy.port}"))
-        server: Server = await server_with(redis_url=proxied)
+    async with proxied(redis_url, 6379) as (proxy, proxied_url):
+        server: Server = await server_with(redis_url=proxied_url)
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             await register(http)
             rp = await register_client()
@@ -174,6 +169,3 @@ async def test_a_denial_made_during_an_outage_holds_once_redis_is_back(  # type:
                 assert await denied.get(DENYLIST_PREFIX + jti) == "code_reuse"
             finally:
                 await denied.close()
-    finally:
-        if proxy.running:
-            await proxy.stop()

@@ -10,33 +10,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 
 from tests.oidc import Browser, hidden_fields, register_client
 from tests.support import Server, assert_error, login, register
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy, proxied
 
 
 @pytest.fixture
-async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
+async def outage(database_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
+    """A proxy in front of the test PostgreSQL, and the database URL through it."""
     if not database_url.startswith("postgres"):
         pytest.skip("the outage is simulated in front of PostgreSQL")
-    parts = urlsplit(database_url)
-    started = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    await started.start()
-    yield started
-    if started.running:
-        await started.stop()
-
-
-def _through(database_url: str, proxy: TcpProxy) -> str:
-    parts = urlsplit(database_url)
-    auth = parts.netloc.rpartition("@")[0]
-    netloc = f"{auth}@127.0.0.1:{proxy.port}" if auth else f"127.0.0.1:{proxy.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    async with proxied(database_url, 5432) as started:
+        yield started
 
 
 def _retry_after(response: httpx.Response) -> None:
@@ -46,10 +35,10 @@ def _retry_after(response: httpx.Response) -> None:
 
 async def test_a_database_outage_is_503_in_each_family_and_recovers(
     server_with,
-    database_url: str,
-    proxy: TcpProxy,  # type: ignore[no-untyped-def]
+    outage: tuple[TcpProxy, str],  # type: ignore[no-untyped-def]
 ) -> None:
-    server: Server = await server_with(database_url=_through(database_url, proxy))
+    proxy, database_through_proxy = outage
+    server: Server = await server_with(database_url=database_through_proxy)
     rp = await register_client(grant_types=["client_credentials"], scopes=["api"])
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         await register(http)
