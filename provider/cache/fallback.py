@@ -23,7 +23,13 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import TypeVar
 
-from provider.cache.base import Cache, CacheUnavailable, WindowResult, clamp_ttl
+from provider.cache.base import (
+    Cache,
+    CacheCommandError,
+    CacheUnavailable,
+    WindowResult,
+    clamp_ttl,
+)
 from provider.cache.memory import MemoryCache
 from provider.ops.metrics import CACHE_FALLBACKS, EVENTS_DROPPED
 
@@ -57,12 +63,17 @@ class _Unwritten:
 
     async def write(self, primary: Cache) -> None:
         """Write each one still alive, oldest first; raises CacheUnavailable, keeping the rest,
-        when the primary is still out of reach."""
+        when the primary is still out of reach. One the primary refuses (out of memory, say)
+        stays kept without holding up the operation that tried it."""
         for key, kept in list(self._writes.items()):
             value, expires = kept
             left = expires - time.monotonic()
             if left > 0:
-                await primary.set(key, value, left)
+                try:
+                    await primary.set(key, value, left)
+                except CacheCommandError as exc:
+                    log.warning("kept write refused", extra={"key": key, "err": str(exc)})
+                    continue
             # Unless the same key was kept again meanwhile, with a newer value.
             if self._writes.get(key) == kept:
                 del self._writes[key]

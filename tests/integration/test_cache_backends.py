@@ -14,6 +14,7 @@ from provider.cache.base import MAX_TTL, Cache, CacheCommandError, CacheUnavaila
 from provider.cache.fallback import FallbackCache
 from provider.cache.memory import MemoryCache
 from provider.cache.redis import RedisCache
+from tests.support import redis_server_binary, start_redis
 from tests.tcp_proxy import TcpProxy, proxied
 
 
@@ -171,6 +172,34 @@ async def test_the_readiness_ping_writes_what_was_kept(
     # Past the open breaker: a load balancer's /ready sees the recovery and writes the rest.
     await cache.ping()
     assert await direct.get(key) == "denied"
+
+
+async def test_a_kept_write_redis_refuses_holds_up_nothing(
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Back from an outage but out of memory, Redis refuses every write: the kept one stays kept,
+    and reads still answer."""
+    if redis_server_binary() is None:
+        pytest.skip("redis-server is not installed")
+    monkeypatch.setattr(fallback, "RETRY_AFTER", 0.2)
+    full = start_redis(None, "--maxmemory", "1", "--maxmemory-policy", "noeviction")
+    try:
+        async with proxied(full.url, 6379) as (proxy, url):
+            cache = FallbackCache(RedisCache(url))
+            try:
+                await proxy.stop()
+                await cache.set_eventually(key, "denied", 60)
+                await proxy.start()
+                await asyncio.sleep(0.3)
+
+                assert await cache.strict().get(key + ":other") is None
+                await cache.ping()
+                with pytest.raises(CacheCommandError):
+                    await cache.strict().set(key, "x", 60)
+            finally:
+                await cache.close()
+    finally:
+        full.stop()
 
 
 async def _ttl(redis_url: str, key: str) -> float:
