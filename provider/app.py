@@ -192,8 +192,8 @@ def _configure(app: App, settings: Settings) -> None:
     app.config.TEMPLATING_PATH_TO_TEMPLATES = str(Path(__file__).parent / "web" / "templates")
     app.ctx.page_templates = page_templates(settings)
     # Only what is used: the injection and logging extensions cost a signal dispatch per request.
-    # The OpenAPI document and its page are provider.ops.openapi's; the `sanic_ext.openapi`
-    # decorators on the handlers are read from there.
+    # The OpenAPI document and its page are provider.ops.openapi's, built from what the handlers
+    # declare through provider.http.api_doc.
     Extend(app, built_in_extensions=False, extensions=[TemplatingExtension])
 
 

@@ -7,12 +7,12 @@ import json
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.account_deletion import delete_own_account, restore_own_account
 from provider.accounts.account_export import export_account
 from provider.accounts.users import public_user
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
@@ -31,14 +31,14 @@ class RestoreBody(StrictBody):
 
 
 @bp.post("/me/delete")
-@openapi.tag("account")
-@openapi.summary("Delete the account; it can be restored until purge_after")
-@openapi.secured("bearer")
-@openapi.body({"application/json": DeleteBody.model_json_schema()})
-@openapi.response(200, description="Deleted; every session has ended")
-@openapi.response(403, description="invalid_password, reauthentication_required")
-@openapi.response(409, description="last_admin, already_deleted")
-@openapi.response(423, description="account_locked")
+@api_doc.tag("account")
+@api_doc.summary("Delete the account; it can be restored until purge_after")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": DeleteBody.model_json_schema()})
+@api_doc.response(200, description="Deleted; every session has ended")
+@api_doc.response(403, description="invalid_password, reauthentication_required")
+@api_doc.response(409, description="last_admin, already_deleted")
+@api_doc.response(423, description="account_locked")
 async def delete_me(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     body = parse_body(request, DeleteBody)
@@ -54,14 +54,14 @@ async def delete_me(request: Request) -> HTTPResponse:
 
 
 @bp.post("/account/restore")
-@openapi.tag("account")
-@openapi.summary("Restore an account its owner deleted, during the grace period")
-@openapi.body({"application/json": RestoreBody.model_json_schema()})
-@openapi.response(200, description="Restored; sign in as usual")
-@openapi.response(401, description="invalid_credentials")
-@openapi.response(409, description="not_deleted: nothing to restore, or the period is over")
-@openapi.response(423, description="account_locked")
-@openapi.response(429, description="rate_limited")
+@api_doc.tag("account")
+@api_doc.summary("Restore an account its owner deleted, during the grace period")
+@api_doc.body({"application/json": RestoreBody.model_json_schema()})
+@api_doc.response(200, description="Restored; sign in as usual")
+@api_doc.response(401, description="invalid_credentials")
+@api_doc.response(409, description="not_deleted: nothing to restore, or the period is over")
+@api_doc.response(423, description="account_locked")
+@api_doc.response(429, description="rate_limited")
 async def restore(request: Request) -> HTTPResponse:
     body = parse_body(request, RestoreBody)
     user = await restore_own_account(
@@ -74,9 +74,9 @@ async def restore(request: Request) -> HTTPResponse:
 
 
 @bp.get("/me/export")
-@openapi.tag("account")
-@openapi.summary("Everything held about the user, as a JSON download")
-@openapi.secured("bearer")
+@api_doc.tag("account")
+@api_doc.summary("Everything held about the user, as a JSON download")
+@api_doc.secured("bearer")
 async def export(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     document = await export_account(auth.user)

@@ -6,9 +6,9 @@ from typing import Any
 
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.params import path_client_id
@@ -30,9 +30,9 @@ def public_app(app: ConnectedApp) -> dict[str, Any]:
 
 
 @bp.get("/consents")
-@openapi.tag("account")
-@openapi.summary("The apps the user has allowed, with their scopes, first and last use")
-@openapi.secured("bearer")
+@api_doc.tag("account")
+@api_doc.summary("The apps the user has allowed, with their scopes, first and last use")
+@api_doc.secured("bearer")
 async def list_consents(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     apps = await connected_apps(auth.user)
@@ -40,11 +40,11 @@ async def list_consents(request: Request) -> HTTPResponse:
 
 
 @bp.delete("/consents/<client_id:str>")
-@openapi.tag("account")
-@openapi.summary("Remove an app's access: its consent, refresh tokens and access tokens")
-@openapi.secured("bearer")
-@openapi.response(200, description="The access is removed")
-@openapi.response(404, description="not_found: the user never connected this app")
+@api_doc.tag("account")
+@api_doc.summary("Remove an app's access: its consent, refresh tokens and access tokens")
+@api_doc.secured("bearer")
+@api_doc.response(200, description="The access is removed")
+@api_doc.response(404, description="not_found: the user never connected this app")
 async def delete_consent(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_session(request)
     client_id = path_client_id(client_id)

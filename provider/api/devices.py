@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.api.guard import require_session
 from provider.api.session_tokens import public_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.responses import ok
@@ -17,9 +17,9 @@ bp = Blueprint("api_devices", url_prefix="/v1/auth")
 
 
 @bp.get("/sessions")
-@openapi.tag("account")
-@openapi.summary("The user's live sessions, newest first, with the current one flagged")
-@openapi.secured("bearer")
+@api_doc.tag("account")
+@api_doc.summary("The user's live sessions, newest first, with the current one flagged")
+@api_doc.secured("bearer")
 async def list_sessions(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     sessions = await live_sessions(services_of(request), auth.user.id)
@@ -37,9 +37,9 @@ async def list_sessions(request: Request) -> HTTPResponse:
 
 
 @bp.delete("/sessions/<session_id:str>")
-@openapi.tag("account")
-@openapi.summary("Sign one of the user's sessions out")
-@openapi.secured("bearer")
+@api_doc.tag("account")
+@api_doc.summary("Sign one of the user's sessions out")
+@api_doc.secured("bearer")
 async def delete_session(request: Request, session_id: str) -> HTTPResponse:
     auth = await require_session(request)
     ended = await sign_out_device(services_of(request), caller_of(request), auth.user, session_id)
@@ -47,9 +47,9 @@ async def delete_session(request: Request, session_id: str) -> HTTPResponse:
 
 
 @bp.delete("/sessions")
-@openapi.tag("account")
-@openapi.summary("Sign out every other session of the user")
-@openapi.secured("bearer")
+@api_doc.tag("account")
+@api_doc.summary("Sign out every other session of the user")
+@api_doc.secured("bearer")
 async def delete_other_sessions(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     count = await sign_out_other_devices(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.email_change import (
     cancel_email_change,
@@ -14,6 +13,7 @@ from provider.accounts.email_change import (
 )
 from provider.accounts.users import public_user
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
@@ -32,15 +32,15 @@ class TokenBody(StrictBody):
 
 
 @bp.post("/email/change")
-@openapi.tag("account")
-@openapi.summary("Ask to change the email address; links go to the new and the old address")
-@openapi.secured("bearer")
-@openapi.body({"application/json": ChangeBody.model_json_schema()})
-@openapi.response(202, description="The links are on their way; nothing has changed yet")
-@openapi.response(403, description="reauthentication_required (no password), invalid_password")
-@openapi.response(409, description="email_taken")
-@openapi.response(422, description="validation_failed: not an acceptable address")
-@openapi.response(429, description="rate_limited (per IP and per account)")
+@api_doc.tag("account")
+@api_doc.summary("Ask to change the email address; links go to the new and the old address")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": ChangeBody.model_json_schema()})
+@api_doc.response(202, description="The links are on their way; nothing has changed yet")
+@api_doc.response(403, description="reauthentication_required (no password), invalid_password")
+@api_doc.response(409, description="email_taken")
+@api_doc.response(422, description="validation_failed: not an acceptable address")
+@api_doc.response(429, description="rate_limited (per IP and per account)")
 async def change(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     body = parse_body(request, ChangeBody)
@@ -56,13 +56,13 @@ async def change(request: Request) -> HTTPResponse:
 
 
 @bp.post("/email/change/confirm")
-@openapi.tag("account")
-@openapi.summary("Confirm the new address with the token mailed to it")
-@openapi.body({"application/json": TokenBody.model_json_schema()})
-@openapi.response(200, description="The address is changed and verified")
-@openapi.response(409, description="email_taken: another account took the address meanwhile")
-@openapi.response(400, description="invalid_token: unknown, expired or already used")
-@openapi.response(429, description="rate_limited")
+@api_doc.tag("account")
+@api_doc.summary("Confirm the new address with the token mailed to it")
+@api_doc.body({"application/json": TokenBody.model_json_schema()})
+@api_doc.response(200, description="The address is changed and verified")
+@api_doc.response(409, description="email_taken: another account took the address meanwhile")
+@api_doc.response(400, description="invalid_token: unknown, expired or already used")
+@api_doc.response(429, description="rate_limited")
 async def confirm(request: Request) -> HTTPResponse:
     body = parse_body(request, TokenBody)
     user = await confirm_email_change(services_of(request), caller_of(request), body.token)
@@ -70,12 +70,12 @@ async def confirm(request: Request) -> HTTPResponse:
 
 
 @bp.post("/email/change/cancel")
-@openapi.tag("account")
-@openapi.summary("Cancel (or undo) a change with the token mailed to the old address")
-@openapi.body({"application/json": TokenBody.model_json_schema()})
-@openapi.response(200, description="The address is the old one")
-@openapi.response(400, description="invalid_token: unknown, expired or already used")
-@openapi.response(429, description="rate_limited")
+@api_doc.tag("account")
+@api_doc.summary("Cancel (or undo) a change with the token mailed to the old address")
+@api_doc.body({"application/json": TokenBody.model_json_schema()})
+@api_doc.response(200, description="The address is the old one")
+@api_doc.response(400, description="invalid_token: unknown, expired or already used")
+@api_doc.response(429, description="rate_limited")
 async def cancel(request: Request) -> HTTPResponse:
     body = parse_body(request, TokenBody)
     user = await cancel_email_change(services_of(request), caller_of(request), body.token)

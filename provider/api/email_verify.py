@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.email_verification import verify_email
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
@@ -22,11 +22,11 @@ class VerifyEmailBody(StrictBody):
 
 
 @bp.post("/email/verify")
-@openapi.tag("account")
-@openapi.summary("Verify the email address with the token of the mailed link (single use)")
-@openapi.body({"application/json": VerifyEmailBody.model_json_schema()})
-@openapi.response(200, description="The address is verified")
-@openapi.response(400, description="invalid_token: unknown, expired or already used")
+@api_doc.tag("account")
+@api_doc.summary("Verify the email address with the token of the mailed link (single use)")
+@api_doc.body({"application/json": VerifyEmailBody.model_json_schema()})
+@api_doc.response(200, description="The address is verified")
+@api_doc.response(400, description="invalid_token: unknown, expired or already used")
 async def verify(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.login import SessionStart
 from provider.accounts.sign_in import Credentials, sign_in
 from provider.api.session_tokens import sign_in_answer
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
@@ -24,16 +24,16 @@ class LoginBody(StrictBody):
 
 
 @bp.post("/sessions")
-@openapi.tag("account")
-@openapi.summary("Sign in; returns tokens, or an MFA challenge when two-factor is on")
-@openapi.description(
+@api_doc.tag("account")
+@api_doc.summary("Sign in; returns tokens, or an MFA challenge when two-factor is on")
+@api_doc.description(
     'With two-factor authentication on, the answer is `{"mfa_required": true, "mfa_token", '
     '"methods", "expires_in"}`: send the token with a code to `POST /v1/auth/mfa/verify`.'
 )
-@openapi.body({"application/json": LoginBody.model_json_schema()})
-@openapi.response(200, description="Token pair, user and session; or an MFA challenge")
-@openapi.response(401, description="invalid_credentials")
-@openapi.response(423, description="account_locked")
+@api_doc.body({"application/json": LoginBody.model_json_schema()})
+@api_doc.response(200, description="Token pair, user and session; or an MFA challenge")
+@api_doc.response(401, description="invalid_credentials")
+@api_doc.response(423, description="account_locked")
 async def login(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)

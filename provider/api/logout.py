@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.responses import ok
@@ -16,9 +16,9 @@ bp = Blueprint("api_logout", url_prefix="/v1/auth")
 
 
 @bp.post("/logout")
-@openapi.tag("account")
-@openapi.summary("End the current session and its refresh tokens")
-@openapi.secured("bearer")
+@api_doc.tag("account")
+@api_doc.summary("End the current session and its refresh tokens")
+@api_doc.secured("bearer")
 async def logout(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     await sign_out(
@@ -28,9 +28,9 @@ async def logout(request: Request) -> HTTPResponse:
 
 
 @bp.post("/logout-all")
-@openapi.tag("account")
-@openapi.summary("End every session of the user, this one included")
-@openapi.secured("bearer")
+@api_doc.tag("account")
+@api_doc.summary("End every session of the user, this one included")
+@api_doc.secured("bearer")
 async def logout_all(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     count = await sign_out_everywhere(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.profile import public_profile
 from provider.accounts.users import public_user
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.responses import ok
 
@@ -16,9 +16,9 @@ bp = Blueprint("api_me", url_prefix="/v1/auth")
 
 
 @bp.get("/me")
-@openapi.tag("account")
-@openapi.summary("The signed-in user")
-@openapi.secured("bearer")
+@api_doc.tag("account")
+@api_doc.summary("The signed-in user")
+@api_doc.secured("bearer")
 async def me(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     return ok(

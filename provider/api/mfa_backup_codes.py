@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.mfa import regenerate_backup_codes
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
@@ -23,13 +23,13 @@ class RegenerateBody(StrictBody):
 
 
 @bp.post("/mfa/backup-codes")
-@openapi.tag("mfa")
-@openapi.summary("New backup codes (the old ones stop working); shown only once")
-@openapi.secured("bearer")
-@openapi.body({"application/json": RegenerateBody.model_json_schema()})
-@openapi.response(200, description="backup_codes")
-@openapi.response(403, description="invalid_password or invalid_code (count toward lockout)")
-@openapi.response(409, description="mfa_not_enabled")
+@api_doc.tag("mfa")
+@api_doc.summary("New backup codes (the old ones stop working); shown only once")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": RegenerateBody.model_json_schema()})
+@api_doc.response(200, description="backup_codes")
+@api_doc.response(403, description="invalid_password or invalid_code (count toward lockout)")
+@api_doc.response(409, description="mfa_not_enabled")
 async def regenerate(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     body = parse_body(request, RegenerateBody)

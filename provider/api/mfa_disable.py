@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.mfa import disable_totp
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
@@ -24,13 +24,13 @@ class DisableBody(StrictBody):
 
 # ignore_body=False: Sanic skips the body of DELETE requests unless told otherwise.
 @bp.delete("/mfa/totp", ignore_body=False)
-@openapi.tag("mfa")
-@openapi.summary("Turn two-factor authentication off (password AND a TOTP or backup code)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": DisableBody.model_json_schema()})
-@openapi.response(200, description="Two-factor authentication is off")
-@openapi.response(403, description="invalid_password or invalid_code (count toward lockout)")
-@openapi.response(409, description="mfa_not_enabled")
+@api_doc.tag("mfa")
+@api_doc.summary("Turn two-factor authentication off (password AND a TOTP or backup code)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": DisableBody.model_json_schema()})
+@api_doc.response(200, description="Two-factor authentication is off")
+@api_doc.response(403, description="invalid_password or invalid_code (count toward lockout)")
+@api_doc.response(409, description="mfa_not_enabled")
 async def disable(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     body = parse_body(request, DisableBody)

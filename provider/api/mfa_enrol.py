@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.mfa import confirm_totp_enrolment, start_totp_enrolment
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body, refuse_body
@@ -22,12 +22,12 @@ class ConfirmBody(StrictBody):
 
 
 @bp.post("/mfa/totp")
-@openapi.tag("mfa")
-@openapi.summary("Start TOTP enrolment: a new secret, its otpauth:// URI and a QR code")
-@openapi.secured("bearer")
-@openapi.response(200, description="secret, otpauth_uri, qr_svg_data_uri")
-@openapi.response(403, description="reauthentication_required")
-@openapi.response(409, description="mfa_already_enabled")
+@api_doc.tag("mfa")
+@api_doc.summary("Start TOTP enrolment: a new secret, its otpauth:// URI and a QR code")
+@api_doc.secured("bearer")
+@api_doc.response(200, description="secret, otpauth_uri, qr_svg_data_uri")
+@api_doc.response(403, description="reauthentication_required")
+@api_doc.response(409, description="mfa_already_enabled")
 async def start(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     refuse_body(request)
@@ -44,14 +44,14 @@ async def start(request: Request) -> HTTPResponse:
 
 
 @bp.post("/mfa/totp/confirm")
-@openapi.tag("mfa")
-@openapi.summary("Confirm TOTP with a first code; returns 10 backup codes, shown only once")
-@openapi.secured("bearer")
-@openapi.body({"application/json": ConfirmBody.model_json_schema()})
-@openapi.response(200, description="backup_codes")
-@openapi.response(400, description="invalid_code")
-@openapi.response(403, description="reauthentication_required")
-@openapi.response(409, description="mfa_already_enabled or mfa_enrolment_not_started")
+@api_doc.tag("mfa")
+@api_doc.summary("Confirm TOTP with a first code; returns 10 backup codes, shown only once")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": ConfirmBody.model_json_schema()})
+@api_doc.response(200, description="backup_codes")
+@api_doc.response(400, description="invalid_code")
+@api_doc.response(403, description="reauthentication_required")
+@api_doc.response(409, description="mfa_already_enabled or mfa_enrolment_not_started")
 async def confirm(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     body = parse_body(request, ConfirmBody)

@@ -8,9 +8,9 @@ import json
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.second_factor import begin_passkey_second_step
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
@@ -24,13 +24,13 @@ class OptionsBody(StrictBody):
 
 
 @bp.post("/mfa/passkey/options")
-@openapi.tag("mfa")
-@openapi.summary("Passkey options for the second step: PublicKeyCredentialRequestOptions")
-@openapi.body({"application/json": OptionsBody.model_json_schema()})
-@openapi.response(200, description='{"ceremony", "options", "expires_in"}')
-@openapi.response(400, description="invalid_request: the account has no passkey")
-@openapi.response(401, description="invalid_mfa_token")
-@openapi.response(429, description="rate_limited")
+@api_doc.tag("mfa")
+@api_doc.summary("Passkey options for the second step: PublicKeyCredentialRequestOptions")
+@api_doc.body({"application/json": OptionsBody.model_json_schema()})
+@api_doc.response(200, description='{"ceremony", "options", "expires_in"}')
+@api_doc.response(400, description="invalid_request: the account has no passkey")
+@api_doc.response(401, description="invalid_mfa_token")
+@api_doc.response(429, description="rate_limited")
 async def options(request: Request) -> HTTPResponse:
     services = services_of(request)
     body = parse_body(request, OptionsBody)

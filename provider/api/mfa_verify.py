@@ -6,12 +6,12 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.login import SessionStart
 from provider.accounts.second_factor import SecondFactorAnswer, complete_second_factor
 from provider.api.passkey_sign_in import PasskeyCredentialBody, passkey_answer
 from provider.api.session_tokens import login_response
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError, rate_limit_headers
@@ -33,12 +33,12 @@ class VerifyBody(StrictBody):
 
 
 @bp.post("/mfa/verify")
-@openapi.tag("mfa")
-@openapi.summary("Finish a login with a TOTP or backup code, or a passkey; returns tokens")
-@openapi.body({"application/json": VerifyBody.model_json_schema()})
-@openapi.response(200, description="Token pair, user and session (amr pwd+otp|hwk|swk+mfa)")
-@openapi.response(401, description="invalid_code (counts toward lockout) or invalid_mfa_token")
-@openapi.response(423, description="account_locked")
+@api_doc.tag("mfa")
+@api_doc.summary("Finish a login with a TOTP or backup code, or a passkey; returns tokens")
+@api_doc.body({"application/json": VerifyBody.model_json_schema()})
+@api_doc.response(200, description="Token pair, user and session (amr pwd+otp|hwk|swk+mfa)")
+@api_doc.response(401, description="invalid_code (counts toward lockout) or invalid_mfa_token")
+@api_doc.response(423, description="account_locked")
 async def verify(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)

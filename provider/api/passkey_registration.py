@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.passkeys import begin_passkey_registration, finish_passkey_registration
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body, refuse_body
@@ -37,11 +37,11 @@ class RegistrationBody(StrictBody):
 
 
 @bp.post("/passkeys/registration/options")
-@openapi.tag("passkeys")
-@openapi.summary("Start adding a passkey: PublicKeyCredentialCreationOptions and a ceremony")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"ceremony", "options", "expires_in"}')
-@openapi.response(403, description="reauthentication_required")
+@api_doc.tag("passkeys")
+@api_doc.summary("Start adding a passkey: PublicKeyCredentialCreationOptions and a ceremony")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"ceremony", "options", "expires_in"}')
+@api_doc.response(403, description="reauthentication_required")
 async def options(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     refuse_body(request)
@@ -59,14 +59,14 @@ async def options(request: Request) -> HTTPResponse:
 
 
 @bp.post("/passkeys/registration")
-@openapi.tag("passkeys")
-@openapi.summary("Finish adding a passkey; returns it")
-@openapi.secured("bearer")
-@openapi.body({"application/json": RegistrationBody.model_json_schema()})
-@openapi.response(201, description="the passkey: id, name, created_at, last_used_at, synced")
-@openapi.response(400, description="invalid_passkey or invalid_passkey_challenge")
-@openapi.response(403, description="reauthentication_required")
-@openapi.response(409, description="passkey_exists")
+@api_doc.tag("passkeys")
+@api_doc.summary("Finish adding a passkey; returns it")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": RegistrationBody.model_json_schema()})
+@api_doc.response(201, description="the passkey: id, name, created_at, last_used_at, synced")
+@api_doc.response(400, description="invalid_passkey or invalid_passkey_challenge")
+@api_doc.response(403, description="reauthentication_required")
+@api_doc.response(409, description="passkey_exists")
 async def finish(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     body = parse_body(request, RegistrationBody)

@@ -15,12 +15,12 @@ from typing import Any
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.login import SessionStart
 from provider.accounts.passkey_authentication import PasskeyAnswer, begin_passkey_sign_in
 from provider.accounts.sign_in import sign_in_with_passkey
 from provider.api.session_tokens import sign_in_answer
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body, refuse_body
@@ -42,10 +42,10 @@ def passkey_answer(body: PasskeyCredentialBody) -> PasskeyAnswer:
 
 
 @bp.post("/passkeys/authentication/options")
-@openapi.tag("passkeys")
-@openapi.summary("Start a passkey sign-in: PublicKeyCredentialRequestOptions and a ceremony")
-@openapi.response(200, description='{"ceremony", "options", "expires_in"}')
-@openapi.response(429, description="rate_limited")
+@api_doc.tag("passkeys")
+@api_doc.summary("Start a passkey sign-in: PublicKeyCredentialRequestOptions and a ceremony")
+@api_doc.response(200, description='{"ceremony", "options", "expires_in"}')
+@api_doc.response(429, description="rate_limited")
 async def options(request: Request) -> HTTPResponse:
     services = services_of(request)
     refuse_body(request)
@@ -60,19 +60,19 @@ async def options(request: Request) -> HTTPResponse:
 
 
 @bp.post("/passkeys/authentication")
-@openapi.tag("passkeys")
-@openapi.summary("Finish a passkey sign-in; returns tokens, or an MFA challenge")
-@openapi.description(
+@api_doc.tag("passkeys")
+@api_doc.summary("Finish a passkey sign-in; returns tokens, or an MFA challenge")
+@api_doc.description(
     "A passkey with user verification is two factors (amr hwk or swk, user, mfa). Without it, "
     "an account with TOTP answers `mfa_required` as `POST /v1/auth/sessions` does."
 )
-@openapi.body({"application/json": PasskeyCredentialBody.model_json_schema()})
-@openapi.response(200, description="Token pair, user and session; or an MFA challenge")
-@openapi.response(400, description="invalid_passkey or invalid_passkey_challenge")
-@openapi.response(401, description="passkey_refused")
-@openapi.response(403, description="account_disabled")
-@openapi.response(423, description="account_locked")
-@openapi.response(429, description="rate_limited")
+@api_doc.body({"application/json": PasskeyCredentialBody.model_json_schema()})
+@api_doc.response(200, description="Token pair, user and session; or an MFA challenge")
+@api_doc.response(400, description="invalid_passkey or invalid_passkey_challenge")
+@api_doc.response(401, description="passkey_refused")
+@api_doc.response(403, description="account_disabled")
+@api_doc.response(423, description="account_locked")
+@api_doc.response(429, description="rate_limited")
 async def finish(request: Request) -> HTTPResponse:
     services = services_of(request)
     start = SessionStart(client_id=FIRST_PARTY_CLIENT_ID)

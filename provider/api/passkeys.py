@@ -9,10 +9,10 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.passkeys import passkeys_of, remove_passkey, rename_passkey
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body, refuse_body
@@ -26,20 +26,20 @@ class RenameBody(StrictBody):
 
 
 @bp.get("/passkeys")
-@openapi.tag("passkeys")
-@openapi.summary("The user's passkeys: id, name, created_at, last_used_at, synced, transports")
-@openapi.secured("bearer")
+@api_doc.tag("passkeys")
+@api_doc.summary("The user's passkeys: id, name, created_at, last_used_at, synced, transports")
+@api_doc.secured("bearer")
 async def list_passkeys(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     return ok({"passkeys": [item.to_dict() for item in await passkeys_of(auth.user.id)]})
 
 
 @bp.patch("/passkeys/<passkey_id:str>")
-@openapi.tag("passkeys")
-@openapi.summary("Rename one of the user's passkeys")
-@openapi.secured("bearer")
-@openapi.body({"application/json": RenameBody.model_json_schema()})
-@openapi.response(404, description="not_found")
+@api_doc.tag("passkeys")
+@api_doc.summary("Rename one of the user's passkeys")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": RenameBody.model_json_schema()})
+@api_doc.response(404, description="not_found")
 async def rename(request: Request, passkey_id: str) -> HTTPResponse:
     auth = await require_session(request)
     body = parse_body(request, RenameBody)
@@ -50,12 +50,12 @@ async def rename(request: Request, passkey_id: str) -> HTTPResponse:
 
 
 @bp.delete("/passkeys/<passkey_id:str>")
-@openapi.tag("passkeys")
-@openapi.summary("Remove one of the user's passkeys (after a recent sign-in)")
-@openapi.secured("bearer")
-@openapi.response(403, description="reauthentication_required")
-@openapi.response(404, description="not_found")
-@openapi.response(409, description="last_sign_in_method")
+@api_doc.tag("passkeys")
+@api_doc.summary("Remove one of the user's passkeys (after a recent sign-in)")
+@api_doc.secured("bearer")
+@api_doc.response(403, description="reauthentication_required")
+@api_doc.response(404, description="not_found")
+@api_doc.response(409, description="last_sign_in_method")
 async def remove(request: Request, passkey_id: str) -> HTTPResponse:
     auth = await require_session(request)
     refuse_body(request)

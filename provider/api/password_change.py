@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.password_reset import change_password
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
@@ -23,14 +23,14 @@ class ChangeBody(StrictBody):
 
 
 @bp.post("/password/change")
-@openapi.tag("account")
-@openapi.summary("Change the password; every other session is signed out")
-@openapi.secured("bearer")
-@openapi.body({"application/json": ChangeBody.model_json_schema()})
-@openapi.response(200, description="The password is changed")
-@openapi.response(403, description="invalid_password (counts toward the lockout)")
-@openapi.response(422, description="validation_failed: the password policy refuses it")
-@openapi.response(423, description="account_locked")
+@api_doc.tag("account")
+@api_doc.summary("Change the password; every other session is signed out")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": ChangeBody.model_json_schema()})
+@api_doc.response(200, description="The password is changed")
+@api_doc.response(403, description="invalid_password (counts toward the lockout)")
+@api_doc.response(422, description="validation_failed: the password policy refuses it")
+@api_doc.response(423, description="account_locked")
 async def change(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     services = services_of(request)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.password_reset import RESET_MAIL_PROMISE, forgot_password
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
@@ -23,11 +23,11 @@ class ForgotBody(StrictBody):
 
 
 @bp.post("/password/forgot")
-@openapi.tag("account")
-@openapi.summary("Mail a password reset link; 202 whether or not the account exists")
-@openapi.body({"application/json": ForgotBody.model_json_schema()})
-@openapi.response(202, description="Accepted (the same answer for unknown addresses)")
-@openapi.response(429, description="rate_limited (per IP and per address)")
+@api_doc.tag("account")
+@api_doc.summary("Mail a password reset link; 202 whether or not the account exists")
+@api_doc.body({"application/json": ForgotBody.model_json_schema()})
+@api_doc.response(202, description="Accepted (the same answer for unknown addresses)")
+@api_doc.response(429, description="rate_limited (per IP and per address)")
 async def forgot(request: Request) -> HTTPResponse:
     await forgot_password(
         services_of(request), caller_of(request), lambda: parse_body(request, ForgotBody).email

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.password_reset import NewPassword, reset_password
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
@@ -23,12 +23,12 @@ class ResetBody(StrictBody):
 
 
 @bp.post("/password/reset")
-@openapi.tag("account")
-@openapi.summary("Choose a new password with a reset token; signs out every session")
-@openapi.body({"application/json": ResetBody.model_json_schema()})
-@openapi.response(200, description="The password is changed")
-@openapi.response(400, description="invalid_token: unknown, expired or already used")
-@openapi.response(422, description="validation_failed: the password policy refuses it")
+@api_doc.tag("account")
+@api_doc.summary("Choose a new password with a reset token; signs out every session")
+@api_doc.body({"application/json": ResetBody.model_json_schema()})
+@api_doc.response(200, description="The password is changed")
+@api_doc.response(400, description="invalid_token: unknown, expired or already used")
+@api_doc.response(422, description="validation_failed: the password policy refuses it")
 async def reset(request: Request) -> HTTPResponse:
     services = services_of(request)
     caller = caller_of(request)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.profile import public_profile, update_profile
 from provider.accounts.users import public_user
 from provider.api.guard import require_session
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
@@ -42,13 +42,13 @@ class ProfileBody(StrictBody):
 
 
 @bp.patch("/me")
-@openapi.tag("account")
-@openapi.summary("Edit the signed-in user's profile")
-@openapi.secured("bearer")
-@openapi.body({"application/json": ProfileBody.model_json_schema()})
-@openapi.response(200, description="The user and their profile as stored")
-@openapi.response(409, description="username_taken")
-@openapi.response(422, description="validation_failed: details name each refused field")
+@api_doc.tag("account")
+@api_doc.summary("Edit the signed-in user's profile")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": ProfileBody.model_json_schema()})
+@api_doc.response(200, description="The user and their profile as stored")
+@api_doc.response(409, description="username_taken")
+@api_doc.response(422, description="validation_failed: details name each refused field")
 async def edit_profile(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     body = parse_body(request, ProfileBody)

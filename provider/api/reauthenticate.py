@@ -5,12 +5,12 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.reauthentication import reauthenticate, reauthenticate_with_passkey
 from provider.api.guard import require_session
 from provider.api.passkey_sign_in import PasskeyCredentialBody, passkey_answer
 from provider.api.session_tokens import login_response
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
@@ -34,20 +34,20 @@ class ReauthenticateBody(StrictBody):
 
 
 @bp.post("/reauthenticate")
-@openapi.tag("account")
-@openapi.summary("Confirm the password (and second factor), or a passkey; returns fresh tokens")
-@openapi.description(
+@api_doc.tag("account")
+@api_doc.summary("Confirm the password (and second factor), or a passkey; returns fresh tokens")
+@api_doc.description(
     "Enrolling TOTP needs a sign-in or re-authentication within "
     "`PROVIDER_REAUTHENTICATION_MAX_AGE` seconds (answer 403 `reauthentication_required`)."
 )
-@openapi.secured("bearer")
-@openapi.body({"application/json": ReauthenticateBody.model_json_schema()})
-@openapi.response(200, description="Token pair, user and session")
-@openapi.response(400, description="invalid_request (a code is needed with MFA on)")
-@openapi.response(401, description="invalid_token or session_revoked")
-@openapi.response(403, description="invalid_password or invalid_code (count toward lockout)")
-@openapi.response(423, description="account_locked")
-@openapi.response(429, description="rate_limited")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": ReauthenticateBody.model_json_schema()})
+@api_doc.response(200, description="Token pair, user and session")
+@api_doc.response(400, description="invalid_request (a code is needed with MFA on)")
+@api_doc.response(401, description="invalid_token or session_revoked")
+@api_doc.response(403, description="invalid_password or invalid_code (count toward lockout)")
+@api_doc.response(423, description="account_locked")
+@api_doc.response(429, description="rate_limited")
 async def reauthenticate_session(request: Request) -> HTTPResponse:
     auth = await require_session(request)
     body = parse_body(request, ReauthenticateBody)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.api.session_tokens import login_response
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
@@ -23,11 +23,11 @@ class RefreshBody(StrictBody):
 
 
 @bp.post("/tokens/refresh")
-@openapi.tag("account")
-@openapi.summary("Exchange a refresh token for a new pair (rotation; reuse revokes the family)")
-@openapi.body({"application/json": RefreshBody.model_json_schema()})
-@openapi.response(200, description="New token pair")
-@openapi.response(401, description="invalid_refresh_token")
+@api_doc.tag("account")
+@api_doc.summary("Exchange a refresh token for a new pair (rotation; reuse revokes the family)")
+@api_doc.body({"application/json": RefreshBody.model_json_schema()})
+@api_doc.response(200, description="New token pair")
+@api_doc.response(401, description="invalid_refresh_token")
 async def refresh(request: Request) -> HTTPResponse:
     refreshed = await refresh_first_party(
         services_of(request),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.users import Registration, public_user, sign_up
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import rate_limit_headers
@@ -25,11 +25,11 @@ class RegisterBody(StrictBody):
 
 
 @bp.post("/register")
-@openapi.tag("account")
-@openapi.summary("Register an account; a verification link is mailed to the address")
-@openapi.body({"application/json": RegisterBody.model_json_schema()})
-@openapi.response(201, description="The new user")
-@openapi.response(
+@api_doc.tag("account")
+@api_doc.summary("Register an account; a verification link is mailed to the address")
+@api_doc.body({"application/json": RegisterBody.model_json_schema()})
+@api_doc.response(201, description="The new user")
+@api_doc.response(
     409,
     description="username_taken; email_taken only with PROVIDER_REGISTRATION_REVEALS_EXISTING",
 )

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document served at /docs/openapi.json, and the Swagger UI page at /docs.
 
-Built once per app from two sources: the `sanic_ext.openapi` decorators on the JSON API's
+Built once per app from two sources: the `provider.http.api_doc` records on the JSON API's
 handlers (summary, tag, request body, declared responses) and the tables below for what those
 cannot say: the OAuth / OpenID endpoints' wire parameters, and every error status an operation can
 answer (the JSON API's envelope, RFC 6749 §5.2 bodies, 503 when a store is down). Hosted HTML pages
@@ -18,8 +18,8 @@ from typing import Any
 from sanic import Request
 from sanic.response import HTTPResponse, html
 from sanic.response import json as json_response
-from sanic_ext.extensions.openapi.builders import OperationStore
 
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.sanic_app import App
 
@@ -479,17 +479,17 @@ def _operation_id(method: str, route_name: str) -> str:
 
 
 def _api_operation(path: str, method: str, handler: Any, route_name: str) -> dict[str, Any]:
-    declared = OperationStore().get(handler)  # type: ignore[no-untyped-call]
+    declared = api_doc.declared(handler)
     operation_id = _operation_id(method, route_name)
     operation: dict[str, Any] = {"operationId": operation_id}
     if declared is not None:
-        for name in ("summary", "description"):
-            value = getattr(declared, name, None)
-            if value:
-                operation[name] = value
+        if declared.summary:
+            operation["summary"] = declared.summary
+        if declared.description:
+            operation["description"] = declared.description
         if declared.tags:
             operation["tags"] = list(dict.fromkeys(declared.tags))
-    secured = declared is not None and bool(declared.security)
+    secured = declared is not None and declared.secured
     if secured:
         operation["security"] = [{"bearer": []}]
     parameters = [
@@ -498,19 +498,20 @@ def _api_operation(path: str, method: str, handler: Any, route_name: str) -> dic
     ]
     if parameters:
         operation["parameters"] = parameters
-    body = getattr(declared, "requestBody", None) if declared is not None else None
+    body = declared.body if declared is not None else None
     if body is not None:
-        serialized = body.serialize()
-        serialized.setdefault("required", True)
-        operation["requestBody"] = serialized
+        operation["requestBody"] = {
+            "content": {media: {"schema": schema} for media, schema in body.items()},
+            "required": True,
+        }
     declared_statuses = (
         {str(status) for status in declared.responses} if declared is not None else set()
     )
     successes = sorted(s for s in declared_statuses if s.startswith("2")) or ["200"]
     responses: dict[str, Any] = {}
     for status in successes:
-        raw = declared.responses.get(int(status)) if declared is not None else None
-        description = (raw.fields.get("description") if raw is not None else None) or "OK"
+        described = declared.responses.get(int(status)) if declared is not None else None
+        description = described or "OK"
         if path.endswith(".csv"):
             responses[status] = {
                 "description": description,

@@ -115,6 +115,19 @@ async def test_the_document_validates_and_is_complete(client: httpx.AsyncClient)
     # Hosted pages are not API operations.
     assert not any(path.startswith(("/login", "/account", "/admin")) for path in document["paths"])
 
+    # What each JSON API handler declares of itself (provider.http.api_doc) reaches the document.
+    api = [(path, operation) for path, _, operation in operations if path.startswith("/v1/")]
+    assert all(operation.get("summary") and operation.get("tags") for _, operation in api), [
+        path for path, operation in api if not operation.get("summary")
+    ]
+    register = document["paths"]["/v1/auth/register"]["post"]
+    schema = register["requestBody"]["content"]["application/json"]["schema"]
+    assert {"email", "password"} <= set(schema["properties"])
+    assert "security" not in register
+    me = document["paths"]["/v1/auth/me"]["get"]
+    assert me["security"] == [{"bearer": []}]
+    assert "409" in document["paths"]["/v1/auth/me"]["patch"]["responses"]
+
 
 async def test_the_docs_page_loads_the_document(client: httpx.AsyncClient) -> None:
     page = await client.get("/docs")

@@ -8,11 +8,11 @@ from typing import Any
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts import app_roles
 from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
+from provider.http import api_doc
 from provider.http.admin_params import path_uuid
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
@@ -58,9 +58,9 @@ def _access(access: UserAppAccess) -> dict[str, Any]:
 
 
 @bp.get("/app-roles")
-@openapi.tag("admin")
-@openapi.summary("The roles of the organisation's apps (admin, auditor)")
-@openapi.secured("bearer")
+@api_doc.tag("admin")
+@api_doc.summary("The roles of the organisation's apps (admin, auditor)")
+@api_doc.secured("bearer")
 async def list_roles(request: Request) -> HTTPResponse:
     await require_role(request, *READERS)
     roles = await app_roles.list_roles()
@@ -68,13 +68,13 @@ async def list_roles(request: Request) -> HTTPResponse:
 
 
 @bp.post("/app-roles")
-@openapi.tag("admin")
-@openapi.summary("Define an app role (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": NewName.model_json_schema()})
-@openapi.response(201, description="The role")
-@openapi.response(409, description="conflict: the name exists")
-@openapi.response(422, description="validation_failed")
+@api_doc.tag("admin")
+@api_doc.summary("Define an app role (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": NewName.model_json_schema()})
+@api_doc.response(201, description="The role")
+@api_doc.response(409, description="conflict: the name exists")
+@api_doc.response(422, description="validation_failed")
 async def create_role(request: Request) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, NewName)
@@ -85,10 +85,10 @@ async def create_role(request: Request) -> HTTPResponse:
 
 
 @bp.delete("/app-roles/<name:str>")
-@openapi.tag("admin")
-@openapi.summary("Delete an app role; its holders get user.roles_changed (admin)")
-@openapi.secured("bearer")
-@openapi.response(404, description="not_found")
+@api_doc.tag("admin")
+@api_doc.summary("Delete an app role; its holders get user.roles_changed (admin)")
+@api_doc.secured("bearer")
+@api_doc.response(404, description="not_found")
 async def delete_role(request: Request, name: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     await app_roles.delete_role(services_of(request).events, caller_of(request), auth.user, name)
@@ -96,9 +96,9 @@ async def delete_role(request: Request, name: str) -> HTTPResponse:
 
 
 @bp.get("/app-groups")
-@openapi.tag("admin")
-@openapi.summary("The groups, with the roles they carry and their member counts")
-@openapi.secured("bearer")
+@api_doc.tag("admin")
+@api_doc.summary("The groups, with the roles they carry and their member counts")
+@api_doc.secured("bearer")
 async def list_groups(request: Request) -> HTTPResponse:
     await require_role(request, *READERS)
     groups = await app_roles.list_groups()
@@ -118,13 +118,13 @@ async def list_groups(request: Request) -> HTTPResponse:
 
 
 @bp.post("/app-groups")
-@openapi.tag("admin")
-@openapi.summary("Define a group (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": NewName.model_json_schema()})
-@openapi.response(201, description="The group")
-@openapi.response(409, description="conflict: the name exists")
-@openapi.response(422, description="validation_failed")
+@api_doc.tag("admin")
+@api_doc.summary("Define a group (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": NewName.model_json_schema()})
+@api_doc.response(201, description="The group")
+@api_doc.response(409, description="conflict: the name exists")
+@api_doc.response(422, description="validation_failed")
 async def create_group(request: Request) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, NewName)
@@ -135,10 +135,10 @@ async def create_group(request: Request) -> HTTPResponse:
 
 
 @bp.delete("/app-groups/<name:str>")
-@openapi.tag("admin")
-@openapi.summary("Delete a group; its members get user.roles_changed (admin)")
-@openapi.secured("bearer")
-@openapi.response(404, description="not_found")
+@api_doc.tag("admin")
+@api_doc.summary("Delete a group; its members get user.roles_changed (admin)")
+@api_doc.secured("bearer")
+@api_doc.response(404, description="not_found")
 async def delete_group(request: Request, name: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     await app_roles.delete_group(services_of(request).events, caller_of(request), auth.user, name)
@@ -146,12 +146,12 @@ async def delete_group(request: Request, name: str) -> HTTPResponse:
 
 
 @bp.put("/app-groups/<name:str>/roles")
-@openapi.tag("admin")
-@openapi.summary("Set the roles a group carries; its members get user.roles_changed (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": RoleList.model_json_schema()})
-@openapi.response(404, description="not_found")
-@openapi.response(422, description="validation_failed: unknown roles")
+@api_doc.tag("admin")
+@api_doc.summary("Set the roles a group carries; its members get user.roles_changed (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": RoleList.model_json_schema()})
+@api_doc.response(404, description="not_found")
+@api_doc.response(422, description="validation_failed: unknown roles")
 async def set_group_roles(request: Request, name: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, RoleList)
@@ -162,22 +162,22 @@ async def set_group_roles(request: Request, name: str) -> HTTPResponse:
 
 
 @bp.get("/users/<user_id:str>/app-access")
-@openapi.tag("admin")
-@openapi.summary("The user's app roles and groups (admin, auditor)")
-@openapi.secured("bearer")
-@openapi.response(404, description="not_found")
+@api_doc.tag("admin")
+@api_doc.summary("The user's app roles and groups (admin, auditor)")
+@api_doc.secured("bearer")
+@api_doc.response(404, description="not_found")
 async def user_access(request: Request, user_id: str) -> HTTPResponse:
     await require_role(request, *READERS)
     return ok(_access(await app_roles.access_of(path_uuid(user_id))))
 
 
 @bp.put("/users/<user_id:str>/app-access")
-@openapi.tag("admin")
-@openapi.summary("Set the user's app roles and/or groups; writes user.roles_changed (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": UserAccessBody.model_json_schema()})
-@openapi.response(404, description="not_found")
-@openapi.response(422, description="validation_failed: unknown roles or groups")
+@api_doc.tag("admin")
+@api_doc.summary("Set the user's app roles and/or groups; writes user.roles_changed (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": UserAccessBody.model_json_schema()})
+@api_doc.response(404, description="not_found")
+@api_doc.response(422, description="validation_failed: unknown roles or groups")
 async def set_user_access(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, UserAccessBody)
@@ -193,23 +193,23 @@ async def set_user_access(request: Request, user_id: str) -> HTTPResponse:
 
 
 @bp.put("/clients/<client_id:str>/role-filter")
-@openapi.tag("admin")
-@openapi.summary("Which app roles a client sees: a list of names, else a name prefix (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": NameFilterBody.model_json_schema()})
-@openapi.response(404, description="not_found")
-@openapi.response(422, description="validation_failed")
+@api_doc.tag("admin")
+@api_doc.summary("Which app roles a client sees: a list of names, else a name prefix (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": NameFilterBody.model_json_schema()})
+@api_doc.response(404, description="not_found")
+@api_doc.response(422, description="validation_failed")
 async def set_role_filter(request: Request, client_id: str) -> HTTPResponse:
     return await _set_filter(request, client_id, "roles")
 
 
 @bp.put("/clients/<client_id:str>/group-filter")
-@openapi.tag("admin")
-@openapi.summary("Which app groups a client sees: a list of names, else a name prefix (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": NameFilterBody.model_json_schema()})
-@openapi.response(404, description="not_found")
-@openapi.response(422, description="validation_failed")
+@api_doc.tag("admin")
+@api_doc.summary("Which app groups a client sees: a list of names, else a name prefix (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": NameFilterBody.model_json_schema()})
+@api_doc.response(404, description="not_found")
+@api_doc.response(422, description="validation_failed")
 async def set_group_filter(request: Request, client_id: str) -> HTTPResponse:
     return await _set_filter(request, client_id, "groups")
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.roles import READERS
 from provider.api.admin.roles import require_role
+from provider.http import api_doc
 from provider.http.admin_listings import AUDIT_FILTERS, audit_page
 from provider.http.admin_params import invalid, limit_of, query_of
 from provider.http.admin_views import event_view
@@ -26,15 +26,15 @@ def _params(request: Request, extra: set[str]) -> dict[str, str]:
 
 
 @bp.get("/audit-events")
-@openapi.tag("admin")
-@openapi.summary("The audit trail, newest first; ?format=csv exports it (admin, auditor)")
-@openapi.description(
+@api_doc.tag("admin")
+@api_doc.summary("The audit trail, newest first; ?format=csv exports it (admin, auditor)")
+@api_doc.description(
     "Filters: `user_id`, `client_id`, `event`, `outcome`, `ip`, `from`/`to` (ISO 8601). "
     "`limit` ≤ 100; `next_cursor` goes back as `cursor`. `format=csv` streams every match "
     "(or `limit` rows) as CSV with a header row."
 )
-@openapi.secured("bearer")
-@openapi.response(200, description='{"events": [...], "next_cursor": str | null}')
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"events": [...], "next_cursor": str | null}')
 async def list_events(request: Request) -> HTTPResponse | None:
     await require_role(request, *READERS)
     params = _params(request, {"format"})
@@ -49,10 +49,10 @@ async def list_events(request: Request) -> HTTPResponse | None:
 
 
 @bp.get("/audit-events.csv")
-@openapi.tag("admin")
-@openapi.summary("The audit trail as CSV, with the same filters (admin, auditor)")
-@openapi.secured("bearer")
-@openapi.response(200, description="text/csv with a header row")
+@api_doc.tag("admin")
+@api_doc.summary("The audit trail as CSV, with the same filters (admin, auditor)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description="text/csv with a header row")
 async def export_events(request: Request) -> None:
     await require_role(request, *READERS)
     await export_csv(request, _params(request, set()))

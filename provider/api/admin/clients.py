@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
+from provider.http import api_doc
 from provider.http.admin_listings import clients_page
 from provider.http.admin_params import optional_body, query_of
 from provider.http.admin_views import client_view
@@ -95,12 +95,12 @@ def _invalid_metadata(exc: ClientSpecError) -> ApiError:
 
 
 @bp.post("")
-@openapi.tag("admin")
-@openapi.summary("Register a client; the secret is in the response, once (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": ClientCreate.model_json_schema()})
-@openapi.response(201, description='{"client": {...}, "client_secret": str | null}')
-@openapi.response(400, description="invalid_request, invalid_client_metadata")
+@api_doc.tag("admin")
+@api_doc.summary("Register a client; the secret is in the response, once (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": ClientCreate.model_json_schema()})
+@api_doc.response(201, description='{"client": {...}, "client_secret": str | null}')
+@api_doc.response(400, description="invalid_request, invalid_client_metadata")
 async def create(request: Request) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, ClientCreate)
@@ -130,10 +130,10 @@ async def create(request: Request) -> HTTPResponse:
 
 
 @bp.get("")
-@openapi.tag("admin")
-@openapi.summary("Registered clients, oldest first, with cursor pagination (admin, auditor)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"clients": [...], "next_cursor": str | null}')
+@api_doc.tag("admin")
+@api_doc.summary("Registered clients, oldest first, with cursor pagination (admin, auditor)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"clients": [...], "next_cursor": str | null}')
 async def list_clients(request: Request) -> HTTPResponse:
     await require_role(request, *READERS)
     clients, next_cursor = await clients_page(query_of(request, {"limit", "cursor"}))
@@ -141,25 +141,25 @@ async def list_clients(request: Request) -> HTTPResponse:
 
 
 @bp.get("/<client_id:str>")
-@openapi.tag("admin")
-@openapi.summary("One client (admin, auditor)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"client": {...}}')
-@openapi.response(404, description="not_found")
+@api_doc.tag("admin")
+@api_doc.summary("One client (admin, auditor)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"client": {...}}')
+@api_doc.response(404, description="not_found")
 async def get_client(request: Request, client_id: str) -> HTTPResponse:
     await require_role(request, *READERS)
     return ok({"client": client_view(await client_for_admin(path_client_id(client_id)))})
 
 
 @bp.patch("/<client_id:str>")
-@openapi.tag("admin")
-@openapi.summary("Update a client; validated with the registration rules (admin)")
-@openapi.description("An empty `scopes` list means the default scopes, as at registration.")
-@openapi.secured("bearer")
-@openapi.body({"application/json": ClientPatch.model_json_schema()})
-@openapi.response(200, description='{"client": {...}}')
-@openapi.response(400, description="invalid_request, invalid_client_metadata")
-@openapi.response(409, description="built_in_client (the first-party app)")
+@api_doc.tag("admin")
+@api_doc.summary("Update a client; validated with the registration rules (admin)")
+@api_doc.description("An empty `scopes` list means the default scopes, as at registration.")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": ClientPatch.model_json_schema()})
+@api_doc.response(200, description='{"client": {...}}')
+@api_doc.response(400, description="invalid_request, invalid_client_metadata")
+@api_doc.response(409, description="built_in_client (the first-party app)")
 async def update(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, ClientPatch)
@@ -175,12 +175,12 @@ async def update(request: Request, client_id: str) -> HTTPResponse:
 
 
 @bp.post("/<client_id:str>/rotate-secret")
-@openapi.tag("admin")
-@openapi.summary("Issue a new secret; the old one works for a grace period (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": Rotation.model_json_schema()})
-@openapi.response(200, description='{"client_id", "client_secret", "grace_seconds"}')
-@openapi.response(409, description="built_in_client (the first-party app)")
+@api_doc.tag("admin")
+@api_doc.summary("Issue a new secret; the old one works for a grace period (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": Rotation.model_json_schema()})
+@api_doc.response(200, description='{"client_id", "client_secret", "grace_seconds"}')
+@api_doc.response(409, description="built_in_client (the first-party app)")
 async def rotate(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = optional_body(request, Rotation)
@@ -208,11 +208,11 @@ async def rotate(request: Request, client_id: str) -> HTTPResponse:
 
 
 @bp.post("/<client_id:str>/disable")
-@openapi.tag("admin")
-@openapi.summary("Disable a client: no authorization, no token, no refresh (admin)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"client": {...}}')
-@openapi.response(409, description="built_in_client (the first-party app)")
+@api_doc.tag("admin")
+@api_doc.summary("Disable a client: no authorization, no token, no refresh (admin)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"client": {...}}')
+@api_doc.response(409, description="built_in_client (the first-party app)")
 async def disable(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
@@ -222,11 +222,11 @@ async def disable(request: Request, client_id: str) -> HTTPResponse:
 
 
 @bp.delete("/<client_id:str>")
-@openapi.tag("admin")
-@openapi.summary("Delete a client and revoke every refresh token it holds (admin)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"deleted": true, "refresh_tokens_revoked": n}')
-@openapi.response(409, description="built_in_client (the first-party app)")
+@api_doc.tag("admin")
+@api_doc.summary("Delete a client and revoke every refresh token it holds (admin)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"deleted": true, "refresh_tokens_revoked": n}')
+@api_doc.response(409, description="built_in_client (the first-party app)")
 async def delete(request: Request, client_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
@@ -26,6 +25,7 @@ from provider.federation.providers import (
     spec_from_preset,
     update_provider,
 )
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.json_body import StrictBody, parse_body
@@ -90,13 +90,13 @@ def _actor(user_id: object) -> str:
 
 
 @bp.post("")
-@openapi.tag("admin")
-@openapi.summary("Add an upstream identity provider, from a preset or in full (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": IdpCreate.model_json_schema()})
-@openapi.response(201, description='{"idp": {...}}; the client secret is never returned')
-@openapi.response(409, description="idp_exists")
-@openapi.response(422, description="validation_failed, with the reasons per field")
+@api_doc.tag("admin")
+@api_doc.summary("Add an upstream identity provider, from a preset or in full (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": IdpCreate.model_json_schema()})
+@api_doc.response(201, description='{"idp": {...}}; the client secret is never returned')
+@api_doc.response(409, description="idp_exists")
+@api_doc.response(422, description="validation_failed, with the reasons per field")
 async def create(request: Request) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, IdpCreate)
@@ -112,34 +112,34 @@ async def create(request: Request) -> HTTPResponse:
 
 
 @bp.get("")
-@openapi.tag("admin")
-@openapi.summary("Upstream identity providers, by name (admin, auditor)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"idps": [...]}')
+@api_doc.tag("admin")
+@api_doc.summary("Upstream identity providers, by name (admin, auditor)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"idps": [...]}')
 async def list_idps(request: Request) -> HTTPResponse:
     await require_role(request, *READERS)
     return ok({"idps": [view.to_dict() for view in await list_providers()]})
 
 
 @bp.get("/<slug:str>")
-@openapi.tag("admin")
-@openapi.summary("One upstream identity provider (admin, auditor)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"idp": {...}}')
-@openapi.response(404, description="not_found")
+@api_doc.tag("admin")
+@api_doc.summary("One upstream identity provider (admin, auditor)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"idp": {...}}')
+@api_doc.response(404, description="not_found")
 async def get_idp(request: Request, slug: str) -> HTTPResponse:
     await require_role(request, *READERS)
     return ok({"idp": (await get_provider(slug)).to_dict()})
 
 
 @bp.patch("/<slug:str>")
-@openapi.tag("admin")
-@openapi.summary("Change an upstream identity provider; omitted fields are kept (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": IdpPatch.model_json_schema()})
-@openapi.response(200, description='{"idp": {...}}')
-@openapi.response(404, description="not_found")
-@openapi.response(422, description="validation_failed")
+@api_doc.tag("admin")
+@api_doc.summary("Change an upstream identity provider; omitted fields are kept (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": IdpPatch.model_json_schema()})
+@api_doc.response(200, description='{"idp": {...}}')
+@api_doc.response(404, description="not_found")
+@api_doc.response(422, description="validation_failed")
 async def update(request: Request, slug: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, IdpPatch)
@@ -156,11 +156,11 @@ async def update(request: Request, slug: str) -> HTTPResponse:
 
 
 @bp.delete("/<slug:str>")
-@openapi.tag("admin")
-@openapi.summary("Remove an upstream identity provider and every link to it (admin)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"deleted": true}')
-@openapi.response(404, description="not_found")
+@api_doc.tag("admin")
+@api_doc.summary("Remove an upstream identity provider and every link to it (admin)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"deleted": true}')
+@api_doc.response(404, description="not_found")
 async def delete(request: Request, slug: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     await remove_provider(

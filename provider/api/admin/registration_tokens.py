@@ -6,10 +6,10 @@ from __future__ import annotations
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
+from provider.http import api_doc
 from provider.http.admin_params import optional_body
 from provider.http.admin_views import initial_access_token_view
 from provider.http.blueprint import Blueprint
@@ -40,11 +40,11 @@ class NoFields(StrictBody):
 
 
 @bp.post("")
-@openapi.tag("admin")
-@openapi.summary("Mint an initial access token; the token is in the response, once (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": TokenCreate.model_json_schema()})
-@openapi.response(201, description='{"token": {...}, "initial_access_token": str}')
+@api_doc.tag("admin")
+@api_doc.summary("Mint an initial access token; the token is in the response, once (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": TokenCreate.model_json_schema()})
+@api_doc.response(201, description='{"token": {...}, "initial_access_token": str}')
 async def create(request: Request) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = optional_body(request, TokenCreate)
@@ -63,21 +63,21 @@ async def create(request: Request) -> HTTPResponse:
 
 
 @bp.get("")
-@openapi.tag("admin")
-@openapi.summary("Initial access tokens, newest first, never the tokens (admin, auditor)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"tokens": [...]}')
+@api_doc.tag("admin")
+@api_doc.summary("Initial access tokens, newest first, never the tokens (admin, auditor)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"tokens": [...]}')
 async def list_tokens(request: Request) -> HTTPResponse:
     await require_role(request, *READERS)
     return ok({"tokens": [initial_access_token_view(t) for t in await initial_access_tokens()]})
 
 
 @bp.delete("/<token_id:str>")
-@openapi.tag("admin")
-@openapi.summary("Revoke an initial access token (admin)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"revoked": true}')
-@openapi.response(404, description="not_found")
+@api_doc.tag("admin")
+@api_doc.summary("Revoke an initial access token (admin)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"revoked": true}')
+@api_doc.response(404, description="not_found")
 async def revoke(request: Request, token_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)

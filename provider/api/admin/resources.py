@@ -12,10 +12,10 @@ from typing import Annotated, Literal
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
+from provider.http import api_doc
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
 from provider.http.errors import ApiError
@@ -60,13 +60,13 @@ class ResourcePatch(StrictBody):
 
 
 @bp.post("")
-@openapi.tag("admin")
-@openapi.summary("Register a resource server (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": ResourceCreate.model_json_schema()})
-@openapi.response(201, description='{"resource": {...}}')
-@openapi.response(409, description="resource_exists")
-@openapi.response(422, description="validation_failed, with the reasons per field")
+@api_doc.tag("admin")
+@api_doc.summary("Register a resource server (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": ResourceCreate.model_json_schema()})
+@api_doc.response(201, description='{"resource": {...}}')
+@api_doc.response(409, description="resource_exists")
+@api_doc.response(422, description="validation_failed, with the reasons per field")
 async def create(request: Request) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, ResourceCreate)
@@ -82,33 +82,33 @@ async def create(request: Request) -> HTTPResponse:
 
 
 @bp.get("")
-@openapi.tag("admin")
-@openapi.summary("Resource servers, by identifier (admin, auditor)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"resources": [...]}')
+@api_doc.tag("admin")
+@api_doc.summary("Resource servers, by identifier (admin, auditor)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"resources": [...]}')
 async def list_all(request: Request) -> HTTPResponse:
     await require_role(request, *READERS)
     return ok({"resources": [describe(resource) for resource in await list_resources()]})
 
 
 @bp.get("/<resource_id:str>")
-@openapi.tag("admin")
-@openapi.summary("One resource server (admin, auditor)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"resource": {...}}')
-@openapi.response(404, description="not_found")
+@api_doc.tag("admin")
+@api_doc.summary("One resource server (admin, auditor)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"resource": {...}}')
+@api_doc.response(404, description="not_found")
 async def get_one(request: Request, resource_id: str) -> HTTPResponse:
     await require_role(request, *READERS)
     return ok({"resource": describe(await resource_for_admin(resource_id))})
 
 
 @bp.patch("/<resource_id:str>")
-@openapi.tag("admin")
-@openapi.summary("Change a resource server; the identifier is fixed (admin)")
-@openapi.secured("bearer")
-@openapi.body({"application/json": ResourcePatch.model_json_schema()})
-@openapi.response(200, description='{"resource": {...}}')
-@openapi.response(422, description="validation_failed, with the reasons per field")
+@api_doc.tag("admin")
+@api_doc.summary("Change a resource server; the identifier is fixed (admin)")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": ResourcePatch.model_json_schema()})
+@api_doc.response(200, description='{"resource": {...}}')
+@api_doc.response(422, description="validation_failed, with the reasons per field")
 async def update(request: Request, resource_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     body = parse_body(request, ResourcePatch)
@@ -129,11 +129,11 @@ async def update(request: Request, resource_id: str) -> HTTPResponse:
 
 
 @bp.delete("/<resource_id:str>")
-@openapi.tag("admin")
-@openapi.summary("Remove a resource server; no new token is issued for it (admin)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"deleted": true}')
-@openapi.response(404, description="not_found")
+@api_doc.tag("admin")
+@api_doc.summary("Remove a resource server; no new token is issued for it (admin)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"deleted": true}')
+@api_doc.response(404, description="not_found")
 async def delete(request: Request, resource_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     resource = await resource_for_admin(resource_id)

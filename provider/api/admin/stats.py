@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.roles import READERS
 from provider.accounts.stats import DEFAULT_DAYS, MAX_DAYS, daily_stats
 from provider.api.admin.roles import require_role
+from provider.http import api_doc
 from provider.http.admin_params import bounded_int, query_of
 from provider.http.blueprint import Blueprint
 from provider.http.responses import ok
@@ -18,14 +18,14 @@ bp = Blueprint("api_admin_stats", url_prefix="/v1/admin")
 
 
 @bp.get("/stats")
-@openapi.tag("admin")
-@openapi.summary("Per-day sign-ups, logins, failures, lockouts, active users, refreshes, reuse")
-@openapi.description(
+@api_doc.tag("admin")
+@api_doc.summary("Per-day sign-ups, logins, failures, lockouts, active users, refreshes, reuse")
+@api_doc.description(
     "The last `days` (default 7, at most 31) UTC dates, oldest first, today included. "
     "`active_users` counts distinct users with a login or a token refresh that day."
 )
-@openapi.secured("bearer")
-@openapi.response(200, description='{"days": [{"date", "sign_ups", ...}], "totals": {...}}')
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"days": [{"date", "sign_ups", ...}], "totals": {...}}')
 async def stats(request: Request) -> HTTPResponse:
     await require_role(request, *READERS)
     params = query_of(request, {"days"})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts import administration
 from provider.accounts.roles import ADMIN
 from provider.api.admin.roles import require_role
+from provider.http import api_doc
 from provider.http.admin_params import optional_body, path_uuid
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
@@ -24,10 +24,10 @@ class NoFields(StrictBody):
 
 
 @bp.post("/<user_id:str>/revoke-sessions")
-@openapi.tag("admin")
-@openapi.summary("End every session and refresh-token family of the user (admin)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"revoked": n}')
+@api_doc.tag("admin")
+@api_doc.summary("End every session and refresh-token family of the user (admin)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"revoked": n}')
 async def revoke_sessions(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
@@ -39,14 +39,14 @@ async def revoke_sessions(request: Request, user_id: str) -> HTTPResponse:
 
 
 @bp.post("/<user_id:str>/force-password-reset")
-@openapi.tag("admin")
-@openapi.summary("End every session and require a new password (admin)")
-@openapi.description(
+@api_doc.tag("admin")
+@api_doc.summary("End every session and require a new password (admin)")
+@api_doc.description(
     "The current password stops working at once; the user is mailed a reset link and can "
     "also ask for one with forgot-password."
 )
-@openapi.secured("bearer")
-@openapi.response(200, description='{"revoked": n, "reset_mail": true}')
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"revoked": n, "reset_mail": true}')
 async def force_password_reset(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
@@ -58,15 +58,15 @@ async def force_password_reset(request: Request, user_id: str) -> HTTPResponse:
 
 
 @bp.post("/<user_id:str>/reset-mfa")
-@openapi.tag("admin")
-@openapi.summary("Remove the user's second factor and end every session (admin)")
-@openapi.description(
+@api_doc.tag("admin")
+@api_doc.summary("Remove the user's second factor and end every session (admin)")
+@api_doc.description(
     "For a user who lost their authenticator and backup codes: TOTP and backup codes are "
     "deleted, every session and refresh-token family ends, and the user is mailed."
 )
-@openapi.secured("bearer")
-@openapi.response(200, description='{"mfa_enabled": false, "revoked": n}')
-@openapi.response(409, description="mfa_not_enabled, own_account")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"mfa_enabled": false, "revoked": n}')
+@api_doc.response(409, description="mfa_not_enabled, own_account")
 async def reset_mfa(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
@@ -78,11 +78,11 @@ async def reset_mfa(request: Request, user_id: str) -> HTTPResponse:
 
 
 @bp.delete("/<user_id:str>")
-@openapi.tag("admin")
-@openapi.summary("Soft-delete the user; every session ends at once (admin)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"deleted": true, "revoked": n}')
-@openapi.response(409, description="already_deleted, own_account")
+@api_doc.tag("admin")
+@api_doc.summary("Soft-delete the user; every session ends at once (admin)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"deleted": true, "revoked": n}')
+@api_doc.response(409, description="already_deleted, own_account")
 async def delete_user(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)
@@ -94,11 +94,11 @@ async def delete_user(request: Request, user_id: str) -> HTTPResponse:
 
 
 @bp.post("/<user_id:str>/restore")
-@openapi.tag("admin")
-@openapi.summary("Undo a soft delete (admin)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"user": {...}}')
-@openapi.response(409, description="not_deleted")
+@api_doc.tag("admin")
+@api_doc.summary("Undo a soft delete (admin)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"user": {...}}')
+@api_doc.response(409, description="not_deleted")
 async def restore_user(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)

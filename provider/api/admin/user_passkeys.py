@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts import administration
 from provider.accounts.passkeys import admin_remove_passkey, passkeys_of
 from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
+from provider.http import api_doc
 from provider.http.admin_params import optional_body, path_uuid
 from provider.http.blueprint import Blueprint
 from provider.http.context import caller_of, services_of
@@ -25,9 +25,9 @@ class NoFields(StrictBody):
 
 
 @bp.get("/<user_id:str>/passkeys")
-@openapi.tag("admin")
-@openapi.summary("The user's passkeys: id, name, created_at, last_used_at, synced (admin, auditor)")
-@openapi.secured("bearer")
+@api_doc.tag("admin")
+@api_doc.summary("The user's passkeys: id, name, created_at, last_used_at, synced (admin, auditor)")
+@api_doc.secured("bearer")
 async def list_passkeys(request: Request, user_id: str) -> HTTPResponse:
     await require_role(request, *READERS)
     target = await administration.find_target(path_uuid(user_id))
@@ -35,10 +35,10 @@ async def list_passkeys(request: Request, user_id: str) -> HTTPResponse:
 
 
 @bp.delete("/<user_id:str>/passkeys/<passkey_id:str>")
-@openapi.tag("admin")
-@openapi.summary("Remove one of the user's passkeys; audited as passkey.removed (admin)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"removed": true, "id": passkey_id}')
+@api_doc.tag("admin")
+@api_doc.summary("Remove one of the user's passkeys; audited as passkey.removed (admin)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"removed": true, "id": passkey_id}')
 async def remove_passkey(request: Request, user_id: str, passkey_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     optional_body(request, NoFields)

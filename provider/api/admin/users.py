@@ -8,7 +8,6 @@ from typing import Any, Literal
 from pydantic import Field
 from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from provider.accounts.administration import (
     MAX_LOCK_SECONDS,
@@ -20,6 +19,7 @@ from provider.accounts.administration import (
 )
 from provider.accounts.roles import ADMIN, READERS
 from provider.api.admin.roles import require_role
+from provider.http import api_doc
 from provider.http.admin_listings import USER_LIST_PARAMS, users_page
 from provider.http.admin_params import path_uuid, query_of
 from provider.http.blueprint import Blueprint
@@ -43,17 +43,17 @@ class UserPatch(StrictBody):
 
 
 @bp.get("")
-@openapi.tag("admin")
-@openapi.summary("Users: search, filters and cursor pagination (admin, auditor)")
-@openapi.description(
+@api_doc.tag("admin")
+@api_doc.summary("Users: search, filters and cursor pagination (admin, auditor)")
+@api_doc.description(
     "`q` matches email, username or name (case-insensitive). Filters: `role`, `status` "
     "(active|locked|deleted|unverified), `created_from`/`created_to` (ISO 8601). `sort`: "
     "created_at, -created_at (default) or email. `limit` ≤ 100; pass `next_cursor` back as "
     "`cursor` for the next page."
 )
-@openapi.secured("bearer")
-@openapi.response(200, description='{"users": [...], "next_cursor": str | null}')
-@openapi.response(403, description="forbidden")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"users": [...], "next_cursor": str | null}')
+@api_doc.response(403, description="forbidden")
 async def list_users(request: Request) -> HTTPResponse:
     await require_role(request, *READERS)
     now = utcnow()
@@ -66,11 +66,11 @@ async def _detail_response(request: Request, user: User) -> dict[str, Any]:
 
 
 @bp.get("/<user_id:str>")
-@openapi.tag("admin")
-@openapi.summary("One user with sessions, MFA state and last sign-ins (admin, auditor)")
-@openapi.secured("bearer")
-@openapi.response(200, description='{"user", "mfa", "sessions", "last_logins"}')
-@openapi.response(404, description="not_found")
+@api_doc.tag("admin")
+@api_doc.summary("One user with sessions, MFA state and last sign-ins (admin, auditor)")
+@api_doc.secured("bearer")
+@api_doc.response(200, description='{"user", "mfa", "sessions", "last_logins"}')
+@api_doc.response(404, description="not_found")
 async def get_user(request: Request, user_id: str) -> HTTPResponse:
     await require_role(request, *READERS)
     user = await find_target(path_uuid(user_id))
@@ -78,16 +78,16 @@ async def get_user(request: Request, user_id: str) -> HTTPResponse:
 
 
 @bp.patch("/<user_id:str>")
-@openapi.tag("admin")
-@openapi.summary("Change role, lock or unlock, mark the email verified (admin)")
-@openapi.description(
+@api_doc.tag("admin")
+@api_doc.summary("Change role, lock or unlock, mark the email verified (admin)")
+@api_doc.description(
     "`locked: true` locks indefinitely (or for `lock_seconds`) and ends every session; "
     "`locked: false` lifts any lock. Each change is audited."
 )
-@openapi.secured("bearer")
-@openapi.body({"application/json": UserPatch.model_json_schema()})
-@openapi.response(200, description="The user as GET returns it")
-@openapi.response(409, description="own_account: not on your own account")
+@api_doc.secured("bearer")
+@api_doc.body({"application/json": UserPatch.model_json_schema()})
+@api_doc.response(200, description="The user as GET returns it")
+@api_doc.response(409, description="own_account: not on your own account")
 async def patch_user(request: Request, user_id: str) -> HTTPResponse:
     auth = await require_role(request, *ADMIN)
     target_id: uuid.UUID = path_uuid(user_id)
