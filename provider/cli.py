@@ -143,6 +143,7 @@ def _serve(settings: Settings) -> None:
     # Sanic.serve runs a manager process with the workers as its children.
     _forward_sighup_to_workers()
     _end_the_tree_not_the_group()
+    _tolerate_the_state_process_ending()
     from sanic.worker.loader import AppLoader
 
     loader = AppLoader(factory=partial(create_app, settings))
@@ -200,6 +201,26 @@ def _end_the_tree_not_the_group() -> None:
         exit_process_tree(1)
 
     WorkerManager.kill = kill  # type: ignore[method-assign]
+
+
+def _tolerate_the_state_process_ending() -> None:
+    """Once the workers have ended, the manager ends its other children (`exit_when_ended`), the
+    process that holds the workers' shared state among them, while Sanic may still be reading
+    that state to wait for the workers. A read cut short that way can fail with more than the
+    errors Sanic expects (a reply garbled mid-way: a string where a worker's state was), which
+    made the manager exit with 1 after a clean drain. Any failure there means there is nothing
+    left to wait for."""
+    from sanic import Sanic
+
+    read = Sanic._get_process_states
+
+    def tolerant(worker_state: Any) -> list[str]:
+        try:
+            return read(worker_state)
+        except Exception:
+            return []
+
+    Sanic._get_process_states = staticmethod(tolerant)  # type: ignore[method-assign]
 
 
 def _forward_sighup_to_workers() -> None:
