@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -229,6 +230,23 @@ def start_redis(port: int | None = None, *options: str) -> RedisProcess:
             time.sleep(0.05)
     process.kill()
     raise RuntimeError("redis-server did not start")
+
+
+def rotate_signing_key(env: Mapping[str, str], cwd: Path | None = None) -> str:
+    """`provider keys rotate --delay 0` with a server's settings `env`: the new key's id."""
+    rotate = subprocess.run(
+        [sys.executable, "-m", "provider", "keys", "rotate", "--delay", "0"],
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert rotate.returncode == 0, rotate.stderr
+    kid = re.search(r"key (\S+);", rotate.stdout)
+    assert kid, rotate.stdout
+    return kid.group(1)
 
 
 class EventCollector:

@@ -5,10 +5,6 @@ expired rows are purged (PROVIDER_PURGE_INTERVAL) and every worker picks up a ne
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,7 +17,7 @@ from provider.ops.maintenance import RETENTION
 from provider.storage.models import Session, User
 from provider.storage.unit_of_work import utcnow
 from tests.e2e.test_multi_worker import _fresh_connection, _pids_by_request_id
-from tests.support import ROOT, RedisProcess, Server, start_server
+from tests.support import RedisProcess, Server, rotate_signing_key, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -75,22 +71,6 @@ async def _expired_session() -> uuid.UUID:
     return session.id
 
 
-def _rotate_key(server: Server) -> str:
-    rotate = subprocess.run(
-        [sys.executable, "-m", "provider", "keys", "rotate", "--delay", "0"],
-        env={**os.environ, **server.env, "PYTHONPATH": str(ROOT)},
-        cwd=Path(server.log_path).parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert rotate.returncode == 0, rotate.stderr
-    kid = re.search(r"key (\S+);", rotate.stdout)
-    assert kid, rotate.stdout
-    return kid.group(1)
-
-
 @pytest.mark.parametrize("workers", [1, 2])
 async def test_purge_and_key_reload_run_in_every_mode(
     serve: Callable[[int], Awaitable[Server]], workers: int
@@ -103,7 +83,7 @@ async def test_purge_and_key_reload_run_in_every_mode(
         assert time.monotonic() < deadline, f"the purge never ran:\n{server.log()[-3000:]}"
         await asyncio.sleep(0.2)
 
-    kid = await asyncio.to_thread(_rotate_key, server)
+    kid = await asyncio.to_thread(rotate_signing_key, server.env, Path(server.log_path).parent)
     # Fresh connections, so the kernel hands them to any worker: until each has published it.
     with_new_key: set[int] = set()
     deadline = time.monotonic() + DEADLINE
