@@ -36,9 +36,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 def _connection_url(database_url: str) -> str | dict[str, Any]:
     if database_url.startswith("sqlite://"):
-        database_file = _sqlite_file(database_url)
-        if database_file is not None:
-            database_file.parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_file(database_url)
         return database_url
     config = expand_db_url(database_url)
     credentials = config["credentials"]
@@ -68,17 +66,20 @@ async def migrate(database_url: str) -> None:
     they make from `sqlite_snapshot.sql`, in a fraction of the time (see that module)."""
     database_file = _sqlite_file(database_url)
     if database_file is not None:
-        database_file.parent.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(create_from_snapshot, database_file)
     await apply_migrations(database_url)
 
 
 def _sqlite_file(database_url: str) -> Path | None:
-    """The file of a SQLite database; None for PostgreSQL and for an in-memory database."""
+    """The file of a SQLite database, its folder made if missing; None for PostgreSQL and for an
+    in-memory database."""
     if not database_url.startswith("sqlite://"):
         return None
     path = str(expand_db_url(database_url)["credentials"]["file_path"])
-    return None if path == ":memory:" else Path(path)
+    if path == ":memory:":
+        return None
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return Path(path)
 
 
 async def apply_migrations(database_url: str) -> None:
